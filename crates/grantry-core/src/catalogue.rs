@@ -1,0 +1,241 @@
+//! The permission catalogue and the built-in roles.
+//!
+//! A permission names one action and declares the typed attributes a condition on it may test.
+//! *Data* permissions reach resources and may be granted temporarily; *admin* permissions manage
+//! the organization, are never granted temporarily, and are what privilege comparisons weigh.
+
+use crate::attr::AttrType;
+use crate::condition::{self, Conditions};
+use crate::error::{CoreError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+/// What a permission is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionKind {
+    /// Reaches resources; may be granted temporarily.
+    Data,
+    /// Manages the organization; only ever held through permanent roles.
+    Admin,
+}
+
+/// One permission of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Permission {
+    pub name: String,
+    pub description: String,
+    pub kind: PermissionKind,
+    /// The attributes a condition on this permission may test, with their types.
+    pub attributes: Vec<(&'static str, AttrType)>,
+}
+
+impl Permission {
+    /// The declared type of attribute `name`.
+    pub fn attribute(&self, name: &str) -> Option<AttrType> {
+        self.attributes.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+}
+
+/// The tier of the scope tree (or the resource type) a role is defined for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Organization,
+    Workspace,
+    Project,
+}
+
+/// A permission with the conditions under which it applies; the unit a role or grant carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionGrant {
+    #[serde(rename = "permission_name")]
+    pub permission: String,
+    #[serde(default)]
+    pub conditions: Conditions,
+}
+
+/// A named set of permission grants, defined for a tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    pub name: String,
+    pub tier: Tier,
+    pub description: String,
+    pub grants: Vec<PermissionGrant>,
+}
+
+impl Role {
+    /// The names of the permissions this role carries unconditionally.
+    pub fn unconditional_permissions(&self) -> impl Iterator<Item = &str> {
+        self.grants.iter().filter(|g| g.conditions.is_empty()).map(|g| g.permission.as_str())
+    }
+}
+
+/// Permission names used by the server's own checks.
+pub mod perm {
+    pub const CONVERSATION_GET: &str = "Conversation:GetConversation";
+    pub const CONVERSATION_GET_MESSAGE: &str = "Conversation:GetMessage";
+    pub const CONVERSATION_GET_INSIGHTS: &str = "Conversation:GetInteractionInsights";
+    pub const CONVERSATION_CREATE: &str = "Conversation:Create";
+    pub const GRANT_CREATE: &str = "Role:CreateTemporaryPermissionGrant";
+    pub const GRANT_LIST_ALL: &str = "Role:ListTemporaryPermissionGrants";
+    pub const GRANT_REVOKE: &str = "Role:RevokeTemporaryPermissionGrant";
+    pub const USER_CREATE: &str = "User:Create";
+    pub const USER_LIST: &str = "User:List";
+    pub const USER_MANAGE: &str = "User:Manage";
+    pub const AUDIT_READ: &str = "Audit:Read";
+    pub const ACCESS_CHECK: &str = "Access:Check";
+    pub const ORG_MANAGE: &str = "Organization:Manage";
+    pub const TRACES_READ: &str = "traces:read";
+    pub const TRACES_READ_PROD: &str = "traces:read:prod";
+}
+
+/// The three permissions a conversation access request grants (seed 001).
+pub const CONVERSATION_ACCESS: [&str; 3] = [perm::CONVERSATION_GET, perm::CONVERSATION_GET_MESSAGE, perm::CONVERSATION_GET_INSIGHTS];
+
+/// Built-in role names.
+pub mod role {
+    pub const ORG_OWNER: &str = "org_owner";
+    pub const ORG_ADMIN: &str = "org_admin";
+    pub const ORG_MEMBER: &str = "org_member";
+}
+
+/// The permissions and roles an organization can use.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    permissions: HashMap<String, Permission>,
+    roles: HashMap<String, Role>,
+}
+
+const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
+const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
+
+impl Catalogue {
+    /// The built-in catalogue, which covers the seeds.
+    pub fn builtin() -> Self {
+        use PermissionKind::{Admin, Data};
+        let table: &[(&str, PermissionKind, &[(&str, AttrType)], &str)] = &[
+            (perm::CONVERSATION_GET, Data, CONVERSATION_ATTRS, "view conversation metadata and state"),
+            (perm::CONVERSATION_GET_MESSAGE, Data, CONVERSATION_ATTRS, "read conversation messages"),
+            (perm::CONVERSATION_GET_INSIGHTS, Data, CONVERSATION_ATTRS, "view interaction-level debugging insights"),
+            (perm::TRACES_READ, Data, TRACE_ATTRS, "read non-production traces"),
+            (perm::TRACES_READ_PROD, Data, TRACE_ATTRS, "read production traces"),
+            (perm::CONVERSATION_CREATE, Admin, &[], "register conversations"),
+            (perm::GRANT_CREATE, Admin, &[], "create temporary permission grants"),
+            (perm::GRANT_LIST_ALL, Admin, &[], "list every user's temporary permission grants"),
+            (perm::GRANT_REVOKE, Admin, &[], "revoke other users' temporary permission grants"),
+            (perm::USER_CREATE, Admin, &[], "create users"),
+            (perm::USER_LIST, Admin, &[], "list users and look them up by email"),
+            (perm::USER_MANAGE, Admin, &[], "manage users: issue their tokens, grant to them"),
+            (perm::AUDIT_READ, Admin, &[], "read and verify the audit log"),
+            (perm::ACCESS_CHECK, Admin, &[], "check and explain other principals' access"),
+            (perm::ORG_MANAGE, Admin, &[], "change the organization's settings"),
+        ];
+        let permissions: HashMap<String, Permission> = table
+            .iter()
+            .map(|(name, kind, attrs, desc)| {
+                let p = Permission { name: (*name).to_owned(), description: (*desc).to_owned(), kind: *kind, attributes: attrs.to_vec() };
+                ((*name).to_owned(), p)
+            })
+            .collect();
+        let all_but_conversations: Vec<&str> =
+            table.iter().map(|(n, ..)| *n).filter(|n| !CONVERSATION_ACCESS.contains(n)).collect();
+        let admin: Vec<&str> = all_but_conversations.iter().copied().filter(|n| *n != perm::ORG_MANAGE).collect();
+        let member = [perm::GRANT_CREATE, perm::USER_LIST];
+        // INVARIANT: no built-in role carries the conversation permissions; conversations are read
+        // through temporary grants (seed 001: the administrator role does not see every conversation).
+        let roles = [
+            (role::ORG_OWNER, "everything in the organization, including its settings", &all_but_conversations[..]),
+            (role::ORG_ADMIN, "manages users, grants and the audit log", &admin[..]),
+            (role::ORG_MEMBER, "requests temporary access for itself and looks up colleagues", &member[..]),
+        ]
+        .into_iter()
+        .map(|(name, desc, perms)| {
+            let grants = perms.iter().map(|p| PermissionGrant { permission: (*p).to_owned(), conditions: Conditions::new() }).collect();
+            let role = Role { name: name.to_owned(), tier: Tier::Organization, description: desc.to_owned(), grants };
+            (name.to_owned(), role)
+        })
+        .collect();
+        Self { permissions, roles }
+    }
+
+    /// The permission named `name`, or an error listing how to find the known ones.
+    pub fn permission(&self, name: &str) -> Result<&Permission> {
+        self.permissions.get(name).ok_or_else(|| {
+            CoreError::invalid("permission_name", format!("unknown permission `{name}`; see `grantry permission list` for the catalogue"))
+        })
+    }
+
+    /// The role named `name`, or an error naming the known ones.
+    pub fn role(&self, name: &str) -> Result<&Role> {
+        self.roles.get(name).ok_or_else(|| {
+            let mut known: Vec<&str> = self.roles.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            CoreError::invalid("role", format!("unknown role `{name}`; known roles: {}", known.join(", ")))
+        })
+    }
+
+    /// Looks a role up without an error.
+    pub fn find_role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(name)
+    }
+
+    /// Every permission, sorted by name.
+    pub fn permissions(&self) -> Vec<&Permission> {
+        let mut all: Vec<&Permission> = self.permissions.values().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Every role, sorted by name.
+    pub fn roles(&self) -> Vec<&Role> {
+        let mut all: Vec<&Role> = self.roles.values().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Checks a permission grant that is to be granted temporarily: a known data permission whose
+    /// conditions test declared attributes.
+    pub fn validate_temporary(&self, grant: &PermissionGrant) -> Result<()> {
+        let permission = self.permission(&grant.permission)?;
+        if permission.kind == PermissionKind::Admin {
+            return Err(CoreError::invalid(
+                "permission_name",
+                format!("`{}` manages the organization and cannot be granted temporarily; assign a role instead", permission.name),
+            ));
+        }
+        condition::validate(permission, &grant.conditions)
+    }
+
+    /// The admin permissions of a set of permission names (what privilege comparisons weigh).
+    pub fn admin_subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        names
+            .into_iter()
+            .filter(|n| self.permissions.get(*n).is_some_and(|p| p.kind == PermissionKind::Admin))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_carry_known_permissions_only() {
+        let cat = Catalogue::builtin();
+        for role in cat.roles() {
+            for g in &role.grants {
+                assert!(cat.permission(&g.permission).is_ok(), "{} carries unknown {}", role.name, g.permission);
+            }
+        }
+    }
+
+    #[test]
+    fn admin_permissions_are_not_temporary() {
+        let cat = Catalogue::builtin();
+        let g = PermissionGrant { permission: perm::USER_MANAGE.into(), conditions: Conditions::new() };
+        assert!(cat.validate_temporary(&g).is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! Changes: the one shape in which state moves. A service operation produces changes, the store
+//! writes them (with their audit events) in one transaction and numbers them with a revision, and
+//! the decision index applies them. Loading the index at start-up applies the same changes.
+
+use crate::ids::{GrantId, OrgId, TokenId, UserId};
+use crate::model::{Credential, Grant, Org, Resource, Revocation, User, UserStatus};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One change of state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    OrgCreated { org: Org },
+    UserCreated { user: User },
+    UserStatusChanged { org: OrgId, user: UserId, status: UserStatus },
+    CredentialIssued { credential: Credential },
+    CredentialRevoked { org: OrgId, id: TokenId, at: Timestamp },
+    ResourceRegistered { resource: Resource },
+    GrantCreated { grant: Grant },
+    GrantRevoked { org: OrgId, id: GrantId, revocation: Revocation },
+}
+
+impl Change {
+    /// The organization the change belongs to.
+    pub fn org(&self) -> &OrgId {
+        match self {
+            Self::OrgCreated { org } => &org.id,
+            Self::UserCreated { user } => &user.org,
+            Self::CredentialIssued { credential } => &credential.org,
+            Self::ResourceRegistered { resource } => &resource.org,
+            Self::GrantCreated { grant } => &grant.org,
+            Self::UserStatusChanged { org, .. } | Self::CredentialRevoked { org, .. } | Self::GrantRevoked { org, .. } => org,
+        }
+    }
+}

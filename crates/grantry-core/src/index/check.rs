@@ -1,0 +1,245 @@
+//! The decision: `check` (allocation-free, for the hot path), `explain` (the same evaluation with
+//! reasons for people) and the privilege comparisons that guard administrative operations.
+
+use super::OrgState;
+use crate::attr::{AttrValue, Attributes};
+use crate::catalogue::{perm, Catalogue, PermissionGrant};
+use crate::condition::{first_failure, Condition};
+use crate::decision::{Decision, Reason, ReasonCode, ResourceQuery};
+use crate::duration::humanize;
+use crate::error::{CoreError, Result};
+use crate::model::{Anchor, Grant, GrantTarget, Principal, ResourceRef, ScopeRef, UserStatus};
+use jiff::Timestamp;
+use std::collections::BTreeSet;
+
+/// The resource type that stands for the organization itself in administrative checks.
+pub const ORG_RESOURCE: &str = "organization";
+
+/// What one grant says about one request.
+enum Outcome<'g> {
+    /// The grant does not carry the permission: it has nothing to say.
+    Irrelevant,
+    Allows,
+    Revoked(&'g crate::model::Revocation),
+    NotYet(Timestamp),
+    Expired(Timestamp),
+    OutOfScope,
+    ConditionFailed(&'g str, &'g Condition),
+}
+
+/// The resource as the decision sees it: its attributes and its place in the tree.
+struct Subject<'a> {
+    reference: &'a ResourceRef,
+    attrs: std::borrow::Cow<'a, Attributes>,
+    /// The resource's parent resource and scope node, if registered.
+    parent: Option<&'a ResourceRef>,
+    scope: Option<&'a ScopeRef>,
+}
+
+impl OrgState {
+    fn subject<'a>(&'a self, query: &'a ResourceQuery) -> Subject<'a> {
+        match self.resources.get(&query.reference) {
+            Some(r) if query.attributes.is_empty() => Subject {
+                reference: &query.reference,
+                attrs: std::borrow::Cow::Borrowed(&r.attributes),
+                parent: r.parent.as_ref(),
+                scope: Some(&r.scope),
+            },
+            Some(r) => {
+                let mut merged = query.attributes.clone();
+                merged.extend(r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Subject { reference: &query.reference, attrs: std::borrow::Cow::Owned(merged), parent: r.parent.as_ref(), scope: Some(&r.scope) }
+            }
+            None => Subject { reference: &query.reference, attrs: std::borrow::Cow::Borrowed(&query.attributes), parent: None, scope: None },
+        }
+    }
+
+    /// Whether `anchor` is the subject or one of its ancestors.
+    fn covers(&self, anchor: &Anchor, subject: &Subject<'_>) -> bool {
+        match anchor {
+            Anchor::Scope(ScopeRef::Org) => true,
+            Anchor::Resource(r) => {
+                let mut at = Some(subject.reference);
+                while let Some(cur) = at {
+                    if cur == r {
+                        return true;
+                    }
+                    at = if cur == subject.reference { subject.parent } else { self.resources.get(cur).and_then(|x| x.parent.as_ref()) };
+                }
+                false
+            }
+            Anchor::Scope(scope) => {
+                let mut node = subject.scope;
+                while let Some(cur) = node {
+                    if cur == scope {
+                        return true;
+                    }
+                    node = self.scope_parent.get(cur);
+                }
+                false
+            }
+        }
+    }
+
+    fn evaluate<'g>(&self, cat: &'g Catalogue, grant: &'g Grant, permission: &str, subject: &Subject<'_>, now: Timestamp) -> Outcome<'g> {
+        let carried: &[PermissionGrant] = match &grant.target {
+            GrantTarget::Permission { grant: pg } => std::slice::from_ref(pg),
+            GrantTarget::Role { role } => cat.find_role(role).map_or(&[], |r| r.grants.as_slice()),
+        };
+        let mut relevant = carried.iter().filter(|pg| pg.permission == permission).peekable();
+        if relevant.peek().is_none() {
+            return Outcome::Irrelevant;
+        }
+        if let Some(r) = grant.revoked.as_ref().filter(|r| r.at <= now) {
+            return Outcome::Revoked(r);
+        }
+        if now < grant.starts_at {
+            return Outcome::NotYet(grant.starts_at);
+        }
+        if let Some(end) = grant.expires_at.filter(|end| *end <= now) {
+            return Outcome::Expired(end);
+        }
+        if !self.covers(&grant.anchor, subject) {
+            return Outcome::OutOfScope;
+        }
+        let mut failure = None;
+        for pg in relevant {
+            match first_failure(&pg.conditions, &subject.attrs) {
+                None => return Outcome::Allows,
+                Some(f) => failure = failure.or(Some(f)),
+            }
+        }
+        failure.map_or(Outcome::Irrelevant, |(attr, cond)| Outcome::ConditionFailed(attr, cond))
+    }
+
+    fn principal_active(&self, principal: &Principal) -> bool {
+        match principal {
+            Principal::User(id) => self.user(id).is_some_and(|u| u.status == UserStatus::Active),
+            Principal::Group(_) | Principal::ApiKey(_) => true,
+        }
+    }
+
+    /// Whether `principal` may do `permission` on the resource at `now`. No allocation on the
+    /// common path; the same evaluation as [`OrgState::explain`].
+    pub fn check(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
+        if !self.principal_active(principal) {
+            return false;
+        }
+        let subject = self.subject(resource);
+        self.grants_of(principal).iter().any(|g| matches!(self.evaluate(cat, g, permission, &subject, now), Outcome::Allows))
+    }
+
+    /// The decision with its reasons: the grants that allowed it, or what was missing.
+    pub fn explain(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> Decision {
+        let deny = |code, message: String| Decision { allowed: false, reasons: vec![Reason { code, grant_id: None, message }] };
+        if cat.permission(permission).is_err() {
+            return deny(ReasonCode::UnknownPermission, format!("`{permission}` is not a permission in the catalogue"));
+        }
+        if let Principal::User(id) = principal {
+            match self.user(id) {
+                None => return deny(ReasonCode::UnknownPrincipal, format!("user `{id}` is not in this organization")),
+                Some(u) if u.status != UserStatus::Active => {
+                    return deny(ReasonCode::PrincipalInactive, format!("user `{}` is suspended", u.email));
+                }
+                Some(_) => {}
+            }
+        }
+        let subject = self.subject(resource);
+        let mut allows = Vec::new();
+        let mut misses = Vec::new();
+        for grant in self.grants_of(principal) {
+            let outcome = self.evaluate(cat, grant, permission, &subject, now);
+            let (code, message) = match outcome {
+                Outcome::Irrelevant => continue,
+                Outcome::Allows => (ReasonCode::GrantedBy, format!("allowed by {}", describe(grant, now))),
+                Outcome::Revoked(r) => (ReasonCode::Revoked, format!("{} was revoked {} ago", describe(grant, now), humanize(now.duration_since(r.at)))),
+                Outcome::NotYet(at) => (ReasonCode::NotYetActive, format!("{} starts in {}", describe(grant, now), humanize(at.duration_since(now)))),
+                Outcome::Expired(at) => (ReasonCode::Expired, format!("{} expired {} ago", describe(grant, now), humanize(now.duration_since(at)))),
+                Outcome::OutOfScope => (ReasonCode::OutOfScope, format!("{} does not apply to `{}`", describe(grant, now), resource.reference)),
+                Outcome::ConditionFailed(attr, cond) => {
+                    let actual = subject.attrs.get(attr).map_or_else(|| "no value".to_owned(), AttrValue::to_string);
+                    (ReasonCode::ConditionFailed, format!("{} requires {attr} {cond}, but `{}` has {actual}", describe(grant, now), resource.reference))
+                }
+            };
+            let reason = Reason { code, grant_id: Some(grant.id.clone()), message };
+            if code == ReasonCode::GrantedBy { allows.push(reason) } else { misses.push(reason) }
+        }
+        if !allows.is_empty() {
+            return Decision { allowed: true, reasons: allows };
+        }
+        if misses.is_empty() {
+            return deny(ReasonCode::NoGrant, format!("{principal} has no grant that carries `{permission}`"));
+        }
+        Decision { allowed: false, reasons: misses }
+    }
+
+    /// The organization itself as a resource, for administrative checks.
+    pub fn as_resource(&self) -> ResourceQuery {
+        ResourceQuery { reference: ResourceRef::new(ORG_RESOURCE, self.org.id.as_str()), attributes: Attributes::new() }
+    }
+
+    /// Requires that `actor` holds the administrative `permission` at `now` (through any active grant).
+    pub fn require(&self, cat: &Catalogue, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
+        if self.check(cat, actor, permission, &self.as_resource(), now) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden(format!("you need the `{permission}` permission for this; ask an organization admin")))
+        }
+    }
+
+    /// The administrative permissions `principal` holds through *permanent* grants at `now`.
+    /// Temporary grants never count when comparing privileges.
+    pub fn permanent_admin_set(&self, cat: &Catalogue, principal: &Principal, now: Timestamp) -> BTreeSet<String> {
+        let names = self
+            .grants_of(principal)
+            .iter()
+            .filter(|g| !g.is_temporary() && g.is_active(now) && g.anchor == Anchor::Scope(ScopeRef::Org))
+            .flat_map(|g| match &g.target {
+                GrantTarget::Role { role } => cat.find_role(role).map(|r| r.unconditional_permissions().collect::<Vec<_>>()).unwrap_or_default(),
+                GrantTarget::Permission { grant } => vec![grant.permission.as_str()],
+            });
+        cat.admin_subset(names)
+    }
+
+    /// Requires that `actor` may manage `target`: itself always; another principal only with a
+    /// permanent `User:Manage` and permanent permissions that cover all of the target's.
+    pub fn require_manage(&self, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
+        if actor == target {
+            return Ok(());
+        }
+        let mine = self.permanent_admin_set(cat, actor, now);
+        if !mine.contains(perm::USER_MANAGE) {
+            return Err(CoreError::Forbidden(format!(
+                "acting for another user needs the `{}` permission held through a permanent role; ask an organization admin",
+                perm::USER_MANAGE
+            )));
+        }
+        let theirs = self.permanent_admin_set(cat, target, now);
+        let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(CoreError::Forbidden(format!(
+                "{target} holds permissions you do not ({}); only someone who holds all of them may manage this user",
+                missing.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A grant as people read it: "temporary grant `id` (Conversation:GetMessage, expires in 2 hours)".
+fn describe(grant: &Grant, now: Timestamp) -> String {
+    let what = match &grant.target {
+        GrantTarget::Role { role } => format!("role `{role}`"),
+        GrantTarget::Permission { grant: pg } => format!("`{}`", pg.permission),
+    };
+    let kind = if grant.is_temporary() { "temporary grant" } else { "grant" };
+    let when = match grant.expires_at {
+        Some(end) if end > now => format!(", expires in {}", humanize(end.duration_since(now))),
+        Some(end) => format!(", expired at {end}"),
+        None => String::new(),
+    };
+    format!("{kind} `{}` ({what}{when})", grant.id)
+}
+
+#[cfg(test)]
+mod tests;

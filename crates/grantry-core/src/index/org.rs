@@ -1,0 +1,117 @@
+//! One organization's state in the index: users, resources and grants, with the lookups the
+//! decision and the service operations need.
+
+use crate::change::Change;
+use crate::error::{CoreError, Result};
+use crate::ids::{GrantId, UserId};
+use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeRef, User};
+use std::collections::HashMap;
+
+/// One organization's state.
+#[derive(Debug, Clone)]
+pub struct OrgState {
+    pub(super) org: Org,
+    users: HashMap<UserId, User>,
+    user_by_email: HashMap<String, UserId>,
+    pub(super) resources: HashMap<ResourceRef, Resource>,
+    /// Each principal's grants, contiguous so a check walks one short slice.
+    pub(super) grants: HashMap<Principal, Vec<Grant>>,
+    grant_owner: HashMap<GrantId, Principal>,
+    /// The parent of each scope node below the organization (filled as the scope tree lands).
+    pub(super) scope_parent: HashMap<ScopeRef, ScopeRef>,
+}
+
+impl OrgState {
+    pub(super) fn new(org: Org) -> Self {
+        Self {
+            org,
+            users: HashMap::new(),
+            user_by_email: HashMap::new(),
+            resources: HashMap::new(),
+            grants: HashMap::new(),
+            grant_owner: HashMap::new(),
+            scope_parent: HashMap::new(),
+        }
+    }
+
+    pub(super) fn apply(&mut self, change: &Change) -> Result<()> {
+        match change {
+            Change::UserCreated { user } => {
+                self.user_by_email.insert(user.email.clone(), user.id.clone());
+                self.users.insert(user.id.clone(), user.clone());
+            }
+            Change::UserStatusChanged { user, status, .. } => {
+                let u = self.users.get_mut(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
+                u.status = *status;
+            }
+            Change::ResourceRegistered { resource } => {
+                self.resources.insert(resource.reference.clone(), resource.clone());
+            }
+            Change::GrantCreated { grant } => {
+                self.grant_owner.insert(grant.id.clone(), grant.principal.clone());
+                self.grants.entry(grant.principal.clone()).or_default().push(grant.clone());
+            }
+            Change::GrantRevoked { id, revocation, .. } => {
+                let grant = self
+                    .grant_owner
+                    .get(id)
+                    .and_then(|p| self.grants.get_mut(p))
+                    .and_then(|gs| gs.iter_mut().find(|g| &g.id == id))
+                    .ok_or_else(|| CoreError::NotFound(format!("grant `{id}` is not known")))?;
+                grant.revoked = Some(revocation.clone());
+            }
+            Change::OrgCreated { .. } | Change::CredentialIssued { .. } | Change::CredentialRevoked { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The organization's record.
+    pub fn org(&self) -> &Org {
+        &self.org
+    }
+
+    /// The user with id `id`.
+    pub fn user(&self, id: &UserId) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    /// The user with this (normalized) email.
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.user_by_email.get(email).and_then(|id| self.users.get(id))
+    }
+
+    /// Every user, sorted by email.
+    pub fn users(&self) -> Vec<&User> {
+        let mut all: Vec<&User> = self.users.values().collect();
+        all.sort_by(|a, b| a.email.cmp(&b.email));
+        all
+    }
+
+    /// The registered resource `reference`.
+    pub fn resource(&self, reference: &ResourceRef) -> Option<&Resource> {
+        self.resources.get(reference)
+    }
+
+    /// Every registered resource of type `kind`, sorted by id.
+    pub fn resources_of(&self, kind: &str) -> Vec<&Resource> {
+        let mut all: Vec<&Resource> = self.resources.values().filter(|r| r.reference.kind == kind).collect();
+        all.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
+        all
+    }
+
+    /// The grants held directly by `principal`.
+    pub fn grants_of(&self, principal: &Principal) -> &[Grant] {
+        self.grants.get(principal).map_or(&[], Vec::as_slice)
+    }
+
+    /// The grant with id `id`.
+    pub fn grant(&self, id: &GrantId) -> Option<&Grant> {
+        let principal = self.grant_owner.get(id)?;
+        self.grants_of(principal).iter().find(|g| &g.id == id)
+    }
+
+    /// Every grant in the organization.
+    pub fn all_grants(&self) -> impl Iterator<Item = &Grant> {
+        self.grants.values().flatten()
+    }
+}

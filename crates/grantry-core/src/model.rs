@@ -1,0 +1,231 @@
+//! The model: organizations, the scope tree, principals, resources, grants and credentials.
+//!
+//! Everything belongs to exactly one organization. A [`Grant`] is the one concept for every kind
+//! of access: permanent roles, temporary permission grants, time-bounded roles, group windows and
+//! temporary access instances all are grants, told apart by their target, anchor, window and source.
+
+use crate::attr::Attributes;
+use crate::catalogue::PermissionGrant;
+use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, TokenId, UserId};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Per-organization policy settings; the defaults are the seeds' values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// The longest temporary permission grant (seed 001: P3D).
+    pub max_grant_duration: SignedDuration,
+    /// The duration of a grant when none is given (seed 001: PT2H).
+    pub default_grant_duration: SignedDuration,
+    /// The fewest characters a justification may have, after trimming (seed 001: 10).
+    pub min_justification_chars: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_grant_duration: SignedDuration::from_hours(72),
+            default_grant_duration: SignedDuration::from_hours(2),
+            min_justification_chars: 10,
+        }
+    }
+}
+
+/// An organization: the tenant every other record belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub policy: Policy,
+}
+
+/// Whether a user may act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Suspended,
+}
+
+/// A person in an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub org: OrgId,
+    pub email: String,
+    pub status: UserStatus,
+    pub created_at: Timestamp,
+}
+
+/// Who a grant is for and who a check is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Principal {
+    User(UserId),
+    Group(GroupId),
+    ApiKey(ApiKeyId),
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::Group(id) => write!(f, "group:{id}"),
+            Self::ApiKey(id) => write!(f, "api_key:{id}"),
+        }
+    }
+}
+
+/// Who made a change: a principal, or the system itself (expiries, imports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    User(UserId),
+    ApiKey(ApiKeyId),
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::ApiKey(id) => write!(f, "api_key:{id}"),
+            Self::System => f.write_str("system"),
+        }
+    }
+}
+
+/// A node of the scope tree: the organization, or a workspace, project or environment in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum ScopeRef {
+    Org,
+    Workspace(ScopeId),
+    Project(ScopeId),
+    Environment(ScopeId),
+}
+
+/// A resource's type and id, e.g. `conversation:65a1…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+impl ResourceRef {
+    /// A reference to the resource `kind:id`.
+    pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
+        Self { kind: kind.into(), id: id.into() }
+    }
+}
+
+impl fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.id)
+    }
+}
+
+/// A resource an application registered with grantry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    pub org: OrgId,
+    #[serde(rename = "ref")]
+    pub reference: ResourceRef,
+    /// The resource this one belongs to (a data source's agent).
+    pub parent: Option<ResourceRef>,
+    /// Where in the scope tree the resource hangs.
+    pub scope: ScopeRef,
+    pub attributes: Attributes,
+    pub created_at: Timestamp,
+}
+
+/// What a grant gives: a role, or one permission grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GrantTarget {
+    Role { role: String },
+    Permission { grant: PermissionGrant },
+}
+
+/// Where a grant applies: a scope node (and everything below it) or one resource (and its children).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "ref", rename_all = "snake_case")]
+pub enum Anchor {
+    Scope(ScopeRef),
+    Resource(ResourceRef),
+}
+
+/// How a grant came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantSource {
+    Manual,
+    AccessRequest,
+    TemporaryAccessInstance,
+    Import,
+    Sync,
+    Bootstrap,
+}
+
+/// The revocation of a grant or credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub at: Timestamp,
+    pub by: Actor,
+}
+
+/// A grant: principal × (role | permission grant) × anchor × optional window × justification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: GrantId,
+    pub org: OrgId,
+    pub principal: Principal,
+    pub target: GrantTarget,
+    pub anchor: Anchor,
+    pub starts_at: Timestamp,
+    /// `None` for a permanent grant.
+    pub expires_at: Option<Timestamp>,
+    pub justification: Option<String>,
+    pub tags: Vec<String>,
+    pub creator: Actor,
+    pub source: GrantSource,
+    pub created_at: Timestamp,
+    pub revoked: Option<Revocation>,
+}
+
+impl Grant {
+    /// Whether the grant is temporary (has an end).
+    pub fn is_temporary(&self) -> bool {
+        self.expires_at.is_some()
+    }
+
+    /// Whether the grant is in force at `now`: started, not yet expired, not revoked by `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.starts_at <= now
+            && self.expires_at.is_none_or(|end| now < end)
+            && self.revoked.as_ref().is_none_or(|r| now < r.at)
+    }
+
+    /// Whether the grant has expired at `now`.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|end| end <= now)
+    }
+}
+
+/// A bearer secret's record: who it authenticates, stored only as a hash of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub id: TokenId,
+    pub org: OrgId,
+    pub principal: Principal,
+    /// The SHA-256 of the secret, in hex; the secret itself is never stored.
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
