@@ -1,1 +1,5 @@
-fn main() {}
+//! The `grantry` binary: parses the command line and dispatches.
+
+fn main() -> std::process::ExitCode {
+    grantry_cli::run()
+}

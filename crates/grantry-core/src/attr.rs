@@ -43,7 +43,9 @@ impl AttrType {
     pub fn admits(self, value: &AttrValue) -> bool {
         matches!(
             (self, value),
-            (Self::String, AttrValue::Str(_)) | (Self::Bool, AttrValue::Bool(_)) | (Self::Int, AttrValue::Int(_))
+            (Self::String, AttrValue::Str(_))
+                | (Self::Bool, AttrValue::Bool(_))
+                | (Self::Int, AttrValue::Int(_))
         )
     }
 }

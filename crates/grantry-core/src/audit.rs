@@ -111,7 +111,7 @@ impl AuditEvent {
 }
 
 /// Where and why a chain is broken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainBreak {
     pub seq: i64,
     pub reason: String,
@@ -123,13 +123,24 @@ pub fn verify_chain(events: &[AuditEvent]) -> Result<usize, ChainBreak> {
     for (i, e) in events.iter().enumerate() {
         let expected_seq = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
         if e.seq != expected_seq {
-            return Err(ChainBreak { seq: e.seq, reason: format!("expected event {expected_seq} here: an event is missing or out of order") });
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: format!(
+                    "expected event {expected_seq} here: an event is missing or out of order"
+                ),
+            });
         }
         if e.prev_hash != prev {
-            return Err(ChainBreak { seq: e.seq, reason: "its prev_hash is not the hash of the event before it".to_owned() });
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: "its prev_hash is not the hash of the event before it".to_owned(),
+            });
         }
         if e.compute_hash() != e.hash {
-            return Err(ChainBreak { seq: e.seq, reason: "its contents do not match its hash: the row was edited".to_owned() });
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: "its contents do not match its hash: the row was edited".to_owned(),
+            });
         }
         prev.clone_from(&e.hash);
     }

@@ -11,14 +11,41 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    OrgCreated { org: Org },
-    UserCreated { user: User },
-    UserStatusChanged { org: OrgId, user: UserId, status: UserStatus },
-    CredentialIssued { credential: Credential },
-    CredentialRevoked { org: OrgId, id: TokenId, at: Timestamp },
-    ResourceRegistered { resource: Resource },
-    GrantCreated { grant: Grant },
-    GrantRevoked { org: OrgId, id: GrantId, revocation: Revocation },
+    OrgCreated {
+        org: Org,
+    },
+    UserCreated {
+        user: User,
+    },
+    UserStatusChanged {
+        org: OrgId,
+        user: UserId,
+        status: UserStatus,
+    },
+    CredentialIssued {
+        credential: Credential,
+    },
+    CredentialRevoked {
+        org: OrgId,
+        id: TokenId,
+        at: Timestamp,
+    },
+    ResourceRegistered {
+        resource: Resource,
+    },
+    GrantCreated {
+        grant: Grant,
+    },
+    GrantRevoked {
+        org: OrgId,
+        id: GrantId,
+        revocation: Revocation,
+    },
+    /// A temporary grant's expiry was recorded in the audit log (the decision never waits for it).
+    GrantExpiryRecorded {
+        org: OrgId,
+        id: GrantId,
+    },
 }
 
 impl Change {
@@ -30,7 +57,10 @@ impl Change {
             Self::CredentialIssued { credential } => &credential.org,
             Self::ResourceRegistered { resource } => &resource.org,
             Self::GrantCreated { grant } => &grant.org,
-            Self::UserStatusChanged { org, .. } | Self::CredentialRevoked { org, .. } | Self::GrantRevoked { org, .. } => org,
+            Self::UserStatusChanged { org, .. }
+            | Self::CredentialRevoked { org, .. }
+            | Self::GrantRevoked { org, .. }
+            | Self::GrantExpiryRecorded { org, .. } => org,
         }
     }
 }

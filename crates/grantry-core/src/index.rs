@@ -67,7 +67,11 @@ impl DecisionIndex {
     }
 
     /// Applies the changes committed as `revision`.
-    pub fn apply_all<'a>(&mut self, revision: u64, changes: impl IntoIterator<Item = &'a Change>) -> Result<()> {
+    pub fn apply_all<'a>(
+        &mut self,
+        revision: u64,
+        changes: impl IntoIterator<Item = &'a Change>,
+    ) -> Result<()> {
         for change in changes {
             self.apply(change)?;
         }
@@ -83,12 +87,18 @@ impl DecisionIndex {
                 self.orgs.insert(org.id.clone(), OrgState::new(org.clone()));
             }
             Change::CredentialIssued { credential } => {
-                self.credential_hash.insert(credential.id.clone(), credential.secret_hash.clone());
-                self.credentials.insert(credential.secret_hash.clone(), credential.clone());
+                self.credential_hash
+                    .insert(credential.id.clone(), credential.secret_hash.clone());
+                self.credentials
+                    .insert(credential.secret_hash.clone(), credential.clone());
             }
             Change::CredentialRevoked { id, at, .. } => {
-                let cred = self.credential_hash.get(id).and_then(|h| self.credentials.get_mut(h));
-                let cred = cred.ok_or_else(|| CoreError::NotFound(format!("token `{id}` is not known")))?;
+                let cred = self
+                    .credential_hash
+                    .get(id)
+                    .and_then(|h| self.credentials.get_mut(h));
+                let cred =
+                    cred.ok_or_else(|| CoreError::NotFound(format!("token `{id}` is not known")))?;
                 cred.revoked_at = Some(*at);
             }
             other => self.org_mut(other.org())?.apply(other)?,
@@ -97,7 +107,9 @@ impl DecisionIndex {
     }
 
     fn org_mut(&mut self, id: &OrgId) -> Result<&mut OrgState> {
-        self.orgs.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("organization `{id}` is not known")))
+        self.orgs
+            .get_mut(id)
+            .ok_or_else(|| CoreError::NotFound(format!("organization `{id}` is not known")))
     }
 
     /// The organization with id `id`.
@@ -111,8 +123,15 @@ impl DecisionIndex {
     }
 
     /// The credential whose secret hashes to `secret_hash`, if it is in force at `now`.
-    pub fn authenticate(&self, secret_hash: &str, now: Timestamp) -> std::result::Result<&Credential, AuthFailure> {
-        let cred = self.credentials.get(secret_hash).ok_or(AuthFailure::Unknown)?;
+    pub fn authenticate(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> std::result::Result<&Credential, AuthFailure> {
+        let cred = self
+            .credentials
+            .get(secret_hash)
+            .ok_or(AuthFailure::Unknown)?;
         if let Some(at) = cred.revoked_at.filter(|at| *at <= now) {
             return Err(AuthFailure::Revoked(at));
         }
@@ -124,6 +143,8 @@ impl DecisionIndex {
 
     /// The credential with id `id`.
     pub fn credential(&self, id: &TokenId) -> Option<&Credential> {
-        self.credential_hash.get(id).and_then(|h| self.credentials.get(h))
+        self.credential_hash
+            .get(id)
+            .and_then(|h| self.credentials.get(h))
     }
 }

@@ -80,6 +80,22 @@ impl fmt::Display for Principal {
     }
 }
 
+impl std::str::FromStr for Principal {
+    type Err = String;
+
+    /// Parses the display form: `user:ID`, `group:ID` or `api_key:ID`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            Some(("user", id)) if !id.is_empty() => Ok(Self::User(UserId(id.to_owned()))),
+            Some(("group", id)) if !id.is_empty() => Ok(Self::Group(GroupId(id.to_owned()))),
+            Some(("api_key", id)) if !id.is_empty() => Ok(Self::ApiKey(ApiKeyId(id.to_owned()))),
+            _ => Err(format!(
+                "`{s}` is not a principal; expected user:ID, group:ID or api_key:ID"
+            )),
+        }
+    }
+}
+
 /// Who made a change: a principal, or the system itself (expiries, imports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
@@ -87,6 +103,33 @@ pub enum Actor {
     User(UserId),
     ApiKey(ApiKeyId),
     System,
+}
+
+impl std::str::FromStr for Actor {
+    type Err = String;
+
+    /// Parses the display form: `user:ID`, `api_key:ID` or `system`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            _ if s == "system" => Ok(Self::System),
+            Some(("user", id)) => Ok(Self::User(UserId(id.to_owned()))),
+            Some(("api_key", id)) => Ok(Self::ApiKey(ApiKeyId(id.to_owned()))),
+            _ => Err(format!(
+                "`{s}` is not an actor; expected user:ID, api_key:ID or system"
+            )),
+        }
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Self {
+        match p {
+            Principal::User(id) => Self::User(id.clone()),
+            Principal::ApiKey(id) => Self::ApiKey(id.clone()),
+            // INVARIANT: groups never authenticate, so they never act.
+            Principal::Group(_) => Self::System,
+        }
+    }
 }
 
 impl fmt::Display for Actor {
@@ -120,7 +163,10 @@ pub struct ResourceRef {
 impl ResourceRef {
     /// A reference to the resource `kind:id`.
     pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
-        Self { kind: kind.into(), id: id.into() }
+        Self {
+            kind: kind.into(),
+            id: id.into(),
+        }
     }
 }
 

@@ -1,1 +1,34 @@
-//! placeholder
+//! Grantry's server: the JSON API under `/v1/{org}/…`, bearer-token auth, the service operations
+//! that turn requests into store transactions, the in-memory decision index they keep current,
+//! and the background job that records expiries.
+//!
+//! Data flows one way: request → auth → service operation → one store transaction → the new
+//! revision → the index applies the change → the response. Checks read only the index.
+
+pub mod api;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod service;
+pub mod state;
+pub mod sweeper;
+
+pub use error::{ApiError, Result};
+pub use state::AppState;
+
+use std::net::SocketAddr;
+
+/// Serves the API on `listener` until `shutdown` resolves, with the expiry sweeper running.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweeper::run(state.clone()));
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}

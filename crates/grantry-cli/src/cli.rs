@@ -1,0 +1,55 @@
+//! The command line, as clap derive types. Doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Grantry: access control for platforms that run AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "grantry", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (JSON API) on the embedded SQLite database by default.
+    Serve(crate::commands::serve::ServeArgs),
+    /// Administrative commands that work on the database directly.
+    #[command(subcommand)]
+    Admin(crate::commands::admin::AdminCommand),
+    /// Save a named profile (server URL, organization, token) for `-e/--env`.
+    Login(crate::commands::login::LoginArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(crate::commands::user::UserCommand),
+    /// Issue and revoke login tokens.
+    #[command(subcommand)]
+    Token(crate::commands::token::TokenCommand),
+    /// Conversations: register them, request temporary access, list grants.
+    #[command(subcommand)]
+    Conversation(crate::commands::conversation::ConversationCommand),
+    /// Temporary permission grants.
+    #[command(subcommand)]
+    Grant(crate::commands::grant::GrantCommand),
+    /// May this principal do this action on this resource, now? Exit 0 allowed, 3 denied.
+    Check(crate::commands::check::CheckArgs),
+    /// Read and verify the audit log.
+    #[command(subcommand)]
+    Audit(crate::commands::audit::AuditCommand),
+}
+
+/// The profile to talk to.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArg {
+    /// Environment name: the profile saved by `grantry login`.
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: String,
+}
+
+/// How to print.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputArg {
+    /// Output results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

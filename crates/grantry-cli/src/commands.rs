@@ -1,0 +1,56 @@
+//! One module per subcommand; `dispatch` routes to them.
+
+pub mod admin;
+pub mod audit;
+pub mod check;
+pub mod conversation;
+pub mod grant;
+pub mod login;
+pub mod serve;
+pub mod token;
+pub mod user;
+
+use crate::cli::Command;
+use crate::client::Client;
+use crate::config::Config;
+use anyhow::Result;
+use grantry_core::Timestamp;
+
+/// Runs one command.
+pub async fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Serve(a) => serve::run(a).await,
+        Command::Admin(c) => admin::run(c).await,
+        Command::Login(a) => login::run(a).await,
+        Command::User(c) => user::run(c).await,
+        Command::Token(c) => token::run(c).await,
+        Command::Conversation(c) => conversation::run(c).await,
+        Command::Grant(c) => grant::run(c).await,
+        Command::Check(a) => check::run(a).await,
+        Command::Audit(c) => audit::run(c).await,
+    }
+}
+
+/// A client for the profile named `env`.
+pub fn client(env: &str) -> Result<Client> {
+    Ok(Client::new(Config::load()?.profile(env)?))
+}
+
+/// A time as people read it: `2026-11-23 14:05:09 UTC`.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// An optional time, or `-`.
+pub fn fmt_opt_time(t: Option<Timestamp>) -> String {
+    t.map_or_else(|| "-".to_owned(), fmt_time)
+}
+
+/// Looks a user's id up by email through the API.
+pub async fn user_id_by_email(client: &Client, email: &str) -> Result<String> {
+    let list: serde_json::Value = client.get("/users", &[("email", email.to_owned())]).await?;
+    list.pointer("/users/0/id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no user with email `{email}` in this organization; check the address or create the user first"))
+}

@@ -1,0 +1,66 @@
+//! `grantry admin …`: commands that work on the database directly, for whoever holds it.
+
+use crate::cli::OutputArg;
+use crate::output;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use grantry_server::{clock, service, AppState};
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organization (if absent) and an owner, and print a token for the owner.
+    Bootstrap {
+        /// Database URL (sqlite://PATH).
+        #[arg(long, env = "GRANTRY_DB", default_value = "sqlite://grantry.db")]
+        db: String,
+        /// The organization's slug (lowercase letters, digits, dashes).
+        #[arg(long)]
+        org: String,
+        /// The owner's email.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+pub async fn run(command: AdminCommand) -> Result<()> {
+    match command {
+        AdminCommand::Bootstrap {
+            db,
+            org,
+            email,
+            out,
+        } => {
+            let store = grantry_store::open(&db).await.with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    grantry_store::redact_url(&db)
+                )
+            })?;
+            let state = AppState::load(store).await?;
+            let b = service::bootstrap(&state, &org, &email, clock::now()).await?;
+            if out.json {
+                return output::json(
+                    &json!({ "org_id": b.org_id, "user_id": b.user_id, "token": b.token }),
+                );
+            }
+            let what = if b.created_org {
+                "created"
+            } else {
+                "already existed"
+            };
+            println!(
+                "Organization `{org}` ({}) {what}; owner {email} ({}).",
+                b.org_id, b.user_id
+            );
+            println!("Token (shown once; keep it secret): {}", b.token);
+            println!(
+                "Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}",
+                b.token
+            );
+            Ok(())
+        }
+    }
+}

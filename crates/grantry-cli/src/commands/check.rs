@@ -1,0 +1,90 @@
+//! `grantry check`: may this principal do this action on this resource, now? Prints the decision
+//! and its reasons; exit 0 allowed, 3 denied.
+
+use super::client;
+use crate::cli::{EnvArg, OutputArg};
+use crate::exit::{Denied, UsageError};
+use crate::output;
+use anyhow::Result;
+use clap::Args;
+use serde_json::{json, Map, Value};
+
+/// Check access.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The user to check (yourself when absent).
+    #[arg(long)]
+    pub user_email: Option<String>,
+    /// The permission, e.g. Conversation:GetMessage.
+    #[arg(long)]
+    pub permission: String,
+    /// The resource as TYPE:ID, e.g. conversation:65a1…
+    #[arg(long)]
+    pub resource: String,
+    /// An attribute of a resource grantry does not know, as KEY=VALUE (repeatable).
+    #[arg(long = "attr", value_name = "KEY=VALUE")]
+    pub attrs: Vec<String>,
+    /// Decide as of this time (RFC 3339) instead of now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArg,
+}
+
+fn attr_value(text: &str) -> Value {
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        t => t
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(t.to_owned()), Value::from),
+    }
+}
+
+pub async fn run(args: CheckArgs) -> Result<()> {
+    let (kind, id) = args
+        .resource
+        .split_once(':')
+        .filter(|(k, i)| !k.is_empty() && !i.is_empty())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--resource `{}` must be TYPE:ID, e.g. conversation:abc123def456abc123def456",
+                args.resource
+            ))
+        })?;
+    let mut attributes = Map::new();
+    for a in &args.attrs {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--attr `{a}` must be KEY=VALUE")))?;
+        attributes.insert(k.to_owned(), attr_value(v));
+    }
+    let c = client(&args.env.env)?;
+    let principal = match &args.user_email {
+        Some(email) => json!({ "type": "user", "email": email }),
+        None => {
+            let me: Value = c.get("/me", &[]).await?;
+            let principal = me["principal"].as_str().unwrap_or_default();
+            let (kind, id) = principal.split_once(':').unwrap_or(("user", principal));
+            json!({ "type": kind, "id": id })
+        }
+    };
+    let body = json!({ "principal": principal, "permission": args.permission, "resource": { "type": kind, "id": id, "attributes": attributes }, "at": args.at });
+    let decision: Value = c.post("/check", &body).await?;
+    let allowed = decision["allowed"].as_bool().unwrap_or(false);
+    if args.out.json {
+        output::json(&decision)?;
+    } else {
+        println!("{}", if allowed { "allowed" } else { "denied" });
+        for r in decision["reasons"].as_array().into_iter().flatten() {
+            println!("  - {}", r["message"].as_str().unwrap_or_default());
+        }
+    }
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied.into())
+    }
+}

@@ -1,0 +1,82 @@
+//! `grantry token …`: issue and revoke login tokens.
+
+use super::{client, fmt_opt_time, user_id_by_email};
+use crate::cli::{EnvArg, OutputArg};
+use crate::output;
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token, for yourself or (with --user-email) a user you manage.
+    Create {
+        #[command(flatten)]
+        env: EnvArg,
+        /// Whom the token is for (yourself when absent).
+        #[arg(long)]
+        user_email: Option<String>,
+        /// ISO 8601 lifetime, e.g. P30D (no end when absent).
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Revoke a token; it is refused from the next request on.
+    Revoke {
+        #[command(flatten)]
+        env: EnvArg,
+        /// The token's id (not its secret).
+        id: String,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+pub async fn run(command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create {
+            env,
+            user_email,
+            expires_in,
+            out,
+        } => {
+            let c = client(&env.env)?;
+            let user = match user_email {
+                Some(e) => user_id_by_email(&c, &e).await?,
+                None => {
+                    let me: Value = c.get("/me", &[]).await?;
+                    me.pointer("/user/id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                }
+            };
+            let token: Value = c
+                .post(
+                    &format!("/users/{user}/tokens"),
+                    &json!({ "expires_in": expires_in }),
+                )
+                .await?;
+            if out.json {
+                return output::json(&token);
+            }
+            let expires = serde_json::from_value(token["expires_at"].clone()).ok();
+            println!(
+                "Token {} (expires {}); the secret is shown once:",
+                token["id"].as_str().unwrap_or("?"),
+                fmt_opt_time(expires)
+            );
+            println!("{}", token["token"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        TokenCommand::Revoke { env, id, out } => {
+            let done: Value = client(&env.env)?.delete(&format!("/tokens/{id}")).await?;
+            if out.json {
+                return output::json(&done);
+            }
+            println!("Revoked token {id}.");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `POST /v1/{org}/check`: may this principal do this action on this resource — answered from
+//! the decision index, with the reasons. Anyone may ask about themselves; asking about another
+//! principal needs `Access:Check`.
+
+use super::auth::Caller;
+use super::extract::ApiJson;
+use crate::error::{ApiError, Result};
+use crate::service;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use grantry_core::attr::Attributes;
+use grantry_core::catalogue::perm;
+use grantry_core::decision::{Reason, ResourceQuery};
+use grantry_core::ids::{ApiKeyId, UserId};
+use grantry_core::model::{Principal, ResourceRef};
+use grantry_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/check", post(check))
+}
+
+/// Whom the check is about: `{"type": "user", "id": …}` or `{"type": "user", "email": …}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The resource: type, id and (for resources grantry does not know) attributes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+}
+
+/// A check.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    pub principal: PrincipalInput,
+    pub permission: String,
+    pub resource: ResourceInput,
+    /// Decide as of this time instead of now (what-if).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+/// The decision and why.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CheckResponse {
+    pub allowed: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<Reason>,
+    /// The index revision that decided.
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/check", request_body = CheckRequest, params(("org" = String, Path)),
+    responses((status = 200, body = CheckResponse), (status = 403, body = super::views::ErrorBody)))]
+pub(super) async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CheckRequest>,
+) -> Result<Json<CheckResponse>> {
+    let ctx = &caller.ctx;
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    let principal = match (
+        body.principal.kind.as_str(),
+        body.principal.id,
+        body.principal.email,
+    ) {
+        ("user", Some(id), None) => Principal::User(UserId(id)),
+        ("user", None, Some(email)) => {
+            let email = grantry_core::validate::email(&email)?;
+            let u = o.user_by_email(&email).ok_or_else(|| {
+                ApiError::NotFound(format!("no user with email `{email}` in this organization"))
+            })?;
+            Principal::User(u.id.clone())
+        }
+        ("api_key", Some(id), None) => Principal::ApiKey(ApiKeyId(id)),
+        (kind, _, _) => {
+            return Err(ApiError::Invalid {
+                field: "principal".into(),
+                message: format!("`{kind}` principal needs exactly one of id or email (email only for users); types: user, api_key"),
+            });
+        }
+    };
+    if principal != ctx.actor {
+        o.require(ix.catalogue(), &ctx.actor, perm::ACCESS_CHECK, ctx.now)?;
+    }
+    let resource = ResourceQuery {
+        reference: ResourceRef::new(body.resource.kind, body.resource.id),
+        attributes: body.resource.attributes,
+    };
+    let decision = o.explain(
+        ix.catalogue(),
+        &principal,
+        &body.permission,
+        &resource,
+        body.at.unwrap_or(ctx.now),
+    );
+    Ok(Json(CheckResponse {
+        allowed: decision.allowed,
+        reasons: decision.reasons,
+        revision: ix.revision(),
+    }))
+}

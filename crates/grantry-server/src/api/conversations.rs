@@ -1,0 +1,238 @@
+//! Conversations: register one with its owner, look them up (the owner's `user_id` is what a
+//! temporary grant is scoped to), and request access to one (seed 001's three grants, atomically).
+
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiQuery};
+use super::views::{ConversationView, GrantView};
+use crate::error::{ApiError, Result};
+use crate::service::{self, CONVERSATION};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use grantry_core::catalogue::perm;
+use grantry_core::decision::ResourceQuery;
+use grantry_core::ids::UserId;
+use grantry_core::index::OrgState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversation/", get(list).post(register))
+        .route("/conversation/{id}/request_access", post(request_access))
+}
+
+/// Resolves a user given by id or by email.
+pub(super) fn resolve_user(
+    org: &OrgState,
+    id: Option<String>,
+    email: Option<String>,
+) -> Result<Option<UserId>> {
+    match (id, email) {
+        (Some(_), Some(_)) => Err(ApiError::Invalid {
+            field: "user_id".into(),
+            message: "give user_id or user_email, not both".into(),
+        }),
+        (Some(id), None) => Ok(Some(UserId(id))),
+        (None, Some(email)) => {
+            let email = grantry_core::validate::email(&email)?;
+            let user = org.user_by_email(&email).ok_or_else(|| {
+                ApiError::NotFound(format!("no user with email `{email}` in this organization; check the address or create the user first"))
+            })?;
+            Ok(Some(user.id.clone()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// A conversation to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterConversation {
+    /// The owner, by id…
+    pub user_id: Option<String>,
+    /// …or by email.
+    pub user_email: Option<String>,
+    /// A 24-hex id; a new one when absent.
+    pub id: Option<String>,
+}
+
+/// A registered conversation and the revision that holds it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisteredConversation {
+    pub conversation: ConversationView,
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/conversation/", request_body = RegisterConversation, params(("org" = String, Path)),
+    responses((status = 201, body = RegisteredConversation), (status = 409, body = super::views::ErrorBody)))]
+pub(super) async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RegisterConversation>,
+) -> Result<(StatusCode, Json<RegisteredConversation>)> {
+    let owner = {
+        let ix = state.index();
+        resolve_user(
+            service::org(&ix, &caller.ctx.org)?,
+            body.user_id,
+            body.user_email,
+        )?
+    };
+    let owner = owner.ok_or_else(|| ApiError::Invalid {
+        field: "user_id".into(),
+        message: "name the conversation's owner (user_id or user_email)".into(),
+    })?;
+    let (revision, r) =
+        service::register_conversation(&state, &caller.ctx, &owner, body.id.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredConversation {
+            conversation: ConversationView::new(&r, &caller.org_slug),
+            revision,
+        }),
+    ))
+}
+
+/// Filters for looking conversations up.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListConversations {
+    /// One conversation by id.
+    pub id: Option<String>,
+    /// Only this owner's conversations.
+    pub user_id: Option<String>,
+    pub limit: Option<usize>,
+    pub continuation_token: Option<usize>,
+}
+
+/// A page of conversations.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationView>,
+    pub has_more: bool,
+    pub continuation_token: Option<usize>,
+}
+
+/// Lists the conversations the caller may see: all of them for a caller that registers them;
+/// those it may `GetConversation` otherwise; and, looked up by id, any one for a caller that may
+/// request access (it needs the owner to scope the request).
+#[utoipa::path(get, path = "/v1/{org}/conversation/", params(("org" = String, Path), ListConversations),
+    responses((status = 200, body = ConversationPage)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListConversations>,
+) -> Result<Json<ConversationPage>> {
+    let ctx = &caller.ctx;
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    let cat = ix.catalogue();
+    let may = |p: &str| o.check(cat, &ctx.actor, p, &o.as_resource(), ctx.now);
+    let sees_all = may(perm::CONVERSATION_CREATE) || (q.id.is_some() && may(perm::GRANT_CREATE));
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let visible: Vec<_> = o
+        .resources_of(CONVERSATION)
+        .into_iter()
+        .filter(|r| q.id.as_ref().is_none_or(|id| &r.reference.id == id))
+        .filter(|r| {
+            q.user_id.as_ref().is_none_or(|u| {
+                r.attributes.get("conversation_user_id") == Some(&u.as_str().into())
+            })
+        })
+        .filter(|r| {
+            sees_all
+                || o.check(
+                    cat,
+                    &ctx.actor,
+                    perm::CONVERSATION_GET,
+                    &ResourceQuery {
+                        reference: r.reference.clone(),
+                        attributes: Default::default(),
+                    },
+                    ctx.now,
+                )
+        })
+        .collect();
+    let start = q.continuation_token.unwrap_or(0);
+    let page: Vec<ConversationView> = visible
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|r| ConversationView::new(r, &caller.org_slug))
+        .collect();
+    let has_more = visible.len() > start + page.len();
+    Ok(Json(ConversationPage {
+        continuation_token: has_more.then_some(start + page.len()),
+        has_more,
+        conversations: page,
+    }))
+}
+
+/// A request for access to one conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAccess {
+    /// Why access is needed (at least 10 characters).
+    pub justification: String,
+    /// ISO 8601; PT2H when absent.
+    pub duration: Option<String>,
+    /// Whom to grant (the caller when both are absent), by id…
+    pub user_id: Option<String>,
+    /// …or by email.
+    pub user_email: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// The three grants made.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccessGranted {
+    pub conversation_id: String,
+    pub grants: Vec<GrantView>,
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/conversation/{id}/request_access", request_body = RequestAccess, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 201, body = AccessGranted), (status = 404, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
+pub(super) async fn request_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RequestAccess>,
+) -> Result<(StatusCode, Json<AccessGranted>)> {
+    let user = {
+        let ix = state.index();
+        resolve_user(
+            service::org(&ix, &caller.ctx.org)?,
+            body.user_id,
+            body.user_email,
+        )?
+    };
+    let (revision, grants) = service::request_conversation_access(
+        &state,
+        &caller.ctx,
+        &id,
+        user,
+        body.duration,
+        &body.justification,
+        body.tags,
+    )
+    .await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let grants = grants
+        .iter()
+        .map(|g| GrantView::new(g, o, caller.ctx.now))
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(AccessGranted {
+            conversation_id: id.to_ascii_lowercase(),
+            grants,
+            revision,
+        }),
+    ))
+}

@@ -1,0 +1,41 @@
+//! Extractors that turn malformed requests into the API's error shape.
+
+use crate::error::ApiError;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::Json;
+use serde::de::DeserializeOwned;
+
+/// A JSON body; a bad one is a 400 in the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rej) => Err(ApiError::BadRequest(format!(
+                "{}; see /openapi.json for the request's shape",
+                rej.body_text()
+            ))),
+        }
+    }
+}
+
+/// A query string; a bad one is a 400 in the API's error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Self(v)),
+            Err(rej) => Err(ApiError::BadRequest(format!(
+                "{}; see /openapi.json for the parameters",
+                rej.body_text()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Users and tokens: create users (with an organization role), look them up, issue and revoke
+//! tokens, and `GET /me`.
+
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiQuery};
+use super::views::{TokenView, UserView};
+use crate::error::{ApiError, Result};
+use crate::service;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use grantry_core::catalogue::{perm, role};
+use grantry_core::duration::parse_grant_duration;
+use grantry_core::ids::{TokenId, UserId};
+use grantry_core::model::Principal;
+use grantry_core::SignedDuration;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/users", get(list).post(create))
+        .route("/users/{id}/tokens", post(issue_token))
+        .route("/tokens/{id}", delete(revoke_token))
+}
+
+/// The caller and its organization.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub org_id: String,
+    pub org_slug: String,
+    pub principal: String,
+    pub user: Option<UserView>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/me", params(("org" = String, Path)), responses((status = 200, body = Me)))]
+pub(super) async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>> {
+    let ctx = &caller.ctx;
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    let user = match &ctx.actor {
+        Principal::User(id) => o.user(id).map(|u| UserView::new(u, o, ctx.now)),
+        Principal::Group(_) | Principal::ApiKey(_) => None,
+    };
+    Ok(Json(Me {
+        org_id: ctx.org.0.clone(),
+        org_slug: caller.org_slug.clone(),
+        principal: ctx.actor.to_string(),
+        user,
+    }))
+}
+
+/// Filters for listing users.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsers {
+    /// Only the user with this email.
+    pub email: Option<String>,
+}
+
+/// Users.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<UserView>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/users", params(("org" = String, Path), ListUsers), responses((status = 200, body = UserList)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListUsers>,
+) -> Result<Json<UserList>> {
+    let ctx = &caller.ctx;
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    o.require(ix.catalogue(), &ctx.actor, perm::USER_LIST, ctx.now)?;
+    let email = q
+        .email
+        .as_deref()
+        .map(grantry_core::validate::email)
+        .transpose()?;
+    let users = o
+        .users()
+        .into_iter()
+        .filter(|u| email.as_ref().is_none_or(|e| &u.email == e))
+        .map(|u| UserView::new(u, o, ctx.now))
+        .collect();
+    Ok(Json(UserList { users }))
+}
+
+/// A user to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub email: String,
+    /// An organization role (`org_member` when absent): `org_owner`, `org_admin`, `org_member`.
+    pub role: Option<String>,
+    /// Also issue a token for the new user.
+    #[serde(default)]
+    pub token: bool,
+}
+
+/// The user created, and its token if asked for.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: UserView,
+    pub token: Option<TokenView>,
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/users", request_body = CreateUser, params(("org" = String, Path)),
+    responses((status = 201, body = CreatedUser), (status = 409, body = super::views::ErrorBody)))]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<(StatusCode, Json<CreatedUser>)> {
+    let role = body.role.as_deref().unwrap_or(role::ORG_MEMBER);
+    let (revision, user, token) =
+        service::create_user(&state, &caller.ctx, &body.email, role, body.token).await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let user = UserView::new(&user, o, caller.ctx.now);
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user,
+            token: token.as_ref().map(TokenView::from),
+            revision,
+        }),
+    ))
+}
+
+/// A token to issue.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueToken {
+    /// ISO 8601 lifetime (at most P365D); no end when absent.
+    pub expires_in: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/users/{id}/tokens", request_body = IssueToken, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 201, body = TokenView)))]
+pub(super) async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<IssueToken>,
+) -> Result<(StatusCode, Json<TokenView>)> {
+    let ttl = body
+        .expires_in
+        .as_deref()
+        .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
+        .transpose()
+        .map_err(|e| match e {
+            grantry_core::CoreError::Invalid { message, .. } => ApiError::Invalid {
+                field: "expires_in".into(),
+                message,
+            },
+            other => other.into(),
+        })?;
+    let (_, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
+    Ok((StatusCode::CREATED, Json(TokenView::from(&token))))
+}
+
+/// The revision that holds the revocation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Revoked {
+    pub revision: u64,
+}
+
+#[utoipa::path(delete, path = "/v1/{org}/tokens/{id}", params(("org" = String, Path), ("id" = String, Path)), responses((status = 200, body = Revoked)))]
+pub(super) async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Revoked>> {
+    let revision = service::revoke_token(&state, &caller.ctx, &TokenId(id)).await?;
+    Ok(Json(Revoked { revision }))
+}

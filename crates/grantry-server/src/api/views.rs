@@ -1,0 +1,199 @@
+//! What the API sends back: the records of the core in the API's (Amigo-compatible) shapes.
+
+use grantry_core::index::OrgState;
+use grantry_core::model::{Grant, GrantTarget, Principal, Resource, User};
+use grantry_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A permission with its conditions, as in `{"permission_name": …, "conditions": {…}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PermissionGrantView {
+    pub permission_name: String,
+    /// By attribute name: `{"type": "Equals", "value": …}`, `{"type": "In", "values": […]}` or
+    /// `{"type": "NotEquals", "value": …}`.
+    #[schema(value_type = Object)]
+    pub conditions: serde_json::Value,
+}
+
+/// Where a grant stands at the time of the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStatus {
+    Active,
+    Pending,
+    Expired,
+    Revoked,
+}
+
+/// A temporary permission grant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub user_email: Option<String>,
+    pub permission_grant: Option<PermissionGrantView>,
+    pub role: Option<String>,
+    pub justification: Option<String>,
+    pub tags: Vec<String>,
+    pub creator: String,
+    pub source: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    pub is_expired: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+    pub status: GrantStatus,
+}
+
+impl GrantView {
+    /// The view of `g` at `now`, with the grantee's email from `org`.
+    pub fn new(g: &Grant, org: &OrgState, now: Timestamp) -> Self {
+        let user = match &g.principal {
+            Principal::User(id) => org.user(id),
+            Principal::Group(_) | Principal::ApiKey(_) => None,
+        };
+        let (permission_grant, role) = match &g.target {
+            GrantTarget::Permission { grant } => (
+                Some(PermissionGrantView {
+                    permission_name: grant.permission.clone(),
+                    conditions: serde_json::to_value(&grant.conditions).unwrap_or_default(),
+                }),
+                None,
+            ),
+            GrantTarget::Role { role } => (None, Some(role.clone())),
+        };
+        let revoked_at = g.revoked.as_ref().map(|r| r.at);
+        let status = if revoked_at.is_some_and(|at| at <= now) {
+            GrantStatus::Revoked
+        } else if g.is_expired(now) {
+            GrantStatus::Expired
+        } else if now < g.starts_at {
+            GrantStatus::Pending
+        } else {
+            GrantStatus::Active
+        };
+        Self {
+            id: g.id.0.clone(),
+            user_id: user.map(|u| u.id.0.clone()),
+            user_email: user.map(|u| u.email.clone()),
+            permission_grant,
+            role,
+            justification: g.justification.clone(),
+            tags: g.tags.clone(),
+            creator: g.creator.to_string(),
+            source: serde_json::to_value(g.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            created_at: g.created_at,
+            expires_at: g.expires_at,
+            is_expired: g.is_expired(now),
+            revoked_at,
+            status,
+        }
+    }
+}
+
+/// A user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub status: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// The roles the user holds now, at the organization.
+    pub roles: Vec<String>,
+}
+
+impl UserView {
+    /// The view of `u`, with the roles it holds at `now`.
+    pub fn new(u: &User, org: &OrgState, now: Timestamp) -> Self {
+        let roles = org
+            .grants_of(&Principal::User(u.id.clone()))
+            .iter()
+            .filter(|g| g.is_active(now))
+            .filter_map(|g| match &g.target {
+                GrantTarget::Role { role } => Some(role.clone()),
+                GrantTarget::Permission { .. } => None,
+            })
+            .collect();
+        Self {
+            id: u.id.0.clone(),
+            email: u.email.clone(),
+            status: serde_json::to_value(u.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            created_at: u.created_at,
+            roles,
+        }
+    }
+}
+
+/// A registered conversation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversationView {
+    pub id: String,
+    /// The owner: the user the conversation belongs to.
+    pub user_id: String,
+    pub org_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// The conversation's page, relative to the server's URL.
+    pub url_path: String,
+}
+
+impl ConversationView {
+    /// The view of conversation `r` in the organization with slug `org_slug`.
+    pub fn new(r: &Resource, org_slug: &str) -> Self {
+        let attr = |name: &str| match r.attributes.get(name) {
+            Some(grantry_core::attr::AttrValue::Str(s)) => s.clone(),
+            _ => String::new(),
+        };
+        Self {
+            id: r.reference.id.clone(),
+            user_id: attr("conversation_user_id"),
+            org_id: r.org.0.clone(),
+            created_at: r.created_at,
+            url_path: crate::service::conversation_url_path(org_slug, &r.reference.id),
+        }
+    }
+}
+
+/// An issued token; the secret is shown only in this response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub token: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+}
+
+impl From<&crate::service::IssuedToken> for TokenView {
+    fn from(t: &crate::service::IssuedToken) -> Self {
+        Self {
+            id: t.id.0.clone(),
+            token: t.secret.clone(),
+            expires_at: t.credential.expires_at,
+        }
+    }
+}
+
+/// The error body every failing call returns.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code, a message saying how to fix it, and details.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}

@@ -1,0 +1,111 @@
+//! The API's one error type: a stable code, the right status and a message that says what was
+//! wrong and how to fix it. A 5xx body is generic; its detail goes to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use grantry_core::CoreError;
+use grantry_store::StoreError;
+use serde_json::json;
+
+/// An error an operation returns, and the response it becomes.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The server's result type.
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+impl ApiError {
+    /// The status and the stable code of this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid { field, message } => Self::Invalid {
+                field: field.to_owned(),
+                message,
+            },
+            CoreError::NotFound(m) => Self::NotFound(m),
+            CoreError::Conflict(m) => Self::Conflict(m),
+            CoreError::Forbidden(m) => Self::Forbidden(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => Self::NotFound(m),
+            StoreError::Conflict(m) => Self::Conflict(format!(
+                "the change conflicts with the current state ({m}); reload and try again"
+            )),
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, details) = match &self {
+            Self::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    "internal error; the server log has the detail".to_owned(),
+                    json!({}),
+                )
+            }
+            Self::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                (
+                    "the database is unavailable; try again shortly".to_owned(),
+                    json!({}),
+                )
+            }
+            Self::Invalid { field, message } => {
+                (format!("{field}: {message}"), json!({ "field": field }))
+            }
+            Self::BadRequest(m)
+            | Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::RateLimited(m) => (m.clone(), json!({})),
+        };
+        let body = json!({ "error": { "code": code, "message": message, "details": details } });
+        (status, axum::Json(body)).into_response()
+    }
+}

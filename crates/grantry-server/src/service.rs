@@ -1,0 +1,83 @@
+//! The service operations: each validates its input against the decision index, checks the
+//! actor's permission before any side effect, and writes one batch (state + audit) or nothing.
+//! The API handlers and the CLI's direct-database commands both call these.
+
+mod bootstrap;
+mod conversations;
+mod grants;
+mod users;
+
+pub use bootstrap::{bootstrap, Bootstrapped};
+pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
+pub use grants::{
+    create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec,
+};
+pub use users::{create_user, issue_token, revoke_token, IssuedToken};
+
+use crate::error::{ApiError, Result};
+use grantry_core::audit::AuditDraft;
+use grantry_core::change::Change;
+use grantry_core::ids::OrgId;
+use grantry_core::index::{DecisionIndex, OrgState};
+use grantry_core::model::{Actor, Grant, Principal};
+use grantry_core::Timestamp;
+use grantry_store::WriteBatch;
+
+/// Who is acting, where, and when.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub org: OrgId,
+    /// The principal whose permissions are checked.
+    pub actor: Principal,
+    /// How the audit log names the actor (the principal, or the system for bootstrap and expiry).
+    pub by: Actor,
+    pub request_id: Option<String>,
+    pub now: Timestamp,
+}
+
+impl Ctx {
+    /// A context for `actor` acting in `org` at `now`.
+    pub fn new(org: OrgId, actor: Principal, request_id: Option<String>, now: Timestamp) -> Self {
+        let by = Actor::from(&actor);
+        Self {
+            org,
+            actor,
+            by,
+            request_id,
+            now,
+        }
+    }
+
+    /// The actor as the audit log names it.
+    pub fn audit_actor(&self) -> Actor {
+        self.by.clone()
+    }
+
+    /// A batch of `changes` and `audit` for this context's organization, stamped now.
+    pub fn batch(&self, changes: Vec<Change>, mut audit: Vec<AuditDraft>) -> WriteBatch {
+        for d in &mut audit {
+            d.request_id.clone_from(&self.request_id);
+        }
+        WriteBatch {
+            org: self.org.clone(),
+            at: self.now,
+            changes,
+            audit,
+        }
+    }
+}
+
+/// The organization `id` in the index.
+pub fn org<'a>(ix: &'a DecisionIndex, id: &OrgId) -> Result<&'a OrgState> {
+    ix.org(id)
+        .ok_or_else(|| ApiError::NotFound(format!("organization `{id}` not found")))
+}
+
+/// The audit event that records a grant's creation, revocation or expiry.
+pub fn grant_event(actor: &Actor, event_type: &str, grant: &Grant) -> AuditDraft {
+    let mut d = AuditDraft::new(actor, event_type, "grant", grant.id.as_str());
+    d.principal = Some(grant.principal.to_string());
+    d.justification.clone_from(&grant.justification);
+    d.after = serde_json::to_value(grant).ok();
+    d
+}

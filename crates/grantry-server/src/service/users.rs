@@ -1,0 +1,216 @@
+//! Users and their tokens.
+
+use super::{grant_event, org, Ctx};
+use crate::error::{ApiError, Result};
+use crate::ids::{new_id, new_secret};
+use crate::state::AppState;
+use grantry_core::audit::AuditDraft;
+use grantry_core::catalogue::{perm, Tier};
+use grantry_core::change::Change;
+use grantry_core::ids::{GrantId, TokenId, UserId};
+use grantry_core::index::DecisionIndex;
+use grantry_core::model::{
+    Anchor, Credential, Grant, GrantSource, GrantTarget, Principal, ScopeRef, User, UserStatus,
+};
+use grantry_core::secret::hash_secret;
+use grantry_core::{validate, SignedDuration};
+
+/// A token as issued: its id, its secret (shown once) and its end.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: TokenId,
+    pub secret: String,
+    pub credential: Credential,
+}
+
+/// Creates a user holding the organization-tier `role` permanently, and optionally a token.
+/// The actor needs `User:Create`, and its own permanent permissions must cover the role's.
+pub async fn create_user(
+    state: &AppState,
+    ctx: &Ctx,
+    email: &str,
+    role: &str,
+    with_token: bool,
+) -> Result<(u64, User, Option<IssuedToken>)> {
+    let (committed, out) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            o.require(cat, &ctx.actor, perm::USER_CREATE, ctx.now)?;
+            let email = validate::email(email)?;
+            let role_def = cat.role(role)?;
+            if role_def.tier != Tier::Organization {
+                return Err(ApiError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
+            }
+            let mine = o.permanent_admin_set(cat, &ctx.actor, ctx.now);
+            let needed = cat.admin_subset(role_def.unconditional_permissions());
+            let missing: Vec<&str> = needed.difference(&mine).map(String::as_str).collect();
+            if !missing.is_empty() {
+                return Err(ApiError::Forbidden(format!(
+                    "role `{role}` carries permissions you do not hold permanently ({}); ask someone who holds them",
+                    missing.join(", ")
+                )));
+            }
+            if o.user_by_email(&email).is_some() {
+                return Err(ApiError::Conflict(format!("a user with email `{email}` already exists in this organization")));
+            }
+            let user = User { id: UserId(new_id()?), org: ctx.org.clone(), email, status: UserStatus::Active, created_at: ctx.now };
+            let grant = role_grant(ctx, &user.id, role, GrantSource::Manual)?;
+            let mut created = AuditDraft::new(&ctx.audit_actor(), "user.created", "user", user.id.as_str());
+            created.principal = Some(Principal::User(user.id.clone()).to_string());
+            created.after = serde_json::to_value(&user).ok();
+            let mut changes = vec![Change::UserCreated { user: user.clone() }, Change::GrantCreated { grant: grant.clone() }];
+            let mut audit = vec![created, grant_event(&ctx.audit_actor(), "grant.created", &grant)];
+            let token = if with_token {
+                let t = new_token(ctx, &user.id, None)?;
+                audit.push(token_event(ctx, "token.issued", &t.credential));
+                changes.push(Change::CredentialIssued { credential: t.credential.clone() });
+                Some(t)
+            } else {
+                None
+            };
+            Ok((ctx.batch(changes, audit), (user, token)))
+        })
+        .await?;
+    Ok((committed.revision, out.0, out.1))
+}
+
+/// A permanent grant of `role` at the organization to `user`.
+pub(super) fn role_grant(
+    ctx: &Ctx,
+    user: &UserId,
+    role: &str,
+    source: GrantSource,
+) -> Result<Grant> {
+    Ok(Grant {
+        id: GrantId(new_id()?),
+        org: ctx.org.clone(),
+        principal: Principal::User(user.clone()),
+        target: GrantTarget::Role {
+            role: role.to_owned(),
+        },
+        anchor: Anchor::Scope(ScopeRef::Org),
+        starts_at: ctx.now,
+        expires_at: None,
+        justification: None,
+        tags: vec![],
+        creator: ctx.audit_actor(),
+        source,
+        created_at: ctx.now,
+        revoked: None,
+    })
+}
+
+pub(super) fn new_token(
+    ctx: &Ctx,
+    user: &UserId,
+    ttl: Option<SignedDuration>,
+) -> Result<IssuedToken> {
+    let secret = new_secret()?;
+    let expires_at = ttl
+        .map(|d| ctx.now.checked_add(d))
+        .transpose()
+        .map_err(|_| ApiError::Invalid {
+            field: "expires_in".into(),
+            message: "is too long".into(),
+        })?;
+    let credential = Credential {
+        id: TokenId(new_id()?),
+        org: ctx.org.clone(),
+        principal: Principal::User(user.clone()),
+        secret_hash: hash_secret(&secret),
+        created_at: ctx.now,
+        expires_at,
+        revoked_at: None,
+    };
+    Ok(IssuedToken {
+        id: credential.id.clone(),
+        secret,
+        credential,
+    })
+}
+
+pub(super) fn token_event(ctx: &Ctx, event_type: &str, c: &Credential) -> AuditDraft {
+    let mut d = AuditDraft::new(&ctx.audit_actor(), event_type, "token", c.id.as_str());
+    d.principal = Some(c.principal.to_string());
+    // The secret never reaches the log: only the record without its hash.
+    d.after = Some(
+        serde_json::json!({ "id": c.id, "expires_at": c.expires_at, "revoked_at": c.revoked_at }),
+    );
+    d
+}
+
+/// Issues a token for `user` (the actor itself, or a user it may manage), valid for `ttl`.
+pub async fn issue_token(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &UserId,
+    ttl: Option<SignedDuration>,
+) -> Result<(u64, IssuedToken)> {
+    let (committed, token) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            if o.user(user).is_none() {
+                return Err(ApiError::NotFound(format!(
+                    "user `{user}` not found in this organization"
+                )));
+            }
+            o.require_manage(
+                ix.catalogue(),
+                &ctx.actor,
+                &Principal::User(user.clone()),
+                ctx.now,
+            )?;
+            let t = new_token(ctx, user, ttl)?;
+            let audit = vec![token_event(ctx, "token.issued", &t.credential)];
+            Ok((
+                ctx.batch(
+                    vec![Change::CredentialIssued {
+                        credential: t.credential.clone(),
+                    }],
+                    audit,
+                ),
+                t,
+            ))
+        })
+        .await?;
+    Ok((committed.revision, token))
+}
+
+/// Revokes a token: one's own, or one of a user the actor may manage.
+pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u64> {
+    let (committed, ()) = state
+        .write(|ix: &DecisionIndex| {
+            let cred = ix
+                .credential(id)
+                .filter(|c| c.org == ctx.org)
+                .ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
+            org(ix, &ctx.org)?.require_manage(
+                ix.catalogue(),
+                &ctx.actor,
+                &cred.principal,
+                ctx.now,
+            )?;
+            if cred.revoked_at.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "token `{id}` is already revoked"
+                )));
+            }
+            let mut revoked = cred.clone();
+            revoked.revoked_at = Some(ctx.now);
+            let audit = vec![token_event(ctx, "token.revoked", &revoked)];
+            Ok((
+                ctx.batch(
+                    vec![Change::CredentialRevoked {
+                        org: ctx.org.clone(),
+                        id: id.clone(),
+                        at: ctx.now,
+                    }],
+                    audit,
+                ),
+                (),
+            ))
+        })
+        .await?;
+    Ok(committed.revision)
+}

@@ -1,0 +1,20 @@
+//! The background job that records expiries in the audit log once a second. It only writes
+//! `grant.expired` events; whether a grant works is decided at check time, whatever this does.
+
+use crate::state::AppState;
+use crate::{clock, service};
+use std::time::Duration;
+
+/// Runs forever (until the task is aborted), recording expiries every second.
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match service::record_expiries(&state, clock::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "recorded grant expiries"),
+            Err(e) => tracing::warn!(error = %e, "could not record grant expiries; will retry"),
+        }
+    }
+}

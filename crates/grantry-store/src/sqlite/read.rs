@@ -1,0 +1,206 @@
+//! Reading: the snapshot that builds the decision index, the audit log with its filters, and the
+//! expiries still to record.
+
+use crate::error::{Result, StoreError};
+use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
+use crate::traits::{AuditFilter, Snapshot};
+use grantry_core::audit::AuditEvent;
+use grantry_core::change::Change;
+use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
+use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, User};
+use grantry_core::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+
+fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
+    text.parse().map_err(StoreError::Corrupt)
+}
+
+pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapshot> {
+    let revision: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM change_log")
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut changes = Vec::new();
+    for r in sqlx::query("SELECT * FROM orgs ORDER BY created_at_us, id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let org = Org {
+            id: OrgId(r.try_get("id")?),
+            slug: r.try_get("slug")?,
+            name: r.try_get("name")?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+            policy: from_json(r.try_get("policy")?)?,
+        };
+        changes.push(Change::OrgCreated { org });
+    }
+    for r in sqlx::query("SELECT * FROM users ORDER BY created_at_us, id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let user = User {
+            id: UserId(r.try_get("id")?),
+            org: OrgId(r.try_get("org_id")?),
+            email: r.try_get("email")?,
+            status: text_enum(r.try_get("status")?)?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+        };
+        changes.push(Change::UserCreated { user });
+    }
+    for r in sqlx::query("SELECT * FROM credentials ORDER BY created_at_us, id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let credential = Credential {
+            id: TokenId(r.try_get("id")?),
+            org: OrgId(r.try_get("org_id")?),
+            principal: parse(r.try_get("principal")?)?,
+            secret_hash: r.try_get("secret_hash")?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+            expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
+            revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
+        };
+        changes.push(Change::CredentialIssued { credential });
+    }
+    for r in sqlx::query("SELECT * FROM resources ORDER BY created_at_us, kind, id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let parent: Option<String> = r.try_get("parent")?;
+        let resource = Resource {
+            org: OrgId(r.try_get("org_id")?),
+            reference: ResourceRef::new(
+                r.try_get::<String, _>("kind")?,
+                r.try_get::<String, _>("id")?,
+            ),
+            parent: parent.as_deref().map(from_json).transpose()?,
+            scope: from_json(r.try_get("scope")?)?,
+            attributes: from_json(r.try_get("attributes")?)?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+        };
+        changes.push(Change::ResourceRegistered { resource });
+    }
+    for r in sqlx::query("SELECT * FROM grants ORDER BY created_at_us, id")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        changes.push(Change::GrantCreated {
+            grant: grant_row(&r)?,
+        });
+    }
+    let revision = u64::try_from(revision)
+        .map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
+    Ok(Snapshot { revision, changes })
+}
+
+fn grant_row(r: &SqliteRow) -> Result<Grant> {
+    let revoked_by: Option<String> = r.try_get("revoked_by")?;
+    let revoked = match (opt_timestamp(r.try_get("revoked_at_us")?)?, revoked_by) {
+        (Some(at), Some(by)) => Some(Revocation {
+            at,
+            by: parse(&by)?,
+        }),
+        _ => None,
+    };
+    Ok(Grant {
+        id: GrantId(r.try_get("id")?),
+        org: OrgId(r.try_get("org_id")?),
+        principal: parse(r.try_get("principal")?)?,
+        target: from_json(r.try_get("target")?)?,
+        anchor: from_json(r.try_get("anchor")?)?,
+        starts_at: timestamp(r.try_get("starts_at_us")?)?,
+        expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
+        justification: r.try_get("justification")?,
+        tags: from_json(r.try_get("tags")?)?,
+        creator: parse(r.try_get("creator")?)?,
+        source: text_enum(r.try_get("source")?)?,
+        created_at: timestamp(r.try_get("created_at_us")?)?,
+        revoked,
+    })
+}
+
+pub(super) async fn unrecorded_expiries(
+    pool: &SqlitePool,
+    now: Timestamp,
+) -> Result<Vec<(OrgId, String, String, Timestamp)>> {
+    let rows = sqlx::query(
+        "SELECT org_id, id, principal, expires_at_us FROM grants
+         WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
+           AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
+         ORDER BY expires_at_us LIMIT 500",
+    )
+    .bind(micros(now))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                OrgId(r.try_get("org_id")?),
+                r.try_get("id")?,
+                r.try_get("principal")?,
+                timestamp(r.try_get("expires_at_us")?)?,
+            ))
+        })
+        .collect()
+}
+
+pub(super) async fn audit_events(
+    pool: &SqlitePool,
+    org: &OrgId,
+    f: &AuditFilter,
+) -> Result<Vec<AuditEvent>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit_events WHERE org_id = ");
+    q.push_bind(org.as_str());
+    if let Some(v) = &f.event_type {
+        q.push(" AND event_type = ").push_bind(v.as_str());
+    }
+    if let Some(v) = &f.actor {
+        q.push(" AND actor = ").push_bind(v.as_str());
+    }
+    if let Some(v) = &f.principal {
+        q.push(" AND principal = ").push_bind(v.as_str());
+    }
+    if let Some(v) = &f.target_id {
+        q.push(" AND target_id = ").push_bind(v.as_str());
+    }
+    if let Some(v) = f.since {
+        q.push(" AND at_us >= ").push_bind(micros(v));
+    }
+    if let Some(v) = f.until {
+        q.push(" AND at_us < ").push_bind(micros(v));
+    }
+    if let Some(v) = f.after_seq {
+        q.push(" AND seq > ").push_bind(v);
+    }
+    q.push(" ORDER BY seq");
+    if let Some(limit) = f.limit {
+        q.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    q.build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(audit_row)
+        .collect()
+}
+
+fn audit_row(r: &SqliteRow) -> Result<AuditEvent> {
+    let before: Option<String> = r.try_get("before_state")?;
+    let after: Option<String> = r.try_get("after_state")?;
+    Ok(AuditEvent {
+        org: OrgId(r.try_get("org_id")?),
+        seq: r.try_get("seq")?,
+        at: timestamp(r.try_get("at_us")?)?,
+        actor: parse(r.try_get("actor")?)?,
+        event_type: r.try_get("event_type")?,
+        target_type: r.try_get("target_type")?,
+        target_id: r.try_get("target_id")?,
+        principal: r.try_get("principal")?,
+        before: before.as_deref().map(from_json).transpose()?,
+        after: after.as_deref().map(from_json).transpose()?,
+        justification: r.try_get("justification")?,
+        request_id: r.try_get("request_id")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}

@@ -1,0 +1,83 @@
+//! The storage traits the server depends on: [`StateStore`] (commit changes, load the state) and
+//! [`AuditLog`] (read and verify the audit chain). [`Store`] is both.
+
+use crate::error::Result;
+use grantry_core::audit::{AuditDraft, AuditEvent};
+use grantry_core::change::Change;
+use grantry_core::ids::OrgId;
+use grantry_core::Timestamp;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so the traits can be used as `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One write: the changes of one organization and the audit events that record them, committed
+/// together or not at all.
+#[derive(Debug, Clone)]
+pub struct WriteBatch {
+    pub org: OrgId,
+    /// The commit time, stamped on the change log and on events without their own time.
+    pub at: Timestamp,
+    pub changes: Vec<Change>,
+    pub audit: Vec<AuditDraft>,
+}
+
+/// What a commit produced.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub revision: u64,
+    pub events: Vec<AuditEvent>,
+}
+
+/// The whole state as changes, and the revision it is current to.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub revision: u64,
+    pub changes: Vec<Change>,
+}
+
+/// Filters for reading the audit log; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub event_type: Option<String>,
+    /// An actor in display form (`user:ID`, `system`).
+    pub actor: Option<String>,
+    /// An affected principal in display form (`user:ID`).
+    pub principal: Option<String>,
+    pub target_id: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Only events after this sequence number (for paging).
+    pub after_seq: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Writing changes and loading the state.
+pub trait StateStore: Send + Sync {
+    /// Commits a batch in one transaction and returns its revision and events.
+    fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>>;
+    /// Loads the whole state, to build the decision index.
+    fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
+    /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit
+    /// log, as `(org, grant id, principal, expires_at)`.
+    fn unrecorded_expiries(
+        &self,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<Vec<(OrgId, String, String, Timestamp)>>>;
+}
+
+/// Reading the audit log.
+pub trait AuditLog: Send + Sync {
+    /// Events of `org` matching `filter`, oldest first.
+    fn audit_events(
+        &self,
+        org: &OrgId,
+        filter: AuditFilter,
+    ) -> BoxFuture<'_, Result<Vec<AuditEvent>>>;
+}
+
+/// The whole store.
+pub trait Store: StateStore + AuditLog {}
+
+impl<T: StateStore + AuditLog> Store for T {}
