@@ -41,13 +41,8 @@ impl Client {
     }
 
     /// `GET /v1/{org}{path}` with `query`.
-    pub async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T> {
-        self.send(self.request(Method::GET, path).query(query))
-            .await
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        self.send(self.request(Method::GET, path).query(query)).await
     }
 
     /// `POST /v1/{org}{path}` with a JSON body.
@@ -61,44 +56,24 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http
-            .request(method, format!("{}/v1/{}{path}", self.url, self.org))
-            .bearer_auth(&self.token)
+        self.http.request(method, format!("{}/v1/{}{path}", self.url, self.org)).bearer_auth(&self.token)
     }
 
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
-        let resp = req.send().await.map_err(|e| {
-            anyhow!(
-                "cannot reach the Grantry server at {} ({e}); is `grantry serve` running there?",
-                self.url
-            )
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| anyhow!("cannot reach the Grantry server at {} ({e}); is `grantry serve` running there?", self.url))?;
         let status = resp.status();
-        let body: Value = resp.json().await.map_err(|e| {
-            anyhow!(
-                "the server at {} sent a response that is not JSON ({e})",
-                self.url
-            )
-        })?;
+        let body: Value = resp.json().await.map_err(|e| anyhow!("the server at {} sent a response that is not JSON ({e})", self.url))?;
         if status.is_success() {
-            return serde_json::from_value(body)
-                .map_err(|e| anyhow!("unexpected response from the server ({e})"));
+            return serde_json::from_value(body).map_err(|e| anyhow!("unexpected response from the server ({e})"));
         }
-        let field = |k: &str| {
-            body.pointer(&format!("/error/{k}"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let field = |k: &str| body.pointer(&format!("/error/{k}")).and_then(Value::as_str).unwrap_or_default().to_owned();
         let message = match field("message") {
             m if m.is_empty() => format!("the server answered {status}"),
             m => m,
         };
-        Err(ServerError {
-            status: status.as_u16(),
-            code: field("code"),
-            message,
-        }
-        .into())
+        Err(ServerError { status: status.as_u16(), code: field("code"), message }.into())
     }
 }

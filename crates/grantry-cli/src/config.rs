@@ -41,8 +41,7 @@ pub fn path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("GRANTRY_CONFIG") {
         return Ok(PathBuf::from(p));
     }
-    let home = std::env::var_os("HOME")
-        .context("HOME is not set; set GRANTRY_CONFIG to the config file's path")?;
+    let home = std::env::var_os("HOME").context("HOME is not set; set GRANTRY_CONFIG to the config file's path")?;
     Ok(PathBuf::from(home).join(".config/grantry/config.toml"))
 }
 
@@ -51,8 +50,7 @@ impl Config {
     pub fn load() -> Result<Self> {
         let path = path()?;
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid Grantry config", path.display())),
+            Ok(text) => toml::from_str(&text).with_context(|| format!("{} is not a valid Grantry config", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
@@ -62,8 +60,7 @@ impl Config {
     pub fn save(&self) -> Result<PathBuf> {
         let path = path()?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let text = toml::to_string(self).context("cannot encode the config")?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

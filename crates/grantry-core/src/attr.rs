@@ -41,12 +41,7 @@ pub enum AttrType {
 impl AttrType {
     /// Whether `value` is of this type.
     pub fn admits(self, value: &AttrValue) -> bool {
-        matches!(
-            (self, value),
-            (Self::String, AttrValue::Str(_))
-                | (Self::Bool, AttrValue::Bool(_))
-                | (Self::Int, AttrValue::Int(_))
-        )
+        matches!((self, value), (Self::String, AttrValue::Str(_)) | (Self::Bool, AttrValue::Bool(_)) | (Self::Int, AttrValue::Int(_)))
     }
 }
 

@@ -125,22 +125,14 @@ pub fn verify_chain(events: &[AuditEvent]) -> Result<usize, ChainBreak> {
         if e.seq != expected_seq {
             return Err(ChainBreak {
                 seq: e.seq,
-                reason: format!(
-                    "expected event {expected_seq} here: an event is missing or out of order"
-                ),
+                reason: format!("expected event {expected_seq} here: an event is missing or out of order"),
             });
         }
         if e.prev_hash != prev {
-            return Err(ChainBreak {
-                seq: e.seq,
-                reason: "its prev_hash is not the hash of the event before it".to_owned(),
-            });
+            return Err(ChainBreak { seq: e.seq, reason: "its prev_hash is not the hash of the event before it".to_owned() });
         }
         if e.compute_hash() != e.hash {
-            return Err(ChainBreak {
-                seq: e.seq,
-                reason: "its contents do not match its hash: the row was edited".to_owned(),
-            });
+            return Err(ChainBreak { seq: e.seq, reason: "its contents do not match its hash: the row was edited".to_owned() });
         }
         prev.clone_from(&e.hash);
     }

@@ -33,10 +33,7 @@ pub struct Permission {
 impl Permission {
     /// The declared type of attribute `name`.
     pub fn attribute(&self, name: &str) -> Option<AttrType> {
-        self.attributes
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
+        self.attributes.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 }
 
@@ -71,10 +68,7 @@ pub struct Role {
 impl Role {
     /// The names of the permissions this role carries unconditionally.
     pub fn unconditional_permissions(&self) -> impl Iterator<Item = &str> {
-        self.grants
-            .iter()
-            .filter(|g| g.conditions.is_empty())
-            .map(|g| g.permission.as_str())
+        self.grants.iter().filter(|g| g.conditions.is_empty()).map(|g| g.permission.as_str())
     }
 }
 
@@ -98,11 +92,7 @@ pub mod perm {
 }
 
 /// The three permissions a conversation access request grants (seed 001).
-pub const CONVERSATION_ACCESS: [&str; 3] = [
-    perm::CONVERSATION_GET,
-    perm::CONVERSATION_GET_MESSAGE,
-    perm::CONVERSATION_GET_INSIGHTS,
-];
+pub const CONVERSATION_ACCESS: [&str; 3] = [perm::CONVERSATION_GET, perm::CONVERSATION_GET_MESSAGE, perm::CONVERSATION_GET_INSIGHTS];
 
 /// Built-in role names.
 pub mod role {
@@ -118,161 +108,51 @@ pub struct Catalogue {
     roles: HashMap<String, Role>,
 }
 
-const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[
-    ("conversation_user_id", AttrType::String),
-    ("org_id", AttrType::String),
-];
-const TRACE_ATTRS: &[(&str, AttrType)] =
-    &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
+const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
+const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
 
 impl Catalogue {
     /// The built-in catalogue, which covers the seeds.
     pub fn builtin() -> Self {
         use PermissionKind::{Admin, Data};
         let table: &[(&str, PermissionKind, &[(&str, AttrType)], &str)] = &[
-            (
-                perm::CONVERSATION_GET,
-                Data,
-                CONVERSATION_ATTRS,
-                "view conversation metadata and state",
-            ),
-            (
-                perm::CONVERSATION_GET_MESSAGE,
-                Data,
-                CONVERSATION_ATTRS,
-                "read conversation messages",
-            ),
-            (
-                perm::CONVERSATION_GET_INSIGHTS,
-                Data,
-                CONVERSATION_ATTRS,
-                "view interaction-level debugging insights",
-            ),
-            (
-                perm::TRACES_READ,
-                Data,
-                TRACE_ATTRS,
-                "read non-production traces",
-            ),
-            (
-                perm::TRACES_READ_PROD,
-                Data,
-                TRACE_ATTRS,
-                "read production traces",
-            ),
-            (
-                perm::CONVERSATION_CREATE,
-                Admin,
-                &[],
-                "register conversations",
-            ),
-            (
-                perm::GRANT_CREATE,
-                Admin,
-                &[],
-                "create temporary permission grants",
-            ),
-            (
-                perm::GRANT_LIST_ALL,
-                Admin,
-                &[],
-                "list every user's temporary permission grants",
-            ),
-            (
-                perm::GRANT_REVOKE,
-                Admin,
-                &[],
-                "revoke other users' temporary permission grants",
-            ),
+            (perm::CONVERSATION_GET, Data, CONVERSATION_ATTRS, "view conversation metadata and state"),
+            (perm::CONVERSATION_GET_MESSAGE, Data, CONVERSATION_ATTRS, "read conversation messages"),
+            (perm::CONVERSATION_GET_INSIGHTS, Data, CONVERSATION_ATTRS, "view interaction-level debugging insights"),
+            (perm::TRACES_READ, Data, TRACE_ATTRS, "read non-production traces"),
+            (perm::TRACES_READ_PROD, Data, TRACE_ATTRS, "read production traces"),
+            (perm::CONVERSATION_CREATE, Admin, &[], "register conversations"),
+            (perm::GRANT_CREATE, Admin, &[], "create temporary permission grants"),
+            (perm::GRANT_LIST_ALL, Admin, &[], "list every user's temporary permission grants"),
+            (perm::GRANT_REVOKE, Admin, &[], "revoke other users' temporary permission grants"),
             (perm::USER_CREATE, Admin, &[], "create users"),
-            (
-                perm::USER_LIST,
-                Admin,
-                &[],
-                "list users and look them up by email",
-            ),
-            (
-                perm::USER_MANAGE,
-                Admin,
-                &[],
-                "manage users: issue their tokens, grant to them",
-            ),
-            (
-                perm::AUDIT_READ,
-                Admin,
-                &[],
-                "read and verify the audit log",
-            ),
-            (
-                perm::ACCESS_CHECK,
-                Admin,
-                &[],
-                "check and explain other principals' access",
-            ),
-            (
-                perm::ORG_MANAGE,
-                Admin,
-                &[],
-                "change the organization's settings",
-            ),
+            (perm::USER_LIST, Admin, &[], "list users and look them up by email"),
+            (perm::USER_MANAGE, Admin, &[], "manage users: issue their tokens, grant to them"),
+            (perm::AUDIT_READ, Admin, &[], "read and verify the audit log"),
+            (perm::ACCESS_CHECK, Admin, &[], "check and explain other principals' access"),
+            (perm::ORG_MANAGE, Admin, &[], "change the organization's settings"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()
             .map(|(name, kind, attrs, desc)| {
-                let p = Permission {
-                    name: (*name).to_owned(),
-                    description: (*desc).to_owned(),
-                    kind: *kind,
-                    attributes: attrs.to_vec(),
-                };
+                let p = Permission { name: (*name).to_owned(), description: (*desc).to_owned(), kind: *kind, attributes: attrs.to_vec() };
                 ((*name).to_owned(), p)
             })
             .collect();
-        let all_but_conversations: Vec<&str> = table
-            .iter()
-            .map(|(n, ..)| *n)
-            .filter(|n| !CONVERSATION_ACCESS.contains(n))
-            .collect();
-        let admin: Vec<&str> = all_but_conversations
-            .iter()
-            .copied()
-            .filter(|n| *n != perm::ORG_MANAGE)
-            .collect();
+        let all_but_conversations: Vec<&str> = table.iter().map(|(n, ..)| *n).filter(|n| !CONVERSATION_ACCESS.contains(n)).collect();
+        let admin: Vec<&str> = all_but_conversations.iter().copied().filter(|n| *n != perm::ORG_MANAGE).collect();
         let member = [perm::GRANT_CREATE, perm::USER_LIST];
         // INVARIANT: no built-in role carries the conversation permissions; conversations are read
         // through temporary grants (seed 001: the administrator role does not see every conversation).
         let roles = [
-            (
-                role::ORG_OWNER,
-                "everything in the organization, including its settings",
-                &all_but_conversations[..],
-            ),
-            (
-                role::ORG_ADMIN,
-                "manages users, grants and the audit log",
-                &admin[..],
-            ),
-            (
-                role::ORG_MEMBER,
-                "requests temporary access for itself and looks up colleagues",
-                &member[..],
-            ),
+            (role::ORG_OWNER, "everything in the organization, including its settings", &all_but_conversations[..]),
+            (role::ORG_ADMIN, "manages users, grants and the audit log", &admin[..]),
+            (role::ORG_MEMBER, "requests temporary access for itself and looks up colleagues", &member[..]),
         ]
         .into_iter()
         .map(|(name, desc, perms)| {
-            let grants = perms
-                .iter()
-                .map(|p| PermissionGrant {
-                    permission: (*p).to_owned(),
-                    conditions: Conditions::new(),
-                })
-                .collect();
-            let role = Role {
-                name: name.to_owned(),
-                tier: Tier::Organization,
-                description: desc.to_owned(),
-                grants,
-            };
+            let grants = perms.iter().map(|p| PermissionGrant { permission: (*p).to_owned(), conditions: Conditions::new() }).collect();
+            let role = Role { name: name.to_owned(), tier: Tier::Organization, description: desc.to_owned(), grants };
             (name.to_owned(), role)
         })
         .collect();
@@ -282,12 +162,7 @@ impl Catalogue {
     /// The permission named `name`, or an error listing how to find the known ones.
     pub fn permission(&self, name: &str) -> Result<&Permission> {
         self.permissions.get(name).ok_or_else(|| {
-            CoreError::invalid(
-                "permission_name",
-                format!(
-                    "unknown permission `{name}`; see `grantry permission list` for the catalogue"
-                ),
-            )
+            CoreError::invalid("permission_name", format!("unknown permission `{name}`; see `grantry permission list` for the catalogue"))
         })
     }
 
@@ -296,10 +171,7 @@ impl Catalogue {
         self.roles.get(name).ok_or_else(|| {
             let mut known: Vec<&str> = self.roles.keys().map(String::as_str).collect();
             known.sort_unstable();
-            CoreError::invalid(
-                "role",
-                format!("unknown role `{name}`; known roles: {}", known.join(", ")),
-            )
+            CoreError::invalid("role", format!("unknown role `{name}`; known roles: {}", known.join(", ")))
         })
     }
 
@@ -337,15 +209,7 @@ impl Catalogue {
 
     /// The admin permissions of a set of permission names (what privilege comparisons weigh).
     pub fn admin_subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        names
-            .into_iter()
-            .filter(|n| {
-                self.permissions
-                    .get(*n)
-                    .is_some_and(|p| p.kind == PermissionKind::Admin)
-            })
-            .map(str::to_owned)
-            .collect()
+        names.into_iter().filter(|n| self.permissions.get(*n).is_some_and(|p| p.kind == PermissionKind::Admin)).map(str::to_owned).collect()
     }
 }
 
@@ -358,12 +222,7 @@ mod tests {
         let cat = Catalogue::builtin();
         for role in cat.roles() {
             for g in &role.grants {
-                assert!(
-                    cat.permission(&g.permission).is_ok(),
-                    "{} carries unknown {}",
-                    role.name,
-                    g.permission
-                );
+                assert!(cat.permission(&g.permission).is_ok(), "{} carries unknown {}", role.name, g.permission);
             }
         }
     }
@@ -371,10 +230,7 @@ mod tests {
     #[test]
     fn admin_permissions_are_not_temporary() {
         let cat = Catalogue::builtin();
-        let g = PermissionGrant {
-            permission: perm::USER_MANAGE.into(),
-            conditions: Conditions::new(),
-        };
+        let g = PermissionGrant { permission: perm::USER_MANAGE.into(), conditions: Conditions::new() };
         assert!(cat.validate_temporary(&g).is_err());
     }
 }

@@ -34,9 +34,7 @@ impl Condition {
 
     fn values(&self) -> impl Iterator<Item = &AttrValue> {
         match self {
-            Self::Equals { value } | Self::NotEquals { value } => {
-                std::slice::from_ref(value).iter()
-            }
+            Self::Equals { value } | Self::NotEquals { value } => std::slice::from_ref(value).iter(),
             Self::In { values } => values.iter(),
         }
     }
@@ -56,14 +54,8 @@ impl fmt::Display for Condition {
 }
 
 /// The first condition that does not hold on `attrs`, with the attribute's name.
-pub fn first_failure<'a>(
-    conditions: &'a Conditions,
-    attrs: &Attributes,
-) -> Option<(&'a str, &'a Condition)> {
-    conditions
-        .iter()
-        .find(|(name, cond)| !cond.holds(attrs.get(name.as_str())))
-        .map(|(name, cond)| (name.as_str(), cond))
+pub fn first_failure<'a>(conditions: &'a Conditions, attrs: &Attributes) -> Option<(&'a str, &'a Condition)> {
+    conditions.iter().find(|(name, cond)| !cond.holds(attrs.get(name.as_str()))).map(|(name, cond)| (name.as_str(), cond))
 }
 
 /// Checks that every condition tests an attribute `permission` declares, with values of its type.
@@ -76,20 +68,13 @@ pub fn validate(permission: &Permission, conditions: &Conditions) -> Result<()> 
                 format!(
                     "permission `{}` has no attribute `{name}`; conditions may test: {}",
                     permission.name,
-                    if known.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
+                    if known.is_empty() { "nothing".to_owned() } else { known.join(", ") }
                 ),
             ));
         };
         if let Condition::In { values } = cond {
             if values.is_empty() {
-                return Err(CoreError::invalid(
-                    "conditions",
-                    format!("`In` on `{name}` needs at least one value"),
-                ));
+                return Err(CoreError::invalid("conditions", format!("`In` on `{name}` needs at least one value")));
             }
         }
         if let Some(bad) = cond.values().find(|v| !ty.admits(v)) {

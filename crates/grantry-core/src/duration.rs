@@ -12,12 +12,9 @@ static ISO: SpanParser = SpanParser::new();
 /// Parses an ISO 8601 duration and checks that it is positive and at most `max`.
 pub fn parse_grant_duration(text: &str, max: SignedDuration) -> Result<SignedDuration> {
     let text = text.trim();
-    let span: Span = ISO.parse_span(text).map_err(|_| {
-        CoreError::invalid(
-            "duration",
-            format!("`{text}` is not an ISO 8601 duration; write it like PT30M, PT2H or P1D"),
-        )
-    })?;
+    let span: Span = ISO
+        .parse_span(text)
+        .map_err(|_| CoreError::invalid("duration", format!("`{text}` is not an ISO 8601 duration; write it like PT30M, PT2H or P1D")))?;
     if span.get_years() != 0 || span.get_months() != 0 {
         return Err(CoreError::invalid(
             "duration",
@@ -26,17 +23,9 @@ pub fn parse_grant_duration(text: &str, max: SignedDuration) -> Result<SignedDur
     }
     let duration = span
         .to_duration(SpanRelativeTo::days_are_24_hours())
-        .map_err(|_| {
-            CoreError::invalid(
-                "duration",
-                format!("`{text}` is too large; the maximum is {}", format_iso(max)),
-            )
-        })?;
+        .map_err(|_| CoreError::invalid("duration", format!("`{text}` is too large; the maximum is {}", format_iso(max))))?;
     if duration <= SignedDuration::ZERO {
-        return Err(CoreError::invalid(
-            "duration",
-            format!("`{text}` is not positive; give a duration such as PT2H"),
-        ));
+        return Err(CoreError::invalid("duration", format!("`{text}` is not positive; give a duration such as PT2H")));
     }
     if duration > max {
         return Err(CoreError::invalid(
@@ -73,18 +62,9 @@ pub fn format_iso(d: SignedDuration) -> String {
 /// A duration for people: "3 minutes", "2 hours 5 minutes", "41 seconds".
 pub fn humanize(d: SignedDuration) -> String {
     let secs = d.as_secs().abs();
-    let parts = [
-        (secs / 86_400, "day"),
-        (secs % 86_400 / 3600, "hour"),
-        (secs % 3600 / 60, "minute"),
-        (secs % 60, "second"),
-    ];
-    let words: Vec<String> = parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .take(2)
-        .map(|(n, unit)| format!("{n} {unit}{}", if *n == 1 { "" } else { "s" }))
-        .collect();
+    let parts = [(secs / 86_400, "day"), (secs % 86_400 / 3600, "hour"), (secs % 3600 / 60, "minute"), (secs % 60, "second")];
+    let words: Vec<String> =
+        parts.iter().filter(|(n, _)| *n > 0).take(2).map(|(n, unit)| format!("{n} {unit}{}", if *n == 1 { "" } else { "s" })).collect();
     if words.is_empty() {
         "0 seconds".to_owned()
     } else {
@@ -100,30 +80,16 @@ mod tests {
 
     #[test]
     fn accepts_the_seed_examples() {
-        assert_eq!(
-            parse_grant_duration("PT30M", MAX).unwrap(),
-            SignedDuration::from_mins(30)
-        );
-        assert_eq!(
-            parse_grant_duration("PT2H", MAX).unwrap(),
-            SignedDuration::from_hours(2)
-        );
-        assert_eq!(
-            parse_grant_duration("P1D", MAX).unwrap(),
-            SignedDuration::from_hours(24)
-        );
+        assert_eq!(parse_grant_duration("PT30M", MAX).unwrap(), SignedDuration::from_mins(30));
+        assert_eq!(parse_grant_duration("PT2H", MAX).unwrap(), SignedDuration::from_hours(2));
+        assert_eq!(parse_grant_duration("P1D", MAX).unwrap(), SignedDuration::from_hours(24));
         assert_eq!(parse_grant_duration("P3D", MAX).unwrap(), MAX);
-        assert_eq!(
-            parse_grant_duration("PT2S", MAX).unwrap(),
-            SignedDuration::from_secs(2)
-        );
+        assert_eq!(parse_grant_duration("PT2S", MAX).unwrap(), SignedDuration::from_secs(2));
     }
 
     #[test]
     fn rejects_bad_durations_with_a_fix() {
-        for bad in [
-            "", "2h", "PT", "P1M", "PT0S", "P0D", "-PT1H", "P4D", "PT73H", "P1Y",
-        ] {
+        for bad in ["", "2h", "PT", "P1M", "PT0S", "P0D", "-PT1H", "P4D", "PT73H", "P1Y"] {
             let err = parse_grant_duration(bad, MAX).unwrap_err().to_string();
             assert!(err.starts_with("duration: "), "{bad}: {err}");
         }
@@ -133,9 +99,6 @@ mod tests {
     fn formats() {
         assert_eq!(format_iso(MAX), "P3D");
         assert_eq!(format_iso(SignedDuration::from_mins(90)), "PT1H30M");
-        assert_eq!(
-            humanize(SignedDuration::from_secs(185)),
-            "3 minutes 5 seconds"
-        );
+        assert_eq!(humanize(SignedDuration::from_secs(185)), "3 minutes 5 seconds");
     }
 }

@@ -5,10 +5,7 @@
 pub enum CoreError {
     /// The input is malformed or out of range; `field` names the input.
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     /// The input refers to something that does not exist in the organization.
     #[error("{0}")]
     NotFound(String),
@@ -23,10 +20,7 @@ pub enum CoreError {
 impl CoreError {
     /// An `Invalid` error for `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field,
-            message: message.into(),
-        }
+        Self::Invalid { field, message: message.into() }
     }
 }
 

@@ -67,11 +67,7 @@ impl DecisionIndex {
     }
 
     /// Applies the changes committed as `revision`.
-    pub fn apply_all<'a>(
-        &mut self,
-        revision: u64,
-        changes: impl IntoIterator<Item = &'a Change>,
-    ) -> Result<()> {
+    pub fn apply_all<'a>(&mut self, revision: u64, changes: impl IntoIterator<Item = &'a Change>) -> Result<()> {
         for change in changes {
             self.apply(change)?;
         }
@@ -87,18 +83,12 @@ impl DecisionIndex {
                 self.orgs.insert(org.id.clone(), OrgState::new(org.clone()));
             }
             Change::CredentialIssued { credential } => {
-                self.credential_hash
-                    .insert(credential.id.clone(), credential.secret_hash.clone());
-                self.credentials
-                    .insert(credential.secret_hash.clone(), credential.clone());
+                self.credential_hash.insert(credential.id.clone(), credential.secret_hash.clone());
+                self.credentials.insert(credential.secret_hash.clone(), credential.clone());
             }
             Change::CredentialRevoked { id, at, .. } => {
-                let cred = self
-                    .credential_hash
-                    .get(id)
-                    .and_then(|h| self.credentials.get_mut(h));
-                let cred =
-                    cred.ok_or_else(|| CoreError::NotFound(format!("token `{id}` is not known")))?;
+                let cred = self.credential_hash.get(id).and_then(|h| self.credentials.get_mut(h));
+                let cred = cred.ok_or_else(|| CoreError::NotFound(format!("token `{id}` is not known")))?;
                 cred.revoked_at = Some(*at);
             }
             other => self.org_mut(other.org())?.apply(other)?,
@@ -107,9 +97,7 @@ impl DecisionIndex {
     }
 
     fn org_mut(&mut self, id: &OrgId) -> Result<&mut OrgState> {
-        self.orgs
-            .get_mut(id)
-            .ok_or_else(|| CoreError::NotFound(format!("organization `{id}` is not known")))
+        self.orgs.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("organization `{id}` is not known")))
     }
 
     /// The organization with id `id`.
@@ -123,15 +111,8 @@ impl DecisionIndex {
     }
 
     /// The credential whose secret hashes to `secret_hash`, if it is in force at `now`.
-    pub fn authenticate(
-        &self,
-        secret_hash: &str,
-        now: Timestamp,
-    ) -> std::result::Result<&Credential, AuthFailure> {
-        let cred = self
-            .credentials
-            .get(secret_hash)
-            .ok_or(AuthFailure::Unknown)?;
+    pub fn authenticate(&self, secret_hash: &str, now: Timestamp) -> std::result::Result<&Credential, AuthFailure> {
+        let cred = self.credentials.get(secret_hash).ok_or(AuthFailure::Unknown)?;
         if let Some(at) = cred.revoked_at.filter(|at| *at <= now) {
             return Err(AuthFailure::Revoked(at));
         }
@@ -143,8 +124,6 @@ impl DecisionIndex {
 
     /// The credential with id `id`.
     pub fn credential(&self, id: &TokenId) -> Option<&Credential> {
-        self.credential_hash
-            .get(id)
-            .and_then(|h| self.credentials.get(h))
+        self.credential_hash.get(id).and_then(|h| self.credentials.get(h))
     }
 }

@@ -89,9 +89,7 @@ impl std::str::FromStr for Principal {
             Some(("user", id)) if !id.is_empty() => Ok(Self::User(UserId(id.to_owned()))),
             Some(("group", id)) if !id.is_empty() => Ok(Self::Group(GroupId(id.to_owned()))),
             Some(("api_key", id)) if !id.is_empty() => Ok(Self::ApiKey(ApiKeyId(id.to_owned()))),
-            _ => Err(format!(
-                "`{s}` is not a principal; expected user:ID, group:ID or api_key:ID"
-            )),
+            _ => Err(format!("`{s}` is not a principal; expected user:ID, group:ID or api_key:ID")),
         }
     }
 }
@@ -114,9 +112,7 @@ impl std::str::FromStr for Actor {
             _ if s == "system" => Ok(Self::System),
             Some(("user", id)) => Ok(Self::User(UserId(id.to_owned()))),
             Some(("api_key", id)) => Ok(Self::ApiKey(ApiKeyId(id.to_owned()))),
-            _ => Err(format!(
-                "`{s}` is not an actor; expected user:ID, api_key:ID or system"
-            )),
+            _ => Err(format!("`{s}` is not an actor; expected user:ID, api_key:ID or system")),
         }
     }
 }
@@ -163,10 +159,7 @@ pub struct ResourceRef {
 impl ResourceRef {
     /// A reference to the resource `kind:id`.
     pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
-        Self {
-            kind: kind.into(),
-            id: id.into(),
-        }
+        Self { kind: kind.into(), id: id.into() }
     }
 }
 
@@ -252,9 +245,7 @@ impl Grant {
 
     /// Whether the grant is in force at `now`: started, not yet expired, not revoked by `now`.
     pub fn is_active(&self, now: Timestamp) -> bool {
-        self.starts_at <= now
-            && self.expires_at.is_none_or(|end| now < end)
-            && self.revoked.as_ref().is_none_or(|r| now < r.at)
+        self.starts_at <= now && self.expires_at.is_none_or(|end| now < end) && self.revoked.as_ref().is_none_or(|r| now < r.at)
     }
 
     /// Whether the grant has expired at `now`.

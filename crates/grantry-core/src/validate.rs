@@ -22,22 +22,12 @@ pub fn email(text: &str) -> Result<String> {
     let ok = e.len() <= 254
         && !e.chars().any(char::is_whitespace)
         && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
         });
     if ok {
         Ok(e)
     } else {
-        Err(CoreError::invalid(
-            "email",
-            format!(
-                "`{}` is not an email address; write it like name@example.com",
-                text.trim()
-            ),
-        ))
+        Err(CoreError::invalid("email", format!("`{}` is not an email address; write it like name@example.com", text.trim())))
     }
 }
 
@@ -46,16 +36,11 @@ pub fn slug(field: &'static str, text: &str) -> Result<String> {
     let ok = !text.is_empty()
         && text.len() <= 63
         && !text.starts_with('-')
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(text.to_owned())
     } else {
-        Err(CoreError::invalid(
-            field,
-            format!("`{text}` is not a slug; use 1 to 63 lowercase letters, digits and dashes"),
-        ))
+        Err(CoreError::invalid(field, format!("`{text}` is not a slug; use 1 to 63 lowercase letters, digits and dashes")))
     }
 }
 
@@ -75,19 +60,13 @@ pub fn conversation_id(text: &str) -> Result<String> {
 /// Checks grant tags: at most 20, each 1–64 printable characters.
 pub fn tags(tags: &[String]) -> Result<Vec<String>> {
     if tags.len() > 20 {
-        return Err(CoreError::invalid(
-            "tags",
-            format!("{} tags given; at most 20 are allowed", tags.len()),
-        ));
+        return Err(CoreError::invalid("tags", format!("{} tags given; at most 20 are allowed", tags.len())));
     }
     tags.iter()
         .map(|t| {
             let t = t.trim();
             if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
-                Err(CoreError::invalid(
-                    "tags",
-                    format!("tag `{t}` must be 1 to 64 printable characters"),
-                ))
+                Err(CoreError::invalid("tags", format!("tag `{t}` must be 1 to 64 printable characters")))
             } else {
                 Ok(t.to_owned())
             }
@@ -102,10 +81,7 @@ mod tests {
     #[test]
     fn justification_counts_after_trimming() {
         assert!(justification("  short    ", 10).is_err());
-        assert_eq!(
-            justification("  Debugging #42 ", 10).unwrap(),
-            "Debugging #42"
-        );
+        assert_eq!(justification("  Debugging #42 ", 10).unwrap(), "Debugging #42");
     }
 
     #[test]

@@ -28,17 +28,9 @@ pub fn router(state: AppState) -> Router {
         .merge(check::router())
         .merge(users::router())
         .merge(audit::router());
-    Router::new()
-        .merge(health::router())
-        .merge(openapi::router())
-        .nest("/v1/{org}", org)
-        .fallback(not_found)
-        .with_state(state)
+    Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!(
-        "no endpoint at `{}`; see /openapi.json for the API",
-        uri.path()
-    ))
+    ApiError::NotFound(format!("no endpoint at `{}`; see /openapi.json for the API", uri.path()))
 }

@@ -53,10 +53,7 @@ impl ApiError {
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::Invalid { field, message } => Self::Invalid {
-                field: field.to_owned(),
-                message,
-            },
+            CoreError::Invalid { field, message } => Self::Invalid { field: field.to_owned(), message },
             CoreError::NotFound(m) => Self::NotFound(m),
             CoreError::Conflict(m) => Self::Conflict(m),
             CoreError::Forbidden(m) => Self::Forbidden(m),
@@ -68,9 +65,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => Self::NotFound(m),
-            StoreError::Conflict(m) => Self::Conflict(format!(
-                "the change conflicts with the current state ({m}); reload and try again"
-            )),
+            StoreError::Conflict(m) => Self::Conflict(format!("the change conflicts with the current state ({m}); reload and try again")),
             StoreError::Unavailable(m) => Self::Unavailable(m),
             StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
         }
@@ -83,21 +78,13 @@ impl IntoResponse for ApiError {
         let (message, details) = match &self {
             Self::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (
-                    "internal error; the server log has the detail".to_owned(),
-                    json!({}),
-                )
+                ("internal error; the server log has the detail".to_owned(), json!({}))
             }
             Self::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
-                (
-                    "the database is unavailable; try again shortly".to_owned(),
-                    json!({}),
-                )
+                ("the database is unavailable; try again shortly".to_owned(), json!({}))
             }
-            Self::Invalid { field, message } => {
-                (format!("{field}: {message}"), json!({ "field": field }))
-            }
+            Self::Invalid { field, message } => (format!("{field}: {message}"), json!({ "field": field })),
             Self::BadRequest(m)
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)

@@ -16,19 +16,20 @@ pub mod sweeper;
 pub use error::{ApiError, Result};
 pub use state::AppState;
 
+use std::future::Future;
 use std::net::SocketAddr;
+use tokio::net::TcpListener;
 
 /// Serves the API on `listener` until `shutdown` resolves, with the expiry sweeper running.
-pub async fn serve(
-    state: AppState,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweeper::run(state.clone()));
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = serve_api(state, listener, shutdown).await;
     sweeper.abort();
     result
+}
+
+/// Serves the API alone, without background jobs.
+pub async fn serve_api(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

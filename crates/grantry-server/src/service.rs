@@ -9,9 +9,7 @@ mod users;
 
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
-pub use grants::{
-    create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec,
-};
+pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 
 use crate::error::{ApiError, Result};
@@ -39,13 +37,7 @@ impl Ctx {
     /// A context for `actor` acting in `org` at `now`.
     pub fn new(org: OrgId, actor: Principal, request_id: Option<String>, now: Timestamp) -> Self {
         let by = Actor::from(&actor);
-        Self {
-            org,
-            actor,
-            by,
-            request_id,
-            now,
-        }
+        Self { org, actor, by, request_id, now }
     }
 
     /// The actor as the audit log names it.
@@ -58,19 +50,13 @@ impl Ctx {
         for d in &mut audit {
             d.request_id.clone_from(&self.request_id);
         }
-        WriteBatch {
-            org: self.org.clone(),
-            at: self.now,
-            changes,
-            audit,
-        }
+        WriteBatch { org: self.org.clone(), at: self.now, changes, audit }
     }
 }
 
 /// The organization `id` in the index.
 pub fn org<'a>(ix: &'a DecisionIndex, id: &OrgId) -> Result<&'a OrgState> {
-    ix.org(id)
-        .ok_or_else(|| ApiError::NotFound(format!("organization `{id}` not found")))
+    ix.org(id).ok_or_else(|| ApiError::NotFound(format!("organization `{id}` not found")))
 }
 
 /// The audit event that records a grant's creation, revocation or expiry.

@@ -24,11 +24,7 @@ impl AppState {
         let snapshot = store.snapshot().await?;
         let mut index = DecisionIndex::default();
         index.apply_all(snapshot.revision, &snapshot.changes)?;
-        Ok(Self {
-            store,
-            index: Arc::new(RwLock::new(index)),
-            writer: Arc::new(Mutex::new(())),
-        })
+        Ok(Self { store, index: Arc::new(RwLock::new(index)), writer: Arc::new(Mutex::new(())) })
     }
 
     /// Reads the index. Hold the guard briefly: writers wait for it.
@@ -38,18 +34,13 @@ impl AppState {
 
     /// Runs one write: `build` validates against the current index and returns the batch (or an
     /// error, and nothing is written); the batch is committed, then applied to the index.
-    pub async fn write<T>(
-        &self,
-        build: impl FnOnce(&DecisionIndex) -> Result<(WriteBatch, T)>,
-    ) -> Result<(Committed, T)> {
+    pub async fn write<T>(&self, build: impl FnOnce(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
         let _writer = self.writer.lock().await;
         let (batch, out) = build(&self.index())?;
         let changes: Vec<Change> = batch.changes.clone();
         let committed = self.store.commit(batch).await?;
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        index
-            .apply_all(committed.revision, &changes)
-            .map_err(|e| ApiError::Internal(format!("index out of step with the store: {e}")))?;
+        index.apply_all(committed.revision, &changes).map_err(|e| ApiError::Internal(format!("index out of step with the store: {e}")))?;
         Ok((committed, out))
     }
 }

@@ -9,9 +9,7 @@ mod traits;
 
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
-pub use traits::{
-    AuditFilter, AuditLog, BoxFuture, Committed, Snapshot, StateStore, Store, WriteBatch,
-};
+pub use traits::{AuditFilter, AuditLog, BoxFuture, Committed, Snapshot, StateStore, Store, WriteBatch};
 
 use std::sync::Arc;
 
@@ -34,9 +32,7 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
     let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:***@{host}"),
@@ -54,13 +50,7 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn urls_never_print_passwords() {
-        assert_eq!(
-            super::redact_url("postgres://app:s3cret@db:5432/grantry"),
-            "postgres://app:***@db:5432/grantry"
-        );
-        assert_eq!(
-            super::redact_url("sqlite://grantry.db"),
-            "sqlite://grantry.db"
-        );
+        assert_eq!(super::redact_url("postgres://app:s3cret@db:5432/grantry"), "postgres://app:***@db:5432/grantry");
+        assert_eq!(super::redact_url("sqlite://grantry.db"), "sqlite://grantry.db");
     }
 }

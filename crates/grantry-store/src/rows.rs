@@ -35,14 +35,11 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
 pub fn enum_text<T: Serialize>(value: &T) -> Result<String> {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => Ok(s),
-        _ => Err(StoreError::Corrupt(
-            "expected a string-valued enum".to_owned(),
-        )),
+        _ => Err(StoreError::Corrupt("expected a string-valued enum".to_owned())),
     }
 }
 
 /// A plain string back into an enum of unit variants.
 pub fn text_enum<T: DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| StoreError::Corrupt(format!("{e}: `{text}`")))
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|e| StoreError::Corrupt(format!("{e}: `{text}`")))
 }

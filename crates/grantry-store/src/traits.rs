@@ -61,20 +61,13 @@ pub trait StateStore: Send + Sync {
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
     /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit
     /// log, as `(org, grant id, principal, expires_at)`.
-    fn unrecorded_expiries(
-        &self,
-        now: Timestamp,
-    ) -> BoxFuture<'_, Result<Vec<(OrgId, String, String, Timestamp)>>>;
+    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<(OrgId, String, String, Timestamp)>>>;
 }
 
 /// Reading the audit log.
 pub trait AuditLog: Send + Sync {
     /// Events of `org` matching `filter`, oldest first.
-    fn audit_events(
-        &self,
-        org: &OrgId,
-        filter: AuditFilter,
-    ) -> BoxFuture<'_, Result<Vec<AuditEvent>>>;
+    fn audit_events(&self, org: &OrgId, filter: AuditFilter) -> BoxFuture<'_, Result<Vec<AuditEvent>>>;
 }
 
 /// The whole store.

@@ -27,39 +27,18 @@ pub enum AdminCommand {
 
 pub async fn run(command: AdminCommand) -> Result<()> {
     match command {
-        AdminCommand::Bootstrap {
-            db,
-            org,
-            email,
-            out,
-        } => {
-            let store = grantry_store::open(&db).await.with_context(|| {
-                format!(
-                    "cannot open the database {}",
-                    grantry_store::redact_url(&db)
-                )
-            })?;
+        AdminCommand::Bootstrap { db, org, email, out } => {
+            let store =
+                grantry_store::open(&db).await.with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
             let state = AppState::load(store).await?;
             let b = service::bootstrap(&state, &org, &email, clock::now()).await?;
             if out.json {
-                return output::json(
-                    &json!({ "org_id": b.org_id, "user_id": b.user_id, "token": b.token }),
-                );
+                return output::json(&json!({ "org_id": b.org_id, "user_id": b.user_id, "token": b.token }));
             }
-            let what = if b.created_org {
-                "created"
-            } else {
-                "already existed"
-            };
-            println!(
-                "Organization `{org}` ({}) {what}; owner {email} ({}).",
-                b.org_id, b.user_id
-            );
+            let what = if b.created_org { "created" } else { "already existed" };
+            println!("Organization `{org}` ({}) {what}; owner {email} ({}).", b.org_id, b.user_id);
             println!("Token (shown once; keep it secret): {}", b.token);
-            println!(
-                "Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}",
-                b.token
-            );
+            println!("Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}", b.token);
             Ok(())
         }
     }

@@ -65,16 +65,7 @@ async fn principal_filter(c: &Client, value: Option<String>) -> Result<Option<St
 
 pub async fn run(command: AuditCommand) -> Result<()> {
     match command {
-        AuditCommand::List {
-            env,
-            event_type,
-            actor,
-            principal,
-            since,
-            until,
-            limit,
-            out,
-        } => {
+        AuditCommand::List { env, event_type, actor, principal, since, until, limit, out } => {
             let c = client(&env)?;
             let mut query = vec![("limit", limit.to_string())];
             let filters = [
@@ -105,44 +96,22 @@ pub async fn run(command: AuditCommand) -> Result<()> {
                     ]
                 })
                 .collect();
-            output::print_table(
-                &[
-                    "SEQ",
-                    "AT",
-                    "EVENT",
-                    "ACTOR",
-                    "TARGET",
-                    "PRINCIPAL",
-                    "JUSTIFICATION",
-                ],
-                &rows,
-                "No events.",
-            );
+            output::print_table(&["SEQ", "AT", "EVENT", "ACTOR", "TARGET", "PRINCIPAL", "JUSTIFICATION"], &rows, "No events.");
             Ok(())
         }
         AuditCommand::Verify { env, db, org, out } => {
             let result: Value = match (env, db, org) {
                 (Some(env), None, _) => client(&env)?.get("/audit/verify", &[]).await?,
                 (None, Some(db), Some(slug)) => {
-                    let store = grantry_store::open(&db).await.with_context(|| {
-                        format!(
-                            "cannot open the database {}",
-                            grantry_store::redact_url(&db)
-                        )
-                    })?;
+                    let store = grantry_store::open(&db)
+                        .await
+                        .with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
                     let state = AppState::load(store).await?;
                     let org_id = state.index().org_by_slug(&slug).map(|o| o.org().id.clone());
-                    let org_id = org_id.ok_or_else(|| {
-                        UsageError(format!("no organization `{slug}` in this database"))
-                    })?;
+                    let org_id = org_id.ok_or_else(|| UsageError(format!("no organization `{slug}` in this database")))?;
                     serde_json::to_value(grantry_server::api::verify_org(&state, &org_id).await?)?
                 }
-                _ => {
-                    return Err(UsageError(
-                        "give -e/--env ENV, or --db URL with --org SLUG".to_owned(),
-                    )
-                    .into())
-                }
+                _ => return Err(UsageError("give -e/--env ENV, or --db URL with --org SLUG".to_owned()).into()),
             };
             if out.json {
                 output::json(&result)?;
@@ -160,10 +129,7 @@ pub async fn run(command: AuditCommand) -> Result<()> {
                 bail!(
                     "audit chain is broken at event {}: {}",
                     result.pointer("/broken_at/seq").unwrap_or(&Value::Null),
-                    result
-                        .pointer("/broken_at/reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("?")
+                    result.pointer("/broken_at/reason").and_then(Value::as_str).unwrap_or("?")
                 )
             }
         }

@@ -37,28 +37,18 @@ fn attr_value(text: &str) -> Value {
     match text {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
-        t => t
-            .parse::<i64>()
-            .map_or_else(|_| Value::String(t.to_owned()), Value::from),
+        t => t.parse::<i64>().map_or_else(|_| Value::String(t.to_owned()), Value::from),
     }
 }
 
 pub async fn run(args: CheckArgs) -> Result<()> {
-    let (kind, id) = args
-        .resource
-        .split_once(':')
-        .filter(|(k, i)| !k.is_empty() && !i.is_empty())
-        .ok_or_else(|| {
-            UsageError(format!(
-                "--resource `{}` must be TYPE:ID, e.g. conversation:abc123def456abc123def456",
-                args.resource
-            ))
+    let (kind, id) =
+        args.resource.split_once(':').filter(|(k, i)| !k.is_empty() && !i.is_empty()).ok_or_else(|| {
+            UsageError(format!("--resource `{}` must be TYPE:ID, e.g. conversation:abc123def456abc123def456", args.resource))
         })?;
     let mut attributes = Map::new();
     for a in &args.attrs {
-        let (k, v) = a
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--attr `{a}` must be KEY=VALUE")))?;
+        let (k, v) = a.split_once('=').ok_or_else(|| UsageError(format!("--attr `{a}` must be KEY=VALUE")))?;
         attributes.insert(k.to_owned(), attr_value(v));
     }
     let c = client(&args.env.env)?;

@@ -64,68 +64,30 @@ pub enum ConversationCommand {
 
 pub async fn run(command: ConversationCommand) -> Result<()> {
     match command {
-        ConversationCommand::Create {
-            env,
-            owner_email,
-            id,
-            out,
-        } => {
+        ConversationCommand::Create { env, owner_email, id, out } => {
             let c = client(&env.env)?;
-            let made: Value = c
-                .post(
-                    "/conversation/",
-                    &json!({ "user_email": owner_email, "id": id }),
-                )
-                .await?;
+            let made: Value = c.post("/conversation/", &json!({ "user_email": owner_email, "id": id })).await?;
             let conv = &made["conversation"];
-            let url = format!(
-                "{}{}",
-                c.url(),
-                conv["url_path"].as_str().unwrap_or_default()
-            );
+            let url = format!("{}{}", c.url(), conv["url_path"].as_str().unwrap_or_default());
             if out.json {
-                return output::json(
-                    &json!({ "id": conv["id"], "user_id": conv["user_id"], "url": url, "revision": made["revision"] }),
-                );
+                return output::json(&json!({ "id": conv["id"], "user_id": conv["user_id"], "url": url, "revision": made["revision"] }));
             }
-            println!(
-                "Registered conversation {} (owner {owner_email}).",
-                conv["id"].as_str().unwrap_or("?")
-            );
+            println!("Registered conversation {} (owner {owner_email}).", conv["id"].as_str().unwrap_or("?"));
             println!("URL: {url}");
             Ok(())
         }
-        ConversationCommand::RequestAccess {
-            conversation,
-            justification,
-            env,
-            duration,
-            user_email,
-            out,
-        } => {
+        ConversationCommand::RequestAccess { conversation, justification, env, duration, user_email, out } => {
             let config = Config::load()?;
             let target = target::resolve(&conversation, env.as_deref(), &config)?;
             let c = Client::new(config.profile(&target.env)?);
             request_access(&c, &target, &justification, duration, user_email, out.json).await
         }
-        ConversationCommand::ListAccess {
-            env,
-            all,
-            show_expired,
-            out,
-        } => {
+        ConversationCommand::ListAccess { env, all, show_expired, out } => {
             let grants = grant::list(&client(&env.env)?, all, show_expired).await?;
             if out.json {
                 return output::json(&grants);
             }
-            grant::print(
-                &grants,
-                if show_expired {
-                    "No grants."
-                } else {
-                    "No active grants."
-                },
-            );
+            grant::print(&grants, if show_expired { "No grants." } else { "No active grants." });
             Ok(())
         }
     }
@@ -141,47 +103,23 @@ async fn request_access(
 ) -> Result<()> {
     // As seed 001's sequence: fetch the conversation's owner, then create the grants (one call:
     // the server writes all three in one transaction, or none).
-    let found: Value = c
-        .get("/conversation/", &[("id", target.id.clone())])
-        .await?;
+    let found: Value = c.get("/conversation/", &[("id", target.id.clone())]).await?;
     let owner = found
         .pointer("/conversations/0/user_id")
         .and_then(Value::as_str)
-        .ok_or_else(|| {
-            anyhow!(
-                "conversation `{}` not found in environment `{}`; check the id or the environment",
-                target.id,
-                target.env
-            )
-        })?
+        .ok_or_else(|| anyhow!("conversation `{}` not found in environment `{}`; check the id or the environment", target.id, target.env))?
         .to_owned();
-    let body =
-        json!({ "justification": justification, "duration": duration, "user_email": user_email });
-    let made: Value = c
-        .post(
-            &format!("/conversation/{}/request_access", target.id),
-            &body,
-        )
-        .await?;
+    let body = json!({ "justification": justification, "duration": duration, "user_email": user_email });
+    let made: Value = c.post(&format!("/conversation/{}/request_access", target.id), &body).await?;
     let grants: Vec<GrantView> = serde_json::from_value(made["grants"].clone())?;
     if json_out {
         return output::json(
             &json!({ "conversation_id": target.id, "owner_user_id": owner, "grants": grants, "revision": made["revision"] }),
         );
     }
-    let who = grants
-        .first()
-        .and_then(|g| g.user_email.clone())
-        .unwrap_or_default();
-    let until = grants
-        .first()
-        .and_then(|g| g.expires_at)
-        .map(fmt_time)
-        .unwrap_or_default();
-    println!(
-        "Granted {who} temporary access to conversation {} (owner {owner}) until {until}:",
-        target.id
-    );
+    let who = grants.first().and_then(|g| g.user_email.clone()).unwrap_or_default();
+    let until = grants.first().and_then(|g| g.expires_at).map(fmt_time).unwrap_or_default();
+    println!("Granted {who} temporary access to conversation {} (owner {owner}) until {until}:", target.id);
     grant::print(&grants, "");
     Ok(())
 }

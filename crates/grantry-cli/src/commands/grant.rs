@@ -38,12 +38,7 @@ pub enum GrantCommand {
 
 pub async fn run(command: GrantCommand) -> Result<()> {
     match command {
-        GrantCommand::List {
-            env,
-            all,
-            show_expired,
-            out,
-        } => {
+        GrantCommand::List { env, all, show_expired, out } => {
             let grants = list(&client(&env.env)?, all, show_expired).await?;
             if out.json {
                 return output::json(&grants);
@@ -52,9 +47,7 @@ pub async fn run(command: GrantCommand) -> Result<()> {
             Ok(())
         }
         GrantCommand::Revoke { env, id, out } => {
-            let done: Value = client(&env.env)?
-                .delete(&format!("/role/temporary_permission_grant/{id}/"))
-                .await?;
+            let done: Value = client(&env.env)?.delete(&format!("/role/temporary_permission_grant/{id}/")).await?;
             if out.json {
                 return output::json(&done);
             }
@@ -67,10 +60,7 @@ pub async fn run(command: GrantCommand) -> Result<()> {
 /// Every grant the listing shows, all pages: the caller's own unless `all`, active ones unless
 /// `show_expired`, newest first.
 pub async fn list(c: &Client, all: bool, show_expired: bool) -> Result<Vec<GrantView>> {
-    let mut query = vec![
-        ("sort_by", "-created_at".to_owned()),
-        ("limit", "200".to_owned()),
-    ];
+    let mut query = vec![("sort_by", "-created_at".to_owned()), ("limit", "200".to_owned())];
     if !show_expired {
         query.push(("is_expired", "false".to_owned()));
     }
@@ -83,9 +73,7 @@ pub async fn list(c: &Client, all: bool, show_expired: bool) -> Result<Vec<Grant
     let mut grants = Vec::new();
     loop {
         let page: Value = c.get("/role/temporary_permission_grants/", &query).await?;
-        grants.extend(serde_json::from_value::<Vec<GrantView>>(
-            page["temporary_permission_grants"].clone(),
-        )?);
+        grants.extend(serde_json::from_value::<Vec<GrantView>>(page["temporary_permission_grants"].clone())?);
         match page["continuation_token"].as_u64() {
             Some(next) => {
                 query.retain(|(k, _)| *k != "continuation_token");
@@ -104,38 +92,13 @@ pub fn print(grants: &[GrantView], empty: &str) {
             let (permission, owner) = match &g.permission_grant {
                 Some(pg) => (
                     pg.permission_name.clone(),
-                    pg.conditions
-                        .pointer("/conversation_user_id/value")
-                        .and_then(Value::as_str)
-                        .unwrap_or("-")
-                        .to_owned(),
+                    pg.conditions.pointer("/conversation_user_id/value").and_then(Value::as_str).unwrap_or("-").to_owned(),
                 ),
                 None => (g.role.clone().unwrap_or_default(), "-".to_owned()),
             };
-            let status = serde_json::to_value(g.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            vec![
-                g.id.clone(),
-                permission,
-                g.user_email.clone().unwrap_or_default(),
-                owner,
-                status,
-                fmt_opt_time(g.expires_at),
-            ]
+            let status = serde_json::to_value(g.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            vec![g.id.clone(), permission, g.user_email.clone().unwrap_or_default(), owner, status, fmt_opt_time(g.expires_at)]
         })
         .collect();
-    output::print_table(
-        &[
-            "ID",
-            "PERMISSION",
-            "USER",
-            "CONVERSATION OWNER",
-            "STATUS",
-            "EXPIRES AT",
-        ],
-        &rows,
-        empty,
-    );
+    output::print_table(&["ID", "PERMISSION", "USER", "CONVERSATION OWNER", "STATUS", "EXPIRES AT"], &rows, empty);
 }

@@ -24,24 +24,12 @@ pub struct LoginArgs {
 }
 
 pub async fn run(args: LoginArgs) -> Result<()> {
-    let profile = Profile {
-        url: args.url.trim_end_matches('/').to_owned(),
-        org: args.org,
-        token: Secret(args.token.trim().to_owned()),
-    };
+    let profile = Profile { url: args.url.trim_end_matches('/').to_owned(), org: args.org, token: Secret(args.token.trim().to_owned()) };
     let me: Value = Client::new(&profile).get("/me", &[]).await?;
     let mut config = Config::load()?;
     config.profiles.insert(args.env.clone(), profile);
     let path = config.save()?;
-    let who = me
-        .pointer("/user/email")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    println!(
-        "Logged in to `{}` as {who}; saved environment `{}` in {}.",
-        me["org_slug"].as_str().unwrap_or("?"),
-        args.env,
-        path.display()
-    );
+    let who = me.pointer("/user/email").and_then(Value::as_str).unwrap_or("?");
+    println!("Logged in to `{}` as {who}; saved environment `{}` in {}.", me["org_slug"].as_str().unwrap_or("?"), args.env, path.display());
     Ok(())
 }

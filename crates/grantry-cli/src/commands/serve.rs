@@ -23,33 +23,20 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRANTRY_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GRANTRY_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let db = grantry_store::redact_url(&args.db);
-    let store = grantry_store::open(&args.db)
-        .await
-        .with_context(|| format!("cannot open the database {db}"))?;
-    let state = AppState::load(store)
-        .await
-        .context("cannot load the state")?;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let store = grantry_store::open(&args.db).await.with_context(|| format!("cannot open the database {db}"))?;
+    let state = AppState::load(store).await.context("cannot load the state")?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     if args.demo {
-        demo::seed(&state, &url)
-            .await
-            .context("cannot seed the demo organization")?;
+        demo::seed(&state, &url).await.context("cannot seed the demo organization")?;
     }
     println!("grantry listening on {url} (database {db})");
     std::io::stdout().flush()?;
-    grantry_server::serve(state, listener, shutdown())
-        .await
-        .context("the server failed")?;
+    grantry_server::serve(state, listener, shutdown()).await.context("the server failed")?;
     Ok(())
 }
 
@@ -59,8 +46,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

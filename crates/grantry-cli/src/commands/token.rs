@@ -35,38 +35,21 @@ pub enum TokenCommand {
 
 pub async fn run(command: TokenCommand) -> Result<()> {
     match command {
-        TokenCommand::Create {
-            env,
-            user_email,
-            expires_in,
-            out,
-        } => {
+        TokenCommand::Create { env, user_email, expires_in, out } => {
             let c = client(&env.env)?;
             let user = match user_email {
                 Some(e) => user_id_by_email(&c, &e).await?,
                 None => {
                     let me: Value = c.get("/me", &[]).await?;
-                    me.pointer("/user/id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
+                    me.pointer("/user/id").and_then(Value::as_str).unwrap_or_default().to_owned()
                 }
             };
-            let token: Value = c
-                .post(
-                    &format!("/users/{user}/tokens"),
-                    &json!({ "expires_in": expires_in }),
-                )
-                .await?;
+            let token: Value = c.post(&format!("/users/{user}/tokens"), &json!({ "expires_in": expires_in })).await?;
             if out.json {
                 return output::json(&token);
             }
             let expires = serde_json::from_value(token["expires_at"].clone()).ok();
-            println!(
-                "Token {} (expires {}); the secret is shown once:",
-                token["id"].as_str().unwrap_or("?"),
-                fmt_opt_time(expires)
-            );
+            println!("Token {} (expires {}); the secret is shown once:", token["id"].as_str().unwrap_or("?"), fmt_opt_time(expires));
             println!("{}", token["token"].as_str().unwrap_or_default());
             Ok(())
         }

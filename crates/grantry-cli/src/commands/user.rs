@@ -37,29 +37,13 @@ pub enum UserCommand {
 
 pub async fn run(command: UserCommand) -> Result<()> {
     match command {
-        UserCommand::Create {
-            env,
-            email,
-            role,
-            token,
-            out,
-        } => {
-            let created: Value = client(&env.env)?
-                .post(
-                    "/users",
-                    &json!({ "email": email, "role": role, "token": token }),
-                )
-                .await?;
+        UserCommand::Create { env, email, role, token, out } => {
+            let created: Value = client(&env.env)?.post("/users", &json!({ "email": email, "role": role, "token": token })).await?;
             if out.json {
                 return output::json(&created);
             }
             let user: UserView = serde_json::from_value(created["user"].clone())?;
-            println!(
-                "Created user {} ({}) with role {}.",
-                user.email,
-                user.id,
-                user.roles.join(", ")
-            );
+            println!("Created user {} ({}) with role {}.", user.email, user.id, user.roles.join(", "));
             if let Some(t) = created["token"]["token"].as_str() {
                 println!("Token (shown once; keep it secret): {t}");
             }
@@ -71,23 +55,9 @@ pub async fn run(command: UserCommand) -> Result<()> {
                 return output::json(&list["users"]);
             }
             let users: Vec<UserView> = serde_json::from_value(list["users"].clone())?;
-            let rows: Vec<Vec<String>> = users
-                .into_iter()
-                .map(|u| {
-                    vec![
-                        u.id,
-                        u.email,
-                        u.status,
-                        u.roles.join(","),
-                        fmt_time(u.created_at),
-                    ]
-                })
-                .collect();
-            output::print_table(
-                &["ID", "EMAIL", "STATUS", "ROLES", "CREATED"],
-                &rows,
-                "No users.",
-            );
+            let rows: Vec<Vec<String>> =
+                users.into_iter().map(|u| vec![u.id, u.email, u.status, u.roles.join(","), fmt_time(u.created_at)]).collect();
+            output::print_table(&["ID", "EMAIL", "STATUS", "ROLES", "CREATED"], &rows, "No users.");
             Ok(())
         }
     }

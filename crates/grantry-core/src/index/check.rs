@@ -55,12 +55,9 @@ impl OrgState {
                     scope: Some(&r.scope),
                 }
             }
-            None => Subject {
-                reference: &query.reference,
-                attrs: std::borrow::Cow::Borrowed(&query.attributes),
-                parent: None,
-                scope: None,
-            },
+            None => {
+                Subject { reference: &query.reference, attrs: std::borrow::Cow::Borrowed(&query.attributes), parent: None, scope: None }
+            }
         }
     }
 
@@ -74,11 +71,7 @@ impl OrgState {
                     if cur == r {
                         return true;
                     }
-                    at = if cur == subject.reference {
-                        subject.parent
-                    } else {
-                        self.resources.get(cur).and_then(|x| x.parent.as_ref())
-                    };
+                    at = if cur == subject.reference { subject.parent } else { self.resources.get(cur).and_then(|x| x.parent.as_ref()) };
                 }
                 false
             }
@@ -95,22 +88,12 @@ impl OrgState {
         }
     }
 
-    fn evaluate<'g>(
-        &self,
-        cat: &'g Catalogue,
-        grant: &'g Grant,
-        permission: &str,
-        subject: &Subject<'_>,
-        now: Timestamp,
-    ) -> Outcome<'g> {
+    fn evaluate<'g>(&self, cat: &'g Catalogue, grant: &'g Grant, permission: &str, subject: &Subject<'_>, now: Timestamp) -> Outcome<'g> {
         let carried: &[PermissionGrant] = match &grant.target {
             GrantTarget::Permission { grant: pg } => std::slice::from_ref(pg),
             GrantTarget::Role { role } => cat.find_role(role).map_or(&[], |r| r.grants.as_slice()),
         };
-        let mut relevant = carried
-            .iter()
-            .filter(|pg| pg.permission == permission)
-            .peekable();
+        let mut relevant = carried.iter().filter(|pg| pg.permission == permission).peekable();
         if relevant.peek().is_none() {
             return Outcome::Irrelevant;
         }
@@ -133,78 +116,37 @@ impl OrgState {
                 Some(f) => failure = failure.or(Some(f)),
             }
         }
-        failure.map_or(Outcome::Irrelevant, |(attr, cond)| {
-            Outcome::ConditionFailed(attr, cond)
-        })
+        failure.map_or(Outcome::Irrelevant, |(attr, cond)| Outcome::ConditionFailed(attr, cond))
     }
 
     fn principal_active(&self, principal: &Principal) -> bool {
         match principal {
-            Principal::User(id) => self
-                .user(id)
-                .is_some_and(|u| u.status == UserStatus::Active),
+            Principal::User(id) => self.user(id).is_some_and(|u| u.status == UserStatus::Active),
             Principal::Group(_) | Principal::ApiKey(_) => true,
         }
     }
 
     /// Whether `principal` may do `permission` on the resource at `now`. No allocation on the
     /// common path; the same evaluation as [`OrgState::explain`].
-    pub fn check(
-        &self,
-        cat: &Catalogue,
-        principal: &Principal,
-        permission: &str,
-        resource: &ResourceQuery,
-        now: Timestamp,
-    ) -> bool {
+    pub fn check(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
         if !self.principal_active(principal) {
             return false;
         }
         let subject = self.subject(resource);
-        self.grants_of(principal).iter().any(|g| {
-            matches!(
-                self.evaluate(cat, g, permission, &subject, now),
-                Outcome::Allows
-            )
-        })
+        self.grants_of(principal).iter().any(|g| matches!(self.evaluate(cat, g, permission, &subject, now), Outcome::Allows))
     }
 
     /// The decision with its reasons: the grants that allowed it, or what was missing.
-    pub fn explain(
-        &self,
-        cat: &Catalogue,
-        principal: &Principal,
-        permission: &str,
-        resource: &ResourceQuery,
-        now: Timestamp,
-    ) -> Decision {
-        let deny = |code, message: String| Decision {
-            allowed: false,
-            reasons: vec![Reason {
-                code,
-                grant_id: None,
-                message,
-            }],
-        };
+    pub fn explain(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> Decision {
+        let deny = |code, message: String| Decision { allowed: false, reasons: vec![Reason { code, grant_id: None, message }] };
         if cat.permission(permission).is_err() {
-            return deny(
-                ReasonCode::UnknownPermission,
-                format!("`{permission}` is not a permission in the catalogue"),
-            );
+            return deny(ReasonCode::UnknownPermission, format!("`{permission}` is not a permission in the catalogue"));
         }
         if let Principal::User(id) = principal {
             match self.user(id) {
-                None => {
-                    return deny(
-                        ReasonCode::UnknownPrincipal,
-                        format!("user `{id}` is not in this organization"),
-                    )
-                }
+                None => return deny(ReasonCode::UnknownPrincipal, format!("user `{id}` is not in this organization")),
                 Some(u) if u.status != UserStatus::Active => {
-                    return deny(
-                        ReasonCode::PrincipalInactive,
-                        format!("user `{}` is suspended", u.email),
-                    );
+                    return deny(ReasonCode::PrincipalInactive, format!("user `{}` is suspended", u.email));
                 }
                 Some(_) => {}
             }
@@ -216,62 +158,28 @@ impl OrgState {
             let outcome = self.evaluate(cat, grant, permission, &subject, now);
             let (code, message) = match outcome {
                 Outcome::Irrelevant => continue,
-                Outcome::Allows => (
-                    ReasonCode::GrantedBy,
-                    format!("allowed by {}", describe(grant, now)),
-                ),
-                Outcome::Revoked(r) => (
-                    ReasonCode::Revoked,
-                    format!(
-                        "{} was revoked {} ago",
-                        describe(grant, now),
-                        humanize(now.duration_since(r.at))
-                    ),
-                ),
-                Outcome::NotYet(at) => (
-                    ReasonCode::NotYetActive,
-                    format!(
-                        "{} starts in {}",
-                        describe(grant, now),
-                        humanize(at.duration_since(now))
-                    ),
-                ),
-                Outcome::Expired(at) => (
-                    ReasonCode::Expired,
-                    format!(
-                        "{} expired {} ago",
-                        describe(grant, now),
-                        humanize(now.duration_since(at))
-                    ),
-                ),
-                Outcome::OutOfScope => (
-                    ReasonCode::OutOfScope,
-                    format!(
-                        "{} does not apply to `{}`",
-                        describe(grant, now),
-                        resource.reference
-                    ),
-                ),
+                Outcome::Allows => (ReasonCode::GrantedBy, format!("allowed by {}", describe(grant, now))),
+                Outcome::Revoked(r) => {
+                    (ReasonCode::Revoked, format!("{} was revoked {} ago", describe(grant, now), humanize(now.duration_since(r.at))))
+                }
+                Outcome::NotYet(at) => {
+                    (ReasonCode::NotYetActive, format!("{} starts in {}", describe(grant, now), humanize(at.duration_since(now))))
+                }
+                Outcome::Expired(at) => {
+                    (ReasonCode::Expired, format!("{} expired {} ago", describe(grant, now), humanize(now.duration_since(at))))
+                }
+                Outcome::OutOfScope => {
+                    (ReasonCode::OutOfScope, format!("{} does not apply to `{}`", describe(grant, now), resource.reference))
+                }
                 Outcome::ConditionFailed(attr, cond) => {
-                    let actual = subject
-                        .attrs
-                        .get(attr)
-                        .map_or_else(|| "no value".to_owned(), AttrValue::to_string);
+                    let actual = subject.attrs.get(attr).map_or_else(|| "no value".to_owned(), AttrValue::to_string);
                     (
                         ReasonCode::ConditionFailed,
-                        format!(
-                            "{} requires {attr} {cond}, but `{}` has {actual}",
-                            describe(grant, now),
-                            resource.reference
-                        ),
+                        format!("{} requires {attr} {cond}, but `{}` has {actual}", describe(grant, now), resource.reference),
                     )
                 }
             };
-            let reason = Reason {
-                code,
-                grant_id: Some(grant.id.clone()),
-                message,
-            };
+            let reason = Reason { code, grant_id: Some(grant.id.clone()), message };
             if code == ReasonCode::GrantedBy {
                 allows.push(reason)
             } else {
@@ -279,67 +187,39 @@ impl OrgState {
             }
         }
         if !allows.is_empty() {
-            return Decision {
-                allowed: true,
-                reasons: allows,
-            };
+            return Decision { allowed: true, reasons: allows };
         }
         if misses.is_empty() {
-            return deny(
-                ReasonCode::NoGrant,
-                format!("{principal} has no grant that carries `{permission}`"),
-            );
+            return deny(ReasonCode::NoGrant, format!("{principal} has no grant that carries `{permission}`"));
         }
-        Decision {
-            allowed: false,
-            reasons: misses,
-        }
+        Decision { allowed: false, reasons: misses }
     }
 
     /// The organization itself as a resource, for administrative checks.
     pub fn as_resource(&self) -> ResourceQuery {
-        ResourceQuery {
-            reference: ResourceRef::new(ORG_RESOURCE, self.org.id.as_str()),
-            attributes: Attributes::new(),
-        }
+        ResourceQuery { reference: ResourceRef::new(ORG_RESOURCE, self.org.id.as_str()), attributes: Attributes::new() }
     }
 
     /// Requires that `actor` holds the administrative `permission` at `now` (through any active grant).
-    pub fn require(
-        &self,
-        cat: &Catalogue,
-        actor: &Principal,
-        permission: &str,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub fn require(&self, cat: &Catalogue, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
         if self.check(cat, actor, permission, &self.as_resource(), now) {
             Ok(())
         } else {
-            Err(CoreError::Forbidden(format!(
-                "you need the `{permission}` permission for this; ask an organization admin"
-            )))
+            Err(CoreError::Forbidden(format!("you need the `{permission}` permission for this; ask an organization admin")))
         }
     }
 
     /// The administrative permissions `principal` holds through *permanent* grants at `now`.
     /// Temporary grants never count when comparing privileges.
-    pub fn permanent_admin_set(
-        &self,
-        cat: &Catalogue,
-        principal: &Principal,
-        now: Timestamp,
-    ) -> BTreeSet<String> {
+    pub fn permanent_admin_set(&self, cat: &Catalogue, principal: &Principal, now: Timestamp) -> BTreeSet<String> {
         let names = self
             .grants_of(principal)
             .iter()
-            .filter(|g| {
-                !g.is_temporary() && g.is_active(now) && g.anchor == Anchor::Scope(ScopeRef::Org)
-            })
+            .filter(|g| !g.is_temporary() && g.is_active(now) && g.anchor == Anchor::Scope(ScopeRef::Org))
             .flat_map(|g| match &g.target {
-                GrantTarget::Role { role } => cat
-                    .find_role(role)
-                    .map(|r| r.unconditional_permissions().collect::<Vec<_>>())
-                    .unwrap_or_default(),
+                GrantTarget::Role { role } => {
+                    cat.find_role(role).map(|r| r.unconditional_permissions().collect::<Vec<_>>()).unwrap_or_default()
+                }
                 GrantTarget::Permission { grant } => vec![grant.permission.as_str()],
             });
         cat.admin_subset(names)
@@ -347,13 +227,7 @@ impl OrgState {
 
     /// Requires that `actor` may manage `target`: itself always; another principal only with a
     /// permanent `User:Manage` and permanent permissions that cover all of the target's.
-    pub fn require_manage(
-        &self,
-        cat: &Catalogue,
-        actor: &Principal,
-        target: &Principal,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub fn require_manage(&self, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
         if actor == target {
             return Ok(());
         }
@@ -382,11 +256,7 @@ fn describe(grant: &Grant, now: Timestamp) -> String {
         GrantTarget::Role { role } => format!("role `{role}`"),
         GrantTarget::Permission { grant: pg } => format!("`{}`", pg.permission),
     };
-    let kind = if grant.is_temporary() {
-        "temporary grant"
-    } else {
-        "grant"
-    };
+    let kind = if grant.is_temporary() { "temporary grant" } else { "grant" };
     let when = match grant.expires_at {
         Some(end) if end > now => format!(", expires in {}", humanize(end.duration_since(now))),
         Some(end) => format!(", expired at {end}"),

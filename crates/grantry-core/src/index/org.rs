@@ -37,28 +37,19 @@ impl OrgState {
     pub(super) fn apply(&mut self, change: &Change) -> Result<()> {
         match change {
             Change::UserCreated { user } => {
-                self.user_by_email
-                    .insert(user.email.clone(), user.id.clone());
+                self.user_by_email.insert(user.email.clone(), user.id.clone());
                 self.users.insert(user.id.clone(), user.clone());
             }
             Change::UserStatusChanged { user, status, .. } => {
-                let u = self
-                    .users
-                    .get_mut(user)
-                    .ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
+                let u = self.users.get_mut(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
                 u.status = *status;
             }
             Change::ResourceRegistered { resource } => {
-                self.resources
-                    .insert(resource.reference.clone(), resource.clone());
+                self.resources.insert(resource.reference.clone(), resource.clone());
             }
             Change::GrantCreated { grant } => {
-                self.grant_owner
-                    .insert(grant.id.clone(), grant.principal.clone());
-                self.grants
-                    .entry(grant.principal.clone())
-                    .or_default()
-                    .push(grant.clone());
+                self.grant_owner.insert(grant.id.clone(), grant.principal.clone());
+                self.grants.entry(grant.principal.clone()).or_default().push(grant.clone());
             }
             Change::GrantRevoked { id, revocation, .. } => {
                 let grant = self
@@ -89,9 +80,7 @@ impl OrgState {
 
     /// The user with this (normalized) email.
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
-        self.user_by_email
-            .get(email)
-            .and_then(|id| self.users.get(id))
+        self.user_by_email.get(email).and_then(|id| self.users.get(id))
     }
 
     /// Every user, sorted by email.
@@ -108,11 +97,7 @@ impl OrgState {
 
     /// Every registered resource of type `kind`, sorted by id.
     pub fn resources_of(&self, kind: &str) -> Vec<&Resource> {
-        let mut all: Vec<&Resource> = self
-            .resources
-            .values()
-            .filter(|r| r.reference.kind == kind)
-            .collect();
+        let mut all: Vec<&Resource> = self.resources.values().filter(|r| r.reference.kind == kind).collect();
         all.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
         all
     }

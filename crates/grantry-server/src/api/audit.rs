@@ -17,9 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(list))
-        .route("/audit/verify", get(verify))
+    Router::new().route("/audit", get(list)).route("/audit/verify", get(verify))
 }
 
 /// Filters for the audit log.
@@ -53,11 +51,7 @@ pub struct AuditPage {
 }
 
 #[utoipa::path(get, path = "/v1/{org}/audit", params(("org" = String, Path), ListAudit), responses((status = 200, body = AuditPage)))]
-pub(super) async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ListAudit>,
-) -> Result<Json<AuditPage>> {
+pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListAudit>) -> Result<Json<AuditPage>> {
     require_audit(&state, &caller)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let filter = AuditFilter {
@@ -73,20 +67,12 @@ pub(super) async fn list(
     let events = state.store.audit_events(&caller.ctx.org, filter).await?;
     let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
     let next_after_seq = events.last().map(|e| e.seq).filter(|_| full);
-    Ok(Json(AuditPage {
-        events,
-        next_after_seq,
-    }))
+    Ok(Json(AuditPage { events, next_after_seq }))
 }
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     let ix = state.index();
-    service::org(&ix, &caller.ctx.org)?.require(
-        ix.catalogue(),
-        &caller.ctx.actor,
-        perm::AUDIT_READ,
-        caller.ctx.now,
-    )?;
+    service::org(&ix, &caller.ctx.org)?.require(ix.catalogue(), &caller.ctx.actor, perm::AUDIT_READ, caller.ctx.now)?;
     Ok(())
 }
 
@@ -102,32 +88,16 @@ pub struct Verification {
 
 /// Walks the organization's whole chain.
 pub async fn verify_org(state: &AppState, org: &grantry_core::ids::OrgId) -> Result<Verification> {
-    let events = state
-        .store
-        .audit_events(org, AuditFilter::default())
-        .await?;
+    let events = state.store.audit_events(org, AuditFilter::default()).await?;
     let head_hash = events.last().map(|e| e.hash.clone());
     Ok(match verify_chain(&events) {
-        Ok(n) => Verification {
-            ok: true,
-            events_checked: n,
-            broken_at: None,
-            head_hash,
-        },
-        Err(b) => Verification {
-            ok: false,
-            events_checked: usize::try_from(b.seq).unwrap_or(0),
-            broken_at: Some(b),
-            head_hash,
-        },
+        Ok(n) => Verification { ok: true, events_checked: n, broken_at: None, head_hash },
+        Err(b) => Verification { ok: false, events_checked: usize::try_from(b.seq).unwrap_or(0), broken_at: Some(b), head_hash },
     })
 }
 
 #[utoipa::path(get, path = "/v1/{org}/audit/verify", params(("org" = String, Path)), responses((status = 200, body = Verification)))]
-pub(super) async fn verify(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Verification>> {
+pub(super) async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Json<Verification>> {
     require_audit(&state, &caller)?;
     Ok(Json(verify_org(&state, &caller.ctx.org).await?))
 }

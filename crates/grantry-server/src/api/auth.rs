@@ -24,67 +24,38 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|e| ApiError::BadRequest(e.body_text()))?;
         let slug = params.get("org").cloned().unwrap_or_default();
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let token = header.strip_prefix("Bearer ").ok_or_else(|| {
             ApiError::Unauthenticated("missing credentials; send `Authorization: Bearer <token>` (get a token with `grantry admin bootstrap` or `grantry token create`)".to_owned())
         })?;
         if !is_well_formed(token.trim()) {
-            return Err(ApiError::Unauthenticated(
-                "malformed token; a Grantry token is `gty_` followed by 64 hex characters"
-                    .to_owned(),
-            ));
+            return Err(ApiError::Unauthenticated("malformed token; a Grantry token is `gty_` followed by 64 hex characters".to_owned()));
         }
         let now = clock::now();
         let ix = state.index();
-        let cred = ix
-            .authenticate(&hash_secret(token.trim()), now)
-            .map_err(|f| match f {
-                AuthFailure::Unknown => {
-                    ApiError::Unauthenticated("unknown token; check it or get a new one".to_owned())
-                }
-                AuthFailure::Expired(at) => ApiError::Unauthenticated(format!(
-                    "token expired at {at}; get a new one with `grantry token create`"
-                )),
-                AuthFailure::Revoked(at) => {
-                    ApiError::Unauthenticated(format!("token was revoked at {at}; get a new one"))
-                }
-            })?;
-        let org = ix
-            .org_by_slug(&slug)
-            .filter(|o| o.org().id == cred.org)
-            .ok_or_else(|| ApiError::Forbidden(format!("this token is not valid for organization `{slug}`; use a token issued in `{slug}`")))?;
+        let cred = ix.authenticate(&hash_secret(token.trim()), now).map_err(|f| match f {
+            AuthFailure::Unknown => ApiError::Unauthenticated("unknown token; check it or get a new one".to_owned()),
+            AuthFailure::Expired(at) => {
+                ApiError::Unauthenticated(format!("token expired at {at}; get a new one with `grantry token create`"))
+            }
+            AuthFailure::Revoked(at) => ApiError::Unauthenticated(format!("token was revoked at {at}; get a new one")),
+        })?;
+        let org = ix.org_by_slug(&slug).filter(|o| o.org().id == cred.org).ok_or_else(|| {
+            ApiError::Forbidden(format!("this token is not valid for organization `{slug}`; use a token issued in `{slug}`"))
+        })?;
         if let Principal::User(id) = &cred.principal {
             if org.user(id).is_none_or(|u| u.status != UserStatus::Active) {
-                return Err(ApiError::Unauthenticated(
-                    "this token's user is suspended".to_owned(),
-                ));
+                return Err(ApiError::Unauthenticated("this token's user is suspended".to_owned()));
             }
         }
-        let request_id = match parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-        {
+        let request_id = match parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
             Some(id) if !id.is_empty() && id.len() <= 128 => id.to_owned(),
             _ => new_id()?,
         };
-        let ctx = Ctx::new(
-            org.org().id.clone(),
-            cred.principal.clone(),
-            Some(request_id),
-            now,
-        );
-        Ok(Self {
-            ctx,
-            org_slug: slug,
-        })
+        let ctx = Ctx::new(org.org().id.clone(), cred.principal.clone(), Some(request_id), now);
+        Ok(Self { ctx, org_slug: slug })
     }
 }

@@ -77,17 +77,12 @@ pub(super) async fn check(
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let principal = match (
-        body.principal.kind.as_str(),
-        body.principal.id,
-        body.principal.email,
-    ) {
+    let principal = match (body.principal.kind.as_str(), body.principal.id, body.principal.email) {
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
-            let u = o.user_by_email(&email).ok_or_else(|| {
-                ApiError::NotFound(format!("no user with email `{email}` in this organization"))
-            })?;
+            let u =
+                o.user_by_email(&email).ok_or_else(|| ApiError::NotFound(format!("no user with email `{email}` in this organization")))?;
             Principal::User(u.id.clone())
         }
         ("api_key", Some(id), None) => Principal::ApiKey(ApiKeyId(id)),
@@ -101,20 +96,8 @@ pub(super) async fn check(
     if principal != ctx.actor {
         o.require(ix.catalogue(), &ctx.actor, perm::ACCESS_CHECK, ctx.now)?;
     }
-    let resource = ResourceQuery {
-        reference: ResourceRef::new(body.resource.kind, body.resource.id),
-        attributes: body.resource.attributes,
-    };
-    let decision = o.explain(
-        ix.catalogue(),
-        &principal,
-        &body.permission,
-        &resource,
-        body.at.unwrap_or(ctx.now),
-    );
-    Ok(Json(CheckResponse {
-        allowed: decision.allowed,
-        reasons: decision.reasons,
-        revision: ix.revision(),
-    }))
+    let resource =
+        ResourceQuery { reference: ResourceRef::new(body.resource.kind, body.resource.id), attributes: body.resource.attributes };
+    let decision = o.explain(ix.catalogue(), &principal, &body.permission, &resource, body.at.unwrap_or(ctx.now));
+    Ok(Json(CheckResponse { allowed: decision.allowed, reasons: decision.reasons, revision: ix.revision() }))
 }

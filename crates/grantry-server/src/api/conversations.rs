@@ -19,22 +19,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversation/", get(list).post(register))
-        .route("/conversation/{id}/request_access", post(request_access))
+    Router::new().route("/conversation/", get(list).post(register)).route("/conversation/{id}/request_access", post(request_access))
 }
 
 /// Resolves a user given by id or by email.
-pub(super) fn resolve_user(
-    org: &OrgState,
-    id: Option<String>,
-    email: Option<String>,
-) -> Result<Option<UserId>> {
+pub(super) fn resolve_user(org: &OrgState, id: Option<String>, email: Option<String>) -> Result<Option<UserId>> {
     match (id, email) {
-        (Some(_), Some(_)) => Err(ApiError::Invalid {
-            field: "user_id".into(),
-            message: "give user_id or user_email, not both".into(),
-        }),
+        (Some(_), Some(_)) => Err(ApiError::Invalid { field: "user_id".into(), message: "give user_id or user_email, not both".into() }),
         (Some(id), None) => Ok(Some(UserId(id))),
         (None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
@@ -75,25 +66,14 @@ pub(super) async fn register(
 ) -> Result<(StatusCode, Json<RegisteredConversation>)> {
     let owner = {
         let ix = state.index();
-        resolve_user(
-            service::org(&ix, &caller.ctx.org)?,
-            body.user_id,
-            body.user_email,
-        )?
+        resolve_user(service::org(&ix, &caller.ctx.org)?, body.user_id, body.user_email)?
     };
     let owner = owner.ok_or_else(|| ApiError::Invalid {
         field: "user_id".into(),
         message: "name the conversation's owner (user_id or user_email)".into(),
     })?;
-    let (revision, r) =
-        service::register_conversation(&state, &caller.ctx, &owner, body.id.as_deref()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RegisteredConversation {
-            conversation: ConversationView::new(&r, &caller.org_slug),
-            revision,
-        }),
-    ))
+    let (revision, r) = service::register_conversation(&state, &caller.ctx, &owner, body.id.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(RegisteredConversation { conversation: ConversationView::new(&r, &caller.org_slug), revision })))
 }
 
 /// Filters for looking conversations up.
@@ -137,38 +117,22 @@ pub(super) async fn list(
         .resources_of(CONVERSATION)
         .into_iter()
         .filter(|r| q.id.as_ref().is_none_or(|id| &r.reference.id == id))
-        .filter(|r| {
-            q.user_id.as_ref().is_none_or(|u| {
-                r.attributes.get("conversation_user_id") == Some(&u.as_str().into())
-            })
-        })
+        .filter(|r| q.user_id.as_ref().is_none_or(|u| r.attributes.get("conversation_user_id") == Some(&u.as_str().into())))
         .filter(|r| {
             sees_all
                 || o.check(
                     cat,
                     &ctx.actor,
                     perm::CONVERSATION_GET,
-                    &ResourceQuery {
-                        reference: r.reference.clone(),
-                        attributes: Default::default(),
-                    },
+                    &ResourceQuery { reference: r.reference.clone(), attributes: Default::default() },
                     ctx.now,
                 )
         })
         .collect();
     let start = q.continuation_token.unwrap_or(0);
-    let page: Vec<ConversationView> = visible
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|r| ConversationView::new(r, &caller.org_slug))
-        .collect();
+    let page: Vec<ConversationView> = visible.iter().skip(start).take(limit).map(|r| ConversationView::new(r, &caller.org_slug)).collect();
     let has_more = visible.len() > start + page.len();
-    Ok(Json(ConversationPage {
-        continuation_token: has_more.then_some(start + page.len()),
-        has_more,
-        conversations: page,
-    }))
+    Ok(Json(ConversationPage { continuation_token: has_more.then_some(start + page.len()), has_more, conversations: page }))
 }
 
 /// A request for access to one conversation.
@@ -205,34 +169,12 @@ pub(super) async fn request_access(
 ) -> Result<(StatusCode, Json<AccessGranted>)> {
     let user = {
         let ix = state.index();
-        resolve_user(
-            service::org(&ix, &caller.ctx.org)?,
-            body.user_id,
-            body.user_email,
-        )?
+        resolve_user(service::org(&ix, &caller.ctx.org)?, body.user_id, body.user_email)?
     };
-    let (revision, grants) = service::request_conversation_access(
-        &state,
-        &caller.ctx,
-        &id,
-        user,
-        body.duration,
-        &body.justification,
-        body.tags,
-    )
-    .await?;
+    let (revision, grants) =
+        service::request_conversation_access(&state, &caller.ctx, &id, user, body.duration, &body.justification, body.tags).await?;
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
-    let grants = grants
-        .iter()
-        .map(|g| GrantView::new(g, o, caller.ctx.now))
-        .collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(AccessGranted {
-            conversation_id: id.to_ascii_lowercase(),
-            grants,
-            revision,
-        }),
-    ))
+    let grants = grants.iter().map(|g| GrantView::new(g, o, caller.ctx.now)).collect();
+    Ok((StatusCode::CREATED, Json(AccessGranted { conversation_id: id.to_ascii_lowercase(), grants, revision })))
 }

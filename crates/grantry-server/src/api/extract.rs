@@ -15,10 +15,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
-            Err(rej) => Err(ApiError::BadRequest(format!(
-                "{}; see /openapi.json for the request's shape",
-                rej.body_text()
-            ))),
+            Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the request's shape", rej.body_text()))),
         }
     }
 }
@@ -32,10 +29,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Self(v)),
-            Err(rej) => Err(ApiError::BadRequest(format!(
-                "{}; see /openapi.json for the parameters",
-                rej.body_text()
-            ))),
+            Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the parameters", rej.body_text()))),
         }
     }
 }

@@ -58,41 +58,21 @@ pub(super) async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreateGrant>,
 ) -> Result<(StatusCode, Json<CreatedGrant>)> {
-    let conditions =
-        serde_json::from_value(body.permission_grant.conditions.clone()).map_err(|e| {
-            ApiError::Invalid {
-                field: "permission_grant.conditions".into(),
-                message: format!(
-                    "{e}; write each as {{\"attr\": {{\"type\": \"Equals\", \"value\": …}}}}"
-                ),
-            }
-        })?;
+    let conditions = serde_json::from_value(body.permission_grant.conditions.clone()).map_err(|e| ApiError::Invalid {
+        field: "permission_grant.conditions".into(),
+        message: format!("{e}; write each as {{\"attr\": {{\"type\": \"Equals\", \"value\": …}}}}"),
+    })?;
     let spec = GrantSpec {
         user: UserId(body.user_id),
-        permission: PermissionGrant {
-            permission: body.permission_grant.permission_name,
-            conditions,
-        },
+        permission: PermissionGrant { permission: body.permission_grant.permission_name, conditions },
         duration: body.duration,
         justification: body.justification,
         tags: body.tags,
     };
-    let (revision, grants) =
-        service::create_grants(&state, &caller.ctx, vec![spec], GrantSource::Manual).await?;
-    let g = grants
-        .first()
-        .ok_or_else(|| ApiError::Internal("no grant made".into()))?;
-    let expires_at = g
-        .expires_at
-        .ok_or_else(|| ApiError::Internal("temporary grant without an end".into()))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedGrant {
-            temporary_permission_grant_id: g.id.0.clone(),
-            expires_at,
-            revision,
-        }),
-    ))
+    let (revision, grants) = service::create_grants(&state, &caller.ctx, vec![spec], GrantSource::Manual).await?;
+    let g = grants.first().ok_or_else(|| ApiError::Internal("no grant made".into()))?;
+    let expires_at = g.expires_at.ok_or_else(|| ApiError::Internal("temporary grant without an end".into()))?;
+    Ok((StatusCode::CREATED, Json(CreatedGrant { temporary_permission_grant_id: g.id.0.clone(), expires_at, revision })))
 }
 
 /// Filters for listing grants.
@@ -124,21 +104,11 @@ pub struct GrantPage {
 
 #[utoipa::path(get, path = "/v1/{org}/role/temporary_permission_grants/", params(("org" = String, Path), ListGrants),
     responses((status = 200, body = GrantPage), (status = 403, body = super::views::ErrorBody)))]
-pub(super) async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ListGrants>,
-) -> Result<Json<GrantPage>> {
+pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListGrants>) -> Result<Json<GrantPage>> {
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let sees_all = o.check(
-        ix.catalogue(),
-        &ctx.actor,
-        perm::GRANT_LIST_ALL,
-        &o.as_resource(),
-        ctx.now,
-    );
+    let sees_all = o.check(ix.catalogue(), &ctx.actor, perm::GRANT_LIST_ALL, &o.as_resource(), ctx.now);
     let user = match (&q.user_id, &ctx.actor) {
         (Some(u), Principal::User(me)) if !sees_all && u != &me.0 => {
             return Err(ApiError::Forbidden(format!(
@@ -152,10 +122,7 @@ pub(super) async fn list(
     };
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::Invalid {
-            field: "limit".into(),
-            message: format!("{limit} is out of range; give 1 to 200"),
-        });
+        return Err(ApiError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 200") });
     }
     let mut grants: Vec<_> = match &user {
         Some(p) => o.grants_of(p).iter().collect(),
@@ -177,23 +144,17 @@ pub(super) async fn list(
         "expires_at" => grants.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id))),
         "-expires_at" => grants.sort_by(|a, b| (b.expires_at, &b.id).cmp(&(a.expires_at, &a.id))),
         other => {
-            return Err(ApiError::Invalid { field: "sort_by".into(), message: format!("`{other}` is not a sort; use expires_at, -expires_at, created_at or -created_at") });
+            return Err(ApiError::Invalid {
+                field: "sort_by".into(),
+                message: format!("`{other}` is not a sort; use expires_at, -expires_at, created_at or -created_at"),
+            });
         }
     }
     let start = q.continuation_token.unwrap_or(0);
-    let page: Vec<GrantView> = grants
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|g| GrantView::new(g, o, ctx.now))
-        .collect();
+    let page: Vec<GrantView> = grants.iter().skip(start).take(limit).map(|g| GrantView::new(g, o, ctx.now)).collect();
     let has_more = grants.len() > start + page.len();
     let continuation_token = has_more.then_some(start + page.len());
-    Ok(Json(GrantPage {
-        temporary_permission_grants: page,
-        has_more,
-        continuation_token,
-    }))
+    Ok(Json(GrantPage { temporary_permission_grants: page, has_more, continuation_token }))
 }
 
 /// The revoked grant.
@@ -214,9 +175,5 @@ pub(super) async fn revoke(
 ) -> Result<Json<RevokedGrant>> {
     let (revision, grant) = service::revoke_grant(&state, &caller.ctx, &GrantId(id)).await?;
     let revoked_at = grant.revoked.map_or(caller.ctx.now, |r| r.at);
-    Ok(Json(RevokedGrant {
-        temporary_permission_grant_id: grant.id.0,
-        revoked_at,
-        revision,
-    }))
+    Ok(Json(RevokedGrant { temporary_permission_grant_id: grant.id.0, revoked_at, revision }))
 }

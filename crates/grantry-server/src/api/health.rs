@@ -7,9 +7,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 async fn healthz() -> Json<Value> {

@@ -45,12 +45,7 @@ pub(super) async fn me(State(state): State<AppState>, caller: Caller) -> Result<
         Principal::User(id) => o.user(id).map(|u| UserView::new(u, o, ctx.now)),
         Principal::Group(_) | Principal::ApiKey(_) => None,
     };
-    Ok(Json(Me {
-        org_id: ctx.org.0.clone(),
-        org_slug: caller.org_slug.clone(),
-        principal: ctx.actor.to_string(),
-        user,
-    }))
+    Ok(Json(Me { org_id: ctx.org.0.clone(), org_slug: caller.org_slug.clone(), principal: ctx.actor.to_string(), user }))
 }
 
 /// Filters for listing users.
@@ -68,26 +63,14 @@ pub struct UserList {
 }
 
 #[utoipa::path(get, path = "/v1/{org}/users", params(("org" = String, Path), ListUsers), responses((status = 200, body = UserList)))]
-pub(super) async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<ListUsers>,
-) -> Result<Json<UserList>> {
+pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListUsers>) -> Result<Json<UserList>> {
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
     o.require(ix.catalogue(), &ctx.actor, perm::USER_LIST, ctx.now)?;
-    let email = q
-        .email
-        .as_deref()
-        .map(grantry_core::validate::email)
-        .transpose()?;
-    let users = o
-        .users()
-        .into_iter()
-        .filter(|u| email.as_ref().is_none_or(|e| &u.email == e))
-        .map(|u| UserView::new(u, o, ctx.now))
-        .collect();
+    let email = q.email.as_deref().map(grantry_core::validate::email).transpose()?;
+    let users =
+        o.users().into_iter().filter(|u| email.as_ref().is_none_or(|e| &u.email == e)).map(|u| UserView::new(u, o, ctx.now)).collect();
     Ok(Json(UserList { users }))
 }
 
@@ -119,19 +102,11 @@ pub(super) async fn create(
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<CreatedUser>)> {
     let role = body.role.as_deref().unwrap_or(role::ORG_MEMBER);
-    let (revision, user, token) =
-        service::create_user(&state, &caller.ctx, &body.email, role, body.token).await?;
+    let (revision, user, token) = service::create_user(&state, &caller.ctx, &body.email, role, body.token).await?;
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
     let user = UserView::new(&user, o, caller.ctx.now);
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedUser {
-            user,
-            token: token.as_ref().map(TokenView::from),
-            revision,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, token: token.as_ref().map(TokenView::from), revision })))
 }
 
 /// A token to issue.
@@ -150,18 +125,12 @@ pub(super) async fn issue_token(
     Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<TokenView>)> {
-    let ttl = body
-        .expires_in
-        .as_deref()
-        .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
-        .transpose()
-        .map_err(|e| match e {
-            grantry_core::CoreError::Invalid { message, .. } => ApiError::Invalid {
-                field: "expires_in".into(),
-                message,
-            },
+    let ttl = body.expires_in.as_deref().map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365))).transpose().map_err(
+        |e| match e {
+            grantry_core::CoreError::Invalid { message, .. } => ApiError::Invalid { field: "expires_in".into(), message },
             other => other.into(),
-        })?;
+        },
+    )?;
     let (_, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
     Ok((StatusCode::CREATED, Json(TokenView::from(&token))))
 }

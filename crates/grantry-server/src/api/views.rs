@@ -84,10 +84,7 @@ impl GrantView {
             justification: g.justification.clone(),
             tags: g.tags.clone(),
             creator: g.creator.to_string(),
-            source: serde_json::to_value(g.source)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            source: serde_json::to_value(g.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
             created_at: g.created_at,
             expires_at: g.expires_at,
             is_expired: g.is_expired(now),
@@ -124,10 +121,7 @@ impl UserView {
         Self {
             id: u.id.0.clone(),
             email: u.email.clone(),
-            status: serde_json::to_value(u.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            status: serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
             created_at: u.created_at,
             roles,
         }
@@ -175,11 +169,7 @@ pub struct TokenView {
 
 impl From<&crate::service::IssuedToken> for TokenView {
     fn from(t: &crate::service::IssuedToken) -> Self {
-        Self {
-            id: t.id.0.clone(),
-            token: t.secret.clone(),
-            expires_at: t.credential.expires_at,
-        }
+        Self { id: t.id.0.clone(), token: t.secret.clone(), expires_at: t.credential.expires_at }
     }
 }
 

@@ -10,9 +10,7 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::catalogue::role;
 use grantry_core::change::Change;
 use grantry_core::ids::{OrgId, UserId};
-use grantry_core::model::{
-    Actor, GrantSource, GrantTarget, Org, Policy, Principal, User, UserStatus,
-};
+use grantry_core::model::{Actor, GrantSource, GrantTarget, Org, Policy, Principal, User, UserStatus};
 use grantry_core::{validate, Timestamp};
 
 /// What bootstrap made.
@@ -27,70 +25,39 @@ pub struct Bootstrapped {
 
 /// Creates organization `slug` if absent and its owner `email` if absent, makes sure the owner
 /// holds `org_owner` permanently, and issues a token for them.
-pub async fn bootstrap(
-    state: &AppState,
-    slug: &str,
-    email: &str,
-    now: Timestamp,
-) -> Result<Bootstrapped> {
+pub async fn bootstrap(state: &AppState, slug: &str, email: &str, now: Timestamp) -> Result<Bootstrapped> {
     let slug = validate::slug("org", slug)?;
     let email = validate::email(email)?;
     let (_, out) = state
         .write(|ix| {
             let existing = ix.org_by_slug(&slug);
-            let org_id =
-                existing.map_or_else(|| new_id().map(OrgId), |o| Ok(o.org().id.clone()))?;
+            let org_id = existing.map_or_else(|| new_id().map(OrgId), |o| Ok(o.org().id.clone()))?;
             let user = existing.and_then(|o| o.user_by_email(&email)).cloned();
-            let user_id = user
-                .as_ref()
-                .map_or_else(|| new_id().map(UserId), |u| Ok(u.id.clone()))?;
+            let user_id = user.as_ref().map_or_else(|| new_id().map(UserId), |u| Ok(u.id.clone()))?;
             let principal = Principal::User(user_id.clone());
-            let ctx = Ctx {
-                org: org_id.clone(),
-                actor: principal.clone(),
-                by: Actor::System,
-                request_id: None,
-                now,
-            };
+            let ctx = Ctx { org: org_id.clone(), actor: principal.clone(), by: Actor::System, request_id: None, now };
             let mut changes = Vec::new();
             let mut audit = Vec::new();
             if existing.is_none() {
-                let org = Org {
-                    id: org_id.clone(),
-                    slug: slug.clone(),
-                    name: slug.clone(),
-                    created_at: now,
-                    policy: Policy::default(),
-                };
+                let org = Org { id: org_id.clone(), slug: slug.clone(), name: slug.clone(), created_at: now, policy: Policy::default() };
                 let mut d = AuditDraft::new(&Actor::System, "org.created", "org", org_id.as_str());
                 d.after = serde_json::to_value(&org).ok();
                 audit.push(d);
                 changes.push(Change::OrgCreated { org });
             }
             if user.is_none() {
-                let u = User {
-                    id: user_id.clone(),
-                    org: org_id.clone(),
-                    email: email.clone(),
-                    status: UserStatus::Active,
-                    created_at: now,
-                };
-                let mut d =
-                    AuditDraft::new(&Actor::System, "user.created", "user", user_id.as_str());
+                let u =
+                    User { id: user_id.clone(), org: org_id.clone(), email: email.clone(), status: UserStatus::Active, created_at: now };
+                let mut d = AuditDraft::new(&Actor::System, "user.created", "user", user_id.as_str());
                 d.principal = Some(principal.to_string());
                 d.after = serde_json::to_value(&u).ok();
                 audit.push(d);
                 changes.push(Change::UserCreated { user: u });
             }
             let is_owner = existing.is_some_and(|o| {
-                o.grants_of(&principal).iter().any(|g| {
-                    !g.is_temporary()
-                        && g.is_active(now)
-                        && g.target
-                            == GrantTarget::Role {
-                                role: role::ORG_OWNER.to_owned(),
-                            }
-                })
+                o.grants_of(&principal)
+                    .iter()
+                    .any(|g| !g.is_temporary() && g.is_active(now) && g.target == GrantTarget::Role { role: role::ORG_OWNER.to_owned() })
             });
             if !is_owner {
                 let grant = role_grant(&ctx, &user_id, role::ORG_OWNER, GrantSource::Bootstrap)?;
@@ -99,16 +66,8 @@ pub async fn bootstrap(
             }
             let token = new_token(&ctx, &user_id, None)?;
             audit.push(token_event(&ctx, "token.issued", &token.credential));
-            changes.push(Change::CredentialIssued {
-                credential: token.credential,
-            });
-            let out = Bootstrapped {
-                org_id,
-                user_id,
-                token: token.secret,
-                created_org: existing.is_none(),
-                created_user: user.is_none(),
-            };
+            changes.push(Change::CredentialIssued { credential: token.credential });
+            let out = Bootstrapped { org_id, user_id, token: token.secret, created_org: existing.is_none(), created_user: user.is_none() };
             Ok((ctx.batch(changes, audit), out))
         })
         .await?;

@@ -22,12 +22,7 @@ pub fn conversation_url_path(org_slug: &str, id: &str) -> String {
 }
 
 /// Registers a conversation owned by `owner`, with the given id or a new one.
-pub async fn register_conversation(
-    state: &AppState,
-    ctx: &Ctx,
-    owner: &UserId,
-    id: Option<&str>,
-) -> Result<(u64, Resource)> {
+pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, id: Option<&str>) -> Result<(u64, Resource)> {
     let (committed, resource) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
@@ -48,7 +43,8 @@ pub async fn register_conversation(
                 ("org_id".to_owned(), AttrValue::Str(ctx.org.0.clone())),
             ]
             .into();
-            let resource = Resource { org: ctx.org.clone(), reference, parent: None, scope: ScopeRef::Org, attributes, created_at: ctx.now };
+            let resource =
+                Resource { org: ctx.org.clone(), reference, parent: None, scope: ScopeRef::Org, attributes, created_at: ctx.now };
             let mut d = AuditDraft::new(&ctx.audit_actor(), "conversation.registered", CONVERSATION, &id);
             d.principal = Some(Principal::User(owner.clone()).to_string());
             d.after = serde_json::to_value(&resource).ok();

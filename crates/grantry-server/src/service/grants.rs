@@ -12,10 +12,7 @@ use grantry_core::condition::{Condition, Conditions};
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::ids::{GrantId, OrgId, UserId};
 use grantry_core::index::DecisionIndex;
-use grantry_core::model::{
-    Actor, Anchor, Grant, GrantSource, GrantTarget, Principal, ResourceRef, Revocation, ScopeRef,
-    UserStatus,
-};
+use grantry_core::model::{Actor, Anchor, Grant, GrantSource, GrantTarget, Principal, ResourceRef, Revocation, ScopeRef, UserStatus};
 use grantry_core::{validate, Timestamp};
 use std::collections::BTreeMap;
 
@@ -31,12 +28,7 @@ pub struct GrantSpec {
 }
 
 /// Validates `specs` and builds their grants; any invalid spec fails them all.
-fn build(
-    ix: &DecisionIndex,
-    ctx: &Ctx,
-    specs: &[GrantSpec],
-    source: GrantSource,
-) -> Result<Vec<Grant>> {
+fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource) -> Result<Vec<Grant>> {
     let o = org(ix, &ctx.org)?;
     let cat = ix.catalogue();
     o.require(cat, &ctx.actor, perm::GRANT_CREATE, ctx.now)?;
@@ -44,19 +36,12 @@ fn build(
     specs
         .iter()
         .map(|spec| {
-            let user = o.user(&spec.user).ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "user `{}` not found in this organization",
-                    spec.user
-                ))
-            })?;
+            let user =
+                o.user(&spec.user).ok_or_else(|| ApiError::NotFound(format!("user `{}` not found in this organization", spec.user)))?;
             if user.status != UserStatus::Active {
                 return Err(ApiError::Invalid {
                     field: "user_id".into(),
-                    message: format!(
-                        "user `{}` is suspended and cannot be granted access",
-                        user.email
-                    ),
+                    message: format!("user `{}` is suspended and cannot be granted access", user.email),
                 });
             }
             let principal = Principal::User(user.id.clone());
@@ -65,23 +50,15 @@ fn build(
                 Some(text) => parse_grant_duration(text, policy.max_grant_duration)?,
                 None => policy.default_grant_duration,
             };
-            let justification =
-                validate::justification(&spec.justification, policy.min_justification_chars)?;
+            let justification = validate::justification(&spec.justification, policy.min_justification_chars)?;
             cat.validate_temporary(&spec.permission)?;
-            let expires_at = ctx
-                .now
-                .checked_add(duration)
-                .map_err(|_| ApiError::Invalid {
-                    field: "duration".into(),
-                    message: "is too long".into(),
-                })?;
+            let expires_at =
+                ctx.now.checked_add(duration).map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
             Ok(Grant {
                 id: GrantId(new_id()?),
                 org: ctx.org.clone(),
                 principal,
-                target: GrantTarget::Permission {
-                    grant: spec.permission.clone(),
-                },
+                target: GrantTarget::Permission { grant: spec.permission.clone() },
                 anchor: Anchor::Scope(ScopeRef::Org),
                 starts_at: ctx.now,
                 expires_at: Some(expires_at),
@@ -97,23 +74,12 @@ fn build(
 }
 
 /// Creates the grants of `specs` in one transaction: all of them or none.
-pub async fn create_grants(
-    state: &AppState,
-    ctx: &Ctx,
-    specs: Vec<GrantSpec>,
-    source: GrantSource,
-) -> Result<(u64, Vec<Grant>)> {
+pub async fn create_grants(state: &AppState, ctx: &Ctx, specs: Vec<GrantSpec>, source: GrantSource) -> Result<(u64, Vec<Grant>)> {
     let (committed, grants) = state
         .write(|ix| {
             let grants = build(ix, ctx, &specs, source)?;
-            let audit = grants
-                .iter()
-                .map(|g| grant_event(&ctx.audit_actor(), "grant.created", g))
-                .collect();
-            let changes = grants
-                .iter()
-                .map(|g| Change::GrantCreated { grant: g.clone() })
-                .collect();
+            let audit = grants.iter().map(|g| grant_event(&ctx.audit_actor(), "grant.created", g)).collect();
+            let changes = grants.iter().map(|g| Change::GrantCreated { grant: g.clone() }).collect();
             Ok((ctx.batch(changes, audit), grants))
         })
         .await?;
@@ -136,7 +102,9 @@ pub async fn request_conversation_access(
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
         let conv = o.resource(&ResourceRef::new(CONVERSATION, id.as_str())).ok_or_else(|| {
-            ApiError::NotFound(format!("conversation `{id}` not found in this organization; check the id, or register it with `grantry conversation create`"))
+            ApiError::NotFound(format!(
+                "conversation `{id}` not found in this organization; check the id, or register it with `grantry conversation create`"
+            ))
         })?;
         conv.attributes
             .get("conversation_user_id")
@@ -146,33 +114,17 @@ pub async fn request_conversation_access(
     let user = match (user, &ctx.actor) {
         (Some(u), _) => u,
         (None, Principal::User(me)) => me.clone(),
-        (None, _) => {
-            return Err(ApiError::Invalid {
-                field: "user_id".into(),
-                message: "name the user to grant access to".into(),
-            })
-        }
+        (None, _) => return Err(ApiError::Invalid { field: "user_id".into(), message: "name the user to grant access to".into() }),
     };
     let conditions: Conditions = BTreeMap::from([
-        (
-            "conversation_user_id".to_owned(),
-            Condition::Equals { value: owner },
-        ),
-        (
-            "org_id".to_owned(),
-            Condition::Equals {
-                value: ctx.org.0.as_str().into(),
-            },
-        ),
+        ("conversation_user_id".to_owned(), Condition::Equals { value: owner }),
+        ("org_id".to_owned(), Condition::Equals { value: ctx.org.0.as_str().into() }),
     ]);
     let specs = CONVERSATION_ACCESS
         .iter()
         .map(|p| GrantSpec {
             user: user.clone(),
-            permission: PermissionGrant {
-                permission: (*p).to_owned(),
-                conditions: conditions.clone(),
-            },
+            permission: PermissionGrant { permission: (*p).to_owned(), conditions: conditions.clone() },
             duration: duration.clone(),
             justification: justification.to_owned(),
             tags: tags.clone(),
@@ -188,37 +140,23 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let grant = o.grant(id).ok_or_else(|| {
-                ApiError::NotFound(format!("grant `{id}` not found in this organization"))
-            })?;
+            let grant = o.grant(id).ok_or_else(|| ApiError::NotFound(format!("grant `{id}` not found in this organization")))?;
             if grant.principal != ctx.actor {
                 o.require(cat, &ctx.actor, perm::GRANT_REVOKE, ctx.now)?;
                 o.require_manage(cat, &ctx.actor, &grant.principal, ctx.now)?;
             }
             if let Some(r) = &grant.revoked {
-                return Err(ApiError::Conflict(format!(
-                    "grant `{id}` was already revoked at {}",
-                    r.at
-                )));
+                return Err(ApiError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));
             }
             if grant.is_expired(ctx.now) {
-                return Err(ApiError::Conflict(format!(
-                    "grant `{id}` already expired; there is nothing to revoke"
-                )));
+                return Err(ApiError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")));
             }
-            let revocation = Revocation {
-                at: ctx.now,
-                by: ctx.audit_actor(),
-            };
+            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut revoked = grant.clone();
             revoked.revoked = Some(revocation.clone());
             let mut event = grant_event(&ctx.audit_actor(), "grant.revoked", &revoked);
             event.before = serde_json::to_value(grant).ok();
-            let change = Change::GrantRevoked {
-                org: ctx.org.clone(),
-                id: id.clone(),
-                revocation,
-            };
+            let change = Change::GrantRevoked { org: ctx.org.clone(), id: id.clone(), revocation };
             Ok((ctx.batch(vec![change], vec![event]), revoked))
         })
         .await?;
@@ -245,21 +183,10 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                     let mut event = grant_event(&Actor::System, "grant.expired", g);
                     event.at = g.expires_at;
                     audit.push(event);
-                    changes.push(Change::GrantExpiryRecorded {
-                        org: org_id.clone(),
-                        id: g.id.clone(),
-                    });
+                    changes.push(Change::GrantExpiryRecorded { org: org_id.clone(), id: g.id.clone() });
                 }
                 let n = changes.len();
-                Ok((
-                    grantry_store::WriteBatch {
-                        org: org_id.clone(),
-                        at: now,
-                        changes,
-                        audit,
-                    },
-                    n,
-                ))
+                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit }, n))
             })
             .await?;
         recorded += n;

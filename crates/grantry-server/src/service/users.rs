@@ -9,9 +9,7 @@ use grantry_core::catalogue::{perm, Tier};
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, TokenId, UserId};
 use grantry_core::index::DecisionIndex;
-use grantry_core::model::{
-    Anchor, Credential, Grant, GrantSource, GrantTarget, Principal, ScopeRef, User, UserStatus,
-};
+use grantry_core::model::{Anchor, Credential, Grant, GrantSource, GrantTarget, Principal, ScopeRef, User, UserStatus};
 use grantry_core::secret::hash_secret;
 use grantry_core::{validate, SignedDuration};
 
@@ -76,19 +74,12 @@ pub async fn create_user(
 }
 
 /// A permanent grant of `role` at the organization to `user`.
-pub(super) fn role_grant(
-    ctx: &Ctx,
-    user: &UserId,
-    role: &str,
-    source: GrantSource,
-) -> Result<Grant> {
+pub(super) fn role_grant(ctx: &Ctx, user: &UserId, role: &str, source: GrantSource) -> Result<Grant> {
     Ok(Grant {
         id: GrantId(new_id()?),
         org: ctx.org.clone(),
         principal: Principal::User(user.clone()),
-        target: GrantTarget::Role {
-            role: role.to_owned(),
-        },
+        target: GrantTarget::Role { role: role.to_owned() },
         anchor: Anchor::Scope(ScopeRef::Org),
         starts_at: ctx.now,
         expires_at: None,
@@ -101,19 +92,12 @@ pub(super) fn role_grant(
     })
 }
 
-pub(super) fn new_token(
-    ctx: &Ctx,
-    user: &UserId,
-    ttl: Option<SignedDuration>,
-) -> Result<IssuedToken> {
+pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<IssuedToken> {
     let secret = new_secret()?;
     let expires_at = ttl
         .map(|d| ctx.now.checked_add(d))
         .transpose()
-        .map_err(|_| ApiError::Invalid {
-            field: "expires_in".into(),
-            message: "is too long".into(),
-        })?;
+        .map_err(|_| ApiError::Invalid { field: "expires_in".into(), message: "is too long".into() })?;
     let credential = Credential {
         id: TokenId(new_id()?),
         org: ctx.org.clone(),
@@ -123,55 +107,29 @@ pub(super) fn new_token(
         expires_at,
         revoked_at: None,
     };
-    Ok(IssuedToken {
-        id: credential.id.clone(),
-        secret,
-        credential,
-    })
+    Ok(IssuedToken { id: credential.id.clone(), secret, credential })
 }
 
 pub(super) fn token_event(ctx: &Ctx, event_type: &str, c: &Credential) -> AuditDraft {
     let mut d = AuditDraft::new(&ctx.audit_actor(), event_type, "token", c.id.as_str());
     d.principal = Some(c.principal.to_string());
     // The secret never reaches the log: only the record without its hash.
-    d.after = Some(
-        serde_json::json!({ "id": c.id, "expires_at": c.expires_at, "revoked_at": c.revoked_at }),
-    );
+    d.after = Some(serde_json::json!({ "id": c.id, "expires_at": c.expires_at, "revoked_at": c.revoked_at }));
     d
 }
 
 /// Issues a token for `user` (the actor itself, or a user it may manage), valid for `ttl`.
-pub async fn issue_token(
-    state: &AppState,
-    ctx: &Ctx,
-    user: &UserId,
-    ttl: Option<SignedDuration>,
-) -> Result<(u64, IssuedToken)> {
+pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<(u64, IssuedToken)> {
     let (committed, token) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             if o.user(user).is_none() {
-                return Err(ApiError::NotFound(format!(
-                    "user `{user}` not found in this organization"
-                )));
+                return Err(ApiError::NotFound(format!("user `{user}` not found in this organization")));
             }
-            o.require_manage(
-                ix.catalogue(),
-                &ctx.actor,
-                &Principal::User(user.clone()),
-                ctx.now,
-            )?;
+            o.require_manage(ix.catalogue(), &ctx.actor, &Principal::User(user.clone()), ctx.now)?;
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
-            Ok((
-                ctx.batch(
-                    vec![Change::CredentialIssued {
-                        credential: t.credential.clone(),
-                    }],
-                    audit,
-                ),
-                t,
-            ))
+            Ok((ctx.batch(vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))
         })
         .await?;
     Ok((committed.revision, token))
@@ -181,35 +139,16 @@ pub async fn issue_token(
 pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u64> {
     let (committed, ()) = state
         .write(|ix: &DecisionIndex| {
-            let cred = ix
-                .credential(id)
-                .filter(|c| c.org == ctx.org)
-                .ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
-            org(ix, &ctx.org)?.require_manage(
-                ix.catalogue(),
-                &ctx.actor,
-                &cred.principal,
-                ctx.now,
-            )?;
+            let cred =
+                ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
+            org(ix, &ctx.org)?.require_manage(ix.catalogue(), &ctx.actor, &cred.principal, ctx.now)?;
             if cred.revoked_at.is_some() {
-                return Err(ApiError::Conflict(format!(
-                    "token `{id}` is already revoked"
-                )));
+                return Err(ApiError::Conflict(format!("token `{id}` is already revoked")));
             }
             let mut revoked = cred.clone();
             revoked.revoked_at = Some(ctx.now);
             let audit = vec![token_event(ctx, "token.revoked", &revoked)];
-            Ok((
-                ctx.batch(
-                    vec![Change::CredentialRevoked {
-                        org: ctx.org.clone(),
-                        id: id.clone(),
-                        at: ctx.now,
-                    }],
-                    audit,
-                ),
-                (),
-            ))
+            Ok((ctx.batch(vec![Change::CredentialRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }], audit), ()))
         })
         .await?;
     Ok(committed.revision)

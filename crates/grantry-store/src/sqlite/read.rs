@@ -17,14 +17,9 @@ fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
 }
 
 pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapshot> {
-    let revision: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM change_log")
-        .fetch_one(&mut **tx)
-        .await?;
+    let revision: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM change_log").fetch_one(&mut **tx).await?;
     let mut changes = Vec::new();
-    for r in sqlx::query("SELECT * FROM orgs ORDER BY created_at_us, id")
-        .fetch_all(&mut **tx)
-        .await?
-    {
+    for r in sqlx::query("SELECT * FROM orgs ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
         let org = Org {
             id: OrgId(r.try_get("id")?),
             slug: r.try_get("slug")?,
@@ -34,10 +29,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapsho
         };
         changes.push(Change::OrgCreated { org });
     }
-    for r in sqlx::query("SELECT * FROM users ORDER BY created_at_us, id")
-        .fetch_all(&mut **tx)
-        .await?
-    {
+    for r in sqlx::query("SELECT * FROM users ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
         let user = User {
             id: UserId(r.try_get("id")?),
             org: OrgId(r.try_get("org_id")?),
@@ -47,10 +39,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapsho
         };
         changes.push(Change::UserCreated { user });
     }
-    for r in sqlx::query("SELECT * FROM credentials ORDER BY created_at_us, id")
-        .fetch_all(&mut **tx)
-        .await?
-    {
+    for r in sqlx::query("SELECT * FROM credentials ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
         let credential = Credential {
             id: TokenId(r.try_get("id")?),
             org: OrgId(r.try_get("org_id")?),
@@ -62,17 +51,11 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapsho
         };
         changes.push(Change::CredentialIssued { credential });
     }
-    for r in sqlx::query("SELECT * FROM resources ORDER BY created_at_us, kind, id")
-        .fetch_all(&mut **tx)
-        .await?
-    {
+    for r in sqlx::query("SELECT * FROM resources ORDER BY created_at_us, kind, id").fetch_all(&mut **tx).await? {
         let parent: Option<String> = r.try_get("parent")?;
         let resource = Resource {
             org: OrgId(r.try_get("org_id")?),
-            reference: ResourceRef::new(
-                r.try_get::<String, _>("kind")?,
-                r.try_get::<String, _>("id")?,
-            ),
+            reference: ResourceRef::new(r.try_get::<String, _>("kind")?, r.try_get::<String, _>("id")?),
             parent: parent.as_deref().map(from_json).transpose()?,
             scope: from_json(r.try_get("scope")?)?,
             attributes: from_json(r.try_get("attributes")?)?,
@@ -80,26 +63,17 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapsho
         };
         changes.push(Change::ResourceRegistered { resource });
     }
-    for r in sqlx::query("SELECT * FROM grants ORDER BY created_at_us, id")
-        .fetch_all(&mut **tx)
-        .await?
-    {
-        changes.push(Change::GrantCreated {
-            grant: grant_row(&r)?,
-        });
+    for r in sqlx::query("SELECT * FROM grants ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
+        changes.push(Change::GrantCreated { grant: grant_row(&r)? });
     }
-    let revision = u64::try_from(revision)
-        .map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
+    let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Snapshot { revision, changes })
 }
 
 fn grant_row(r: &SqliteRow) -> Result<Grant> {
     let revoked_by: Option<String> = r.try_get("revoked_by")?;
     let revoked = match (opt_timestamp(r.try_get("revoked_at_us")?)?, revoked_by) {
-        (Some(at), Some(by)) => Some(Revocation {
-            at,
-            by: parse(&by)?,
-        }),
+        (Some(at), Some(by)) => Some(Revocation { at, by: parse(&by)? }),
         _ => None,
     };
     Ok(Grant {
@@ -119,10 +93,7 @@ fn grant_row(r: &SqliteRow) -> Result<Grant> {
     })
 }
 
-pub(super) async fn unrecorded_expiries(
-    pool: &SqlitePool,
-    now: Timestamp,
-) -> Result<Vec<(OrgId, String, String, Timestamp)>> {
+pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Result<Vec<(OrgId, String, String, Timestamp)>> {
     let rows = sqlx::query(
         "SELECT org_id, id, principal, expires_at_us FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
@@ -133,22 +104,11 @@ pub(super) async fn unrecorded_expiries(
     .fetch_all(pool)
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                OrgId(r.try_get("org_id")?),
-                r.try_get("id")?,
-                r.try_get("principal")?,
-                timestamp(r.try_get("expires_at_us")?)?,
-            ))
-        })
+        .map(|r| Ok((OrgId(r.try_get("org_id")?), r.try_get("id")?, r.try_get("principal")?, timestamp(r.try_get("expires_at_us")?)?)))
         .collect()
 }
 
-pub(super) async fn audit_events(
-    pool: &SqlitePool,
-    org: &OrgId,
-    f: &AuditFilter,
-) -> Result<Vec<AuditEvent>> {
+pub(super) async fn audit_events(pool: &SqlitePool, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
     let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit_events WHERE org_id = ");
     q.push_bind(org.as_str());
     if let Some(v) = &f.event_type {
@@ -176,12 +136,7 @@ pub(super) async fn audit_events(
     if let Some(limit) = f.limit {
         q.push(" LIMIT ").push_bind(i64::from(limit));
     }
-    q.build()
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(audit_row)
-        .collect()
+    q.build().fetch_all(pool).await?.iter().map(audit_row).collect()
 }
 
 fn audit_row(r: &SqliteRow) -> Result<AuditEvent> {

@@ -16,20 +16,17 @@ type Tx<'a> = Transaction<'a, Sqlite>;
 pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committed> {
     // The change log row goes first: a write as the first statement takes SQLite's write lock at
     // once, so the transaction never has to upgrade from a stale read.
-    let revision: i64 = sqlx::query_scalar(
-        "INSERT INTO change_log (org_id, at_us, changes) VALUES ($1, $2, $3) RETURNING revision",
-    )
-    .bind(batch.org.as_str())
-    .bind(micros(batch.at))
-    .bind(json(&batch.changes)?)
-    .fetch_one(&mut **tx)
-    .await?;
+    let revision: i64 = sqlx::query_scalar("INSERT INTO change_log (org_id, at_us, changes) VALUES ($1, $2, $3) RETURNING revision")
+        .bind(batch.org.as_str())
+        .bind(micros(batch.at))
+        .bind(json(&batch.changes)?)
+        .fetch_one(&mut **tx)
+        .await?;
     for change in &batch.changes {
         write_change(tx, change).await?;
     }
     let events = append_audit(tx, &batch.org, batch.at, batch.audit).await?;
-    let revision = u64::try_from(revision)
-        .map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
+    let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Committed { revision, events })
 }
 
@@ -143,32 +140,19 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
     if affected == 1 {
         Ok(())
     } else {
-        Err(StoreError::Conflict(format!(
-            "the change {} found its record missing or already changed",
-            change_kind(change)
-        )))
+        Err(StoreError::Conflict(format!("the change {} found its record missing or already changed", change_kind(change))))
     }
 }
 
 fn change_kind(change: &Change) -> String {
-    serde_json::to_value(change)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(change).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default()
 }
 
-async fn append_audit(
-    tx: &mut Tx<'_>,
-    org: &OrgId,
-    at: Timestamp,
-    drafts: Vec<AuditDraft>,
-) -> Result<Vec<AuditEvent>> {
-    let head: Option<(i64, String)> = sqlx::query_as(
-        "SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(org.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
+async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEvent>> {
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1")
+        .bind(org.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut events = Vec::with_capacity(drafts.len());
     for d in drafts {

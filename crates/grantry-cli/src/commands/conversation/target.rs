@@ -21,36 +21,27 @@ pub fn resolve(conversation: &str, env: Option<&str>, config: &Config) -> Result
     if !arg.contains("://") {
         let id = validate::conversation_id(arg).map_err(|e| UsageError(e.to_string()))?;
         let env = env.ok_or_else(|| {
-            UsageError("a bare conversation id needs -e/--env ENV; or pass the conversation's URL, from which the environment is inferred".to_owned())
+            UsageError(
+                "a bare conversation id needs -e/--env ENV; or pass the conversation's URL, from which the environment is inferred"
+                    .to_owned(),
+            )
         })?;
         config.profile(env)?;
-        return Ok(Target {
-            env: env.to_owned(),
-            id,
-        });
+        return Ok(Target { env: env.to_owned(), id });
     }
     let url = Url::parse(arg).map_err(|e| UsageError(format!("`{arg}` is not a URL ({e})")))?;
-    let segments: Vec<&str> = url
-        .path_segments()
-        .map(|s| s.filter(|x| !x.is_empty()).collect())
-        .unwrap_or_default();
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|x| !x.is_empty()).collect()).unwrap_or_default();
     let (org_in_path, id) = match segments.as_slice() {
         [org, "admin", "conversation", id] => (Some(*org), *id),
         ["admin", "conversation", id] => (None, *id),
         _ => {
-            return Err(UsageError(format!(
-                "`{arg}` is not a conversation URL; expected …/admin/conversation/ID"
-            ))
-            .into());
+            return Err(UsageError(format!("`{arg}` is not a conversation URL; expected …/admin/conversation/ID")).into());
         }
     };
     let id = validate::conversation_id(id).map_err(|e| UsageError(e.to_string()))?;
     if let Some(env) = env {
         config.profile(env)?;
-        return Ok(Target {
-            env: env.to_owned(),
-            id,
-        });
+        return Ok(Target { env: env.to_owned(), id });
     }
     let host = url.host_str().unwrap_or_default();
     let matching: Vec<&String> = config
@@ -61,15 +52,11 @@ pub fn resolve(conversation: &str, env: Option<&str>, config: &Config) -> Result
                 return false;
             };
             let base_host = base.host_str().unwrap_or_default();
-            let same_origin = base.scheme() == url.scheme()
-                && base.port_or_known_default() == url.port_or_known_default();
+            let same_origin = base.scheme() == url.scheme() && base.port_or_known_default() == url.port_or_known_default();
             same_origin
                 && match org_in_path {
                     Some(org) => p.org == org && base_host == host,
-                    None => {
-                        host == format!("{}.{base_host}", p.org)
-                            || (host == base_host && host.starts_with(&format!("{}.", p.org)))
-                    }
+                    None => host == format!("{}.{base_host}", p.org) || (host == base_host && host.starts_with(&format!("{}.", p.org))),
                 }
         })
         .map(|(name, _)| name)
@@ -101,14 +88,7 @@ mod tests {
             ("production", "https://amigo.ai", "org"),
             ("other", "http://127.0.0.1:9090", "acme"),
         ] {
-            c.profiles.insert(
-                name.into(),
-                Profile {
-                    url: url.into(),
-                    org: org.into(),
-                    token: Secret("t".into()),
-                },
-            );
+            c.profiles.insert(name.into(), Profile { url: url.into(), org: org.into(), token: Secret("t".into()) });
         }
         c
     }
@@ -118,25 +98,9 @@ mod tests {
     #[test]
     fn infers_the_environment_from_urls() {
         let c = config();
-        let t = resolve(
-            &format!("http://127.0.0.1:8080/acme/admin/conversation/{ID}"),
-            None,
-            &c,
-        )
-        .unwrap();
-        assert_eq!(
-            t,
-            Target {
-                env: "local".into(),
-                id: ID.into()
-            }
-        );
-        let t = resolve(
-            &format!("https://org.amigo.ai/admin/conversation/{ID}"),
-            None,
-            &c,
-        )
-        .unwrap();
+        let t = resolve(&format!("http://127.0.0.1:8080/acme/admin/conversation/{ID}"), None, &c).unwrap();
+        assert_eq!(t, Target { env: "local".into(), id: ID.into() });
+        let t = resolve(&format!("https://org.amigo.ai/admin/conversation/{ID}"), None, &c).unwrap();
         assert_eq!(t.env, "production");
     }
 
@@ -146,11 +110,6 @@ mod tests {
         assert!(resolve(ID, None, &c).unwrap_err().is::<UsageError>());
         assert_eq!(resolve(ID, Some("local"), &c).unwrap().env, "local");
         assert!(resolve("abc123", Some("local"), &c).is_err());
-        assert!(resolve(
-            &format!("http://127.0.0.1:7000/acme/admin/conversation/{ID}"),
-            None,
-            &c
-        )
-        .is_err());
+        assert!(resolve(&format!("http://127.0.0.1:7000/acme/admin/conversation/{ID}"), None, &c).is_err());
     }
 }

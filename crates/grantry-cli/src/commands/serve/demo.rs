@@ -11,26 +11,13 @@ const ORG: &str = "demo";
 
 pub async fn seed(state: &AppState, url: &str) -> Result<()> {
     let owner = service::bootstrap(state, ORG, "owner@demo.example", clock::now()).await?;
-    let ctx = Ctx::new(
-        owner.org_id.clone(),
-        Principal::User(owner.user_id.clone()),
-        None,
-        clock::now(),
-    );
+    let ctx = Ctx::new(owner.org_id.clone(), Principal::User(owner.user_id.clone()), None, clock::now());
     let mut users = Vec::new();
     for email in ["alice@demo.example", "bob@demo.example"] {
-        let existing = state
-            .index()
-            .org(&owner.org_id)
-            .and_then(|o| o.user_by_email(email).map(|u| u.id.clone()));
+        let existing = state.index().org(&owner.org_id).and_then(|o| o.user_by_email(email).map(|u| u.id.clone()));
         let id = match existing {
             Some(id) => id,
-            None => {
-                service::create_user(state, &ctx, email, role::ORG_MEMBER, false)
-                    .await?
-                    .1
-                    .id
-            }
+            None => service::create_user(state, &ctx, email, role::ORG_MEMBER, false).await?.1.id,
         };
         users.push(id);
     }
@@ -39,21 +26,10 @@ pub async fn seed(state: &AppState, url: &str) -> Result<()> {
     let mut conversations: Vec<String> = state
         .index()
         .org(&owner.org_id)
-        .map(|o| {
-            o.resources_of(CONVERSATION)
-                .iter()
-                .map(|r| r.reference.id.clone())
-                .collect()
-        })
+        .map(|o| o.resources_of(CONVERSATION).iter().map(|r| r.reference.id.clone()).collect())
         .unwrap_or_default();
     while conversations.len() < 2 {
-        conversations.push(
-            service::register_conversation(state, &ctx, bob, None)
-                .await?
-                .1
-                .reference
-                .id,
-        );
+        conversations.push(service::register_conversation(state, &ctx, bob, None).await?.1.reference.id);
     }
     let conv_url = format!("{url}{}", conversation_url_path(ORG, &conversations[0]));
     println!("Demo organization `{ORG}` is ready.");
@@ -64,14 +40,12 @@ pub async fn seed(state: &AppState, url: &str) -> Result<()> {
     }
     println!();
     println!("Try, as alice:");
+    println!("  grantry login --env demo --url {url} --org {ORG} --token {}", alice_token.secret);
     println!(
-        "  grantry login --env demo --url {url} --org {ORG} --token {}",
-        alice_token.secret
+        "  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # denied (exit 3)",
+        conversations[0]
     );
-    println!("  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # denied (exit 3)", conversations[0]);
-    println!(
-        "  grantry conversation request-access {conv_url} -j \"Debugging reported issue #42\""
-    );
+    println!("  grantry conversation request-access {conv_url} -j \"Debugging reported issue #42\"");
     println!("  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # allowed", conversations[0]);
     println!("  grantry conversation list-access -e demo");
     println!();

@@ -1,0 +1,72 @@
+//! A test client of one organization: every call returns the status and the JSON body, so tests
+//! can assert on errors as well as successes.
+
+use serde_json::{json, Value};
+
+/// A client acting with one token in one organization.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    pub url: String,
+    pub org: String,
+    pub token: String,
+}
+
+impl Api {
+    /// A client of `org` on the server at `url`.
+    pub fn new(url: &str, org: &str, token: &str) -> Self {
+        Self { http: reqwest::Client::new(), url: url.to_owned(), org: org.to_owned(), token: token.to_owned() }
+    }
+
+    /// The same client with another token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self { token: token.to_owned(), ..self.clone() }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = req.bearer_auth(&self.token).send().await.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    fn path(&self, path: &str) -> String {
+        format!("{}/v1/{}{path}", self.url, self.org)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(self.path(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.post(self.path(path)).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(self.path(path))).await
+    }
+
+    /// Creates a user with `role` and returns its id and a client acting as it.
+    pub async fn create_user(&self, email: &str, role: &str) -> (String, Api) {
+        let (status, body) = self.post("/users", &json!({ "email": email, "role": role, "token": true })).await;
+        assert_eq!(status, 201, "create user {email}: {body}");
+        let id = body["user"]["id"].as_str().expect("id").to_owned();
+        (id, self.with_token(body["token"]["token"].as_str().expect("token")))
+    }
+
+    /// Registers a conversation owned by `owner_id` and returns its id.
+    pub async fn register_conversation(&self, owner_id: &str) -> String {
+        let (status, body) = self.post("/conversation/", &json!({ "user_id": owner_id })).await;
+        assert_eq!(status, 201, "register conversation: {body}");
+        body["conversation"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Checks `permission` on `kind:id` for the user `user_id`; returns the decision body.
+    pub async fn check(&self, user_id: &str, permission: &str, kind: &str, id: &str) -> Value {
+        let body =
+            json!({ "principal": { "type": "user", "id": user_id }, "permission": permission, "resource": { "type": kind, "id": id } });
+        let (status, decision) = self.post("/check", &body).await;
+        assert_eq!(status, 200, "check: {decision}");
+        decision
+    }
+}

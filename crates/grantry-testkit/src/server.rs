@@ -1,0 +1,79 @@
+//! A real server over a temporary database, on a free loopback port, in this process.
+
+use crate::api::Api;
+use grantry_server::{clock, service, AppState};
+use std::path::PathBuf;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub url: String,
+    pub state: AppState,
+    dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with the expiry sweeper.
+    pub async fn start() -> Self {
+        Self::launch(true).await
+    }
+
+    /// Starts a server without the expiry sweeper, to show that expiry does not depend on it.
+    pub async fn start_without_sweeper() -> Self {
+        Self::launch(false).await
+    }
+
+    async fn launch(sweeper: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("grantry.db").display());
+        let store = grantry_store::open(&url).await.expect("open store");
+        let state = AppState::load(store).await.expect("load state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let st = state.clone();
+        tokio::spawn(async move {
+            let served = if sweeper {
+                grantry_server::serve(st, listener, shutdown).await
+            } else {
+                grantry_server::serve_api(st, listener, shutdown).await
+            };
+            served.expect("serve");
+        });
+        Self { url, state, dir, stop: Some(stop) }
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("grantry.db")
+    }
+
+    /// The database URL.
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}", self.db_path().display())
+    }
+
+    /// Creates organization `org` with owner `email` and returns a client acting as the owner.
+    pub async fn bootstrap(&self, org: &str, email: &str) -> Api {
+        let b = service::bootstrap(&self.state, org, email, clock::now()).await.expect("bootstrap");
+        Api::new(&self.url, org, &b.token)
+    }
+
+    /// How many grants the organization `org` has in the index.
+    pub fn grant_count(&self, org: &str) -> usize {
+        self.state.index().org_by_slug(org).map_or(0, |o| o.all_grants().count())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
