@@ -13,7 +13,12 @@ pub struct PermissionGrantView {
     /// By attribute name: `{"type": "Equals", "value": …}`, `{"type": "In", "values": […]}` or
     /// `{"type": "NotEquals", "value": …}`.
     #[schema(value_type = Object)]
+    #[serde(default = "empty_object")]
     pub conditions: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
 }
 
 /// Where a grant stands at the time of the response.
