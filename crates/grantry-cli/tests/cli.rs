@@ -1,0 +1,321 @@
+//! The real `grantry` (and `forge`) binaries against a real `grantry serve` over a temporary
+//! SQLite database: seed 001's flow as the page describes it, bad input, expiry, revoke, audit.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const GRANTRY: &str = env!("CARGO_BIN_EXE_grantry");
+const FORGE: &str = env!("CARGO_BIN_EXE_forge");
+
+/// What a run printed and how it ended.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// One person at a terminal: their own config file.
+struct Person {
+    config: PathBuf,
+}
+
+impl Person {
+    fn run(&self, bin: &str, args: &[&str]) -> Run {
+        let out = Command::new(bin).args(args).env("GRANTRY_CONFIG", &self.config).env_remove("GRANTRY_DB").output().expect("run binary");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn grantry(&self, args: &[&str]) -> Run {
+        self.run(GRANTRY, args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let r = self.grantry(args);
+        assert_eq!(r.code, 0, "grantry {args:?} failed: {}{}", r.stdout, r.stderr);
+        r
+    }
+}
+
+/// `grantry serve` as a child process on a free port.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Self {
+        let mut child = Command::new(GRANTRY)
+            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .env("GRANTRY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An organization `acme` with its owner logged in as `admin`, a developer logged in as
+/// `production`, and bob's conversation.
+struct World {
+    _dir: tempfile::TempDir,
+    db: String,
+    server: Server,
+    owner: Person,
+    dev: Person,
+    conv: String,
+    conv_url: String,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("grantry.db").display());
+    let person = |name: &str| Person { config: dir.path().join(format!("{name}.toml")) };
+    let (owner, dev) = (person("owner"), person("dev"));
+    let boot = owner.ok(&["admin", "bootstrap", "--db", &db, "--org", "acme", "--email", "owner@acme.test", "--json"]).json();
+    for key in ["org_id", "user_id", "token"] {
+        assert!(boot[key].is_string(), "{boot}");
+    }
+    let server = Server::start(&db);
+    owner.ok(&["login", "--env", "admin", "--url", &server.url, "--org", "acme", "--token", boot["token"].as_str().unwrap()]);
+    let made = owner.ok(&["user", "create", "-e", "admin", "--email", "dev@acme.test", "--token", "--json"]).json();
+    owner.ok(&["user", "create", "-e", "admin", "--email", "bob@acme.test"]);
+    let conv = owner.ok(&["conversation", "create", "-e", "admin", "--owner-email", "bob@acme.test", "--json"]).json();
+    dev.ok(&["login", "--env", "production", "--url", &server.url, "--org", "acme", "--token", made["token"]["token"].as_str().unwrap()]);
+    let (id, url) = (conv["id"].as_str().unwrap().to_owned(), conv["url"].as_str().unwrap().to_owned());
+    assert_eq!(id.len(), 24);
+    assert!(url.ends_with(&format!("/acme/admin/conversation/{id}")), "{url}");
+    World { _dir: dir, db, server, owner, dev, conv: id, conv_url: url }
+}
+
+impl World {
+    fn grant_count(&self) -> usize {
+        self.owner.ok(&["grant", "list", "-e", "admin", "--all", "--show-expired", "--json"]).json().as_array().unwrap().len()
+    }
+
+    fn check(&self, who: &Person, env: &str, permission: &str) -> Run {
+        who.grantry(&["check", "-e", env, "--permission", permission, "--resource", &format!("conversation:{}", self.conv)])
+    }
+}
+
+#[test]
+fn the_seed_flow_as_written() {
+    let w = world();
+    assert_eq!(w.check(&w.dev, "production", "Conversation:GetMessage").code, 3, "denied before");
+
+    // forge conversation request-access <URL> -j "…": the environment is inferred from the URL.
+    let r = w.dev.run(FORGE, &["conversation", "request-access", &w.conv_url, "-j", "Debugging reported issue #42"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for p in ["Conversation:GetConversation", "Conversation:GetMessage", "Conversation:GetInteractionInsights", "dev@acme.test"] {
+        assert!(r.stdout.contains(p), "the grants table shows {p}:\n{}", r.stdout);
+    }
+    for p in ["Conversation:GetConversation", "Conversation:GetMessage", "Conversation:GetInteractionInsights"] {
+        let c = w.check(&w.dev, "production", p);
+        assert_eq!(c.code, 0, "{p}: {}", c.stdout);
+        assert!(c.stdout.contains("allowed by temporary grant"), "{}", c.stdout);
+    }
+
+    // A bare id with -e, a duration and JSON output.
+    let j = w
+        .dev
+        .ok(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Reviewing customer feedback", "-d", "PT4H", "--json"])
+        .json();
+    assert_eq!(j["grants"].as_array().unwrap().len(), 3);
+    let g = &j["grants"][0];
+    let hours = g["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .duration_since(g["created_at"].as_str().unwrap().parse().unwrap());
+    assert_eq!(hours, jiff::SignedDuration::from_hours(4));
+
+    // For a colleague, by an owner.
+    let j = w
+        .owner
+        .ok(&[
+            "conversation",
+            "request-access",
+            &w.conv,
+            "-e",
+            "admin",
+            "-j",
+            "Pair debugging session",
+            "--user-email",
+            "bob@acme.test",
+            "--json",
+        ])
+        .json();
+    assert!(j["grants"].as_array().unwrap().iter().all(|g| g["user_email"] == "bob@acme.test"));
+
+    let mine = w.dev.ok(&["conversation", "list-access", "-e", "production", "--json"]).json();
+    assert_eq!(mine.as_array().unwrap().len(), 6, "the developer's own active grants");
+    let all = w.owner.ok(&["conversation", "list-access", "-e", "admin", "--all", "--json"]).json();
+    assert_eq!(all.as_array().unwrap().len(), 9, "everyone's");
+    let table = w.dev.ok(&["conversation", "list-access", "-e", "production"]).stdout;
+    assert!(table.contains("EXPIRES AT") && table.contains("active"), "{table}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_nothing_is_written() {
+    let w = world();
+    let before = w.grant_count();
+    let short = ["conversation", "request-access", &w.conv, "-e", "production", "-j", "too short"];
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (short.to_vec(), 1, "at least 10"),
+        (
+            vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "P4D"],
+            1,
+            "maximum of P3D",
+        ),
+        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "PT0S"], 1, "not positive"),
+        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "2h"], 1, "ISO 8601"),
+        (vec!["conversation", "request-access", "abc123", "-e", "production", "-j", "Debugging issue #42"], 2, "24-character"),
+        (
+            vec!["conversation", "request-access", "aaaaaaaaaaaaaaaaaaaaaaaa", "-e", "production", "-j", "Debugging issue #42"],
+            1,
+            "not found",
+        ),
+        (vec!["conversation", "request-access", &w.conv, "-j", "Debugging issue #42"], 2, "needs -e/--env"),
+        (
+            vec![
+                "conversation",
+                "request-access",
+                "http://127.0.0.1:1/acme/admin/conversation/aaaaaaaaaaaaaaaaaaaaaaaa",
+                "-j",
+                "Debugging issue #42",
+            ],
+            2,
+            "no saved environment matches",
+        ),
+        (
+            vec![
+                "conversation",
+                "request-access",
+                &w.conv,
+                "-e",
+                "production",
+                "-j",
+                "Debugging issue #42",
+                "--user-email",
+                "nobody@acme.test",
+            ],
+            1,
+            "nobody@acme.test",
+        ),
+        (
+            vec![
+                "conversation",
+                "request-access",
+                &w.conv,
+                "-e",
+                "production",
+                "-j",
+                "Debugging issue #42",
+                "--user-email",
+                "bob@acme.test",
+            ],
+            1,
+            "User:Manage",
+        ),
+        (vec!["conversation", "request-access", &w.conv, "-e", "staging", "-j", "Debugging issue #42"], 2, "no environment `staging`"),
+        (vec!["conversation", "list-access"], 2, "--env"),
+    ];
+    for (args, code, needle) in cases {
+        let r = w.dev.grantry(&args);
+        assert_eq!(r.code, code, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: `{}` should mention `{needle}`", r.stderr);
+        if code == 1 {
+            assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+        }
+    }
+    // A bad token saves nothing; a revoked one is refused on its next use.
+    let r = w.dev.grantry(&["login", "--env", "bogus", "--url", &w.server.url, "--org", "acme", "--token", "gty_bad"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("malformed token"), "{}", r.stderr);
+    assert!(!std::fs::read_to_string(&w.dev.config).unwrap().contains("bogus"));
+    let tok = w.owner.ok(&["token", "create", "-e", "admin", "--user-email", "dev@acme.test", "--json"]).json();
+    let temp = Person { config: w.dev.config.with_extension("temp.toml") };
+    temp.ok(&["login", "--env", "production", "--url", &w.server.url, "--org", "acme", "--token", tok["token"].as_str().unwrap()]);
+    w.owner.ok(&["token", "revoke", "-e", "admin", tok["id"].as_str().unwrap()]);
+    let r = temp.grantry(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("revoked"), "{}", r.stderr);
+
+    assert_eq!(w.grant_count(), before, "no grant was written by any failed call");
+}
+
+#[test]
+fn a_two_second_grant_allows_before_and_denies_after() {
+    let w = world();
+    w.dev.ok(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Quick look at issue #7", "-d", "PT2S"]);
+    assert_eq!(w.check(&w.dev, "production", "Conversation:GetMessage").code, 0, "allowed before");
+    std::thread::sleep(Duration::from_millis(2300));
+    let r = w.check(&w.dev, "production", "Conversation:GetMessage");
+    assert_eq!(r.code, 3, "denied after: {}", r.stdout);
+    assert!(r.stdout.contains("expired"), "{}", r.stdout);
+    let ended = w.dev.ok(&["conversation", "list-access", "-e", "production", "--show-expired", "--json"]).json();
+    assert!(ended.as_array().unwrap().iter().all(|g| g["status"] == "expired"), "{ended}");
+    assert!(w.dev.ok(&["conversation", "list-access", "-e", "production", "--json"]).json().as_array().unwrap().is_empty());
+}
+
+#[test]
+fn revoke_takes_effect_on_the_next_check() {
+    let w = world();
+    let j =
+        w.dev.ok(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging reported issue #42", "--json"]).json();
+    let id = j["grants"][1]["id"].as_str().unwrap();
+    assert_eq!(w.check(&w.dev, "production", "Conversation:GetMessage").code, 0);
+    w.dev.ok(&["grant", "revoke", "-e", "production", id]);
+    let r = w.check(&w.dev, "production", "Conversation:GetMessage");
+    assert_eq!(r.code, 3);
+    assert!(r.stdout.contains("revoked"), "{}", r.stdout);
+}
+
+#[tokio::test]
+async fn audit_lists_verifies_and_detects_an_edited_row() {
+    let w = world();
+    w.dev.ok(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging reported issue #42"]);
+    let events = w.owner.ok(&["audit", "list", "-e", "admin", "--type", "grant.created", "--actor", "dev@acme.test", "--json"]).json();
+    assert_eq!(events.as_array().unwrap().len(), 3);
+    assert!(events.as_array().unwrap().iter().all(|e| e["justification"] == "Debugging reported issue #42"));
+    assert!(w.owner.ok(&["audit", "verify", "-e", "admin"]).stdout.contains("verifies"));
+    assert_eq!(w.dev.grantry(&["audit", "list", "-e", "production"]).code, 1, "members do not read the audit log");
+
+    let pool = sqlx::SqlitePool::connect(&w.db).await.unwrap();
+    sqlx::query("UPDATE audit_events SET event_type = 'grant.revoked' WHERE seq = 3").execute(&pool).await.unwrap();
+    let r = w.owner.grantry(&["audit", "verify", "--db", &w.db, "--org", "acme"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("broken at event 3"), "{}", r.stderr);
+}
+
+#[test]
+fn help_lists_the_seed_options() {
+    let r = Person { config: Path::new("/nonexistent/grantry.toml").to_path_buf() }.grantry(&["conversation", "request-access", "--help"]);
+    for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {
+        assert!(r.stdout.contains(opt), "{opt} in:\n{}", r.stdout);
+    }
+}
