@@ -1,6 +1,8 @@
 //! The real `grantry` (and `forge`) binaries against a real `grantry serve` over a temporary
 //! SQLite database: seed 001's flow as the page describes it, bad input, expiry, revoke, audit.
 
+#![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "integration tests fail loudly at the point of failure")]
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

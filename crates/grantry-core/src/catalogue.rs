@@ -108,6 +108,9 @@ pub struct Catalogue {
     roles: HashMap<String, Role>,
 }
 
+/// A row of the built-in permission table: name, kind, attributes, description.
+type PermissionRow = (&'static str, PermissionKind, &'static [(&'static str, AttrType)], &'static str);
+
 const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
 const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
 
@@ -115,7 +118,7 @@ impl Catalogue {
     /// The built-in catalogue, which covers the seeds.
     pub fn builtin() -> Self {
         use PermissionKind::{Admin, Data};
-        let table: &[(&str, PermissionKind, &[(&str, AttrType)], &str)] = &[
+        let table: &[PermissionRow] = &[
             (perm::CONVERSATION_GET, Data, CONVERSATION_ATTRS, "view conversation metadata and state"),
             (perm::CONVERSATION_GET_MESSAGE, Data, CONVERSATION_ATTRS, "read conversation messages"),
             (perm::CONVERSATION_GET_INSIGHTS, Data, CONVERSATION_ATTRS, "view interaction-level debugging insights"),

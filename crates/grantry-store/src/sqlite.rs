@@ -5,7 +5,7 @@ mod read;
 mod write;
 
 use crate::error::{Result, StoreError};
-use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, Snapshot, StateStore, WriteBatch};
+use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Snapshot, StateStore, WriteBatch};
 use grantry_core::audit::AuditEvent;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
@@ -84,7 +84,7 @@ impl StateStore for SqliteStore {
         })
     }
 
-    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<(OrgId, String, String, Timestamp)>>> {
+    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>> {
         Box::pin(async move { read::unrecorded_expiries(&self.pool, now).await })
     }
 }

@@ -4,7 +4,7 @@
 use crate::error::Result;
 use grantry_core::audit::{AuditDraft, AuditEvent};
 use grantry_core::change::Change;
-use grantry_core::ids::OrgId;
+use grantry_core::ids::{GrantId, OrgId};
 use grantry_core::Timestamp;
 use std::future::Future;
 use std::pin::Pin;
@@ -53,15 +53,22 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
+/// A temporary grant whose expiry is due to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueExpiry {
+    pub org: OrgId,
+    pub grant: GrantId,
+    pub expires_at: Timestamp,
+}
+
 /// Writing changes and loading the state.
 pub trait StateStore: Send + Sync {
     /// Commits a batch in one transaction and returns its revision and events.
     fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>>;
     /// Loads the whole state, to build the decision index.
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
-    /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit
-    /// log, as `(org, grant id, principal, expires_at)`.
-    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<(OrgId, String, String, Timestamp)>>>;
+    /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit log.
+    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }
 
 /// Reading the audit log.

@@ -169,8 +169,8 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
 pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> {
     let due = state.store.unrecorded_expiries(now).await?;
     let mut by_org: BTreeMap<OrgId, Vec<GrantId>> = BTreeMap::new();
-    for (org_id, grant_id, _, _) in due {
-        by_org.entry(org_id).or_default().push(GrantId(grant_id));
+    for d in due {
+        by_org.entry(d.org).or_default().push(d.grant);
     }
     let mut recorded = 0;
     for (org_id, ids) in by_org {

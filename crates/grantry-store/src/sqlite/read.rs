@@ -3,7 +3,7 @@
 
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
-use crate::traits::{AuditFilter, Snapshot};
+use crate::traits::{AuditFilter, DueExpiry, Snapshot};
 use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
@@ -93,9 +93,9 @@ fn grant_row(r: &SqliteRow) -> Result<Grant> {
     })
 }
 
-pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Result<Vec<(OrgId, String, String, Timestamp)>> {
+pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Result<Vec<DueExpiry>> {
     let rows = sqlx::query(
-        "SELECT org_id, id, principal, expires_at_us FROM grants
+        "SELECT org_id, id, expires_at_us FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
            AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
          ORDER BY expires_at_us LIMIT 500",
@@ -104,7 +104,13 @@ pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Re
     .fetch_all(pool)
     .await?;
     rows.iter()
-        .map(|r| Ok((OrgId(r.try_get("org_id")?), r.try_get("id")?, r.try_get("principal")?, timestamp(r.try_get("expires_at_us")?)?)))
+        .map(|r| {
+            Ok(DueExpiry {
+                org: OrgId(r.try_get("org_id")?),
+                grant: GrantId(r.try_get("id")?),
+                expires_at: timestamp(r.try_get("expires_at_us")?)?,
+            })
+        })
         .collect()
 }
 
