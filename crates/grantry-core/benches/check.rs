@@ -103,15 +103,15 @@ fn main() {
         let pick = |i: u32| (i as usize * 7919) % users;
         time("allowed (own conversation, live grant)", n, |i| {
             let u = pick(i);
-            o.check(cat, &principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now)
+            o.check(&principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now)
         });
         time("denied (another user's conversation)", n, |i| {
             let u = pick(i);
-            o.check(cat, &principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[(u + 1) % users], now)
+            o.check(&principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[(u + 1) % users], now)
         });
         time("denied (permission no grant carries)", n, |i| {
             let u = pick(i);
-            o.check(cat, &principals[u], perm::TRACES_READ, &resources[u], now)
+            o.check(&principals[u], perm::TRACES_READ, &resources[u], now)
         });
         time("explain (allowed, with reasons)", n / 10, |i| {
             let u = pick(i);

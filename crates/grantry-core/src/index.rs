@@ -3,6 +3,7 @@
 //! grants, never on the total number of grants.
 
 mod check;
+mod compiled;
 mod org;
 
 pub use org::OrgState;
@@ -91,13 +92,15 @@ impl DecisionIndex {
                 let cred = cred.ok_or_else(|| CoreError::NotFound(format!("token `{id}` is not known")))?;
                 cred.revoked_at = Some(*at);
             }
-            other => self.org_mut(other.org())?.apply(other)?,
+            other => {
+                let org = self
+                    .orgs
+                    .get_mut(other.org())
+                    .ok_or_else(|| CoreError::NotFound(format!("organization `{}` is not known", other.org())))?;
+                org.apply(&self.catalogue, other)?;
+            }
         }
         Ok(())
-    }
-
-    fn org_mut(&mut self, id: &OrgId) -> Result<&mut OrgState> {
-        self.orgs.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("organization `{id}` is not known")))
     }
 
     /// The organization with id `id`.

@@ -119,21 +119,10 @@ impl OrgState {
         failure.map_or(Outcome::Irrelevant, |(attr, cond)| Outcome::ConditionFailed(attr, cond))
     }
 
-    fn principal_active(&self, principal: &Principal) -> bool {
-        match principal {
-            Principal::User(id) => self.user(id).is_some_and(|u| u.status == UserStatus::Active),
-            Principal::Group(_) | Principal::ApiKey(_) => true,
-        }
-    }
-
-    /// Whether `principal` may do `permission` on the resource at `now`. No allocation on the
-    /// common path; the same evaluation as [`OrgState::explain`].
-    pub fn check(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
-        if !self.principal_active(principal) {
-            return false;
-        }
-        let subject = self.subject(resource);
-        self.grants_of(principal).iter().any(|g| matches!(self.evaluate(cat, g, permission, &subject, now), Outcome::Allows))
+    /// Whether `principal` may do `permission` on the resource at `now`: the hot path, over the
+    /// compiled layout, deciding exactly as [`OrgState::explain`] does.
+    pub fn check(&self, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
+        self.compiled.check(principal, permission, &resource.reference, &resource.attributes, now.as_microsecond())
     }
 
     /// The decision with its reasons: the grants that allowed it, or what was missing.
@@ -201,8 +190,8 @@ impl OrgState {
     }
 
     /// Requires that `actor` holds the administrative `permission` at `now` (through any active grant).
-    pub fn require(&self, cat: &Catalogue, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
-        if self.check(cat, actor, permission, &self.as_resource(), now) {
+    pub fn require(&self, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
+        if self.check(actor, permission, &self.as_resource(), now) {
             Ok(())
         } else {
             Err(CoreError::Forbidden(format!("you need the `{permission}` permission for this; ask an organization admin")))

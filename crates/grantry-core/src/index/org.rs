@@ -1,10 +1,12 @@
 //! One organization's state in the index: users, resources and grants, with the lookups the
 //! decision and the service operations need.
 
+use super::compiled::Compiled;
+use crate::catalogue::Catalogue;
 use crate::change::Change;
 use crate::error::{CoreError, Result};
 use crate::ids::{GrantId, UserId};
-use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeRef, User};
+use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeRef, User, UserStatus};
 use std::collections::HashMap;
 
 /// One organization's state.
@@ -19,6 +21,8 @@ pub struct OrgState {
     grant_owner: HashMap<GrantId, Principal>,
     /// The parent of each scope node below the organization (filled as the scope tree lands).
     pub(super) scope_parent: HashMap<ScopeRef, ScopeRef>,
+    /// The same grants and resources, laid out for `check`.
+    pub(super) compiled: Compiled,
 }
 
 impl OrgState {
@@ -31,23 +35,28 @@ impl OrgState {
             grants: HashMap::new(),
             grant_owner: HashMap::new(),
             scope_parent: HashMap::new(),
+            compiled: Compiled::default(),
         }
     }
 
-    pub(super) fn apply(&mut self, change: &Change) -> Result<()> {
+    pub(super) fn apply(&mut self, cat: &Catalogue, change: &Change) -> Result<()> {
         match change {
             Change::UserCreated { user } => {
                 self.user_by_email.insert(user.email.clone(), user.id.clone());
+                self.compiled.set_active(&Principal::User(user.id.clone()), user.status == UserStatus::Active);
                 self.users.insert(user.id.clone(), user.clone());
             }
             Change::UserStatusChanged { user, status, .. } => {
                 let u = self.users.get_mut(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
                 u.status = *status;
+                self.compiled.set_active(&Principal::User(user.clone()), *status == UserStatus::Active);
             }
             Change::ResourceRegistered { resource } => {
+                self.compiled.add_resource(resource, &self.resources, &self.scope_parent);
                 self.resources.insert(resource.reference.clone(), resource.clone());
             }
             Change::GrantCreated { grant } => {
+                self.compiled.add_grant(cat, grant);
                 self.grant_owner.insert(grant.id.clone(), grant.principal.clone());
                 self.grants.entry(grant.principal.clone()).or_default().push(grant.clone());
             }
@@ -59,6 +68,7 @@ impl OrgState {
                     .and_then(|gs| gs.iter_mut().find(|g| &g.id == id))
                     .ok_or_else(|| CoreError::NotFound(format!("grant `{id}` is not known")))?;
                 grant.revoked = Some(revocation.clone());
+                self.compiled.revoke(id, revocation.at);
             }
             Change::OrgCreated { .. }
             | Change::CredentialIssued { .. }

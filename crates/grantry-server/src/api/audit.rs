@@ -72,7 +72,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     let ix = state.index();
-    service::org(&ix, &caller.ctx.org)?.require(ix.catalogue(), &caller.ctx.actor, perm::AUDIT_READ, caller.ctx.now)?;
+    service::org(&ix, &caller.ctx.org)?.require(&caller.ctx.actor, perm::AUDIT_READ, caller.ctx.now)?;
     Ok(())
 }
 

@@ -94,7 +94,7 @@ pub(super) async fn check(
         }
     };
     if principal != ctx.actor {
-        o.require(ix.catalogue(), &ctx.actor, perm::ACCESS_CHECK, ctx.now)?;
+        o.require(&ctx.actor, perm::ACCESS_CHECK, ctx.now)?;
     }
     let resource =
         ResourceQuery { reference: ResourceRef::new(body.resource.kind, body.resource.id), attributes: body.resource.attributes };

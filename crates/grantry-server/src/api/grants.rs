@@ -108,7 +108,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let sees_all = o.check(ix.catalogue(), &ctx.actor, perm::GRANT_LIST_ALL, &o.as_resource(), ctx.now);
+    let sees_all = o.check(&ctx.actor, perm::GRANT_LIST_ALL, &o.as_resource(), ctx.now);
     let user = match (&q.user_id, &ctx.actor) {
         (Some(u), Principal::User(me)) if !sees_all && u != &me.0 => {
             return Err(ApiError::Forbidden(format!(

@@ -67,7 +67,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    o.require(ix.catalogue(), &ctx.actor, perm::USER_LIST, ctx.now)?;
+    o.require(&ctx.actor, perm::USER_LIST, ctx.now)?;
     let email = q.email.as_deref().map(grantry_core::validate::email).transpose()?;
     let users =
         o.users().into_iter().filter(|u| email.as_ref().is_none_or(|e| &u.email == e)).map(|u| UserView::new(u, o, ctx.now)).collect();

@@ -26,7 +26,7 @@ pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, 
     let (committed, resource) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(ix.catalogue(), &ctx.actor, perm::CONVERSATION_CREATE, ctx.now)?;
+            o.require(&ctx.actor, perm::CONVERSATION_CREATE, ctx.now)?;
             let id = match id {
                 Some(id) => validate::conversation_id(id)?,
                 None => new_id()?,

@@ -31,7 +31,7 @@ pub struct GrantSpec {
 fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource) -> Result<Vec<Grant>> {
     let o = org(ix, &ctx.org)?;
     let cat = ix.catalogue();
-    o.require(cat, &ctx.actor, perm::GRANT_CREATE, ctx.now)?;
+    o.require(&ctx.actor, perm::GRANT_CREATE, ctx.now)?;
     let policy = &o.org().policy;
     specs
         .iter()
@@ -142,7 +142,7 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             let cat = ix.catalogue();
             let grant = o.grant(id).ok_or_else(|| ApiError::NotFound(format!("grant `{id}` not found in this organization")))?;
             if grant.principal != ctx.actor {
-                o.require(cat, &ctx.actor, perm::GRANT_REVOKE, ctx.now)?;
+                o.require(&ctx.actor, perm::GRANT_REVOKE, ctx.now)?;
                 o.require_manage(cat, &ctx.actor, &grant.principal, ctx.now)?;
             }
             if let Some(r) = &grant.revoked {

@@ -34,7 +34,7 @@ pub async fn create_user(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            o.require(cat, &ctx.actor, perm::USER_CREATE, ctx.now)?;
+            o.require(&ctx.actor, perm::USER_CREATE, ctx.now)?;
             let email = validate::email(email)?;
             let role_def = cat.role(role)?;
             if role_def.tier != Tier::Organization {

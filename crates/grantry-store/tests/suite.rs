@@ -1,0 +1,220 @@
+//! The storage suite: behaviour every backend must have. Each test takes a fresh store; today the
+//! suite runs on SQLite, and every backend added runs the same functions.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
+
+use grantry_core::audit::{verify_chain, AuditDraft};
+use grantry_core::change::Change;
+use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
+use grantry_core::model::*;
+use grantry_core::{SignedDuration, Timestamp};
+use grantry_store::{AuditFilter, Store, StoreError, WriteBatch};
+use std::sync::Arc;
+
+async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = grantry_store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+    (dir, store)
+}
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_900_000_000 + secs).unwrap()
+}
+
+fn org(id: &str) -> Org {
+    Org { id: OrgId::from(id), slug: id.to_owned(), name: id.to_owned(), created_at: t(0), policy: Policy::default() }
+}
+
+fn user(org: &str, id: &str) -> User {
+    User { id: UserId::from(id), org: OrgId::from(org), email: format!("{id}@{org}.test"), status: UserStatus::Active, created_at: t(1) }
+}
+
+fn grant(org: &str, id: &str, who: &str, expires_at: Option<Timestamp>) -> Grant {
+    Grant {
+        id: GrantId::from(id),
+        org: OrgId::from(org),
+        principal: Principal::User(UserId::from(who)),
+        target: GrantTarget::Role { role: "org_member".into() },
+        anchor: Anchor::Scope(ScopeRef::Org),
+        starts_at: t(2),
+        expires_at,
+        justification: Some("ticket #1 says so".into()),
+        tags: vec!["incident".into()],
+        creator: Actor::System,
+        source: GrantSource::Manual,
+        created_at: t(2),
+        revoked: None,
+    }
+}
+
+fn batch(org: &str, at: Timestamp, changes: Vec<Change>) -> WriteBatch {
+    let audit = changes.iter().map(|c| AuditDraft::new(&Actor::System, "test.change", "thing", &format!("{:?}", c.org()))).collect();
+    WriteBatch { org: OrgId::from(org), at, changes, audit }
+}
+
+async fn chain(store: &Arc<dyn Store>, org: &str) -> Vec<grantry_core::audit::AuditEvent> {
+    store.audit_events(&OrgId::from(org), AuditFilter::default()).await.unwrap()
+}
+
+async fn seeded() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let (dir, store) = sqlite().await;
+    store
+        .commit(batch("o1", t(0), vec![Change::OrgCreated { org: org("o1") }, Change::UserCreated { user: user("o1", "u1") }]))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn what_is_committed_comes_back_in_the_snapshot() {
+    let (_dir, store) = seeded().await;
+    let cred = Credential {
+        id: TokenId::from("tk1"),
+        org: OrgId::from("o1"),
+        principal: Principal::User(UserId::from("u1")),
+        secret_hash: "ab".repeat(32),
+        created_at: t(3),
+        expires_at: Some(t(99)),
+        revoked_at: None,
+    };
+    let resource = Resource {
+        org: OrgId::from("o1"),
+        reference: ResourceRef::new("conversation", "c1"),
+        parent: Some(ResourceRef::new("agent", "a1")),
+        scope: ScopeRef::Org,
+        attributes: [("conversation_user_id".to_owned(), "u1".into()), ("is_prod".to_owned(), grantry_core::attr::AttrValue::Bool(true))]
+            .into(),
+        created_at: t(3),
+    };
+    let g = grant("o1", "g1", "u1", Some(t(7200)));
+    let changes = vec![
+        Change::CredentialIssued { credential: cred.clone() },
+        Change::ResourceRegistered { resource: resource.clone() },
+        Change::GrantCreated { grant: g.clone() },
+    ];
+    let c1 = store.commit(batch("o1", t(3), changes)).await.unwrap();
+    let revocation = Revocation { at: t(10), by: Actor::User(UserId::from("u1")) };
+    let c2 = store
+        .commit(batch("o1", t(10), vec![Change::GrantRevoked { org: OrgId::from("o1"), id: g.id.clone(), revocation: revocation.clone() }]))
+        .await
+        .unwrap();
+    assert!(c2.revision > c1.revision, "revisions increase");
+
+    let snap = store.snapshot().await.unwrap();
+    assert_eq!(snap.revision, c2.revision);
+    let mut revoked = g;
+    revoked.revoked = Some(revocation);
+    for expected in [
+        Change::OrgCreated { org: org("o1") },
+        Change::UserCreated { user: user("o1", "u1") },
+        Change::CredentialIssued { credential: cred },
+        Change::ResourceRegistered { resource },
+        Change::GrantCreated { grant: revoked },
+    ] {
+        assert!(snap.changes.contains(&expected), "snapshot lacks {expected:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_batch_writes_nothing() {
+    let (_dir, store) = seeded().await;
+    let before = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    // The second change collides with an existing user: the first must not survive either.
+    let mut dup = user("o1", "u2");
+    dup.email = "u1@o1.test".into();
+    let err = store
+        .commit(batch("o1", t(5), vec![Change::UserCreated { user: user("o1", "u3") }, Change::UserCreated { user: dup }]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let after = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    assert_eq!(before.0.changes, after.0.changes);
+    assert_eq!(before.0.revision, after.0.revision);
+    assert_eq!(before.1, after.1, "no audit event");
+}
+
+#[tokio::test]
+async fn revoking_twice_is_a_conflict() {
+    let (_dir, store) = seeded().await;
+    store.commit(batch("o1", t(3), vec![Change::GrantCreated { grant: grant("o1", "g1", "u1", None) }])).await.unwrap();
+    let revoke = || {
+        batch(
+            "o1",
+            t(4),
+            vec![Change::GrantRevoked {
+                org: OrgId::from("o1"),
+                id: GrantId::from("g1"),
+                revocation: Revocation { at: t(4), by: Actor::System },
+            }],
+        )
+    };
+    store.commit(revoke()).await.unwrap();
+    assert!(matches!(store.commit(revoke()).await, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn each_organization_has_its_own_gapless_chain() {
+    let (_dir, store) = seeded().await;
+    store.commit(batch("o2", t(1), vec![Change::OrgCreated { org: org("o2") }])).await.unwrap();
+    for i in 0..5 {
+        let o = if i % 2 == 0 { "o1" } else { "o2" };
+        store.commit(batch(o, t(10 + i), vec![Change::UserCreated { user: user(o, &format!("x{i}")) }])).await.unwrap();
+    }
+    for o in ["o1", "o2"] {
+        let events = chain(&store, o).await;
+        assert_eq!(verify_chain(&events), Ok(events.len()), "{o}");
+        assert!(events.iter().all(|e| e.org.as_str() == o), "nothing of another organization");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_filters() {
+    let (_dir, store) = seeded().await;
+    let mut d = AuditDraft::new(&Actor::User(UserId::from("u1")), "grant.created", "grant", "g9");
+    d.principal = Some("user:u1".into());
+    store.commit(WriteBatch { org: OrgId::from("o1"), at: t(50), changes: vec![], audit: vec![d] }).await.unwrap();
+    let by = |f: AuditFilter| {
+        let store = store.clone();
+        async move { store.audit_events(&OrgId::from("o1"), f).await.unwrap().len() }
+    };
+    assert_eq!(by(AuditFilter { event_type: Some("grant.created".into()), ..Default::default() }).await, 1);
+    assert_eq!(by(AuditFilter { actor: Some("user:u1".into()), ..Default::default() }).await, 1);
+    assert_eq!(by(AuditFilter { principal: Some("user:u1".into()), ..Default::default() }).await, 1);
+    assert_eq!(by(AuditFilter { since: Some(t(51)), ..Default::default() }).await, 0);
+    assert_eq!(by(AuditFilter { until: Some(t(50)), ..Default::default() }).await, 2);
+    assert_eq!(by(AuditFilter { limit: Some(1), ..Default::default() }).await, 1);
+}
+
+#[tokio::test]
+async fn expiries_are_reported_until_recorded() {
+    let (_dir, store) = seeded().await;
+    let end = t(100);
+    let changes = vec![
+        Change::GrantCreated { grant: grant("o1", "temp", "u1", Some(end)) },
+        Change::GrantCreated { grant: grant("o1", "perm", "u1", None) },
+        Change::GrantCreated { grant: grant("o1", "later", "u1", Some(t(1000))) },
+    ];
+    store.commit(batch("o1", t(2), changes)).await.unwrap();
+    assert!(store.unrecorded_expiries(end.checked_sub(SignedDuration::from_micros(1)).unwrap()).await.unwrap().is_empty());
+    let due = store.unrecorded_expiries(end).await.unwrap();
+    assert_eq!(due.iter().map(|d| d.grant.as_str()).collect::<Vec<_>>(), ["temp"]);
+    assert_eq!(due[0].expires_at, end);
+    store.commit(batch("o1", end, vec![Change::GrantExpiryRecorded { org: OrgId::from("o1"), id: GrantId::from("temp") }])).await.unwrap();
+    assert!(store.unrecorded_expiries(t(500)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reopening_migrates_nothing_twice() {
+    let (dir, store) = seeded().await;
+    drop(store);
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let again = grantry_store::SqliteStore::open(&url).await.unwrap();
+    assert_eq!(again.schema_version().await.unwrap(), 1);
+    assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
+}
+
+#[tokio::test]
+async fn unusable_urls_are_refused_without_printing_passwords() {
+    let err = grantry_store::open("mysql://root:hunter2@db/grantry").await.err().unwrap().to_string();
+    assert!(err.contains("sqlite://") && !err.contains("hunter2"), "{err}");
+}
