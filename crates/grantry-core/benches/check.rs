@@ -113,6 +113,11 @@ fn main() {
             let u = pick(i);
             o.check(&principals[u], perm::TRACES_READ, &resources[u], now)
         });
+        let hot = users.min(1_000);
+        time("allowed, a hot set of 1,000 users", n, |i| {
+            let u = (i as usize * 7919) % hot;
+            o.check(&principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now)
+        });
         time("explain (allowed, with reasons)", n / 10, |i| {
             let u = pick(i);
             o.explain(cat, &principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now).allowed

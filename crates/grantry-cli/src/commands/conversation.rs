@@ -48,18 +48,7 @@ pub enum ConversationCommand {
         out: OutputArg,
     },
     /// List active temporary grants: yours, or everyone's with --all.
-    ListAccess {
-        #[command(flatten)]
-        env: EnvArg,
-        /// Show all users' grants (not just your own).
-        #[arg(long)]
-        all: bool,
-        /// Include expired (and revoked) grants.
-        #[arg(long)]
-        show_expired: bool,
-        #[command(flatten)]
-        out: OutputArg,
-    },
+    ListAccess(grant::ListArgs),
 }
 
 pub async fn run(command: ConversationCommand) -> Result<()> {
@@ -82,14 +71,7 @@ pub async fn run(command: ConversationCommand) -> Result<()> {
             let c = Client::new(config.profile(&target.env)?);
             request_access(&c, &target, &justification, duration, user_email, out.json).await
         }
-        ConversationCommand::ListAccess { env, all, show_expired, out } => {
-            let grants = grant::list(&client(&env.env)?, all, show_expired).await?;
-            if out.json {
-                return output::json(&grants);
-            }
-            grant::print(&grants, if show_expired { "No grants." } else { "No active grants." });
-            Ok(())
-        }
+        ConversationCommand::ListAccess(args) => grant::run_list(args).await,
     }
 }
 

@@ -6,25 +6,29 @@ use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
 use crate::output;
 use anyhow::Result;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use grantry_server::api::views::GrantView;
 use serde_json::Value;
+
+/// Which grants to list: `grant list` and `conversation list-access` take the same options.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Show all users' grants (not just your own).
+    #[arg(long)]
+    pub all: bool,
+    /// Include expired (and revoked) grants.
+    #[arg(long)]
+    pub show_expired: bool,
+    #[command(flatten)]
+    pub out: OutputArg,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
     /// List temporary grants: yours, or everyone's with --all.
-    List {
-        #[command(flatten)]
-        env: EnvArg,
-        /// Show all users' grants (not just your own).
-        #[arg(long)]
-        all: bool,
-        /// Include expired (and revoked) grants.
-        #[arg(long)]
-        show_expired: bool,
-        #[command(flatten)]
-        out: OutputArg,
-    },
+    List(ListArgs),
     /// Revoke a grant; it stops working on the next check.
     Revoke {
         #[command(flatten)]
@@ -38,14 +42,7 @@ pub enum GrantCommand {
 
 pub async fn run(command: GrantCommand) -> Result<()> {
     match command {
-        GrantCommand::List { env, all, show_expired, out } => {
-            let grants = list(&client(&env.env)?, all, show_expired).await?;
-            if out.json {
-                return output::json(&grants);
-            }
-            print(&grants, "No grants.");
-            Ok(())
-        }
+        GrantCommand::List(args) => run_list(args).await,
         GrantCommand::Revoke { env, id, out } => {
             let done: Value = client(&env.env)?.delete(&format!("/role/temporary_permission_grant/{id}/")).await?;
             if out.json {
@@ -55,6 +52,16 @@ pub async fn run(command: GrantCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Lists grants as `args` say, as JSON or a table.
+pub async fn run_list(args: ListArgs) -> Result<()> {
+    let grants = list(&client(&args.env.env)?, args.all, args.show_expired).await?;
+    if args.out.json {
+        return output::json(&grants);
+    }
+    print(&grants, if args.show_expired { "No grants." } else { "No active grants." });
+    Ok(())
 }
 
 /// Every grant the listing shows, all pages: the caller's own unless `all`, active ones unless

@@ -1,10 +1,12 @@
 //! `grantry login`: checks a token against the server and saves it as a named profile.
 
+use crate::cli::OutputArg;
 use crate::client::Client;
 use crate::config::{Config, Profile, Secret};
+use crate::output;
 use anyhow::Result;
 use clap::Args;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Save a profile.
 #[derive(Debug, Args)]
@@ -21,6 +23,8 @@ pub struct LoginArgs {
     /// A token (from `grantry admin bootstrap`, `user create --token` or `token create`).
     #[arg(long, env = "GRANTRY_TOKEN", hide_env_values = true)]
     pub token: String,
+    #[command(flatten)]
+    pub out: OutputArg,
 }
 
 pub async fn run(args: LoginArgs) -> Result<()> {
@@ -29,6 +33,9 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     let mut config = Config::load()?;
     config.profiles.insert(args.env.clone(), profile);
     let path = config.save()?;
+    if args.out.json {
+        return output::json(&json!({ "env": args.env, "org": me["org_slug"], "principal": me["principal"], "config": path }));
+    }
     let who = me.pointer("/user/email").and_then(Value::as_str).unwrap_or("?");
     println!("Logged in to `{}` as {who}; saved environment `{}` in {}.", me["org_slug"].as_str().unwrap_or("?"), args.env, path.display());
     Ok(())

@@ -11,6 +11,7 @@ use crate::catalogue::{Catalogue, PermissionGrant};
 use crate::condition::Condition;
 use crate::ids::GrantId;
 use crate::model::{Anchor, Grant, GrantTarget, Principal, Resource, ResourceRef, ScopeRef};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// The anchor symbol that stands for the organization itself (covers everything).
@@ -33,24 +34,36 @@ enum Op {
     NotEquals,
 }
 
+/// A condition's values: one inline (the common case, no pointer to chase), or several.
+#[derive(Debug, Clone)]
+enum Vals {
+    One(Val),
+    Many(Box<[Val]>),
+}
+
 #[derive(Debug, Clone)]
 struct Cond {
     attr: u32,
     op: Op,
-    values: Box<[Val]>,
+    values: Vals,
 }
 
 impl Cond {
     fn holds(&self, actual: Option<Val>) -> bool {
         let Some(actual) = actual else { return false };
+        let found = match &self.values {
+            Vals::One(v) => *v == actual,
+            Vals::Many(vs) => vs.contains(&actual),
+        };
         match self.op {
-            Op::Equals | Op::In => self.values.contains(&actual),
-            Op::NotEquals => !self.values.contains(&actual),
+            Op::Equals | Op::In => found,
+            Op::NotEquals => !found,
         }
     }
 }
 
-/// One permission grant of one grant, ready to evaluate.
+/// One permission grant of one grant, ready to evaluate; its conditions are
+/// `conds[cond_start..cond_start + cond_len]` of its bucket.
 #[derive(Debug, Clone)]
 struct Entry {
     grant: u32,
@@ -58,7 +71,23 @@ struct Entry {
     ends_us: i64,
     revoked_us: i64,
     anchor: u32,
-    conds: Box<[Cond]>,
+    cond_start: u32,
+    cond_len: u32,
+}
+
+/// The entries of one (principal, permission), with all their conditions in one array: two
+/// allocations to read, however many entries.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    entries: Vec<Entry>,
+    conds: Vec<Cond>,
+}
+
+impl Bucket {
+    fn conds(&self, e: &Entry) -> &[Cond] {
+        let start = e.cond_start as usize;
+        self.conds.get(start..start + e.cond_len as usize).unwrap_or_default()
+    }
 }
 
 impl Entry {
@@ -87,7 +116,9 @@ pub(super) struct Compiled {
     symbols: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     principals: HashMap<Principal, Slot>,
-    entries: HashMap<u64, Vec<Entry>>,
+    /// Keyed by (principal, permission) symbols, which this index assigns, so a fast hash is
+    /// safe here (no caller can choose keys that collide).
+    entries: FxHashMap<u64, Bucket>,
     resources: HashMap<ResourceRef, CompiledResource>,
     grants: HashMap<GrantId, (u32, Vec<u64>)>,
 }
@@ -168,28 +199,31 @@ impl Compiled {
         let anchor = self.anchor_sym(&grant.anchor);
         let mut keys = Vec::with_capacity(carried.len());
         for pg in carried {
-            let conds = pg
+            let conds: Vec<Cond> = pg
                 .conditions
                 .iter()
                 .map(|(attr, cond)| {
-                    let (op, values): (Op, Vec<&AttrValue>) = match cond {
-                        Condition::Equals { value } => (Op::Equals, vec![value]),
-                        Condition::In { values } => (Op::In, values.iter().collect()),
-                        Condition::NotEquals { value } => (Op::NotEquals, vec![value]),
+                    let (op, values) = match cond {
+                        Condition::Equals { value } => (Op::Equals, Vals::One(self.value(value))),
+                        Condition::NotEquals { value } => (Op::NotEquals, Vals::One(self.value(value))),
+                        Condition::In { values } => (Op::In, Vals::Many(values.iter().map(|v| self.value(v)).collect())),
                     };
-                    Cond { attr: self.intern(attr), op, values: values.into_iter().map(|v| self.value(v)).collect() }
+                    Cond { attr: self.intern(attr), op, values }
                 })
                 .collect();
             let k = key(slot.sym, self.intern(&pg.permission));
+            let bucket = self.entries.entry(k).or_default();
             let entry = Entry {
                 grant: seq,
                 starts_us: grant.starts_at.as_microsecond(),
                 ends_us: micros(grant.expires_at),
                 revoked_us: micros(grant.revoked.as_ref().map(|r| r.at)),
                 anchor,
-                conds,
+                cond_start: u32::try_from(bucket.conds.len()).unwrap_or(u32::MAX),
+                cond_len: u32::try_from(conds.len()).unwrap_or(0),
             };
-            self.entries.entry(k).or_default().push(entry);
+            bucket.conds.extend(conds);
+            bucket.entries.push(entry);
             keys.push(k);
         }
         self.grants.insert(grant.id.clone(), (seq, keys));
@@ -198,7 +232,7 @@ impl Compiled {
     pub(super) fn revoke(&mut self, id: &GrantId, at: jiff::Timestamp) {
         let Some((seq, keys)) = self.grants.get(id) else { return };
         for k in keys {
-            for e in self.entries.get_mut(k).into_iter().flatten().filter(|e| e.grant == *seq) {
+            for e in self.entries.get_mut(k).into_iter().flat_map(|b| b.entries.iter_mut()).filter(|e| e.grant == *seq) {
                 e.revoked_us = at.as_microsecond();
             }
         }
@@ -233,7 +267,7 @@ impl Compiled {
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
         let Some(slot) = self.principals.get(principal).filter(|s| s.active) else { return false };
         let Some(&perm) = self.symbols.get(permission) else { return false };
-        let Some(entries) = self.entries.get(&key(slot.sym, perm)) else { return false };
+        let Some(bucket) = self.entries.get(&key(slot.sym, perm)) else { return false };
         let registered = self.resources.get(reference);
         let attr = |sym: u32| -> Option<Val> {
             if let Some(r) = registered {
@@ -251,7 +285,7 @@ impl Compiled {
                     |r| r.ancestors.contains(&anchor),
                 )
         };
-        entries.iter().any(|e| e.active(now_us) && covers(e.anchor) && e.conds.iter().all(|c| c.holds(attr(c.attr))))
+        bucket.entries.iter().any(|e| e.active(now_us) && covers(e.anchor) && bucket.conds(e).iter().all(|c| c.holds(attr(c.attr))))
     }
 }
 
