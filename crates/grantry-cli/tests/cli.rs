@@ -315,6 +315,33 @@ async fn audit_lists_verifies_and_detects_an_edited_row() {
 }
 
 #[test]
+fn the_server_reads_a_config_file_below_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    let db = format!("sqlite://{}", dir.path().join("from-file.db").display());
+    std::fs::write(&config, format!("db = \"{db}\"\nlisten = \"127.0.0.1:0\"\nlog = \"warn\"\n")).unwrap();
+    let mut child = Command::new(GRANTRY)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env_remove("GRANTRY_DB")
+        .env_remove("GRANTRY_LISTEN")
+        .env_remove("GRANTRY_LOG")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("from-file.db") && line.contains("http://127.0.0.1:"), "{line}");
+
+    std::fs::write(&config, "db = \"sqlite://x.db\"\nport = 8080\n").unwrap();
+    let out = Command::new(GRANTRY).args(["serve", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `port`"), "{err}");
+}
+
+#[test]
 fn help_lists_the_seed_options() {
     let r = Person { config: Path::new("/nonexistent/grantry.toml").to_path_buf() }.grantry(&["conversation", "request-access", "--help"]);
     for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {

@@ -4,6 +4,10 @@
 //! of access: permanent roles, temporary permission grants, time-bounded roles, group windows and
 //! temporary access instances all are grants, told apart by their target, anchor, window and source.
 
+mod directory;
+
+pub use directory::{AccessRequest, ApiKey, Group, GroupMember, GroupRole, KeyOwner, RequestStatus, ScopeKind, ScopeNode};
+
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;
 use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, TokenId, UserId};

@@ -5,31 +5,75 @@ mod demo;
 use anyhow::{Context, Result};
 use clap::Args;
 use grantry_server::AppState;
+use serde::Deserialize;
 use std::io::Write;
+use std::path::PathBuf;
 
-/// Run the server.
+/// Run the server. Settings come from, lowest first: defaults, the `--config` file, `GRANTRY_…`
+/// environment variables, flags.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database URL (sqlite://PATH).
-    #[arg(long, env = "GRANTRY_DB", default_value = "sqlite://grantry.db")]
-    pub db: String,
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, env = "GRANTRY_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
+    /// Database URL [default: sqlite://grantry.db].
+    #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
+    pub db: Option<String>,
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long, env = "GRANTRY_LISTEN")]
+    pub listen: Option<String>,
+    /// A TOML file with `db`, `listen` and `log` (unknown keys are errors).
+    #[arg(long, env = "GRANTRY_SERVER_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Seed a demo organization with users and conversations, and print a token and commands to try.
     #[arg(long)]
     pub demo: bool,
 }
 
+/// The server's settings file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    db: Option<String>,
+    listen: Option<String>,
+    log: Option<String>,
+}
+
+/// The settings in force.
+struct Settings {
+    db: String,
+    listen: String,
+    log: String,
+}
+
+impl Settings {
+    fn resolve(args: &ServeArgs) -> Result<Self> {
+        let file: FileConfig = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("{} is not a valid server config (keys: db, listen, log)", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let log = std::env::var("GRANTRY_LOG").ok().or(file.log).unwrap_or_else(|| "info".to_owned());
+        Ok(Self {
+            db: args.db.clone().or(file.db).unwrap_or_else(|| "sqlite://grantry.db".to_owned()),
+            listen: args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            log,
+        })
+    }
+}
+
 pub async fn run(args: ServeArgs) -> Result<()> {
+    let settings = Settings::resolve(&args)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GRANTRY_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log).with_context(|| format!("`{}` is not a log filter", settings.log))?,
+        )
         .with_writer(std::io::stderr)
         .init();
-    let db = grantry_store::redact_url(&args.db);
-    let store = grantry_store::open(&args.db).await.with_context(|| format!("cannot open the database {db}"))?;
+    let db = grantry_store::redact_url(&settings.db);
+    let store = grantry_store::open(&settings.db).await.with_context(|| format!("cannot open the database {db}"))?;
     let state = AppState::load(store).await.context("cannot load the state")?;
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     if args.demo {
         demo::seed(&state, &url).await.context("cannot seed the demo organization")?;
