@@ -9,6 +9,7 @@ mod extract;
 mod grants;
 mod health;
 mod openapi;
+mod page;
 mod users;
 pub mod views;
 

@@ -56,6 +56,15 @@ async fn seed_flow_grants_three_scoped_permissions() {
     }
     let (_, listed) = w.dev.get("/role/temporary_permission_grants/?is_expired=false").await;
     assert_eq!(listed["temporary_permission_grants"].as_array().unwrap().len(), 3);
+    let (_, first) = w.dev.get("/role/temporary_permission_grants/?limit=2&sort_by=expires_at").await;
+    assert_eq!(
+        (first["temporary_permission_grants"].as_array().unwrap().len(), &first["has_more"], &first["continuation_token"]),
+        (2, &json!(true), &json!(2))
+    );
+    let (_, rest) = w.dev.get("/role/temporary_permission_grants/?limit=2&sort_by=expires_at&continuation_token=2").await;
+    assert_eq!((rest["temporary_permission_grants"].as_array().unwrap().len(), &rest["has_more"]), (1, &json!(false)));
+    let (status, bad) = w.dev.get("/conversation/?limit=0").await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (422, Some("invalid")), "{bad}");
     let (status, created) = w
         .owner
         .post(

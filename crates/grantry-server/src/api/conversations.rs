@@ -3,6 +3,7 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
+use super::page::page;
 use super::views::{ConversationView, GrantView};
 use crate::error::{ApiError, Result};
 use crate::service::{self, CONVERSATION};
@@ -111,7 +112,6 @@ pub(super) async fn list(
     let o = service::org(&ix, &ctx.org)?;
     let may = |p: &str| o.check(&ctx.actor, p, &o.as_resource(), ctx.now);
     let sees_all = may(perm::CONVERSATION_CREATE) || (q.id.is_some() && may(perm::GRANT_CREATE));
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let visible: Vec<_> = o
         .resources_of(CONVERSATION)
         .into_iter()
@@ -127,10 +127,8 @@ pub(super) async fn list(
                 )
         })
         .collect();
-    let start = q.continuation_token.unwrap_or(0);
-    let page: Vec<ConversationView> = visible.iter().skip(start).take(limit).map(|r| ConversationView::new(r, &caller.org_slug)).collect();
-    let has_more = visible.len() > start + page.len();
-    Ok(Json(ConversationPage { continuation_token: has_more.then_some(start + page.len()), has_more, conversations: page }))
+    let p = page(&visible, q.limit, q.continuation_token, |r| ConversationView::new(r, &caller.org_slug))?;
+    Ok(Json(ConversationPage { conversations: p.items, has_more: p.has_more, continuation_token: p.continuation_token }))
 }
 
 /// A request for access to one conversation.

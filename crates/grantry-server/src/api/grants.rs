@@ -4,6 +4,7 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
+use super::page::page;
 use super::views::{GrantView, PermissionGrantView};
 use crate::error::{ApiError, Result};
 use crate::service::{self, GrantSpec};
@@ -120,10 +121,6 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         (None, me) if !sees_all => Some(me.clone()),
         (None, _) => None,
     };
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 200") });
-    }
     let mut grants: Vec<_> = match &user {
         Some(p) => o.grants_of(p).iter().collect(),
         None => o.all_grants().collect(),
@@ -150,11 +147,8 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
             });
         }
     }
-    let start = q.continuation_token.unwrap_or(0);
-    let page: Vec<GrantView> = grants.iter().skip(start).take(limit).map(|g| GrantView::new(g, o, ctx.now)).collect();
-    let has_more = grants.len() > start + page.len();
-    let continuation_token = has_more.then_some(start + page.len());
-    Ok(Json(GrantPage { temporary_permission_grants: page, has_more, continuation_token }))
+    let p = page(&grants, q.limit, q.continuation_token, |g| GrantView::new(g, o, ctx.now))?;
+    Ok(Json(GrantPage { temporary_permission_grants: p.items, has_more: p.has_more, continuation_token: p.continuation_token }))
 }
 
 /// The revoked grant.
