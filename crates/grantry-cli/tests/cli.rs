@@ -315,6 +315,25 @@ async fn audit_lists_verifies_and_detects_an_edited_row() {
 }
 
 #[test]
+fn an_organization_bootstrapped_while_the_server_runs_is_served_without_a_restart() {
+    let w = world();
+    let boot = w.owner.ok(&["admin", "bootstrap", "--db", &w.db, "--org", "globex", "--email", "owner@globex.test", "--json"]).json();
+    let token = boot["token"].as_str().unwrap();
+    // The server follows the change log a few times a second.
+    let mut last = None;
+    for _ in 0..40 {
+        let r = w.owner.grantry(&["login", "--env", "globex", "--url", &w.server.url, "--org", "globex", "--token", token]);
+        if r.code == 0 {
+            assert!(r.stdout.contains("owner@globex.test"), "{}", r.stdout);
+            return;
+        }
+        last = Some(r.stderr);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server never saw the new organization: {last:?}");
+}
+
+#[test]
 fn the_server_reads_a_config_file_below_flags() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("server.toml");

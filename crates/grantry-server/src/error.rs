@@ -26,6 +26,9 @@ pub enum ApiError {
     RateLimited(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The request named a revision this server has not applied yet.
+    #[error("this server is at revision {have}, not yet {wanted}")]
+    Behind { wanted: u64, have: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -45,6 +48,7 @@ impl ApiError {
             Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_current"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -85,6 +89,10 @@ impl IntoResponse for ApiError {
                 ("the database is unavailable; try again shortly".to_owned(), json!({}))
             }
             Self::Invalid { field, message } => (format!("{field}: {message}"), json!({ "field": field })),
+            Self::Behind { wanted, have } => (
+                format!("this server has applied revision {have}, not yet {wanted}; retry shortly"),
+                json!({ "wanted": wanted, "have": have, "retry_after_ms": 200 }),
+            ),
             Self::BadRequest(m)
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)

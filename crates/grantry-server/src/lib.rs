@@ -1,6 +1,7 @@
 //! Grantry's server: the JSON API under `/v1/{org}/…`, bearer-token auth, the service operations
 //! that turn requests into store transactions, the in-memory decision index they keep current,
-//! and the background job that records expiries.
+//! the follower that keeps that index current with the change log, and the background job that
+//! records expiries.
 //!
 //! Data flows one way: request → auth → service operation → one store transaction → the new
 //! revision → the index applies the change → the response. Checks read only the index.
@@ -8,6 +9,7 @@
 pub mod api;
 pub mod clock;
 pub mod error;
+pub mod follower;
 pub mod ids;
 pub mod service;
 pub mod state;
@@ -20,11 +22,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-/// Serves the API on `listener` until `shutdown` resolves, with the expiry sweeper running.
+/// Serves the API on `listener` until `shutdown` resolves, with the expiry sweeper and the
+/// change-log follower running.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweeper::run(state.clone()));
+    let follower = tokio::spawn(follower::run(state.clone()));
     let result = serve_api(state, listener, shutdown).await;
     sweeper.abort();
+    follower.abort();
     result
 }
 

@@ -1,21 +1,30 @@
-//! The server's shared state: the store, the decision index, and the write path that keeps them
-//! in step.
+//! The server's shared state: the store, the decision index, and the paths that keep the index
+//! in step with the store — its own writes, and the change log that every server follows.
 
 use crate::error::{ApiError, Result};
 use grantry_core::change::Change;
 use grantry_core::index::DecisionIndex;
 use grantry_store::{Committed, Store, WriteBatch};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
+
+/// How many change-log entries one read takes.
+const LOG_PAGE: u32 = 500;
+/// How long a request that names a revision waits for this server to reach it.
+const REVISION_WAIT: Duration = Duration::from_secs(2);
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     index: Arc<RwLock<DecisionIndex>>,
-    /// INVARIANT: held from validation to index update by every write, so a write is validated
-    /// against the state it will be applied to and the index applies commits in revision order.
+    /// INVARIANT: held from validation to index update by every write of this server, so a
+    /// write is validated against the newest state it can see.
     writer: Arc<Mutex<()>>,
+    /// INVARIANT: held whenever changes are applied to the index, so they are applied once each,
+    /// in revision order, whether they come from this server's writes or from the change log.
+    applier: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -24,7 +33,7 @@ impl AppState {
         let snapshot = store.snapshot().await?;
         let mut index = DecisionIndex::default();
         index.apply_all(snapshot.revision, &snapshot.changes)?;
-        Ok(Self { store, index: Arc::new(RwLock::new(index)), writer: Arc::new(Mutex::new(())) })
+        Ok(Self { store, index: Arc::new(RwLock::new(index)), writer: Arc::new(Mutex::new(())), applier: Arc::new(Mutex::new(())) })
     }
 
     /// Reads the index. Hold the guard briefly: writers wait for it.
@@ -32,15 +41,78 @@ impl AppState {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The revision the index is at.
+    pub fn revision(&self) -> u64 {
+        self.index().revision()
+    }
+
     /// Runs one write: `build` validates against the current index and returns the batch (or an
-    /// error, and nothing is written); the batch is committed, then applied to the index.
+    /// error, and nothing is written); the batch is committed, then the index is brought up to
+    /// its revision.
     pub async fn write<T>(&self, build: impl FnOnce(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
         let _writer = self.writer.lock().await;
+        // Validate against everything committed so far, by any server.
+        self.catch_up().await?;
         let (batch, out) = build(&self.index())?;
         let changes: Vec<Change> = batch.changes.clone();
         let committed = self.store.commit(batch).await?;
-        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        index.apply_all(committed.revision, &changes).map_err(|e| ApiError::Internal(format!("index out of step with the store: {e}")))?;
+        self.advance(committed.revision, &changes).await?;
         Ok((committed, out))
+    }
+
+    /// Applies this server's own commit: directly when it is the next revision, else by reading
+    /// the change log up to it (another server committed in between).
+    async fn advance(&self, revision: u64, own: &[Change]) -> Result<()> {
+        let _applier = self.applier.lock().await;
+        let current = self.revision();
+        if current >= revision {
+            return Ok(());
+        }
+        if current + 1 == revision {
+            return self.apply(revision, own);
+        }
+        self.read_log().await.map(drop)
+    }
+
+    fn apply(&self, revision: u64, changes: &[Change]) -> Result<()> {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        index
+            .apply_all(revision, changes)
+            .map_err(|e| ApiError::Internal(format!("index out of step with the store at revision {revision}: {e}")))
+    }
+
+    /// Applies every change committed after the index's revision; returns the new revision.
+    pub async fn catch_up(&self) -> Result<u64> {
+        let _applier = self.applier.lock().await;
+        self.read_log().await
+    }
+
+    async fn read_log(&self) -> Result<u64> {
+        loop {
+            let from = self.revision();
+            let page = self.store.changes_since(from, LOG_PAGE).await?;
+            for logged in &page {
+                self.apply(logged.revision, &logged.changes)?;
+            }
+            if page.len() < LOG_PAGE as usize {
+                return Ok(self.revision());
+            }
+        }
+    }
+
+    /// Waits until the index has applied `revision` (read-your-writes across servers), catching
+    /// up from the change log; after a short wait, a 503 that says to retry.
+    pub async fn at_least(&self, revision: Option<u64>) -> Result<()> {
+        let Some(wanted) = revision else { return Ok(()) };
+        let deadline = Instant::now() + REVISION_WAIT;
+        loop {
+            if self.revision() >= wanted || self.catch_up().await? >= wanted {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ApiError::Behind { wanted, have: self.revision() });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

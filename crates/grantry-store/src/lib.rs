@@ -9,7 +9,7 @@ mod traits;
 
 pub use error::{Result, StoreError};
 pub use sqlite::SqliteStore;
-pub use traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Snapshot, StateStore, Store, WriteBatch};
+pub use traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, Store, WriteBatch};
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@ mod read;
 mod write;
 
 use crate::error::{Result, StoreError};
-use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Snapshot, StateStore, WriteBatch};
+use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, WriteBatch};
 use grantry_core::audit::AuditEvent;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
@@ -82,6 +82,10 @@ impl StateStore for SqliteStore {
             let mut tx = self.pool.begin().await?;
             read::snapshot(&mut tx).await
         })
+    }
+
+    fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>> {
+        Box::pin(async move { read::changes_since(&self.pool, revision, limit).await })
     }
 
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>> {

@@ -61,12 +61,24 @@ pub struct DueExpiry {
     pub expires_at: Timestamp,
 }
 
+/// One committed batch as the change log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub revision: u64,
+    pub org: OrgId,
+    pub changes: Vec<Change>,
+}
+
 /// Writing changes and loading the state.
 pub trait StateStore: Send + Sync {
     /// Commits a batch in one transaction and returns its revision and events.
     fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>>;
     /// Loads the whole state, to build the decision index.
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
+    /// The change log after `revision`, oldest first, at most `limit` entries.
+    /// INVARIANT: revisions become visible in order, so reading past the last one seen never
+    /// skips a change that commits later.
+    fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>>;
     /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit log.
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }

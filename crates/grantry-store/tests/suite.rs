@@ -218,3 +218,19 @@ async fn unusable_urls_are_refused_without_printing_passwords() {
     let err = grantry_store::open("mysql://root:hunter2@db/grantry").await.err().unwrap().to_string();
     assert!(err.contains("sqlite://") && !err.contains("hunter2"), "{err}");
 }
+
+#[tokio::test]
+async fn the_change_log_reads_back_in_revision_order() {
+    let (_dir, store) = seeded().await;
+    let first = store.snapshot().await.unwrap().revision;
+    let mut revisions = Vec::new();
+    for i in 0..3 {
+        let c = store.commit(batch("o1", t(20 + i), vec![Change::UserCreated { user: user("o1", &format!("n{i}")) }])).await.unwrap();
+        revisions.push(c.revision);
+    }
+    let log = store.changes_since(first, 100).await.unwrap();
+    assert_eq!(log.iter().map(|l| l.revision).collect::<Vec<_>>(), revisions);
+    assert_eq!(log[1].changes, vec![Change::UserCreated { user: user("o1", "n1") }]);
+    assert_eq!(store.changes_since(first, 2).await.unwrap().len(), 2, "the limit holds");
+    assert!(store.changes_since(revisions[2], 100).await.unwrap().is_empty());
+}

@@ -10,24 +10,38 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub url: String,
     pub state: AppState,
-    dir: TempDir,
+    /// The first server of a database owns its directory; a second one shares it.
+    _dir: Option<TempDir>,
+    db: PathBuf,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl TestServer {
-    /// Starts a server with the expiry sweeper.
+    /// Starts a server with its background jobs.
     pub async fn start() -> Self {
         Self::launch(true).await
     }
 
-    /// Starts a server without the expiry sweeper, to show that expiry does not depend on it.
+    /// Starts a server without background jobs (the expiry sweeper, the change-log follower),
+    /// to show that expiry does not depend on them.
     pub async fn start_without_sweeper() -> Self {
         Self::launch(false).await
     }
 
-    async fn launch(sweeper: bool) -> Self {
+    /// Another server over the same database, without background jobs, so that what it sees of
+    /// the first one's writes comes only from `at_least_revision`.
+    pub async fn second(&self) -> Self {
+        Self::launch_on(None, self.db.clone(), false).await
+    }
+
+    async fn launch(background: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("grantry.db").display());
+        let db = dir.path().join("grantry.db");
+        Self::launch_on(Some(dir), db, background).await
+    }
+
+    async fn launch_on(dir: Option<TempDir>, db: PathBuf, background: bool) -> Self {
+        let url = format!("sqlite://{}", db.display());
         let store = grantry_store::open(&url).await.expect("open store");
         let state = AppState::load(store).await.expect("load state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -38,19 +52,19 @@ impl TestServer {
         };
         let st = state.clone();
         tokio::spawn(async move {
-            let served = if sweeper {
+            let served = if background {
                 grantry_server::serve(st, listener, shutdown).await
             } else {
                 grantry_server::serve_api(st, listener, shutdown).await
             };
             served.expect("serve");
         });
-        Self { url, state, dir, stop: Some(stop) }
+        Self { url, state, _dir: dir, db, stop: Some(stop) }
     }
 
     /// The database file.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("grantry.db")
+        self.db.clone()
     }
 
     /// The database URL.

@@ -14,6 +14,9 @@ use grantry_core::model::{Principal, UserStatus};
 use grantry_core::secret::{hash_secret, is_well_formed};
 use std::collections::HashMap;
 
+/// The header that names the revision a request must see.
+pub const AT_LEAST_REVISION: &str = "grantry-at-least-revision";
+
 /// The authenticated caller of an `/v1/{org}/…` endpoint, as a service context.
 pub struct Caller {
     pub ctx: Ctx,
@@ -33,6 +36,14 @@ impl FromRequestParts<AppState> for Caller {
         })?;
         if !is_well_formed(token.trim()) {
             return Err(ApiError::Unauthenticated("malformed token; a Grantry token is `gty_` followed by 64 hex characters".to_owned()));
+        }
+        // Read-your-writes: a caller that names a revision is answered from an index at least
+        // that new, so a token or grant written through another server is seen here too.
+        if let Some(v) = parts.headers.get(AT_LEAST_REVISION) {
+            let revision = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
+                ApiError::BadRequest(format!("header `{AT_LEAST_REVISION}` must be a revision number, as returned by a write"))
+            })?;
+            state.at_least(Some(revision)).await?;
         }
         let now = clock::now();
         let ix = state.index();

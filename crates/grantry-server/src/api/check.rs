@@ -55,6 +55,8 @@ pub struct CheckRequest {
     /// Decide as of this time instead of now (what-if).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<Timestamp>,
+    /// Answer only from an index that has applied this revision (the `revision` a write returned).
+    pub at_least_revision: Option<u64>,
 }
 
 /// The decision and why.
@@ -75,6 +77,7 @@ pub(super) async fn check(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
     let ctx = &caller.ctx;
+    state.at_least(body.at_least_revision).await?;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
     let principal = match (body.principal.kind.as_str(), body.principal.id, body.principal.email) {

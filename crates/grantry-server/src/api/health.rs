@@ -15,5 +15,5 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "status": "ready", "revision": state.index().revision() }))
+    Json(json!({ "status": "ready", "revision": state.revision() }))
 }

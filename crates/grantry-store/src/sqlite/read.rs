@@ -3,7 +3,7 @@
 
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
-use crate::traits::{AuditFilter, DueExpiry, Snapshot};
+use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
 use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
@@ -91,6 +91,25 @@ fn grant_row(r: &SqliteRow) -> Result<Grant> {
         created_at: timestamp(r.try_get("created_at_us")?)?,
         revoked,
     })
+}
+
+pub(super) async fn changes_since(pool: &SqlitePool, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
+    let after = i64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("revision {revision} out of range")))?;
+    let rows = sqlx::query("SELECT revision, org_id, changes FROM change_log WHERE revision > $1 ORDER BY revision LIMIT $2")
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let revision: i64 = r.try_get("revision")?;
+            Ok(LoggedChange {
+                revision: u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?,
+                org: OrgId(r.try_get("org_id")?),
+                changes: from_json(r.try_get("changes")?)?,
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Result<Vec<DueExpiry>> {

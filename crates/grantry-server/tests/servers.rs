@@ -1,0 +1,94 @@
+//! Several servers over one database: each follows the change log, and `at_least_revision`
+//! gives read-your-writes across them.
+
+use grantry_testkit::{Api, TestServer};
+use serde_json::{json, Value};
+
+const MSG: &str = "Conversation:GetMessage";
+
+fn check_body(user: &str, conv: &str, revision: Option<u64>) -> Value {
+    json!({ "principal": { "type": "user", "id": user }, "permission": MSG, "resource": { "type": "conversation", "id": conv }, "at_least_revision": revision })
+}
+
+#[tokio::test]
+async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision() {
+    let a = TestServer::start().await;
+    let owner_a = a.bootstrap("acme", "owner@acme.test").await;
+    let (dev_id, dev_a) = owner_a.create_user("dev@acme.test", "org_member").await;
+    let (bob_id, _) = owner_a.create_user("bob@acme.test", "org_member").await;
+    let conv = owner_a.register_conversation(&bob_id).await;
+
+    // B starts from the database as it is now, then follows only when asked.
+    let b = a.second().await;
+    let dev_b = Api::new(&b.url, "acme", &dev_a.token);
+    let (status, made) =
+        dev_a.post(&format!("/conversation/{conv}/request_access"), &json!({ "justification": "Debugging reported issue #42" })).await;
+    assert_eq!(status, 201, "{made}");
+    let revision = made["revision"].as_u64().unwrap();
+
+    let (_, stale) = dev_b.post("/check", &check_body(&dev_id, &conv, None)).await;
+    assert_eq!(stale["allowed"], false, "without a revision, B answers from what it has applied: {stale}");
+    let (_, fresh) = dev_b.post("/check", &check_body(&dev_id, &conv, Some(revision))).await;
+    assert_eq!(fresh["allowed"], true, "{fresh}");
+    assert!(fresh["revision"].as_u64().unwrap() >= revision);
+
+    // A revoke through A is refused on B at the revoke's revision.
+    let id = made["grants"][1]["id"].as_str().unwrap();
+    let (_, revoked) = owner_a.delete(&format!("/role/temporary_permission_grant/{id}/")).await;
+    let (_, after) = dev_b.post("/check", &check_body(&dev_id, &conv, revoked["revision"].as_u64())).await;
+    assert_eq!((after["allowed"].clone(), after["reasons"][0]["code"].clone()), (json!(false), json!("revoked")), "{after}");
+}
+
+#[tokio::test]
+async fn a_token_minted_on_one_server_works_on_another_with_the_header() {
+    let a = TestServer::start().await;
+    let owner_a = a.bootstrap("acme", "owner@acme.test").await;
+    let b = a.second().await;
+    let (status, made) = owner_a.post("/users", &json!({ "email": "new@acme.test", "token": true })).await;
+    assert_eq!(status, 201);
+    let token = made["token"]["token"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let me = |revision: Option<u64>| {
+        let mut req = http.get(format!("{}/v1/acme/me", b.url)).bearer_auth(token);
+        if let Some(r) = revision {
+            req = req.header("grantry-at-least-revision", r.to_string());
+        }
+        req.send()
+    };
+    assert_eq!(me(None).await.unwrap().status(), 401, "B has not applied the token yet");
+    let resp = me(made["revision"].as_u64()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["user"]["email"], "new@acme.test");
+
+    // A revision no one has written: a 503 that says to retry.
+    let resp = me(Some(1_000_000)).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_yet_current");
+    assert!(body["error"]["details"]["retry_after_ms"].is_number(), "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_two_servers_keep_one_valid_chain() {
+    let a = TestServer::start().await;
+    let owner_a = a.bootstrap("acme", "owner@acme.test").await;
+    let b = a.second().await;
+    let owner_b = Api::new(&b.url, "acme", &owner_a.token);
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let api = if i % 2 == 0 { owner_a.clone() } else { owner_b.clone() };
+        writes.spawn(async move { api.post("/users", &json!({ "email": format!("u{i}@acme.test") })).await });
+    }
+    while let Some(done) = writes.join_next().await {
+        let (status, body) = done.unwrap();
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, verified) = owner_a.get("/audit/verify").await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    assert_eq!(a.state.catch_up().await.unwrap(), b.state.catch_up().await.unwrap(), "both servers reach the same revision");
+    for api in [&owner_a, &owner_b] {
+        let (_, users) = api.get("/users").await;
+        assert_eq!(users["users"].as_array().unwrap().len(), 17, "{users}");
+    }
+}
