@@ -1,30 +1,22 @@
-//! Grantry's storage: the [`Store`] traits and their backends, chosen by URL (`sqlite://…`, the
-//! embedded default). Each write is one transaction holding the state change, its change-log
+//! Grantry's storage: the [`Store`] traits and the SQL store behind them, on SQLite (the embedded
+//! default) or PostgreSQL, chosen by URL. Each write is one transaction holding the state change, its change-log
 //! entry (numbered by a revision) and its hash-chained audit events. Driver errors stop here.
 
 mod error;
 mod rows;
-mod sqlite;
+mod sql;
 mod traits;
 
 pub use error::{Result, StoreError};
-pub use sqlite::SqliteStore;
+pub use sql::{Backend, SqlStore};
 pub use traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, Store, WriteBatch};
 
 use std::sync::Arc;
 
-/// Opens the store named by `url`, creating and migrating the database if needed.
+/// Opens the store named by `url` (`sqlite://PATH`, the embedded default, or `postgres://…`),
+/// creating and migrating the database if needed.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    match url.split_once(':').map(|(scheme, _)| scheme) {
-        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url).await?)),
-        Some("postgres" | "postgresql") => Err(StoreError::InvalidUrl(
-            "the PostgreSQL backend is not built yet; use a sqlite:// URL (e.g. sqlite://grantry.db)".to_owned(),
-        )),
-        _ => Err(StoreError::InvalidUrl(format!(
-            "`{}` is not a database URL; use sqlite://PATH (e.g. sqlite://grantry.db)",
-            redact_url(url)
-        ))),
-    }
+    Ok(Arc::new(SqlStore::open(url).await?))
 }
 
 /// A database URL safe to print: any password replaced by `***`.

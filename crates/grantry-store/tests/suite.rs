@@ -208,8 +208,8 @@ async fn reopening_migrates_nothing_twice() {
     let (dir, store) = seeded().await;
     drop(store);
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let again = grantry_store::SqliteStore::open(&url).await.unwrap();
-    assert_eq!(again.schema_version().await.unwrap(), 1);
+    let again = grantry_store::SqlStore::open(&url).await.unwrap();
+    assert_eq!(again.schema_version().await.unwrap(), 2);
     assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
 }
 
@@ -217,6 +217,8 @@ async fn reopening_migrates_nothing_twice() {
 async fn unusable_urls_are_refused_without_printing_passwords() {
     let err = grantry_store::open("mysql://root:hunter2@db/grantry").await.err().unwrap().to_string();
     assert!(err.contains("sqlite://") && !err.contains("hunter2"), "{err}");
+    let err = grantry_store::open("postgres://app:hunter2@127.0.0.1:1/grantry").await.err().unwrap().to_string();
+    assert!(!err.contains("hunter2"), "{err}");
 }
 
 #[tokio::test]
@@ -233,4 +235,30 @@ async fn the_change_log_reads_back_in_revision_order() {
     assert_eq!(log[1].changes, vec![Change::UserCreated { user: user("o1", "n1") }]);
     assert_eq!(store.changes_since(first, 2).await.unwrap().len(), 2, "the limit holds");
     assert!(store.changes_since(revisions[2], 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v1.db").display());
+    {
+        // The database as version 1 left it, with three revisions of history.
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql(include_str!("../migrations/sqlite/0001_init.sql")).execute(&pool).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY); INSERT INTO schema_migrations VALUES (1);")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for r in 1..=3 {
+            sqlx::query("INSERT INTO change_log (org_id, at_us, changes) VALUES ('o1', $1, '[]')").bind(r).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = grantry_store::SqlStore::open(&url).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    let store: Arc<dyn Store> = Arc::new(store);
+    assert_eq!(store.snapshot().await.unwrap().revision, 3);
+    store.commit(batch("o1", t(0), vec![Change::OrgCreated { org: org("o1") }])).await.unwrap();
+    let next = store.commit(batch("o1", t(1), vec![Change::UserCreated { user: user("o1", "u1") }])).await.unwrap();
+    assert_eq!(next.revision, 5, "revisions continue after the upgrade");
 }

@@ -9,18 +9,22 @@ use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::model::Principal;
 use grantry_core::Timestamp;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
-type Tx<'a> = Transaction<'a, Sqlite>;
+type Tx<'a> = Transaction<'a, Any>;
 
 pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committed> {
-    // The change log row goes first: a write as the first statement takes SQLite's write lock at
-    // once, so the transaction never has to upgrade from a stale read.
-    let revision: i64 = sqlx::query_scalar("INSERT INTO change_log (org_id, at_us, changes) VALUES ($1, $2, $3) RETURNING revision")
+    // The revision counter goes first: every writer updates this one row, so writers are ordered
+    // (on SQLite it also takes the write lock at once, so the transaction never upgrades from a
+    // stale read), and revisions commit in order on every backend.
+    let revision: i64 =
+        sqlx::query_scalar("UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value").fetch_one(&mut **tx).await?;
+    sqlx::query("INSERT INTO change_log (revision, org_id, at_us, changes) VALUES ($1, $2, $3, $4)")
+        .bind(revision)
         .bind(batch.org.as_str())
         .bind(micros(batch.at))
         .bind(json(&batch.changes)?)
-        .fetch_one(&mut **tx)
+        .execute(&mut **tx)
         .await?;
     for change in &batch.changes {
         write_change(tx, change).await?;

@@ -9,14 +9,14 @@ use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, User};
 use grantry_core::Timestamp;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, QueryBuilder, Row, Transaction};
 
 fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(StoreError::Corrupt)
 }
 
-pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapshot> {
+pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> {
     let revision: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM change_log").fetch_one(&mut **tx).await?;
     let mut changes = Vec::new();
     for r in sqlx::query("SELECT * FROM orgs ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
@@ -70,7 +70,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Sqlite>) -> Result<Snapsho
     Ok(Snapshot { revision, changes })
 }
 
-fn grant_row(r: &SqliteRow) -> Result<Grant> {
+fn grant_row(r: &AnyRow) -> Result<Grant> {
     let revoked_by: Option<String> = r.try_get("revoked_by")?;
     let revoked = match (opt_timestamp(r.try_get("revoked_at_us")?)?, revoked_by) {
         (Some(at), Some(by)) => Some(Revocation { at, by: parse(&by)? }),
@@ -93,7 +93,7 @@ fn grant_row(r: &SqliteRow) -> Result<Grant> {
     })
 }
 
-pub(super) async fn changes_since(pool: &SqlitePool, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
+pub(super) async fn changes_since(pool: &AnyPool, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
     let after = i64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("revision {revision} out of range")))?;
     let rows = sqlx::query("SELECT revision, org_id, changes FROM change_log WHERE revision > $1 ORDER BY revision LIMIT $2")
         .bind(after)
@@ -112,7 +112,7 @@ pub(super) async fn changes_since(pool: &SqlitePool, revision: u64, limit: u32) 
         .collect()
 }
 
-pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Result<Vec<DueExpiry>> {
+pub(super) async fn unrecorded_expiries(pool: &AnyPool, now: Timestamp) -> Result<Vec<DueExpiry>> {
     let rows = sqlx::query(
         "SELECT org_id, id, expires_at_us FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
@@ -133,8 +133,8 @@ pub(super) async fn unrecorded_expiries(pool: &SqlitePool, now: Timestamp) -> Re
         .collect()
 }
 
-pub(super) async fn audit_events(pool: &SqlitePool, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM audit_events WHERE org_id = ");
+pub(super) async fn audit_events(pool: &AnyPool, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+    let mut q = QueryBuilder::<Any>::new("SELECT * FROM audit_events WHERE org_id = ");
     q.push_bind(org.as_str());
     if let Some(v) = &f.event_type {
         q.push(" AND event_type = ").push_bind(v.as_str());
@@ -164,7 +164,7 @@ pub(super) async fn audit_events(pool: &SqlitePool, org: &OrgId, f: &AuditFilter
     q.build().fetch_all(pool).await?.iter().map(audit_row).collect()
 }
 
-fn audit_row(r: &SqliteRow) -> Result<AuditEvent> {
+fn audit_row(r: &AnyRow) -> Result<AuditEvent> {
     let before: Option<String> = r.try_get("before_state")?;
     let after: Option<String> = r.try_get("after_state")?;
     Ok(AuditEvent {

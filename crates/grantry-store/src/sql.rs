@@ -1,0 +1,169 @@
+//! The SQL store: one implementation over sqlx's `Any` pool for both backends, chosen by URL —
+//! SQLite (the embedded default: WAL, `synchronous=FULL`, one writer at a time) and PostgreSQL.
+//! The queries are the same on both (`$n` placeholders); the schema has one migration per
+//! version per backend, embedded in the binary.
+
+mod read;
+mod write;
+
+use crate::error::{Result, StoreError};
+use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, WriteBatch};
+use grantry_core::audit::AuditEvent;
+use grantry_core::ids::OrgId;
+use grantry_core::Timestamp;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Connection};
+use std::str::FromStr;
+use tokio::sync::Mutex;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Option<Self> {
+        match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Some(Self::Sqlite),
+            Some("postgres" | "postgresql") => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The schema versions, in order; each runs once, in its own transaction.
+    fn migrations(self) -> &'static [(i64, &'static str)] {
+        match self {
+            Self::Sqlite => &[
+                (1, include_str!("../migrations/sqlite/0001_init.sql")),
+                (2, include_str!("../migrations/sqlite/0002_revision_counter.sql")),
+            ],
+            Self::Postgres => &[(1, include_str!("../migrations/postgres/0001_init.sql"))],
+        }
+    }
+}
+
+/// SQLite's settings, set on every connection.
+const SQLITE_PRAGMAS: [&str; 4] =
+    ["PRAGMA busy_timeout = 5000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"];
+
+/// A store in a SQL database.
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// INVARIANT: held for the whole of every write transaction of this process; across
+    /// processes, the revision counter row (updated first in every write) orders writers.
+    write_lock: Mutex<()>,
+}
+
+/// `url` with what the backend needs added: for SQLite, create the file if missing.
+fn connect_url(url: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' }),
+        Backend::Sqlite | Backend::Postgres => url.to_owned(),
+    }
+}
+
+impl SqlStore {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            StoreError::InvalidUrl(format!("`{}` is not a database URL; use sqlite://PATH or postgres://…", crate::redact_url(url)))
+        })?;
+        let options = AnyConnectOptions::from_str(&connect_url(url, backend))
+            .map_err(|e| StoreError::InvalidUrl(format!("`{}` is not a usable database URL ({e})", crate::redact_url(url))))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in SQLITE_PRAGMAS {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, backend, write_lock: Mutex::new(()) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let _writer = self.write_lock.lock().await;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)").execute(&mut *conn).await?;
+        for (version, sql) in self.backend.migrations() {
+            let mut tx = conn.begin().await?;
+            if self.backend == Backend::Postgres {
+                // One migrator at a time across servers starting together.
+                sqlx::query("SELECT pg_advisory_xact_lock(7412)").execute(&mut *tx).await?;
+            }
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)").bind(version).execute(&mut *tx).await?;
+                tracing::info!(version, backend = ?self.backend, "applied migration");
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The schema version the database is at.
+    pub async fn schema_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetch_one(&self.pool).await?)
+    }
+}
+
+impl StateStore for SqlStore {
+    fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>> {
+        Box::pin(async move {
+            let _writer = self.write_lock.lock().await;
+            let mut tx = self.pool.begin().await?;
+            let committed = write::commit(&mut tx, batch).await?;
+            tx.commit().await?;
+            Ok(committed)
+        })
+    }
+
+    fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // One consistent view of every table and the revision.
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+            }
+            read::snapshot(&mut tx).await
+        })
+    }
+
+    fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>> {
+        Box::pin(async move { read::changes_since(&self.pool, revision, limit).await })
+    }
+
+    fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>> {
+        Box::pin(async move { read::unrecorded_expiries(&self.pool, now).await })
+    }
+}
+
+impl AuditLog for SqlStore {
+    fn audit_events(&self, org: &OrgId, filter: AuditFilter) -> BoxFuture<'_, Result<Vec<AuditEvent>>> {
+        let org = org.clone();
+        Box::pin(async move { read::audit_events(&self.pool, &org, &filter).await })
+    }
+}
