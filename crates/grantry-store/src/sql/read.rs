@@ -10,7 +10,7 @@ use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, User};
 use grantry_core::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, QueryBuilder, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(StoreError::Corrupt)
@@ -133,35 +133,45 @@ pub(super) async fn unrecorded_expiries(pool: &AnyPool, now: Timestamp) -> Resul
         .collect()
 }
 
+/// A bound value of a query built at run time.
+enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 pub(super) async fn audit_events(pool: &AnyPool, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
-    let mut q = QueryBuilder::<Any>::new("SELECT * FROM audit_events WHERE org_id = ");
-    q.push_bind(org.as_str());
-    if let Some(v) = &f.event_type {
-        q.push(" AND event_type = ").push_bind(v.as_str());
+    // Placeholders are numbered `$n`, which both backends accept (sqlx's `QueryBuilder<Any>`
+    // writes `?`, which PostgreSQL does not).
+    let mut sql = String::from("SELECT * FROM audit_events WHERE org_id = $1");
+    let mut args = vec![Arg::Text(org.as_str())];
+    let filters: [(&str, Option<Arg<'_>>); 7] = [
+        ("event_type =", f.event_type.as_deref().map(Arg::Text)),
+        ("actor =", f.actor.as_deref().map(Arg::Text)),
+        ("principal =", f.principal.as_deref().map(Arg::Text)),
+        ("target_id =", f.target_id.as_deref().map(Arg::Text)),
+        ("at_us >=", f.since.map(|t| Arg::Int(micros(t)))),
+        ("at_us <", f.until.map(|t| Arg::Int(micros(t)))),
+        ("seq >", f.after_seq.map(Arg::Int)),
+    ];
+    for (clause, arg) in filters {
+        if let Some(arg) = arg {
+            args.push(arg);
+            sql.push_str(&format!(" AND {clause} ${}", args.len()));
+        }
     }
-    if let Some(v) = &f.actor {
-        q.push(" AND actor = ").push_bind(v.as_str());
-    }
-    if let Some(v) = &f.principal {
-        q.push(" AND principal = ").push_bind(v.as_str());
-    }
-    if let Some(v) = &f.target_id {
-        q.push(" AND target_id = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.since {
-        q.push(" AND at_us >= ").push_bind(micros(v));
-    }
-    if let Some(v) = f.until {
-        q.push(" AND at_us < ").push_bind(micros(v));
-    }
-    if let Some(v) = f.after_seq {
-        q.push(" AND seq > ").push_bind(v);
-    }
-    q.push(" ORDER BY seq");
+    sql.push_str(" ORDER BY seq");
     if let Some(limit) = f.limit {
-        q.push(" LIMIT ").push_bind(i64::from(limit));
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" LIMIT ${}", args.len()));
     }
-    q.build().fetch_all(pool).await?.iter().map(audit_row).collect()
+    let mut query = sqlx::query(&sql);
+    for arg in args {
+        query = match arg {
+            Arg::Text(s) => query.bind(s),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    query.fetch_all(pool).await?.iter().map(audit_row).collect()
 }
 
 fn audit_row(r: &AnyRow) -> Result<AuditEvent> {
