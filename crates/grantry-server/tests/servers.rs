@@ -1,5 +1,7 @@
 //! Several servers over one database: each follows the change log, and `at_least_revision`
-//! gives read-your-writes across them.
+//! gives read-your-writes across them. Each case runs on SQLite and on PostgreSQL.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
 
 use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
@@ -10,9 +12,32 @@ fn check_body(user: &str, conv: &str, revision: Option<u64>) -> Value {
     json!({ "principal": { "type": "user", "id": user }, "permission": MSG, "resource": { "type": "conversation", "id": conv }, "at_least_revision": revision })
 }
 
-#[tokio::test]
-async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision() {
-    let a = TestServer::start().await;
+/// Runs each named case with a first server on SQLite and on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(grantry_testkit::TestServer::start().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                let Some(server) = grantry_testkit::TestServer::start_postgres().await else { return };
+                super::$case(server).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision,
+    a_token_minted_on_one_server_works_on_another_with_the_header,
+    concurrent_writers_on_two_servers_keep_one_valid_chain,
+);
+
+async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision(a: TestServer) {
     let owner_a = a.bootstrap("acme", "owner@acme.test").await;
     let (dev_id, dev_a) = owner_a.create_user("dev@acme.test", "org_member").await;
     let (bob_id, _) = owner_a.create_user("bob@acme.test", "org_member").await;
@@ -39,9 +64,7 @@ async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revisio
     assert_eq!((after["allowed"].clone(), after["reasons"][0]["code"].clone()), (json!(false), json!("revoked")), "{after}");
 }
 
-#[tokio::test]
-async fn a_token_minted_on_one_server_works_on_another_with_the_header() {
-    let a = TestServer::start().await;
+async fn a_token_minted_on_one_server_works_on_another_with_the_header(a: TestServer) {
     let owner_a = a.bootstrap("acme", "owner@acme.test").await;
     let b = a.second().await;
     let (status, made) = owner_a.post("/users", &json!({ "email": "new@acme.test", "token": true })).await;
@@ -69,9 +92,7 @@ async fn a_token_minted_on_one_server_works_on_another_with_the_header() {
     assert!(body["error"]["details"]["retry_after_ms"].is_number(), "{body}");
 }
 
-#[tokio::test]
-async fn concurrent_writers_on_two_servers_keep_one_valid_chain() {
-    let a = TestServer::start().await;
+async fn concurrent_writers_on_two_servers_keep_one_valid_chain(a: TestServer) {
     let owner_a = a.bootstrap("acme", "owner@acme.test").await;
     let b = a.second().await;
     let owner_b = Api::new(&b.url, "acme", &owner_a.token);

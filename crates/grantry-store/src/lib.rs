@@ -5,6 +5,7 @@
 mod error;
 mod rows;
 mod sql;
+pub mod testing;
 mod traits;
 
 pub use error::{Result, StoreError};

@@ -3,7 +3,7 @@
 //! `bash .ci/run` starts one). Without that variable the PostgreSQL cases fail, saying so — unless
 //! `GRANTRY_SKIP_POSTGRES=1` asks to skip them, which they report loudly.
 
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly at the point of failure")]
+#![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
 
 use grantry_core::audit::{verify_chain, AuditDraft};
 use grantry_core::change::Change;
@@ -28,20 +28,7 @@ impl Db {
     }
 
     async fn postgres() -> Option<Self> {
-        let Ok(base) = std::env::var("GRANTRY_TEST_POSTGRES_URL") else {
-            if std::env::var("GRANTRY_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
-                eprintln!("WARNING: PostgreSQL storage tests SKIPPED (GRANTRY_SKIP_POSTGRES=1)");
-                return None;
-            }
-            panic!("GRANTRY_TEST_POSTGRES_URL is not set: run the tests with `bash .ci/run`, which starts a throwaway PostgreSQL, or set GRANTRY_SKIP_POSTGRES=1 to skip them");
-        };
-        let mut name = [0u8; 8];
-        getrandom::fill(&mut name).unwrap();
-        let name = format!("grantry_test_{}", name.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        let admin = sqlx::PgPool::connect(&base).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-        admin.close().await;
-        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        let url = grantry_store::testing::fresh_postgres_url().await.unwrap()?;
         Some(Self { store: grantry_store::open(&url).await.unwrap(), url, _dir: None })
     }
 }

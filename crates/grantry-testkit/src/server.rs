@@ -2,7 +2,6 @@
 
 use crate::api::Api;
 use grantry_server::{clock, service, AppState};
-use std::path::PathBuf;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -12,7 +11,7 @@ pub struct TestServer {
     pub state: AppState,
     /// The first server of a database owns its directory; a second one shares it.
     _dir: Option<TempDir>,
-    db: PathBuf,
+    db_url: String,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -31,18 +30,24 @@ impl TestServer {
     /// Another server over the same database, without background jobs, so that what it sees of
     /// the first one's writes comes only from `at_least_revision`.
     pub async fn second(&self) -> Self {
-        Self::launch_on(None, self.db.clone(), false).await
+        Self::launch_on(None, self.db_url.clone(), false).await
+    }
+
+    /// Starts a server with its background jobs over a fresh PostgreSQL database; `None` when
+    /// PostgreSQL tests are skipped (see `grantry_store::testing`).
+    pub async fn start_postgres() -> Option<Self> {
+        let url = grantry_store::testing::fresh_postgres_url().await.expect("a PostgreSQL database for the test")?;
+        Some(Self::launch_on(None, url, true).await)
     }
 
     async fn launch(background: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("grantry.db");
-        Self::launch_on(Some(dir), db, background).await
+        let url = format!("sqlite://{}", dir.path().join("grantry.db").display());
+        Self::launch_on(Some(dir), url, background).await
     }
 
-    async fn launch_on(dir: Option<TempDir>, db: PathBuf, background: bool) -> Self {
-        let url = format!("sqlite://{}", db.display());
-        let store = grantry_store::open(&url).await.expect("open store");
+    async fn launch_on(dir: Option<TempDir>, db_url: String, background: bool) -> Self {
+        let store = grantry_store::open(&db_url).await.expect("open store");
         let state = AppState::load(store).await.expect("load state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -59,17 +64,12 @@ impl TestServer {
             };
             served.expect("serve");
         });
-        Self { url, state, _dir: dir, db, stop: Some(stop) }
-    }
-
-    /// The database file.
-    pub fn db_path(&self) -> PathBuf {
-        self.db.clone()
+        Self { url, state, _dir: dir, db_url, stop: Some(stop) }
     }
 
     /// The database URL.
     pub fn db_url(&self) -> String {
-        format!("sqlite://{}", self.db_path().display())
+        self.db_url.clone()
     }
 
     /// Creates organization `org` with owner `email` and returns a client acting as the owner.
