@@ -12,11 +12,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server (JSON API) on the embedded SQLite database by default.
+    /// Run the server (JSON API) on the embedded SQLite database by default, or on PostgreSQL.
     Serve(crate::commands::serve::ServeArgs),
     /// Administrative commands that work on the database directly.
     #[command(subcommand)]
     Admin(crate::commands::admin::AdminCommand),
+    /// Bring a database's schema up to date (`serve` also does this on start).
+    Migrate(crate::commands::migrate::MigrateArgs),
     /// Save a named profile (server URL, organization, token) for `-e/--env`.
     Login(crate::commands::login::LoginArgs),
     /// Manage users.

@@ -6,6 +6,7 @@ pub mod check;
 pub mod conversation;
 pub mod grant;
 pub mod login;
+pub mod migrate;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -22,6 +23,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Serve(a) => serve::run(a).await,
         Command::Admin(c) => admin::run(c).await,
         Command::Login(a) => login::run(a).await,
+        Command::Migrate(a) => migrate::run(a).await,
         Command::User(c) => user::run(c).await,
         Command::Token(c) => token::run(c).await,
         Command::Conversation(c) => conversation::run(c).await,

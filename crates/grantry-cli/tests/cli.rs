@@ -361,6 +361,19 @@ fn the_server_reads_a_config_file_below_flags() {
 }
 
 #[test]
+fn migrate_brings_a_new_database_to_the_latest_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let person = Person { config: dir.path().join("c.toml") };
+    let first = person.ok(&["migrate", "--db", &db, "--json"]).json();
+    assert_eq!((first["backend"].as_str(), first["schema_version"].as_i64()), (Some("sqlite"), Some(2)));
+    assert_eq!(person.ok(&["migrate", "--db", &db, "--json"]).json()["schema_version"], 2, "idempotent");
+    let r = person.grantry(&["migrate", "--db", "mysql://root:hunter2@db/x"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+}
+
+#[test]
 fn help_lists_the_seed_options() {
     let r = Person { config: Path::new("/nonexistent/grantry.toml").to_path_buf() }.grantry(&["conversation", "request-access", "--help"]);
     for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {

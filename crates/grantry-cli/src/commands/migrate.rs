@@ -1,0 +1,30 @@
+//! `grantry migrate`: brings a database's schema up to date (the server also does this on start).
+
+use crate::cli::OutputArg;
+use crate::output;
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::json;
+
+/// Migrate a database.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Database URL (sqlite://PATH or postgres://USER@HOST:PORT/DB).
+    #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
+    pub db: String,
+    #[command(flatten)]
+    pub out: OutputArg,
+}
+
+pub async fn run(args: MigrateArgs) -> Result<()> {
+    let shown = grantry_store::redact_url(&args.db);
+    let store = grantry_store::SqlStore::open(&args.db).await.with_context(|| format!("cannot open the database {shown}"))?;
+    let version = store.schema_version().await?;
+    if args.out.json {
+        return output::json(
+            &json!({ "database": shown, "backend": format!("{:?}", store.backend()).to_lowercase(), "schema_version": version }),
+        );
+    }
+    println!("{shown} is at schema version {version}.");
+    Ok(())
+}
