@@ -33,5 +33,7 @@ stop_postgres() {
   rm -rf "$PG_DIR"
 }
 trap stop_postgres EXIT
-export GRANTRY_TEST_POSTGRES_URL="postgres://grantry@127.0.0.1:$PG_PORT/postgres"
+# The tests connect as an ordinary role, as a server should: superusers bypass row-level security.
+"$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U grantry -d postgres -c "CREATE ROLE grantry_app LOGIN CREATEDB" >/dev/null
+export GRANTRY_TEST_POSTGRES_URL="postgres://grantry_app@127.0.0.1:$PG_PORT/postgres"
 echo "== PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (removed on exit)"

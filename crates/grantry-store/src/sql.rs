@@ -12,7 +12,7 @@ use grantry_core::audit::AuditEvent;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection};
+use sqlx::{Any, AnyPool, Connection, Transaction};
 use std::str::FromStr;
 use tokio::sync::Mutex;
 
@@ -40,7 +40,10 @@ impl Backend {
                 (1, include_str!("../migrations/sqlite/0001_init.sql")),
                 (2, include_str!("../migrations/sqlite/0002_revision_counter.sql")),
             ],
-            Self::Postgres => &[(1, include_str!("../migrations/postgres/0001_init.sql"))],
+            Self::Postgres => &[
+                (1, include_str!("../migrations/postgres/0001_init.sql")),
+                (2, include_str!("../migrations/postgres/0002_row_level_security.sql")),
+            ],
         }
     }
 }
@@ -130,11 +133,39 @@ impl SqlStore {
     }
 }
 
+/// Which organizations' rows a transaction may touch (PostgreSQL's row-level security; SQLite
+/// has none, and the store's queries filter by organization on both).
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    Org(&'a OrgId),
+    /// The system's own reads across organizations.
+    All,
+}
+
+impl SqlStore {
+    /// Begins a transaction limited to `scope`; `snapshot` asks for one consistent read-only view.
+    async fn begin(&self, scope: Scope<'_>, snapshot: bool) -> Result<Transaction<'_, Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            if snapshot {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+            }
+            let (key, value) = match scope {
+                Scope::Org(org) => ("grantry.org", org.as_str()),
+                Scope::All => ("grantry.scope", "all"),
+            };
+            sqlx::query("SELECT set_config($1, $2, true)").bind(key).bind(value).execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+}
+
 impl StateStore for SqlStore {
     fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>> {
         Box::pin(async move {
             let _writer = self.write_lock.lock().await;
-            let mut tx = self.pool.begin().await?;
+            let org = batch.org.clone();
+            let mut tx = self.begin(Scope::Org(&org), false).await?;
             let committed = write::commit(&mut tx, batch).await?;
             tx.commit().await?;
             Ok(committed)
@@ -143,27 +174,33 @@ impl StateStore for SqlStore {
 
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            if self.backend == Backend::Postgres {
-                // One consistent view of every table and the revision.
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-            }
+            // One consistent view of every table and the revision.
+            let mut tx = self.begin(Scope::All, true).await?;
             read::snapshot(&mut tx).await
         })
     }
 
     fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>> {
-        Box::pin(async move { read::changes_since(&self.pool, revision, limit).await })
+        Box::pin(async move {
+            let mut tx = self.begin(Scope::All, false).await?;
+            read::changes_since(&mut tx, revision, limit).await
+        })
     }
 
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>> {
-        Box::pin(async move { read::unrecorded_expiries(&self.pool, now).await })
+        Box::pin(async move {
+            let mut tx = self.begin(Scope::All, false).await?;
+            read::unrecorded_expiries(&mut tx, now).await
+        })
     }
 }
 
 impl AuditLog for SqlStore {
     fn audit_events(&self, org: &OrgId, filter: AuditFilter) -> BoxFuture<'_, Result<Vec<AuditEvent>>> {
         let org = org.clone();
-        Box::pin(async move { read::audit_events(&self.pool, &org, &filter).await })
+        Box::pin(async move {
+            let mut tx = self.begin(Scope::Org(&org), false).await?;
+            read::audit_events(&mut tx, &org, &filter).await
+        })
     }
 }

@@ -250,7 +250,7 @@ async fn reopening_migrates_nothing_twice(db: &Db) {
     let again = grantry_store::SqlStore::open(&db.url).await.unwrap();
     let latest = match again.backend() {
         grantry_store::Backend::Sqlite => 2,
-        grantry_store::Backend::Postgres => 1,
+        grantry_store::Backend::Postgres => 2,
     };
     assert_eq!(again.schema_version().await.unwrap(), latest);
     assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
@@ -328,4 +328,27 @@ async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
     store.commit(batch("o1", t(0), vec![Change::OrgCreated { org: org("o1") }])).await.unwrap();
     let next = store.commit(batch("o1", t(1), vec![Change::UserCreated { user: user("o1", "u1") }])).await.unwrap();
     assert_eq!(next.revision, 5, "revisions continue after the upgrade");
+}
+
+#[tokio::test]
+async fn postgres_hides_other_organizations_rows_from_any_query() {
+    let Some(db) = Db::postgres().await else { return };
+    let store = seed(&db).await;
+    store.commit(batch("o2", t(1), vec![Change::OrgCreated { org: org("o2") }, Change::UserCreated { user: user("o2", "spy") }])).await.unwrap();
+    // A raw connection, as the same role the server uses (the tables' owner).
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    for table in ["orgs", "users", "grants", "audit_events", "change_log", "credentials", "resources"] {
+        let sql: &'static str = Box::leak(format!("SELECT COUNT(*) FROM {table}").into_boxed_str());
+        assert_eq!(count(sql).await, 0, "{table}: a query without the organization setting sees nothing");
+    }
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('grantry.org', 'o1', true)").execute(&mut *tx).await.unwrap();
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users ORDER BY email").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(emails, ["u1@o1.test"], "a query that forgets its filter sees only its organization");
+    let write = sqlx::query("INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ('o2', 'x', 'x@o2.test', 'active', 0)").execute(&mut *tx).await;
+    assert!(write.is_err(), "nor can it write into another organization");
 }

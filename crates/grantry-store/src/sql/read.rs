@@ -10,7 +10,7 @@ use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, User};
 use grantry_core::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(StoreError::Corrupt)
@@ -93,12 +93,12 @@ fn grant_row(r: &AnyRow) -> Result<Grant> {
     })
 }
 
-pub(super) async fn changes_since(pool: &AnyPool, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
+pub(super) async fn changes_since(tx: &mut Transaction<'_, Any>, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
     let after = i64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("revision {revision} out of range")))?;
     let rows = sqlx::query("SELECT revision, org_id, changes FROM change_log WHERE revision > $1 ORDER BY revision LIMIT $2")
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(&mut **tx)
         .await?;
     rows.iter()
         .map(|r| {
@@ -112,7 +112,7 @@ pub(super) async fn changes_since(pool: &AnyPool, revision: u64, limit: u32) -> 
         .collect()
 }
 
-pub(super) async fn unrecorded_expiries(pool: &AnyPool, now: Timestamp) -> Result<Vec<DueExpiry>> {
+pub(super) async fn unrecorded_expiries(tx: &mut Transaction<'_, Any>, now: Timestamp) -> Result<Vec<DueExpiry>> {
     let rows = sqlx::query(
         "SELECT org_id, id, expires_at_us FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
@@ -120,7 +120,7 @@ pub(super) async fn unrecorded_expiries(pool: &AnyPool, now: Timestamp) -> Resul
          ORDER BY expires_at_us LIMIT 500",
     )
     .bind(micros(now))
-    .fetch_all(pool)
+    .fetch_all(&mut **tx)
     .await?;
     rows.iter()
         .map(|r| {
@@ -139,7 +139,7 @@ enum Arg<'a> {
     Int(i64),
 }
 
-pub(super) async fn audit_events(pool: &AnyPool, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
+pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
     // Placeholders are numbered `$n`, which both backends accept (sqlx's `QueryBuilder<Any>`
     // writes `?`, which PostgreSQL does not).
     let mut sql = String::from("SELECT * FROM audit_events WHERE org_id = $1");
@@ -171,7 +171,7 @@ pub(super) async fn audit_events(pool: &AnyPool, org: &OrgId, f: &AuditFilter) -
             Arg::Int(i) => query.bind(i),
         };
     }
-    query.fetch_all(pool).await?.iter().map(audit_row).collect()
+    query.fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
 }
 
 fn audit_row(r: &AnyRow) -> Result<AuditEvent> {
