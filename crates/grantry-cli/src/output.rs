@@ -3,9 +3,28 @@
 use anyhow::Result;
 use serde::Serialize;
 
+/// Prints a line to standard output, like `println!`, but if the reader has gone (`grantry … |
+/// head`), stops quietly instead of panicking.
+#[macro_export]
+macro_rules! say {
+    () => { $crate::output::write_line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::output::write_line(format_args!($($arg)*)) };
+}
+
+/// Writes one line to standard output; a closed pipe ends the program quietly, as Unix tools do.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::say!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -29,8 +48,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Prints a table, or a note when there are no rows.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
     if rows.is_empty() {
-        println!("{empty}");
+        crate::say!("{empty}");
     } else {
-        println!("{}", table(headers, rows));
+        crate::say!("{}", table(headers, rows));
     }
 }

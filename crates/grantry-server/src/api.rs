@@ -1,6 +1,7 @@
 //! The HTTP API: `router(state)` builds every route without a socket. One module per feature,
 //! each with its own `router()`; they share the extractors here and the views in `views`.
 
+mod admin;
 mod audit;
 mod auth;
 mod check;
@@ -28,7 +29,8 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(check::router())
         .merge(users::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(admin::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 

@@ -299,6 +299,17 @@ async fn tenants_never_see_each_other() {
 }
 
 #[tokio::test]
+async fn the_isolation_report_is_for_owners() {
+    let w = world(TestServer::start().await).await;
+    let (status, report) = w.owner.get("/admin/isolation").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["backend"], "sqlite");
+    assert!(report["tables"].as_array().unwrap().iter().any(|t| t["table"] == "grants"));
+    let (status, _) = w.dev.get("/admin/isolation").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
 async fn openapi_and_health_are_served() {
     let server = TestServer::start().await;
     let doc: Value = reqwest::get(format!("{}/openapi.json", server.url)).await.unwrap().json().await.unwrap();

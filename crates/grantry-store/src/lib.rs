@@ -10,7 +10,10 @@ mod traits;
 
 pub use error::{Result, StoreError};
 pub use sql::{Backend, SqlStore};
-pub use traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, Store, WriteBatch};
+pub use traits::{
+    AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot, StateStore, Store,
+    TableIsolation, WriteBatch,
+};
 
 use std::sync::Arc;
 

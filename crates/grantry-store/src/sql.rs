@@ -3,11 +3,14 @@
 //! The queries are the same on both (`$n` placeholders); the schema has one migration per
 //! version per backend, embedded in the binary.
 
+mod isolation;
 mod read;
 mod write;
 
 use crate::error::{Result, StoreError};
-use crate::traits::{AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, LoggedChange, Snapshot, StateStore, WriteBatch};
+use crate::traits::{
+    AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot, StateStore, WriteBatch,
+};
 use grantry_core::audit::AuditEvent;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
@@ -192,6 +195,12 @@ impl StateStore for SqlStore {
             let mut tx = self.begin(Scope::All, false).await?;
             read::unrecorded_expiries(&mut tx, now).await
         })
+    }
+}
+
+impl Isolation for SqlStore {
+    fn isolation_report(&self) -> BoxFuture<'_, Result<IsolationReport>> {
+        Box::pin(async move { isolation::report(&self.pool, self.backend).await })
     }
 }
 

@@ -89,7 +89,37 @@ pub trait AuditLog: Send + Sync {
     fn audit_events(&self, org: &OrgId, filter: AuditFilter) -> BoxFuture<'_, Result<Vec<AuditEvent>>>;
 }
 
-/// The whole store.
-pub trait Store: StateStore + AuditLog {}
+/// How one organization-scoped table is isolated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableIsolation {
+    pub table: String,
+    pub mechanism: String,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    pub policy: bool,
+    /// Whether the database itself keeps organizations apart on this table, for this role.
+    pub in_force: bool,
+}
 
-impl<T: StateStore + AuditLog> Store for T {}
+/// The isolation conformance report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IsolationReport {
+    pub backend: String,
+    /// The database role the server connects as.
+    pub role: Option<String>,
+    /// Whether every organization-scoped table is isolated in the database.
+    pub in_force: bool,
+    pub note: String,
+    pub tables: Vec<TableIsolation>,
+}
+
+/// Reporting how tenants are kept apart in the database.
+pub trait Isolation: Send + Sync {
+    /// Every organization-scoped table and whether its isolation is in force.
+    fn isolation_report(&self) -> BoxFuture<'_, Result<IsolationReport>>;
+}
+
+/// The whole store.
+pub trait Store: StateStore + AuditLog + Isolation {}
+
+impl<T: StateStore + AuditLog + Isolation> Store for T {}

@@ -63,6 +63,7 @@ on_both_backends!(
     reopening_migrates_nothing_twice,
     the_change_log_reads_back_in_revision_order,
     concurrent_writers_keep_revisions_and_chains_in_order,
+    the_isolation_report_lists_every_organization_scoped_table,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -334,7 +335,10 @@ async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
 async fn postgres_hides_other_organizations_rows_from_any_query() {
     let Some(db) = Db::postgres().await else { return };
     let store = seed(&db).await;
-    store.commit(batch("o2", t(1), vec![Change::OrgCreated { org: org("o2") }, Change::UserCreated { user: user("o2", "spy") }])).await.unwrap();
+    store
+        .commit(batch("o2", t(1), vec![Change::OrgCreated { org: org("o2") }, Change::UserCreated { user: user("o2", "spy") }]))
+        .await
+        .unwrap();
     // A raw connection, as the same role the server uses (the tables' owner).
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let count = |sql: &'static str| {
@@ -349,6 +353,21 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
     sqlx::query("SELECT set_config('grantry.org', 'o1', true)").execute(&mut *tx).await.unwrap();
     let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users ORDER BY email").fetch_all(&mut *tx).await.unwrap();
     assert_eq!(emails, ["u1@o1.test"], "a query that forgets its filter sees only its organization");
-    let write = sqlx::query("INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ('o2', 'x', 'x@o2.test', 'active', 0)").execute(&mut *tx).await;
+    let write = sqlx::query("INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ('o2', 'x', 'x@o2.test', 'active', 0)")
+        .execute(&mut *tx)
+        .await;
     assert!(write.is_err(), "nor can it write into another organization");
+}
+
+async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
+    let report = db.store.isolation_report().await.unwrap();
+    let tables: Vec<&str> = report.tables.iter().map(|t| t.table.as_str()).collect();
+    assert_eq!(tables, ["audit_events", "change_log", "credentials", "grants", "orgs", "resources", "users"]);
+    match report.backend.as_str() {
+        "postgres" => {
+            assert!(report.in_force, "{report:?}");
+            assert!(report.tables.iter().all(|t| t.rls_enabled && t.rls_forced && t.policy && t.in_force), "{report:?}");
+        }
+        _ => assert!(!report.in_force, "SQLite does not claim database-level isolation"),
+    }
 }

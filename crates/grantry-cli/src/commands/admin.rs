@@ -23,6 +23,15 @@ pub enum AdminCommand {
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Report, for every organization-scoped table, whether tenant isolation is in force in the
+    /// database itself (row-level security on PostgreSQL). Exit 1 on PostgreSQL when it is not.
+    Isolation {
+        /// Database URL (sqlite://PATH or postgres://…).
+        #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
+        db: String,
+        #[command(flatten)]
+        out: OutputArg,
+    },
 }
 
 pub async fn run(command: AdminCommand) -> Result<()> {
@@ -36,9 +45,36 @@ pub async fn run(command: AdminCommand) -> Result<()> {
                 return output::json(&json!({ "org_id": b.org_id, "user_id": b.user_id, "token": b.token }));
             }
             let what = if b.created_org { "created" } else { "already existed" };
-            println!("Organization `{org}` ({}) {what}; owner {email} ({}).", b.org_id, b.user_id);
-            println!("Token (shown once; keep it secret): {}", b.token);
-            println!("Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}", b.token);
+            crate::say!("Organization `{org}` ({}) {what}; owner {email} ({}).", b.org_id, b.user_id);
+            crate::say!("Token (shown once; keep it secret): {}", b.token);
+            crate::say!("Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}", b.token);
+            Ok(())
+        }
+        AdminCommand::Isolation { db, out } => {
+            let store =
+                grantry_store::open(&db).await.with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
+            let report = store.isolation_report().await?;
+            if out.json {
+                output::json(&report)?;
+            } else {
+                let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
+                let rows: Vec<Vec<String>> = report
+                    .tables
+                    .iter()
+                    .map(|t| {
+                        vec![t.table.clone(), t.mechanism.clone(), yes(t.rls_enabled), yes(t.rls_forced), yes(t.policy), yes(t.in_force)]
+                    })
+                    .collect();
+                output::print_table(
+                    &["TABLE", "MECHANISM", "RLS", "FORCED", "POLICY", "IN FORCE"],
+                    &rows,
+                    "No organization-scoped tables.",
+                );
+                crate::say!("{}", report.note);
+            }
+            if report.backend == "postgres" && !report.in_force {
+                anyhow::bail!("tenant isolation is not in force in the database: {}", report.note);
+            }
             Ok(())
         }
     }

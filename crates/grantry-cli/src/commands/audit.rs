@@ -118,7 +118,7 @@ pub async fn run(command: AuditCommand) -> Result<()> {
             }
             if result["ok"].as_bool() == Some(true) {
                 if !out.json {
-                    println!(
+                    crate::say!(
                         "audit chain verifies: {} events, head {}",
                         result["events_checked"],
                         result["head_hash"].as_str().unwrap_or("-")

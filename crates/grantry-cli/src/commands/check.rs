@@ -67,9 +67,9 @@ pub async fn run(args: CheckArgs) -> Result<()> {
     if args.out.json {
         output::json(&decision)?;
     } else {
-        println!("{}", if allowed { "allowed" } else { "denied" });
+        crate::say!("{}", if allowed { "allowed" } else { "denied" });
         for r in decision["reasons"].as_array().into_iter().flatten() {
-            println!("  - {}", r["message"].as_str().unwrap_or_default());
+            crate::say!("  - {}", r["message"].as_str().unwrap_or_default());
         }
     }
     if allowed {

@@ -61,8 +61,8 @@ pub async fn run(command: ConversationCommand) -> Result<()> {
             if out.json {
                 return output::json(&json!({ "id": conv["id"], "user_id": conv["user_id"], "url": url, "revision": made["revision"] }));
             }
-            println!("Registered conversation {} (owner {owner_email}).", conv["id"].as_str().unwrap_or("?"));
-            println!("URL: {url}");
+            crate::say!("Registered conversation {} (owner {owner_email}).", conv["id"].as_str().unwrap_or("?"));
+            crate::say!("URL: {url}");
             Ok(())
         }
         ConversationCommand::RequestAccess { conversation, justification, env, duration, user_email, out } => {
@@ -101,7 +101,7 @@ async fn request_access(
     }
     let who = grants.first().and_then(|g| g.user_email.clone()).unwrap_or_default();
     let until = grants.first().and_then(|g| g.expires_at).map(fmt_time).unwrap_or_default();
-    println!("Granted {who} temporary access to conversation {} (owner {owner}) until {until}:", target.id);
+    crate::say!("Granted {who} temporary access to conversation {} (owner {owner}) until {until}:", target.id);
     grant::print(&grants, "");
     Ok(())
 }

@@ -48,7 +48,7 @@ pub async fn run(command: GrantCommand) -> Result<()> {
             if out.json {
                 return output::json(&done);
             }
-            println!("Revoked grant {id}.");
+            crate::say!("Revoked grant {id}.");
             Ok(())
         }
     }

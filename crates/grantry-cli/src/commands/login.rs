@@ -37,6 +37,11 @@ pub async fn run(args: LoginArgs) -> Result<()> {
         return output::json(&json!({ "env": args.env, "org": me["org_slug"], "principal": me["principal"], "config": path }));
     }
     let who = me.pointer("/user/email").and_then(Value::as_str).unwrap_or("?");
-    println!("Logged in to `{}` as {who}; saved environment `{}` in {}.", me["org_slug"].as_str().unwrap_or("?"), args.env, path.display());
+    crate::say!(
+        "Logged in to `{}` as {who}; saved environment `{}` in {}.",
+        me["org_slug"].as_str().unwrap_or("?"),
+        args.env,
+        path.display()
+    );
     Ok(())
 }

@@ -25,6 +25,6 @@ pub async fn run(args: MigrateArgs) -> Result<()> {
             &json!({ "database": shown, "backend": format!("{:?}", store.backend()).to_lowercase(), "schema_version": version }),
         );
     }
-    println!("{shown} is at schema version {version}.");
+    crate::say!("{shown} is at schema version {version}.");
     Ok(())
 }

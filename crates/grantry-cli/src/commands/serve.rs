@@ -78,7 +78,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if args.demo {
         demo::seed(&state, &url).await.context("cannot seed the demo organization")?;
     }
-    println!("grantry listening on {url} (database {db})");
+    crate::say!("grantry listening on {url} (database {db})");
     std::io::stdout().flush()?;
     grantry_server::serve(state, listener, shutdown()).await.context("the server failed")?;
     Ok(())

@@ -49,8 +49,8 @@ pub async fn run(command: TokenCommand) -> Result<()> {
                 return output::json(&token);
             }
             let expires = serde_json::from_value(token["expires_at"].clone()).ok();
-            println!("Token {} (expires {}); the secret is shown once:", token["id"].as_str().unwrap_or("?"), fmt_opt_time(expires));
-            println!("{}", token["token"].as_str().unwrap_or_default());
+            crate::say!("Token {} (expires {}); the secret is shown once:", token["id"].as_str().unwrap_or("?"), fmt_opt_time(expires));
+            crate::say!("{}", token["token"].as_str().unwrap_or_default());
             Ok(())
         }
         TokenCommand::Revoke { env, id, out } => {
@@ -58,7 +58,7 @@ pub async fn run(command: TokenCommand) -> Result<()> {
             if out.json {
                 return output::json(&done);
             }
-            println!("Revoked token {id}.");
+            crate::say!("Revoked token {id}.");
             Ok(())
         }
     }

@@ -43,9 +43,9 @@ pub async fn run(command: UserCommand) -> Result<()> {
                 return output::json(&created);
             }
             let user: UserView = serde_json::from_value(created["user"].clone())?;
-            println!("Created user {} ({}) with role {}.", user.email, user.id, user.roles.join(", "));
+            crate::say!("Created user {} ({}) with role {}.", user.email, user.id, user.roles.join(", "));
             if let Some(t) = created["token"]["token"].as_str() {
-                println!("Token (shown once; keep it secret): {t}");
+                crate::say!("Token (shown once; keep it secret): {t}");
             }
             Ok(())
         }

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{audit, check, conversations, grants, users};
+use super::{admin, audit, check, conversations, grants, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         check::check,
         users::me, users::list, users::create, users::issue_token, users::revoke_token,
         audit::list, audit::verify,
+        admin::isolation,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth)

@@ -32,22 +32,22 @@ pub async fn seed(state: &AppState, url: &str) -> Result<()> {
         conversations.push(service::register_conversation(state, &ctx, bob, None).await?.1.reference.id);
     }
     let conv_url = format!("{url}{}", conversation_url_path(ORG, &conversations[0]));
-    println!("Demo organization `{ORG}` is ready.");
-    println!("  owner  owner@demo.example  token {}", owner.token);
-    println!("  member alice@demo.example  token {}", alice_token.secret);
+    crate::say!("Demo organization `{ORG}` is ready.");
+    crate::say!("  owner  owner@demo.example  token {}", owner.token);
+    crate::say!("  member alice@demo.example  token {}", alice_token.secret);
     for c in &conversations {
-        println!("  conversation {c} (owned by bob@demo.example)");
+        crate::say!("  conversation {c} (owned by bob@demo.example)");
     }
-    println!();
-    println!("Try, as alice:");
-    println!("  grantry login --env demo --url {url} --org {ORG} --token {}", alice_token.secret);
-    println!(
+    crate::say!();
+    crate::say!("Try, as alice:");
+    crate::say!("  grantry login --env demo --url {url} --org {ORG} --token {}", alice_token.secret);
+    crate::say!(
         "  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # denied (exit 3)",
         conversations[0]
     );
-    println!("  grantry conversation request-access {conv_url} -j \"Debugging reported issue #42\"");
-    println!("  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # allowed", conversations[0]);
-    println!("  grantry conversation list-access -e demo");
-    println!();
+    crate::say!("  grantry conversation request-access {conv_url} -j \"Debugging reported issue #42\"");
+    crate::say!("  grantry check -e demo --permission Conversation:GetMessage --resource conversation:{}   # allowed", conversations[0]);
+    crate::say!("  grantry conversation list-access -e demo");
+    crate::say!();
     Ok(())
 }
