@@ -15,8 +15,10 @@ use grantry_core::audit::AuditEvent;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::postgres::PgListener;
 use sqlx::{Any, AnyPool, Connection, Transaction};
 use std::str::FromStr;
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// Which database a store talks to.
@@ -55,10 +57,19 @@ impl Backend {
 const SQLITE_PRAGMAS: [&str; 4] =
     ["PRAGMA busy_timeout = 5000", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"];
 
+/// The channel every commit notifies on PostgreSQL, with its revision.
+const CHANGES_CHANNEL: &str = "grantry_changes";
+/// How often the change log is read when nothing wakes the reader sooner.
+const SQLITE_POLL: Duration = Duration::from_millis(250);
+const POSTGRES_FALLBACK: Duration = Duration::from_secs(1);
+
 /// A store in a SQL database.
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// PostgreSQL only: the URL, for the notification listener's own connection.
+    url: String,
+    listener: Mutex<Option<PgListener>>,
     /// INVARIANT: held for the whole of every write transaction of this process; across
     /// processes, the revision counter row (updated first in every write) orders writers.
     write_lock: Mutex<()>,
@@ -83,7 +94,7 @@ impl SqlStore {
             .map_err(|e| StoreError::InvalidUrl(format!("`{}` is not a usable database URL ({e})", crate::redact_url(url))))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-            .acquire_timeout(std::time::Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -96,7 +107,7 @@ impl SqlStore {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, backend, write_lock: Mutex::new(()) };
+        let store = Self { pool, backend, url: url.to_owned(), listener: Mutex::new(None), write_lock: Mutex::new(()) };
         store.migrate().await?;
         Ok(store)
     }
@@ -128,6 +139,33 @@ impl SqlStore {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Waits for a commit notification, at most [`POSTGRES_FALLBACK`]; (re)connects the listener
+    /// as needed, and on any trouble just waits.
+    async fn wait_for_notification(&self) {
+        let mut slot = self.listener.lock().await;
+        if slot.is_none() {
+            match PgListener::connect(&self.url).await {
+                Ok(mut l) => match l.listen(CHANGES_CHANNEL).await {
+                    Ok(()) => *slot = Some(l),
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for changes; polling"),
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot connect the change listener; polling"),
+            }
+        }
+        let Some(listener) = slot.as_mut() else {
+            drop(slot);
+            tokio::time::sleep(POSTGRES_FALLBACK).await;
+            return;
+        };
+        match tokio::time::timeout(POSTGRES_FALLBACK, listener.recv()).await {
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the change listener failed; reconnecting");
+                *slot = None;
+            }
+        }
     }
 
     /// The schema version the database is at.
@@ -170,6 +208,14 @@ impl StateStore for SqlStore {
             let org = batch.org.clone();
             let mut tx = self.begin(Scope::Org(&org), false).await?;
             let committed = write::commit(&mut tx, batch).await?;
+            if self.backend == Backend::Postgres {
+                // Delivered when the transaction commits, to every server listening.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANGES_CHANNEL)
+                    .bind(committed.revision.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(committed)
         })
@@ -187,6 +233,15 @@ impl StateStore for SqlStore {
         Box::pin(async move {
             let mut tx = self.begin(Scope::All, false).await?;
             read::changes_since(&mut tx, revision, limit).await
+        })
+    }
+
+    fn wait_for_changes(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            match self.backend {
+                Backend::Sqlite => tokio::time::sleep(SQLITE_POLL).await,
+                Backend::Postgres => self.wait_for_notification().await,
+            }
         })
     }
 

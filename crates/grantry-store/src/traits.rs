@@ -79,6 +79,10 @@ pub trait StateStore: Send + Sync {
     /// INVARIANT: revisions become visible in order, so reading past the last one seen never
     /// skips a change that commits later.
     fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>>;
+    /// Returns when other writers may have committed changes: at once when the database says so
+    /// (PostgreSQL's notifications), else after a short wait. The change log stays the truth: a
+    /// missed wake-up only delays.
+    fn wait_for_changes(&self) -> BoxFuture<'_, ()>;
     /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit log.
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }

@@ -371,3 +371,24 @@ async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
         _ => assert!(!report.in_force, "SQLite does not claim database-level isolation"),
     }
 }
+
+#[tokio::test]
+async fn postgres_wakes_followers_on_commit() {
+    let Some(db) = Db::postgres().await else { return };
+    let store = seed(&db).await;
+    let writer = grantry_store::open(&db.url).await.unwrap();
+    // The first wait connects the listener (and times out: nothing is committed meanwhile).
+    store.wait_for_changes().await;
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let started = std::time::Instant::now();
+            store.wait_for_changes().await;
+            started.elapsed()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    writer.commit(batch("o1", t(9), vec![Change::UserCreated { user: user("o1", "woken") }])).await.unwrap();
+    let waited = waiting.await.unwrap();
+    assert!(waited < std::time::Duration::from_millis(700), "woken by the commit, not by the 1 s fallback: {waited:?}");
+}
