@@ -1,7 +1,7 @@
 //! Several servers over one database: each follows the change log, and `at_least_revision`
 //! gives read-your-writes across them. Each case runs on SQLite and on PostgreSQL.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly at the point of failure")]
 
 use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
@@ -112,4 +112,60 @@ async fn concurrent_writers_on_two_servers_keep_one_valid_chain(a: TestServer) {
         let (_, users) = api.get("/users").await;
         assert_eq!(users["users"].as_array().unwrap().len(), 17, "{users}");
     }
+}
+
+#[tokio::test]
+async fn killing_database_connections_loses_no_acknowledged_write() {
+    let Some(a) = TestServer::start_postgres().await else { return };
+    let owner = a.bootstrap("acme", "owner@acme.test").await;
+    // Kill every connection to this test's database, over and over, while writes go on.
+    let killer = sqlx::PgPool::connect(&a.db_url()).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killing = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut killed = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let n: Option<i64> = sqlx::query_scalar(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .fetch_one(&killer)
+                .await
+                .ok();
+                killed += n.unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            killed
+        }
+    });
+    let mut acknowledged = Vec::new();
+    for i in 0..60 {
+        let email = format!("w{i}@acme.test");
+        let (status, body) = owner.post("/users", &json!({ "email": email })).await;
+        match status {
+            201 => acknowledged.push(email),
+            503 | 409 => {}
+            other => panic!("a lost connection must read as 503 (or 409 on a retry that did land), not {other}: {body}"),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let killed = killing.await.unwrap();
+    assert!(killed > 0, "the test killed no connection");
+    // Restored: writes go through again.
+    let (status, body) = owner.post("/users", &json!({ "email": "after@acme.test" })).await;
+    assert_eq!(status, 201, "{body}");
+    acknowledged.push("after@acme.test".to_owned());
+
+    // Every acknowledged write is in the database, as a fresh server loads it…
+    let fresh = grantry_server::AppState::load(grantry_store::open(&a.db_url()).await.unwrap()).await.unwrap();
+    let emails: Vec<String> = fresh.index().org_by_slug("acme").unwrap().users().iter().map(|u| u.email.clone()).collect();
+    for e in &acknowledged {
+        assert!(emails.contains(e), "acknowledged write of {e} was lost");
+    }
+    // …and the serving index agrees with it once caught up, with an intact audit chain.
+    a.state.catch_up().await.unwrap();
+    assert_eq!(a.state.index().org_by_slug("acme").unwrap().users().len(), emails.len());
+    let (_, verified) = owner.get("/audit/verify").await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    eprintln!("killed {killed} connections; {} of 61 writes acknowledged", acknowledged.len());
 }

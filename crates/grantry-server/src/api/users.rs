@@ -106,7 +106,7 @@ pub(super) async fn create(
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
     let user = UserView::new(&user, o, caller.ctx.now);
-    Ok((StatusCode::CREATED, Json(CreatedUser { user, token: token.as_ref().map(TokenView::from), revision })))
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, token: token.as_ref().map(|t| TokenView::new(t, revision)), revision })))
 }
 
 /// A token to issue.
@@ -131,8 +131,8 @@ pub(super) async fn issue_token(
             other => other.into(),
         },
     )?;
-    let (_, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
-    Ok((StatusCode::CREATED, Json(TokenView::from(&token))))
+    let (revision, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
+    Ok((StatusCode::CREATED, Json(TokenView::new(&token, revision))))
 }
 
 /// The revision that holds the revocation.

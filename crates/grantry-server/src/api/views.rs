@@ -170,11 +170,14 @@ pub struct TokenView {
     pub token: String,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    /// The revision that holds the token.
+    pub revision: u64,
 }
 
-impl From<&crate::service::IssuedToken> for TokenView {
-    fn from(t: &crate::service::IssuedToken) -> Self {
-        Self { id: t.id.0.clone(), token: t.secret.clone(), expires_at: t.credential.expires_at }
+impl TokenView {
+    /// The view of `t`, issued at `revision`.
+    pub fn new(t: &crate::service::IssuedToken, revision: u64) -> Self {
+        Self { id: t.id.0.clone(), token: t.secret.clone(), expires_at: t.credential.expires_at, revision }
     }
 }
 
