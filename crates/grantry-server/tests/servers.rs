@@ -1,7 +1,7 @@
 //! Several servers over one database: each follows the change log, and `at_least_revision`
 //! gives read-your-writes across them. Each case runs on SQLite and on PostgreSQL.
 
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly at the point of failure")]
+#![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
 
 use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
