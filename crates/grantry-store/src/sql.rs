@@ -4,6 +4,7 @@
 //! version per backend, embedded in the binary.
 
 mod isolation;
+mod queries;
 mod read;
 mod write;
 

@@ -105,16 +105,30 @@ pub struct TableIsolation {
     pub in_force: bool,
 }
 
+/// The check of every statement the store runs: each binds its organization, or is a declared
+/// read-only system read, or touches no organization-scoped table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueryPaths {
+    pub statements: usize,
+    pub organization_scoped: usize,
+    pub system_reads: usize,
+    pub global: usize,
+    /// Statements that do not keep to their declaration (empty when all is well).
+    pub violations: Vec<String>,
+}
+
 /// The isolation conformance report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IsolationReport {
     pub backend: String,
     /// The database role the server connects as.
     pub role: Option<String>,
-    /// Whether every organization-scoped table is isolated in the database.
+    /// Whether isolation is in force: on PostgreSQL, every table's policy binds the role and every
+    /// query path checks out; on SQLite, every query path checks out.
     pub in_force: bool,
     pub note: String,
     pub tables: Vec<TableIsolation>,
+    pub query_paths: QueryPaths,
 }
 
 /// Reporting how tenants are kept apart in the database.

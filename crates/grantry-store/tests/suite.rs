@@ -363,12 +363,16 @@ async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
     let report = db.store.isolation_report().await.unwrap();
     let tables: Vec<&str> = report.tables.iter().map(|t| t.table.as_str()).collect();
     assert_eq!(tables, ["audit_events", "change_log", "credentials", "grants", "orgs", "resources", "users"]);
+    assert!(report.query_paths.violations.is_empty(), "{:?}", report.query_paths);
     match report.backend.as_str() {
         "postgres" => {
             assert!(report.in_force, "{report:?}");
             assert!(report.tables.iter().all(|t| t.rls_enabled && t.rls_forced && t.policy && t.in_force), "{report:?}");
         }
-        _ => assert!(!report.in_force, "SQLite does not claim database-level isolation"),
+        _ => {
+            assert!(report.in_force, "every query path checks out: {report:?}");
+            assert!(report.tables.iter().all(|t| !t.rls_enabled), "SQLite claims no database-level isolation");
+        }
     }
 }
 

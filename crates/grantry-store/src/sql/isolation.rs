@@ -1,7 +1,8 @@
 //! The isolation conformance report: every organization-scoped table (each table with an
-//! `org_id` column, and `orgs`), and whether tenant isolation is in force on it in the database.
+//! `org_id` column, and `orgs`), whether tenant isolation is in force on it in the database, and
+//! the check of every query path of the store.
 
-use super::Backend;
+use super::{queries, Backend};
 use crate::error::Result;
 use crate::traits::{IsolationReport, TableIsolation};
 use sqlx::{AnyPool, Row};
@@ -48,7 +49,8 @@ async fn postgres(pool: &AnyPool) -> Result<IsolationReport> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let in_force = !tables.is_empty() && tables.iter().all(|t| t.in_force);
+    let query_paths = queries::check_paths();
+    let in_force = !tables.is_empty() && tables.iter().all(|t| t.in_force) && query_paths.violations.is_empty();
     let note = if bypasses {
         format!(
             "role `{role_name}` is a superuser or has BYPASSRLS, so no policy binds it; connect as an ordinary role that owns the tables"
@@ -57,7 +59,7 @@ async fn postgres(pool: &AnyPool) -> Result<IsolationReport> {
         format!("every organization-scoped table is isolated by row-level security for role `{role_name}`")
     };
     let note = if in_force || bypasses { note } else { "some tables lack a forced isolation policy; run `grantry migrate`".to_owned() };
-    Ok(IsolationReport { backend: "postgres".to_owned(), role: Some(role_name), in_force, note, tables })
+    Ok(IsolationReport { backend: "postgres".to_owned(), role: Some(role_name), in_force, note, tables, query_paths })
 }
 
 async fn sqlite(pool: &AnyPool) -> Result<IsolationReport> {
@@ -77,15 +79,19 @@ async fn sqlite(pool: &AnyPool) -> Result<IsolationReport> {
                 rls_enabled: false,
                 rls_forced: false,
                 policy: false,
-                in_force: false,
+                in_force: queries::check_paths().violations.is_empty(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(IsolationReport {
-        backend: "sqlite".to_owned(),
-        role: None,
-        in_force: false,
-        note: "SQLite has no row-level security: every query of the store filters by organization, and the embedded database serves one deployment; use PostgreSQL for isolation in the database itself".to_owned(),
-        tables,
-    })
+    let query_paths = queries::check_paths();
+    let in_force = query_paths.violations.is_empty();
+    let note = if in_force {
+        format!(
+            "SQLite has no row-level security; isolation rests on the store's queries, all {} of which check out ({} bind their organization, {} are read-only system reads); use PostgreSQL for isolation in the database itself",
+            query_paths.statements, query_paths.organization_scoped, query_paths.system_reads
+        )
+    } else {
+        format!("query paths that do not keep to their organization: {}", query_paths.violations.join("; "))
+    };
+    Ok(IsolationReport { backend: "sqlite".to_owned(), role: None, in_force, note, tables, query_paths })
 }

@@ -1,6 +1,7 @@
 //! Reading: the snapshot that builds the decision index, the audit log with its filters, and the
 //! expiries still to record.
 
+use super::queries as q;
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
@@ -17,9 +18,9 @@ fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
 }
 
 pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> {
-    let revision: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM change_log").fetch_one(&mut **tx).await?;
+    let revision: i64 = sqlx::query_scalar(q::SNAPSHOT_REVISION.sql).fetch_one(&mut **tx).await?;
     let mut changes = Vec::new();
-    for r in sqlx::query("SELECT * FROM orgs ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
+    for r in sqlx::query(q::SNAPSHOT_ORGS.sql).fetch_all(&mut **tx).await? {
         let org = Org {
             id: OrgId(r.try_get("id")?),
             slug: r.try_get("slug")?,
@@ -29,7 +30,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
         };
         changes.push(Change::OrgCreated { org });
     }
-    for r in sqlx::query("SELECT * FROM users ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
+    for r in sqlx::query(q::SNAPSHOT_USERS.sql).fetch_all(&mut **tx).await? {
         let user = User {
             id: UserId(r.try_get("id")?),
             org: OrgId(r.try_get("org_id")?),
@@ -39,7 +40,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
         };
         changes.push(Change::UserCreated { user });
     }
-    for r in sqlx::query("SELECT * FROM credentials ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
+    for r in sqlx::query(q::SNAPSHOT_CREDENTIALS.sql).fetch_all(&mut **tx).await? {
         let credential = Credential {
             id: TokenId(r.try_get("id")?),
             org: OrgId(r.try_get("org_id")?),
@@ -51,7 +52,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
         };
         changes.push(Change::CredentialIssued { credential });
     }
-    for r in sqlx::query("SELECT * FROM resources ORDER BY created_at_us, kind, id").fetch_all(&mut **tx).await? {
+    for r in sqlx::query(q::SNAPSHOT_RESOURCES.sql).fetch_all(&mut **tx).await? {
         let parent: Option<String> = r.try_get("parent")?;
         let resource = Resource {
             org: OrgId(r.try_get("org_id")?),
@@ -63,7 +64,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
         };
         changes.push(Change::ResourceRegistered { resource });
     }
-    for r in sqlx::query("SELECT * FROM grants ORDER BY created_at_us, id").fetch_all(&mut **tx).await? {
+    for r in sqlx::query(q::SNAPSHOT_GRANTS.sql).fetch_all(&mut **tx).await? {
         changes.push(Change::GrantCreated { grant: grant_row(&r)? });
     }
     let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
@@ -95,11 +96,7 @@ fn grant_row(r: &AnyRow) -> Result<Grant> {
 
 pub(super) async fn changes_since(tx: &mut Transaction<'_, Any>, revision: u64, limit: u32) -> Result<Vec<LoggedChange>> {
     let after = i64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("revision {revision} out of range")))?;
-    let rows = sqlx::query("SELECT revision, org_id, changes FROM change_log WHERE revision > $1 ORDER BY revision LIMIT $2")
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query(q::CHANGES_SINCE.sql).bind(after).bind(i64::from(limit)).fetch_all(&mut **tx).await?;
     rows.iter()
         .map(|r| {
             let revision: i64 = r.try_get("revision")?;
@@ -113,15 +110,7 @@ pub(super) async fn changes_since(tx: &mut Transaction<'_, Any>, revision: u64, 
 }
 
 pub(super) async fn unrecorded_expiries(tx: &mut Transaction<'_, Any>, now: Timestamp) -> Result<Vec<DueExpiry>> {
-    let rows = sqlx::query(
-        "SELECT org_id, id, expires_at_us FROM grants
-         WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
-           AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
-         ORDER BY expires_at_us LIMIT 500",
-    )
-    .bind(micros(now))
-    .fetch_all(&mut **tx)
-    .await?;
+    let rows = sqlx::query(q::EXPIRIES_DUE.sql).bind(micros(now)).fetch_all(&mut **tx).await?;
     rows.iter()
         .map(|r| {
             Ok(DueExpiry {
@@ -142,7 +131,7 @@ enum Arg<'a> {
 pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
     // Placeholders are numbered `$n`, which both backends accept (sqlx's `QueryBuilder<Any>`
     // writes `?`, which PostgreSQL does not).
-    let mut sql = String::from("SELECT * FROM audit_events WHERE org_id = $1");
+    let mut sql = String::from(q::AUDIT_EVENTS.sql);
     let mut args = vec![Arg::Text(org.as_str())];
     let filters: [(&str, Option<Arg<'_>>); 7] = [
         ("event_type =", f.event_type.as_deref().map(Arg::Text)),

@@ -1,6 +1,7 @@
 //! Writing one batch inside a transaction: the change log entry, the state rows, and the audit
 //! events chained onto the organization's last one.
 
+use super::queries as q;
 use crate::error::{Result, StoreError};
 use crate::rows::{enum_text, json, micros};
 use crate::traits::{Committed, WriteBatch};
@@ -17,9 +18,8 @@ pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committ
     // The revision counter goes first: every writer updates this one row, so writers are ordered
     // (on SQLite it also takes the write lock at once, so the transaction never upgrades from a
     // stale read), and revisions commit in order on every backend.
-    let revision: i64 =
-        sqlx::query_scalar("UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value").fetch_one(&mut **tx).await?;
-    sqlx::query("INSERT INTO change_log (revision, org_id, at_us, changes) VALUES ($1, $2, $3, $4)")
+    let revision: i64 = sqlx::query_scalar(q::NEXT_REVISION.sql).fetch_one(&mut **tx).await?;
+    sqlx::query(q::LOG_CHANGE.sql)
         .bind(revision)
         .bind(batch.org.as_str())
         .bind(micros(batch.at))
@@ -41,7 +41,7 @@ pub(crate) fn principal_key(p: &Principal) -> String {
 
 async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
     let affected = match change {
-        Change::OrgCreated { org } => sqlx::query("INSERT INTO orgs (id, slug, name, created_at_us, policy) VALUES ($1, $2, $3, $4, $5)")
+        Change::OrgCreated { org } => sqlx::query(q::INSERT_ORG.sql)
             .bind(org.id.as_str())
             .bind(&org.slug)
             .bind(&org.name)
@@ -50,7 +50,7 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
-        Change::UserCreated { user } => sqlx::query("INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ($1, $2, $3, $4, $5)")
+        Change::UserCreated { user } => sqlx::query(q::INSERT_USER.sql)
             .bind(user.org.as_str())
             .bind(user.id.as_str())
             .bind(&user.email)
@@ -59,86 +59,70 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
-        Change::UserStatusChanged { org, user, status } => sqlx::query("UPDATE users SET status = $1 WHERE org_id = $2 AND id = $3")
+        Change::UserStatusChanged { org, user, status } => sqlx::query(q::SET_USER_STATUS.sql)
             .bind(enum_text(status)?)
             .bind(org.as_str())
             .bind(user.as_str())
             .execute(&mut **tx)
             .await?
             .rows_affected(),
-        Change::CredentialIssued { credential: c } => sqlx::query(
-            "INSERT INTO credentials (id, org_id, principal, secret_hash, created_at_us, expires_at_us, revoked_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(c.id.as_str())
-        .bind(c.org.as_str())
-        .bind(principal_key(&c.principal))
-        .bind(&c.secret_hash)
-        .bind(micros(c.created_at))
-        .bind(c.expires_at.map(micros))
-        .bind(c.revoked_at.map(micros))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-        Change::CredentialRevoked { org, id, at } => {
-            sqlx::query("UPDATE credentials SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL")
-                .bind(micros(*at))
-                .bind(org.as_str())
-                .bind(id.as_str())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        }
-        Change::ResourceRegistered { resource: r } => sqlx::query(
-            "INSERT INTO resources (org_id, kind, id, parent, scope, attributes, created_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(r.org.as_str())
-        .bind(&r.reference.kind)
-        .bind(&r.reference.id)
-        .bind(r.parent.as_ref().map(json).transpose()?)
-        .bind(json(&r.scope)?)
-        .bind(json(&r.attributes)?)
-        .bind(micros(r.created_at))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-        Change::GrantCreated { grant: g } => sqlx::query(
-            "INSERT INTO grants (org_id, id, principal, target, anchor, starts_at_us, expires_at_us, justification, tags, creator, source, created_at_us, revoked_at_us, revoked_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(g.org.as_str())
-        .bind(g.id.as_str())
-        .bind(principal_key(&g.principal))
-        .bind(json(&g.target)?)
-        .bind(json(&g.anchor)?)
-        .bind(micros(g.starts_at))
-        .bind(g.expires_at.map(micros))
-        .bind(g.justification.as_deref())
-        .bind(json(&g.tags)?)
-        .bind(g.creator.to_string())
-        .bind(enum_text(&g.source)?)
-        .bind(micros(g.created_at))
-        .bind(g.revoked.as_ref().map(|r| micros(r.at)))
-        .bind(g.revoked.as_ref().map(|r| r.by.to_string()))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-        Change::GrantRevoked { org, id, revocation } => {
-            sqlx::query("UPDATE grants SET revoked_at_us = $1, revoked_by = $2 WHERE org_id = $3 AND id = $4 AND revoked_at_us IS NULL")
-                .bind(micros(revocation.at))
-                .bind(revocation.by.to_string())
-                .bind(org.as_str())
-                .bind(id.as_str())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        }
+        Change::CredentialIssued { credential: c } => sqlx::query(q::INSERT_CREDENTIAL.sql)
+            .bind(c.id.as_str())
+            .bind(c.org.as_str())
+            .bind(principal_key(&c.principal))
+            .bind(&c.secret_hash)
+            .bind(micros(c.created_at))
+            .bind(c.expires_at.map(micros))
+            .bind(c.revoked_at.map(micros))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::CredentialRevoked { org, id, at } => sqlx::query(q::REVOKE_CREDENTIAL.sql)
+            .bind(micros(*at))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::ResourceRegistered { resource: r } => sqlx::query(q::INSERT_RESOURCE.sql)
+            .bind(r.org.as_str())
+            .bind(&r.reference.kind)
+            .bind(&r.reference.id)
+            .bind(r.parent.as_ref().map(json).transpose()?)
+            .bind(json(&r.scope)?)
+            .bind(json(&r.attributes)?)
+            .bind(micros(r.created_at))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::GrantCreated { grant: g } => sqlx::query(q::INSERT_GRANT.sql)
+            .bind(g.org.as_str())
+            .bind(g.id.as_str())
+            .bind(principal_key(&g.principal))
+            .bind(json(&g.target)?)
+            .bind(json(&g.anchor)?)
+            .bind(micros(g.starts_at))
+            .bind(g.expires_at.map(micros))
+            .bind(g.justification.as_deref())
+            .bind(json(&g.tags)?)
+            .bind(g.creator.to_string())
+            .bind(enum_text(&g.source)?)
+            .bind(micros(g.created_at))
+            .bind(g.revoked.as_ref().map(|r| micros(r.at)))
+            .bind(g.revoked.as_ref().map(|r| r.by.to_string()))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::GrantRevoked { org, id, revocation } => sqlx::query(q::REVOKE_GRANT.sql)
+            .bind(micros(revocation.at))
+            .bind(revocation.by.to_string())
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
         Change::GrantExpiryRecorded { org, id } => {
-            sqlx::query("UPDATE grants SET expiry_recorded = 1 WHERE org_id = $1 AND id = $2 AND expiry_recorded = 0")
-                .bind(org.as_str())
-                .bind(id.as_str())
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
+            sqlx::query(q::RECORD_EXPIRY.sql).bind(org.as_str()).bind(id.as_str()).execute(&mut **tx).await?.rows_affected()
         }
     };
     if affected == 1 {
@@ -153,10 +137,7 @@ fn change_kind(change: &Change) -> String {
 }
 
 async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEvent>> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1")
-        .bind(org.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let head: Option<(i64, String)> = sqlx::query_as(q::AUDIT_HEAD.sql).bind(org.as_str()).fetch_optional(&mut **tx).await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut events = Vec::with_capacity(drafts.len());
     for d in drafts {
@@ -178,26 +159,23 @@ async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<A
             hash: String::new(),
         };
         e.hash = e.compute_hash();
-        sqlx::query(
-            "INSERT INTO audit_events (org_id, seq, at_us, actor, event_type, target_type, target_id, principal, before_state, after_state, justification, request_id, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(org.as_str())
-        .bind(e.seq)
-        .bind(micros(e.at))
-        .bind(e.actor.to_string())
-        .bind(&e.event_type)
-        .bind(&e.target_type)
-        .bind(&e.target_id)
-        .bind(e.principal.as_deref())
-        .bind(e.before.as_ref().map(json).transpose()?)
-        .bind(e.after.as_ref().map(json).transpose()?)
-        .bind(e.justification.as_deref())
-        .bind(e.request_id.as_deref())
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(q::INSERT_AUDIT_EVENT.sql)
+            .bind(org.as_str())
+            .bind(e.seq)
+            .bind(micros(e.at))
+            .bind(e.actor.to_string())
+            .bind(&e.event_type)
+            .bind(&e.target_type)
+            .bind(&e.target_id)
+            .bind(e.principal.as_deref())
+            .bind(e.before.as_ref().map(json).transpose()?)
+            .bind(e.after.as_ref().map(json).transpose()?)
+            .bind(e.justification.as_deref())
+            .bind(e.request_id.as_deref())
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&mut **tx)
+            .await?;
         prev = e.hash.clone();
         events.push(e);
     }

@@ -1,0 +1,246 @@
+//! Every statement the store runs, in one place, each declaring how it reaches organizations'
+//! rows: **org** statements bind the transaction's organization (`org_id = $n`, or the column in
+//! an INSERT); **system** statements are read-only reads across organizations (loading the index,
+//! following the change log, finding due expiries); **global** statements touch no
+//! organization-scoped table. [`check_paths`] verifies every declaration against the SQL itself —
+//! the query-path half of the isolation report, and the only isolation SQLite has.
+
+use crate::traits::QueryPaths;
+
+/// How a statement reaches organizations' rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Org,
+    System,
+    Global,
+}
+
+/// One statement of the store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Query {
+    pub name: &'static str,
+    pub access: Access,
+    pub sql: &'static str,
+}
+
+/// The organization-scoped tables, and the column that names the organization in each.
+pub(crate) const ORG_TABLES: [(&str, &str); 7] = [
+    ("orgs", "id"),
+    ("users", "org_id"),
+    ("credentials", "org_id"),
+    ("resources", "org_id"),
+    ("grants", "org_id"),
+    ("audit_events", "org_id"),
+    ("change_log", "org_id"),
+];
+
+pub(crate) const SNAPSHOT_REVISION: Query =
+    Query { name: "snapshot_revision", access: Access::System, sql: "SELECT COALESCE(MAX(revision), 0) FROM change_log" };
+
+pub(crate) const SNAPSHOT_ORGS: Query =
+    Query { name: "snapshot_orgs", access: Access::System, sql: "SELECT * FROM orgs ORDER BY created_at_us, id" };
+
+pub(crate) const SNAPSHOT_USERS: Query =
+    Query { name: "snapshot_users", access: Access::System, sql: "SELECT * FROM users ORDER BY created_at_us, id" };
+
+pub(crate) const SNAPSHOT_CREDENTIALS: Query =
+    Query { name: "snapshot_credentials", access: Access::System, sql: "SELECT * FROM credentials ORDER BY created_at_us, id" };
+
+pub(crate) const SNAPSHOT_RESOURCES: Query =
+    Query { name: "snapshot_resources", access: Access::System, sql: "SELECT * FROM resources ORDER BY created_at_us, kind, id" };
+
+pub(crate) const SNAPSHOT_GRANTS: Query =
+    Query { name: "snapshot_grants", access: Access::System, sql: "SELECT * FROM grants ORDER BY created_at_us, id" };
+
+pub(crate) const CHANGES_SINCE: Query = Query {
+    name: "changes_since",
+    access: Access::System,
+    sql: "SELECT revision, org_id, changes FROM change_log WHERE revision > $1 ORDER BY revision LIMIT $2",
+};
+
+pub(crate) const EXPIRIES_DUE: Query = Query {
+    name: "expiries_due",
+    access: Access::System,
+    sql: "SELECT org_id, id, expires_at_us FROM grants
+         WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
+           AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
+         ORDER BY expires_at_us LIMIT 500",
+};
+
+pub(crate) const AUDIT_EVENTS: Query =
+    Query { name: "audit_events", access: Access::Org, sql: "SELECT * FROM audit_events WHERE org_id = $1" };
+
+pub(crate) const NEXT_REVISION: Query = Query {
+    name: "next_revision",
+    access: Access::Global,
+    sql: "UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+};
+
+pub(crate) const LOG_CHANGE: Query = Query {
+    name: "log_change",
+    access: Access::Org,
+    sql: "INSERT INTO change_log (revision, org_id, at_us, changes) VALUES ($1, $2, $3, $4)",
+};
+
+pub(crate) const INSERT_ORG: Query = Query {
+    name: "insert_org",
+    access: Access::Org,
+    sql: "INSERT INTO orgs (id, slug, name, created_at_us, policy) VALUES ($1, $2, $3, $4, $5)",
+};
+
+pub(crate) const INSERT_USER: Query = Query {
+    name: "insert_user",
+    access: Access::Org,
+    sql: "INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ($1, $2, $3, $4, $5)",
+};
+
+pub(crate) const SET_USER_STATUS: Query =
+    Query { name: "set_user_status", access: Access::Org, sql: "UPDATE users SET status = $1 WHERE org_id = $2 AND id = $3" };
+
+pub(crate) const INSERT_CREDENTIAL: Query = Query {
+    name: "insert_credential",
+    access: Access::Org,
+    sql: "INSERT INTO credentials (id, org_id, principal, secret_hash, created_at_us, expires_at_us, revoked_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+};
+
+pub(crate) const REVOKE_CREDENTIAL: Query = Query {
+    name: "revoke_credential",
+    access: Access::Org,
+    sql: "UPDATE credentials SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL",
+};
+
+pub(crate) const INSERT_RESOURCE: Query = Query {
+    name: "insert_resource",
+    access: Access::Org,
+    sql: "INSERT INTO resources (org_id, kind, id, parent, scope, attributes, created_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+};
+
+pub(crate) const INSERT_GRANT: Query = Query {
+    name: "insert_grant",
+    access: Access::Org,
+    sql: "INSERT INTO grants (org_id, id, principal, target, anchor, starts_at_us, expires_at_us, justification, tags, creator, source, created_at_us, revoked_at_us, revoked_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+};
+
+pub(crate) const REVOKE_GRANT: Query = Query {
+    name: "revoke_grant",
+    access: Access::Org,
+    sql: "UPDATE grants SET revoked_at_us = $1, revoked_by = $2 WHERE org_id = $3 AND id = $4 AND revoked_at_us IS NULL",
+};
+
+pub(crate) const RECORD_EXPIRY: Query = Query {
+    name: "record_expiry",
+    access: Access::Org,
+    sql: "UPDATE grants SET expiry_recorded = 1 WHERE org_id = $1 AND id = $2 AND expiry_recorded = 0",
+};
+
+pub(crate) const AUDIT_HEAD: Query = Query {
+    name: "audit_head",
+    access: Access::Org,
+    sql: "SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
+};
+
+pub(crate) const INSERT_AUDIT_EVENT: Query = Query {
+    name: "insert_audit_event",
+    access: Access::Org,
+    sql: "INSERT INTO audit_events (org_id, seq, at_us, actor, event_type, target_type, target_id, principal, before_state, after_state, justification, request_id, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+};
+
+/// Every statement, for the check.
+pub(crate) const ALL: [Query; 22] = [
+    SNAPSHOT_REVISION,
+    SNAPSHOT_ORGS,
+    SNAPSHOT_USERS,
+    SNAPSHOT_CREDENTIALS,
+    SNAPSHOT_RESOURCES,
+    SNAPSHOT_GRANTS,
+    CHANGES_SINCE,
+    EXPIRIES_DUE,
+    AUDIT_EVENTS,
+    NEXT_REVISION,
+    LOG_CHANGE,
+    INSERT_ORG,
+    INSERT_USER,
+    SET_USER_STATUS,
+    INSERT_CREDENTIAL,
+    REVOKE_CREDENTIAL,
+    INSERT_RESOURCE,
+    INSERT_GRANT,
+    REVOKE_GRANT,
+    RECORD_EXPIRY,
+    AUDIT_HEAD,
+    INSERT_AUDIT_EVENT,
+];
+
+/// The identifiers of `sql`, lowercased, in order.
+fn words(sql: &str) -> Vec<String> {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// The organization-scoped tables a statement reads or writes.
+fn org_tables(words: &[String]) -> Vec<(&'static str, &'static str)> {
+    let keywords = ["from", "into", "update", "join"];
+    let named: Vec<&String> = words.windows(2).filter(|w| keywords.contains(&w[0].as_str())).map(|w| &w[1]).collect();
+    ORG_TABLES.iter().copied().filter(|(t, _)| named.iter().any(|n| n.as_str() == *t)).collect()
+}
+
+/// What is wrong with one statement's declaration, if anything.
+fn violation(q: &Query) -> Option<String> {
+    let w = words(q.sql);
+    let tables = org_tables(&w);
+    let binds = |col: &str| {
+        let filtered = w.windows(2).any(|p| p[0] == col && p[1].starts_with('$'));
+        let inserted = w.first().is_some_and(|v| v == "insert") && w.iter().take_while(|x| *x != "values").any(|x| x == col);
+        filtered || inserted
+    };
+    match q.access {
+        Access::Global if !tables.is_empty() => Some(format!("`{}` is declared global but touches {}", q.name, tables[0].0)),
+        Access::System if w.first().is_none_or(|v| v != "select") => {
+            Some(format!("`{}` reads across organizations but is not a SELECT", q.name))
+        }
+        Access::Org => tables
+            .iter()
+            .find(|(_, col)| !binds(col))
+            .map(|(t, col)| format!("`{}` touches {t} without binding its organization ({col} = $n)", q.name)),
+        Access::Global | Access::System => None,
+    }
+}
+
+/// Checks every statement of the store.
+pub(crate) fn check_paths() -> QueryPaths {
+    QueryPaths {
+        statements: ALL.len(),
+        organization_scoped: ALL.iter().filter(|q| q.access == Access::Org).count(),
+        system_reads: ALL.iter().filter(|q| q.access == Access::System).count(),
+        global: ALL.iter().filter(|q| q.access == Access::Global).count(),
+        violations: ALL.iter().filter_map(violation).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_statement_of_the_store_keeps_to_its_declaration() {
+        let paths = check_paths();
+        assert!(paths.violations.is_empty(), "{:?}", paths.violations);
+        assert!(paths.organization_scoped > 10 && paths.system_reads > 5, "{paths:?}");
+    }
+
+    #[test]
+    fn a_statement_that_forgets_its_organization_is_caught() {
+        let forgot = Query { name: "forgot", access: Access::Org, sql: "SELECT * FROM grants WHERE id = $1" };
+        assert!(violation(&forgot).is_some_and(|v| v.contains("grants")));
+        let writes = Query { name: "writes", access: Access::System, sql: "UPDATE grants SET tags = $1" };
+        assert!(violation(&writes).is_some());
+        let sneaky = Query { name: "sneaky", access: Access::Global, sql: "SELECT COUNT(*) FROM users" };
+        assert!(violation(&sneaky).is_some());
+        let fine = Query { name: "fine", access: Access::Org, sql: "INSERT INTO users (org_id, id) VALUES ($1, $2)" };
+        assert_eq!(violation(&fine), None);
+    }
+}
