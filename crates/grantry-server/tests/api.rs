@@ -299,8 +299,10 @@ async fn tenants_never_see_each_other() {
 }
 
 #[tokio::test]
-async fn the_isolation_report_is_for_owners() {
+async fn the_isolation_report_is_for_admins() {
     let w = world(TestServer::start().await).await;
+    let (_, admin) = w.owner.create_user("admin@acme.test", "org_admin").await;
+    assert_eq!(admin.get("/admin/isolation").await.0, 200);
     let (status, report) = w.owner.get("/admin/isolation").await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["backend"], "sqlite");
