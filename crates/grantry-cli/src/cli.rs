@@ -38,6 +38,15 @@ pub enum Command {
     /// Read and verify the audit log.
     #[command(subcommand)]
     Audit(crate::commands::audit::AuditCommand),
+    /// Workspaces: the first tier below the organization.
+    #[command(subcommand)]
+    Workspace(crate::commands::scope::WorkspaceCommand),
+    /// Projects, named WORKSPACE/PROJECT.
+    #[command(subcommand)]
+    Project(crate::commands::scope::ProjectCommand),
+    /// Environments of a project, each production or not.
+    #[command(subcommand)]
+    Environment(crate::commands::scope::EnvironmentCommand),
 }
 
 /// The profile to talk to.

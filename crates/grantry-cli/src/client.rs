@@ -50,6 +50,11 @@ impl Client {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// `PATCH /v1/{org}{path}` with a JSON body.
+    pub async fn patch<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T> {
+        self.send(self.request(Method::PATCH, path).json(body)).await
+    }
+
     /// `DELETE /v1/{org}{path}`.
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.send(self.request(Method::DELETE, path)).await

@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod grant;
 pub mod login;
 pub mod migrate;
+pub mod scope;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -30,6 +31,9 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Grant(c) => grant::run(c).await,
         Command::Check(a) => check::run(a).await,
         Command::Audit(c) => audit::run(c).await,
+        Command::Workspace(c) => scope::workspace(c).await,
+        Command::Project(c) => scope::project(c).await,
+        Command::Environment(c) => scope::environment(c).await,
     }
 }
 

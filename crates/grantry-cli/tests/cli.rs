@@ -374,6 +374,27 @@ fn migrate_brings_a_new_database_to_the_latest_schema() {
 }
 
 #[test]
+fn workspaces_projects_and_environments_from_the_cli() {
+    let w = world();
+    w.owner.ok(&["workspace", "create", "ml", "-e", "admin"]);
+    w.owner.ok(&["project", "create", "ml/agents", "-e", "admin"]);
+    let env = w.owner.ok(&["environment", "create", "--project", "ml/agents", "prod", "--production", "-e", "admin", "--json"]).json();
+    assert_eq!(env["scope"]["is_production"], true);
+    w.owner.ok(&["environment", "create", "--project", "ml/agents", "staging", "-e", "admin"]);
+    let r = w.owner.ok(&["environment", "update", "--project", "ml/agents", "staging", "--production", "true", "-e", "admin"]);
+    assert!(r.stdout.contains("ml/agents/staging` (production)"), "{}", r.stdout);
+    let table = w.dev.ok(&["environment", "list", "--project", "ml/agents", "-e", "production"]).stdout;
+    assert!(table.contains("ml/agents/prod") && table.contains("ml/agents/staging"), "{table}");
+    assert_eq!(w.dev.ok(&["project", "list", "-e", "production", "--json"]).json().as_array().unwrap().len(), 1);
+    let r = w.owner.grantry(&["project", "create", "nope/agents", "-e", "admin"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no workspace `nope`"), "{}", r.stderr);
+    let r = w.dev.grantry(&["workspace", "create", "mine", "-e", "production"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Scope:Manage"), "{}", r.stderr);
+}
+
+#[test]
 fn help_lists_the_seed_options() {
     let r = Person { config: Path::new("/nonexistent/grantry.toml").to_path_buf() }.grantry(&["conversation", "request-access", "--help"]);
     for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {

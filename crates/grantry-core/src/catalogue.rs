@@ -87,6 +87,7 @@ pub mod perm {
     pub const AUDIT_READ: &str = "Audit:Read";
     pub const ACCESS_CHECK: &str = "Access:Check";
     pub const ORG_MANAGE: &str = "Organization:Manage";
+    pub const SCOPE_MANAGE: &str = "Scope:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -134,6 +135,7 @@ impl Catalogue {
             (perm::AUDIT_READ, Admin, &[], "read and verify the audit log"),
             (perm::ACCESS_CHECK, Admin, &[], "check and explain other principals' access"),
             (perm::ORG_MANAGE, Admin, &[], "change the organization's settings"),
+            (perm::SCOPE_MANAGE, Admin, &[], "create workspaces, projects and environments, and set environments' production flag"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()

@@ -2,8 +2,8 @@
 //! writes them (with their audit events) in one transaction and numbers them with a revision, and
 //! the decision index applies them. Loading the index at start-up applies the same changes.
 
-use crate::ids::{GrantId, OrgId, TokenId, UserId};
-use crate::model::{Credential, Grant, Org, Resource, Revocation, User, UserStatus};
+use crate::ids::{GrantId, OrgId, ScopeId, TokenId, UserId};
+use crate::model::{Credential, Grant, Org, Resource, Revocation, ScopeNode, User, UserStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,15 @@ use serde::{Deserialize, Serialize};
 pub enum Change {
     OrgCreated {
         org: Org,
+    },
+    ScopeNodeCreated {
+        node: ScopeNode,
+    },
+    /// An environment's production flag changed; traces already captured keep their class.
+    EnvironmentProductionSet {
+        org: OrgId,
+        id: ScopeId,
+        is_production: bool,
     },
     UserCreated {
         user: User,
@@ -54,13 +63,15 @@ impl Change {
         match self {
             Self::OrgCreated { org } => &org.id,
             Self::UserCreated { user } => &user.org,
+            Self::ScopeNodeCreated { node } => &node.org,
             Self::CredentialIssued { credential } => &credential.org,
             Self::ResourceRegistered { resource } => &resource.org,
             Self::GrantCreated { grant } => &grant.org,
             Self::UserStatusChanged { org, .. }
             | Self::CredentialRevoked { org, .. }
             | Self::GrantRevoked { org, .. }
-            | Self::GrantExpiryRecorded { org, .. } => org,
+            | Self::GrantExpiryRecorded { org, .. }
+            | Self::EnvironmentProductionSet { org, .. } => org,
         }
     }
 }

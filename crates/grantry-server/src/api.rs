@@ -11,6 +11,7 @@ mod grants;
 mod health;
 mod openapi;
 mod page;
+mod scopes;
 mod users;
 pub mod views;
 
@@ -30,7 +31,8 @@ pub fn router(state: AppState) -> Router {
         .merge(check::router())
         .merge(users::router())
         .merge(audit::router())
-        .merge(admin::router());
+        .merge(admin::router())
+        .merge(scopes::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 

@@ -328,3 +328,46 @@ async fn openapi_and_health_are_served() {
     let missing = reqwest::get(format!("{}/v2/nothing", server.url)).await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn the_scope_tree_is_managed_by_admins_and_seen_by_all() {
+    let w = world(TestServer::start().await).await;
+    let (status, ws) = w.owner.post("/workspaces", &json!({ "slug": "ml" })).await;
+    assert_eq!(status, 201, "{ws}");
+    assert_eq!(w.owner.post("/projects", &json!({ "project": "ml/agents" })).await.0, 201);
+    let (status, env) = w.owner.post("/environments", &json!({ "project": "ml/agents", "name": "prod", "is_production": true })).await;
+    assert_eq!(
+        (status, env["scope"]["path"].as_str(), env["scope"]["is_production"].as_bool()),
+        (201, Some("ml/agents/prod"), Some(true)),
+        "{env}"
+    );
+    assert_eq!(w.owner.post("/environments", &json!({ "project": "ml/agents", "name": "dev" })).await.0, 201);
+    let audit_before = w.owner.get("/audit?limit=1000").await.1["events"].as_array().unwrap().len();
+
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("/workspaces", json!({ "slug": "ml" }), 409, "already exists"),
+        ("/workspaces", json!({ "slug": "Bad Slug" }), 422, "not a slug"),
+        ("/projects", json!({ "project": "nope/agents" }), 404, "no workspace `nope`"),
+        ("/projects", json!({ "project": "agents" }), 422, "WORKSPACE/PROJECT"),
+        ("/environments", json!({ "project": "ml/none", "name": "x" }), 404, "no project `ml/none`"),
+        ("/environments", json!({ "project": "ml/agents", "name": "a/b" }), 422, "single name"),
+    ];
+    for (path, body, status, needle) in cases {
+        let (got, resp) = w.owner.post(path, &body).await;
+        assert_eq!(got, status, "{path} {body}: {resp}");
+        assert!(resp["error"]["message"].as_str().unwrap().contains(needle), "{resp}");
+    }
+    let (status, resp) = w.dev.post("/workspaces", &json!({ "slug": "mine" })).await;
+    assert_eq!((status, resp["error"]["code"].as_str()), (403, Some("forbidden")), "members do not manage scopes");
+    assert_eq!(w.owner.get("/audit?limit=1000").await.1["events"].as_array().unwrap().len(), audit_before, "failures write nothing");
+
+    let (_, envs) = w.dev.get("/environments?under=ml/agents").await;
+    let paths: Vec<&str> = envs["scopes"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["ml/agents/dev", "ml/agents/prod"], "members see the tree");
+    let (status, flipped) = w.owner.patch("/projects/ml/agents/environments/dev", &json!({ "is_production": true })).await;
+    assert_eq!((status, flipped["scope"]["is_production"].as_bool()), (200, Some(true)), "{flipped}");
+    let (_, events) = w.owner.get("/audit?event_type=environment.updated").await;
+    assert_eq!(events["events"][0]["before"]["is_production"], false);
+    let (_, same) = w.owner.patch("/projects/ml/agents/environments/dev", &json!({ "is_production": true })).await;
+    assert_eq!(same["revision"], flipped["revision"], "setting the same value writes nothing");
+}

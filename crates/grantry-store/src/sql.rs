@@ -45,10 +45,12 @@ impl Backend {
             Self::Sqlite => &[
                 (1, include_str!("../migrations/sqlite/0001_init.sql")),
                 (2, include_str!("../migrations/sqlite/0002_revision_counter.sql")),
+                (3, include_str!("../migrations/sqlite/0003_scope_nodes.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
                 (2, include_str!("../migrations/postgres/0002_row_level_security.sql")),
+                (3, include_str!("../migrations/postgres/0003_scope_nodes.sql")),
             ],
         }
     }

@@ -64,6 +64,7 @@ on_both_backends!(
     the_change_log_reads_back_in_revision_order,
     concurrent_writers_keep_revisions_and_chains_in_order,
     the_isolation_report_lists_every_organization_scoped_table,
+    the_scope_tree_comes_back_in_the_snapshot,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -250,8 +251,8 @@ async fn reopening_migrates_nothing_twice(db: &Db) {
     seed(db).await;
     let again = grantry_store::SqlStore::open(&db.url).await.unwrap();
     let latest = match again.backend() {
-        grantry_store::Backend::Sqlite => 2,
-        grantry_store::Backend::Postgres => 2,
+        grantry_store::Backend::Sqlite => 3,
+        grantry_store::Backend::Postgres => 3,
     };
     assert_eq!(again.schema_version().await.unwrap(), latest);
     assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
@@ -323,7 +324,7 @@ async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
         pool.close().await;
     }
     let store = grantry_store::SqlStore::open(&url).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
     let store: Arc<dyn Store> = Arc::new(store);
     assert_eq!(store.snapshot().await.unwrap().revision, 3);
     store.commit(batch("o1", t(0), vec![Change::OrgCreated { org: org("o1") }])).await.unwrap();
@@ -345,7 +346,7 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
         let pool = pool.clone();
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
     };
-    for table in ["orgs", "users", "grants", "audit_events", "change_log", "credentials", "resources"] {
+    for table in ["orgs", "users", "grants", "audit_events", "change_log", "credentials", "resources", "scope_nodes"] {
         let sql: &'static str = Box::leak(format!("SELECT COUNT(*) FROM {table}").into_boxed_str());
         assert_eq!(count(sql).await, 0, "{table}: a query without the organization setting sees nothing");
     }
@@ -362,7 +363,7 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
 async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
     let report = db.store.isolation_report().await.unwrap();
     let tables: Vec<&str> = report.tables.iter().map(|t| t.table.as_str()).collect();
-    assert_eq!(tables, ["audit_events", "change_log", "credentials", "grants", "orgs", "resources", "users"]);
+    assert_eq!(tables, ["audit_events", "change_log", "credentials", "grants", "orgs", "resources", "scope_nodes", "users"]);
     assert!(report.query_paths.violations.is_empty(), "{:?}", report.query_paths);
     match report.backend.as_str() {
         "postgres" => {
@@ -395,4 +396,45 @@ async fn postgres_wakes_followers_on_commit() {
     writer.commit(batch("o1", t(9), vec![Change::UserCreated { user: user("o1", "woken") }])).await.unwrap();
     let waited = waiting.await.unwrap();
     assert!(waited < std::time::Duration::from_millis(700), "woken by the commit, not by the 1 s fallback: {waited:?}");
+}
+
+async fn the_scope_tree_comes_back_in_the_snapshot(db: &Db) {
+    let store = seed(db).await;
+    let node = |id: &str, kind, slug: &str, parent| ScopeNode {
+        id: grantry_core::ids::ScopeId::from(id),
+        org: OrgId::from("o1"),
+        kind,
+        slug: slug.to_owned(),
+        parent,
+        is_production: false,
+        created_at: t(5),
+    };
+    let ws = node("w1", ScopeKind::Workspace, "ml", ScopeRef::Org);
+    let prj = node("p1", ScopeKind::Project, "agents", ScopeRef::Workspace(ws.id.clone()));
+    let env = node("e1", ScopeKind::Environment, "prod", ScopeRef::Project(prj.id.clone()));
+    let changes = vec![
+        Change::ScopeNodeCreated { node: ws.clone() },
+        Change::ScopeNodeCreated { node: prj.clone() },
+        Change::ScopeNodeCreated { node: env.clone() },
+    ];
+    store.commit(batch("o1", t(5), changes)).await.unwrap();
+    store
+        .commit(batch(
+            "o1",
+            t(6),
+            vec![Change::EnvironmentProductionSet { org: OrgId::from("o1"), id: env.id.clone(), is_production: true }],
+        ))
+        .await
+        .unwrap();
+    let twin = node("p2", ScopeKind::Project, "agents", ScopeRef::Workspace(ws.id.clone()));
+    assert!(
+        matches!(store.commit(batch("o1", t(7), vec![Change::ScopeNodeCreated { node: twin }])).await, Err(StoreError::Conflict(_))),
+        "slugs are unique within their parent"
+    );
+    let snap = store.snapshot().await.unwrap();
+    let mut prod = env;
+    prod.is_production = true;
+    for n in [ws, prj, prod] {
+        assert!(snap.changes.contains(&Change::ScopeNodeCreated { node: n.clone() }), "snapshot lacks {n:?}");
+    }
 }

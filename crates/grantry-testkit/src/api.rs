@@ -42,6 +42,10 @@ impl Api {
         self.send(self.http.post(self.path(path)).json(body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.patch(self.path(path)).json(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.http.delete(self.path(path))).await
     }

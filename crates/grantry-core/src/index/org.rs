@@ -5,8 +5,8 @@ use super::compiled::Compiled;
 use crate::catalogue::Catalogue;
 use crate::change::Change;
 use crate::error::{CoreError, Result};
-use crate::ids::{GrantId, UserId};
-use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeRef, User, UserStatus};
+use crate::ids::{GrantId, ScopeId, UserId};
+use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
 use std::collections::HashMap;
 
 /// One organization's state.
@@ -19,8 +19,11 @@ pub struct OrgState {
     /// Each principal's grants, contiguous so a check walks one short slice.
     pub(super) grants: HashMap<Principal, Vec<Grant>>,
     grant_owner: HashMap<GrantId, Principal>,
-    /// The parent of each scope node below the organization (filled as the scope tree lands).
+    /// The parent of each scope node below the organization.
     pub(super) scope_parent: HashMap<ScopeRef, ScopeRef>,
+    scopes: HashMap<ScopeId, ScopeNode>,
+    /// `WS`, `WS/PRJ` or `WS/PRJ/ENV` → the node.
+    scope_by_path: HashMap<String, ScopeId>,
     /// The same grants and resources, laid out for `check`.
     pub(super) compiled: Compiled,
 }
@@ -35,6 +38,8 @@ impl OrgState {
             grants: HashMap::new(),
             grant_owner: HashMap::new(),
             scope_parent: HashMap::new(),
+            scopes: HashMap::new(),
+            scope_by_path: HashMap::new(),
             compiled: Compiled::default(),
         }
     }
@@ -50,6 +55,22 @@ impl OrgState {
                 let u = self.users.get_mut(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
                 u.status = *status;
                 self.compiled.set_active(&Principal::User(user.clone()), *status == UserStatus::Active);
+            }
+            Change::ScopeNodeCreated { node } => {
+                let path = match &node.parent {
+                    ScopeRef::Org => node.slug.clone(),
+                    ScopeRef::Workspace(p) | ScopeRef::Project(p) | ScopeRef::Environment(p) => {
+                        let parent = self.scopes.get(p).map(|n| self.path_of(n)).unwrap_or_default();
+                        format!("{parent}/{}", node.slug)
+                    }
+                };
+                self.scope_parent.insert(node.as_ref(), node.parent.clone());
+                self.scope_by_path.insert(path, node.id.clone());
+                self.scopes.insert(node.id.clone(), node.clone());
+            }
+            Change::EnvironmentProductionSet { id, is_production, .. } => {
+                let node = self.scopes.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("environment `{id}` is not known")))?;
+                node.is_production = *is_production;
             }
             Change::ResourceRegistered { resource } => {
                 self.compiled.add_resource(resource, &self.resources, &self.scope_parent);
@@ -97,6 +118,36 @@ impl OrgState {
     pub fn users(&self) -> Vec<&User> {
         let mut all: Vec<&User> = self.users.values().collect();
         all.sort_by(|a, b| a.email.cmp(&b.email));
+        all
+    }
+
+    /// The scope node at `path` (`WS`, `WS/PRJ` or `WS/PRJ/ENV`).
+    pub fn scope_by_path(&self, path: &str) -> Option<&ScopeNode> {
+        self.scope_by_path.get(path).and_then(|id| self.scopes.get(id))
+    }
+
+    /// The scope node with id `id`.
+    pub fn scope(&self, id: &ScopeId) -> Option<&ScopeNode> {
+        self.scopes.get(id)
+    }
+
+    /// The path of a scope node: `WS`, `WS/PRJ` or `WS/PRJ/ENV`.
+    pub fn path_of(&self, node: &ScopeNode) -> String {
+        let mut parts = vec![node.slug.as_str()];
+        let mut parent = &node.parent;
+        while let ScopeRef::Workspace(p) | ScopeRef::Project(p) | ScopeRef::Environment(p) = parent {
+            let Some(n) = self.scopes.get(p) else { break };
+            parts.push(n.slug.as_str());
+            parent = &n.parent;
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+
+    /// Every scope node of `kind`, sorted by path.
+    pub fn scopes_of(&self, kind: ScopeKind) -> Vec<&ScopeNode> {
+        let mut all: Vec<&ScopeNode> = self.scopes.values().filter(|n| n.kind == kind).collect();
+        all.sort_by_cached_key(|n| self.path_of(n));
         all
     }
 

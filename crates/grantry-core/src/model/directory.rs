@@ -32,6 +32,17 @@ pub struct ScopeNode {
     pub created_at: Timestamp,
 }
 
+impl ScopeNode {
+    /// The reference to this node in the scope tree.
+    pub fn as_ref(&self) -> ScopeRef {
+        match self.kind {
+            ScopeKind::Workspace => ScopeRef::Workspace(self.id.clone()),
+            ScopeKind::Project => ScopeRef::Project(self.id.clone()),
+            ScopeKind::Environment => ScopeRef::Environment(self.id.clone()),
+        }
+    }
+}
+
 /// A member's role within a group (seed 003): a manager may add and remove members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -24,8 +24,9 @@ pub(crate) struct Query {
 }
 
 /// The organization-scoped tables, and the column that names the organization in each.
-pub(crate) const ORG_TABLES: [(&str, &str); 7] = [
+pub(crate) const ORG_TABLES: [(&str, &str); 8] = [
     ("orgs", "id"),
+    ("scope_nodes", "org_id"),
     ("users", "org_id"),
     ("credentials", "org_id"),
     ("resources", "org_id"),
@@ -147,8 +148,23 @@ pub(crate) const INSERT_AUDIT_EVENT: Query = Query {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 };
 
+pub(crate) const SNAPSHOT_SCOPES: Query =
+    Query { name: "snapshot_scopes", access: Access::System, sql: "SELECT * FROM scope_nodes ORDER BY created_at_us, id" };
+
+pub(crate) const INSERT_SCOPE_NODE: Query = Query {
+    name: "insert_scope_node",
+    access: Access::Org,
+    sql: "INSERT INTO scope_nodes (org_id, id, kind, slug, parent, is_production, created_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+};
+
+pub(crate) const SET_ENVIRONMENT_PRODUCTION: Query = Query {
+    name: "set_environment_production",
+    access: Access::Org,
+    sql: "UPDATE scope_nodes SET is_production = $1 WHERE org_id = $2 AND id = $3 AND kind = 'environment'",
+};
+
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 22] = [
+pub(crate) const ALL: [Query; 25] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -171,6 +187,9 @@ pub(crate) const ALL: [Query; 22] = [
     RECORD_EXPIRY,
     AUDIT_HEAD,
     INSERT_AUDIT_EVENT,
+    SNAPSHOT_SCOPES,
+    INSERT_SCOPE_NODE,
+    SET_ENVIRONMENT_PRODUCTION,
 ];
 
 /// The identifiers of `sql`, lowercased, in order.

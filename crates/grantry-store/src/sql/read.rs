@@ -7,8 +7,8 @@ use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
 use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
-use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
-use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, User};
+use grantry_core::ids::{GrantId, OrgId, ScopeId, TokenId, UserId};
+use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
 use grantry_core::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -29,6 +29,19 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             policy: from_json(r.try_get("policy")?)?,
         };
         changes.push(Change::OrgCreated { org });
+    }
+    for r in sqlx::query(q::SNAPSHOT_SCOPES.sql).fetch_all(&mut **tx).await? {
+        let is_production: i64 = r.try_get("is_production")?;
+        let node = ScopeNode {
+            id: ScopeId(r.try_get("id")?),
+            org: OrgId(r.try_get("org_id")?),
+            kind: text_enum(r.try_get("kind")?)?,
+            slug: r.try_get("slug")?,
+            parent: from_json(r.try_get("parent")?)?,
+            is_production: is_production != 0,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+        };
+        changes.push(Change::ScopeNodeCreated { node });
     }
     for r in sqlx::query(q::SNAPSHOT_USERS.sql).fetch_all(&mut **tx).await? {
         let user = User {

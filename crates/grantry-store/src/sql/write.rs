@@ -50,6 +50,24 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        Change::ScopeNodeCreated { node: n } => sqlx::query(q::INSERT_SCOPE_NODE.sql)
+            .bind(n.org.as_str())
+            .bind(n.id.as_str())
+            .bind(enum_text(&n.kind)?)
+            .bind(&n.slug)
+            .bind(json(&n.parent)?)
+            .bind(i64::from(n.is_production))
+            .bind(micros(n.created_at))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::EnvironmentProductionSet { org, id, is_production } => sqlx::query(q::SET_ENVIRONMENT_PRODUCTION.sql)
+            .bind(i64::from(*is_production))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
         Change::UserCreated { user } => sqlx::query(q::INSERT_USER.sql)
             .bind(user.org.as_str())
             .bind(user.id.as_str())

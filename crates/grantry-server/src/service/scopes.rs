@@ -1,0 +1,100 @@
+//! The scope tree below the organization: workspaces, projects (`WS/PRJ`) and their environments,
+//! which carry the production flag that classifies traces at capture (seed 002).
+
+use super::{org, Ctx};
+use crate::error::{ApiError, Result};
+use crate::ids::new_id;
+use crate::state::AppState;
+use grantry_core::audit::AuditDraft;
+use grantry_core::catalogue::perm;
+use grantry_core::change::Change;
+use grantry_core::ids::ScopeId;
+use grantry_core::index::OrgState;
+use grantry_core::model::{ScopeKind, ScopeNode, ScopeRef};
+use grantry_core::validate;
+
+/// The node at `path`, which must be of `kind`, or an error naming what to create.
+pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a ScopeNode> {
+    let what = kind_name(kind);
+    o.scope_by_path(path)
+        .filter(|n| n.kind == kind)
+        .ok_or_else(|| ApiError::NotFound(format!("no {what} `{path}` in this organization; create it first (`grantry {what} create …`)")))
+}
+
+fn kind_name(kind: ScopeKind) -> &'static str {
+    match kind {
+        ScopeKind::Workspace => "workspace",
+        ScopeKind::Project => "project",
+        ScopeKind::Environment => "environment",
+    }
+}
+
+/// Creates a workspace (`path` = `WS`), a project (`WS/PRJ`) or an environment (`WS/PRJ/ENV`).
+pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &str, is_production: bool) -> Result<(u64, ScopeNode)> {
+    let (committed, node) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
+            let (parent_path, slug) = path.rsplit_once('/').map_or(("", path), |(p, s)| (p, s));
+            let (parent_kind, depth) = match kind {
+                ScopeKind::Workspace => (None, 1),
+                ScopeKind::Project => (Some(ScopeKind::Workspace), 2),
+                ScopeKind::Environment => (Some(ScopeKind::Project), 3),
+            };
+            if path.split('/').count() != depth {
+                let shape = ["WORKSPACE", "WORKSPACE/PROJECT", "WORKSPACE/PROJECT/ENVIRONMENT"][depth - 1];
+                return Err(ApiError::Invalid { field: kind_name(kind).into(), message: format!("`{path}` is not of the form {shape}") });
+            }
+            let slug = validate::slug(kind_name(kind), slug)?;
+            let parent = match parent_kind {
+                None => ScopeRef::Org,
+                Some(pk) => find(o, pk, parent_path)?.as_ref(),
+            };
+            if o.scope_by_path(path).is_some() {
+                return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind_name(kind))));
+            }
+            let node = ScopeNode {
+                id: ScopeId(new_id()?),
+                org: ctx.org.clone(),
+                kind,
+                slug,
+                parent,
+                is_production: kind == ScopeKind::Environment && is_production,
+                created_at: ctx.now,
+            };
+            let mut d = AuditDraft::new(&ctx.audit_actor(), &format!("{}.created", kind_name(kind)), kind_name(kind), node.id.as_str());
+            d.after = serde_json::to_value(&node).ok();
+            Ok((ctx.batch(vec![Change::ScopeNodeCreated { node: node.clone() }], vec![d]), node))
+        })
+        .await?;
+    Ok((committed.revision, node))
+}
+
+/// Sets an environment's production flag (writing nothing when it already has that value).
+/// Traces already captured keep their classification.
+pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_production: bool) -> Result<(u64, ScopeNode)> {
+    {
+        let ix = state.index();
+        let o = org(&ix, &ctx.org)?;
+        o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
+        let env = find(o, ScopeKind::Environment, path)?;
+        if env.is_production == is_production {
+            return Ok((ix.revision(), env.clone()));
+        }
+    }
+    let (committed, node) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
+            let env = find(o, ScopeKind::Environment, path)?;
+            let mut after = env.clone();
+            after.is_production = is_production;
+            let mut d = AuditDraft::new(&ctx.audit_actor(), "environment.updated", "environment", env.id.as_str());
+            d.before = serde_json::to_value(env).ok();
+            d.after = serde_json::to_value(&after).ok();
+            let change = Change::EnvironmentProductionSet { org: ctx.org.clone(), id: env.id.clone(), is_production };
+            Ok((ctx.batch(vec![change], vec![d]), after))
+        })
+        .await?;
+    Ok((committed.revision, node))
+}
