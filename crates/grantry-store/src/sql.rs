@@ -39,6 +39,11 @@ impl Backend {
         }
     }
 
+    /// The newest schema version this binary knows for the backend.
+    pub fn latest_version(self) -> i64 {
+        self.migrations().last().map_or(0, |(v, _)| *v)
+    }
+
     /// The schema versions, in order; each runs once, in its own transaction.
     fn migrations(self) -> &'static [(i64, &'static str)] {
         match self {
