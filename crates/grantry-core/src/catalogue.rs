@@ -100,6 +100,11 @@ pub mod role {
     pub const ORG_OWNER: &str = "org_owner";
     pub const ORG_ADMIN: &str = "org_admin";
     pub const ORG_MEMBER: &str = "org_member";
+    pub const WORKSPACE_OWNER: &str = "workspace_owner";
+    pub const WORKSPACE_ADMIN: &str = "workspace_admin";
+    pub const PROJECT_OWNER: &str = "project_owner";
+    pub const PROJECT_ADMIN: &str = "project_admin";
+    pub const PROJECT_DEVELOPER: &str = "project_developer";
 }
 
 /// The permissions and roles an organization can use.
@@ -114,6 +119,21 @@ type PermissionRow = (&'static str, PermissionKind, &'static [(&'static str, Att
 
 const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
 const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
+
+/// How a role carries `permission`. The trace permissions are bound to the trace's class, fixed at
+/// capture: `traces:read` reaches only non-production traces and `traces:read:prod` only
+/// production ones, so asking for the wrong one is refused rather than allowed.
+fn role_grant(permission: &str) -> PermissionGrant {
+    let is_prod = match permission {
+        perm::TRACES_READ => Some(false),
+        perm::TRACES_READ_PROD => Some(true),
+        _ => None,
+    };
+    let conditions = is_prod
+        .map(|v| Conditions::from([("is_prod".to_owned(), crate::condition::Condition::Equals { value: crate::attr::AttrValue::Bool(v) })]))
+        .unwrap_or_default();
+    PermissionGrant { permission: permission.to_owned(), conditions }
+}
 
 impl Catalogue {
     /// The built-in catalogue, which covers the seeds.
@@ -147,20 +167,29 @@ impl Catalogue {
         let all_but_conversations: Vec<&str> = table.iter().map(|(n, ..)| *n).filter(|n| !CONVERSATION_ACCESS.contains(n)).collect();
         let admin: Vec<&str> = all_but_conversations.iter().copied().filter(|n| *n != perm::ORG_MANAGE).collect();
         let member = [perm::GRANT_CREATE, perm::USER_LIST];
+        let traces = [perm::TRACES_READ, perm::TRACES_READ_PROD];
         // INVARIANT: no built-in role carries the conversation permissions; conversations are read
         // through temporary grants (seed 001: the administrator role does not see every conversation).
-        let roles = [
-            (role::ORG_OWNER, "everything in the organization, including its settings", &all_but_conversations[..]),
-            (role::ORG_ADMIN, "manages users, grants and the audit log", &admin[..]),
-            (role::ORG_MEMBER, "requests temporary access for itself and looks up colleagues", &member[..]),
-        ]
-        .into_iter()
-        .map(|(name, desc, perms)| {
-            let grants = perms.iter().map(|p| PermissionGrant { permission: (*p).to_owned(), conditions: Conditions::new() }).collect();
-            let role = Role { name: name.to_owned(), tier: Tier::Organization, description: desc.to_owned(), grants };
-            (name.to_owned(), role)
-        })
-        .collect();
+        // The workspace and project roles carry seed 002's trace table: every one reads production
+        // traces except `project_developer`. (Their tier's management permissions come with the
+        // operations that check them at that tier.)
+        let roles: [(&str, Tier, &str, &[&str]); 8] = [
+            (role::ORG_OWNER, Tier::Organization, "everything in the organization, including its settings", &all_but_conversations[..]),
+            (role::ORG_ADMIN, Tier::Organization, "manages users, grants and the audit log", &admin[..]),
+            (role::ORG_MEMBER, Tier::Organization, "requests temporary access for itself and looks up colleagues", &member[..]),
+            (role::WORKSPACE_OWNER, Tier::Workspace, "owns a workspace and everything in it", &traces[..]),
+            (role::WORKSPACE_ADMIN, Tier::Workspace, "administers a workspace and everything in it", &traces[..]),
+            (role::PROJECT_OWNER, Tier::Project, "owns a project", &traces[..]),
+            (role::PROJECT_ADMIN, Tier::Project, "administers a project", &traces[..]),
+            (role::PROJECT_DEVELOPER, Tier::Project, "develops in a project: reads its non-production traces", &traces[..1]),
+        ];
+        let roles = roles
+            .into_iter()
+            .map(|(name, tier, desc, perms)| {
+                let grants = perms.iter().map(|p| role_grant(p)).collect();
+                (name.to_owned(), Role { name: name.to_owned(), tier, description: desc.to_owned(), grants })
+            })
+            .collect();
         Self { permissions, roles }
     }
 

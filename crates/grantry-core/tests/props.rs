@@ -164,7 +164,9 @@ fn reference(grants: &[G], q: &Q) -> bool {
     let owner = q.registered.or(q.inline_owner).map(|o| OWNERS[o]);
     grants.iter().any(|g| {
         let active = g.start <= q.at && g.len.is_none_or(|l| q.at < g.start + l) && g.revoked.is_none_or(|r| q.at < r);
-        let carries = if g.role { PERMS[q.perm] == "User:Create" || PERMS[q.perm] == "traces:read" } else { g.perm == q.perm };
+        // org_admin carries User:Create, and traces:read only on traces whose is_prod is false
+        // (these resources have no is_prod, so it never applies here).
+        let carries = if g.role { PERMS[q.perm] == "User:Create" } else { g.perm == q.perm };
         let holds = g.role
             || match &g.cond {
                 Cond::None => true,

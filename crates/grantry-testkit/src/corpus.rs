@@ -2,7 +2,9 @@
 //! grants, access requests) and checks with their expected decisions. The same files run against
 //! the core (`run_core`) and through the HTTP API of a real server (`run_http`).
 //!
-//! In a file, `$user:EMAIL`, `$conversation:NAME` and `$org` stand for the ids made at setup.
+//! In a file, `$user:EMAIL`, `$conversation:NAME`, `$trace:NAME` and `$org` stand for the ids made
+//! at setup. `drivers` names the drivers a file is for (both when absent); a file that leaves one
+//! out says why in `drivers_note`, and the test prints it.
 //! A check happens `after` (ISO 8601) the setup began; keep it a minute or more from any grant's
 //! end, since over HTTP the grants are made a few milliseconds after that instant.
 
@@ -27,6 +29,19 @@ use std::path::PathBuf;
 pub struct Corpus {
     pub description: String,
     #[serde(default)]
+    pub drivers: Option<Vec<String>>,
+    #[serde(default)]
+    pub drivers_note: Option<String>,
+    /// Workspaces (`WS`), projects (`WS/PRJ`) and environments (`WS/PRJ/ENV`), parents first.
+    #[serde(default)]
+    pub scopes: Vec<CorpusScope>,
+    /// Traces captured in an environment, classified by its production flag at capture.
+    #[serde(default)]
+    pub traces: Vec<CorpusTrace>,
+    /// Roles granted at a tier: `at` is `org` or a scope path.
+    #[serde(default)]
+    pub role_grants: Vec<CorpusRoleGrant>,
+    #[serde(default)]
     pub users: Vec<CorpusUser>,
     #[serde(default)]
     pub conversations: Vec<CorpusConversation>,
@@ -42,6 +57,29 @@ pub struct Corpus {
 pub struct CorpusUser {
     pub email: String,
     pub role: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusScope {
+    pub path: String,
+    #[serde(default)]
+    pub production: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusTrace {
+    pub name: String,
+    pub environment: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusRoleGrant {
+    pub user: String,
+    pub role: String,
+    pub at: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +138,13 @@ impl Outcome {
     }
 }
 
+impl Corpus {
+    /// Whether this file is for the driver `name` (`core` or `http`).
+    pub fn is_for(&self, name: &str) -> bool {
+        self.drivers.as_ref().is_none_or(|d| d.iter().any(|x| x == name))
+    }
+}
+
 /// Every corpus file, by file name.
 pub fn load_all() -> Vec<(String, Corpus)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus");
@@ -122,6 +167,7 @@ struct Names {
     org: String,
     users: HashMap<String, String>,
     conversations: HashMap<String, String>,
+    traces: HashMap<String, String>,
 }
 
 impl Names {
@@ -142,6 +188,7 @@ impl Names {
         match s.split_once(':') {
             Some(("$user", email)) => lookup(&self.users, email),
             Some(("$conversation", name)) => lookup(&self.conversations, name),
+            Some(("$trace", name)) => lookup(&self.traces, name),
             _ => s.to_owned(),
         }
     }
@@ -172,22 +219,20 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
     let mut next = 0;
     let mut grant = |user: &str, target: GrantTarget, expires_at: Option<Timestamp>| {
         next += 1;
-        Change::GrantCreated {
-            grant: Grant {
-                id: GrantId(format!("g{next}")),
-                org: org_id.clone(),
-                principal: Principal::User(UserId(user.to_owned())),
-                target,
-                anchor: Anchor::Scope(ScopeRef::Org),
-                starts_at: t0,
-                expires_at,
-                justification: Some("corpus setup grant".into()),
-                tags: vec![],
-                creator: Actor::System,
-                source: GrantSource::Manual,
-                created_at: t0,
-                revoked: None,
-            },
+        Grant {
+            id: GrantId(format!("g{next}")),
+            org: org_id.clone(),
+            principal: Principal::User(UserId(user.to_owned())),
+            target,
+            anchor: Anchor::Scope(ScopeRef::Org),
+            starts_at: t0,
+            expires_at,
+            justification: Some("corpus setup grant".into()),
+            tags: vec![],
+            creator: Actor::System,
+            source: GrantSource::Manual,
+            created_at: t0,
+            revoked: None,
         }
     };
     let users = std::iter::once((OWNER, role::ORG_OWNER)).chain(c.users.iter().map(|u| (u.email.as_str(), u.role.as_str())));
@@ -197,7 +242,48 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
         let user =
             User { id: UserId(id.clone()), org: org_id.clone(), email: email.to_owned(), status: UserStatus::Active, created_at: t0 };
         changes.push(Change::UserCreated { user });
-        changes.push(grant(&id, GrantTarget::Role { role: role_name.to_owned() }, None));
+        changes.push(Change::GrantCreated { grant: grant(&id, GrantTarget::Role { role: role_name.to_owned() }, None) });
+    }
+    let mut scopes: HashMap<String, ScopeNode> = HashMap::new();
+    for sc in &c.scopes {
+        let (parent_path, slug) = sc.path.rsplit_once('/').map_or(("", sc.path.as_str()), |(p, s)| (p, s));
+        let (kind, parent) = match sc.path.matches('/').count() {
+            0 => (ScopeKind::Workspace, ScopeRef::Org),
+            1 => (ScopeKind::Project, scopes[parent_path].as_ref()),
+            _ => (ScopeKind::Environment, scopes[parent_path].as_ref()),
+        };
+        let node = ScopeNode {
+            id: grantry_core::ids::ScopeId(format!("s-{}", sc.path)),
+            org: org_id.clone(),
+            kind,
+            slug: slug.to_owned(),
+            parent,
+            is_production: sc.production,
+            created_at: t0,
+        };
+        changes.push(Change::ScopeNodeCreated { node: node.clone() });
+        scopes.insert(sc.path.clone(), node);
+    }
+    for tr in &c.traces {
+        let env = &scopes[&tr.environment];
+        let id = format!("t-{}", tr.name);
+        names.traces.insert(tr.name.clone(), id.clone());
+        let attributes: Attributes = serde_json::from_value(json!({ "is_prod": env.is_production, "org_id": org_id.0 })).expect("attrs");
+        let resource = Resource {
+            org: org_id.clone(),
+            reference: ResourceRef::new("trace", id),
+            parent: None,
+            scope: env.as_ref(),
+            attributes,
+            created_at: t0,
+        };
+        changes.push(Change::ResourceRegistered { resource });
+    }
+    for rg in &c.role_grants {
+        let anchor = if rg.at == "org" { Anchor::Scope(ScopeRef::Org) } else { Anchor::Scope(scopes[&rg.at].as_ref()) };
+        let mut g = grant(&names.user(&rg.user), GrantTarget::Role { role: rg.role.clone() }, None);
+        g.anchor = anchor;
+        changes.push(Change::GrantCreated { grant: g });
     }
     for conv in &c.conversations {
         let id = format!("{:024x}", names.conversations.len() + 1);
@@ -218,7 +304,7 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
         let conditions: Conditions = serde_json::from_value(names.subst(&g.conditions)).unwrap_or_default();
         let pg = PermissionGrant { permission: g.permission.clone(), conditions };
         let end = t0.checked_add(offset(&g.duration)).expect("end");
-        changes.push(grant(&names.user(&g.user), GrantTarget::Permission { grant: pg }, Some(end)));
+        changes.push(Change::GrantCreated { grant: grant(&names.user(&g.user), GrantTarget::Permission { grant: pg }, Some(end)) });
     }
     for r in &c.access_requests {
         let conv_owner = c.conversations.iter().find(|x| x.name == r.conversation).map(|x| names.user(&x.owner)).expect("conversation");
@@ -230,7 +316,7 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
         let end = t0.checked_add(offset(&r.duration)).expect("end");
         for p in CONVERSATION_ACCESS {
             let pg = PermissionGrant { permission: p.to_owned(), conditions: conditions.clone() };
-            changes.push(grant(&names.user(&r.user), GrantTarget::Permission { grant: pg }, Some(end)));
+            changes.push(Change::GrantCreated { grant: grant(&names.user(&r.user), GrantTarget::Permission { grant: pg }, Some(end)) });
         }
     }
     let mut ix = DecisionIndex::default();

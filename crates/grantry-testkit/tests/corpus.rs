@@ -13,7 +13,7 @@ fn assert_all_match(file: &str, driver: &str, outcomes: &[Outcome]) {
 fn corpus_on_the_core() {
     let files = load_all();
     assert!(files.len() >= 2, "the corpus is missing");
-    for (name, corpus) in &files {
+    for (name, corpus) in files.iter().filter(|(_, c)| c.is_for("core")) {
         assert_all_match(name, "core", &run_core(corpus));
     }
 }
@@ -22,6 +22,11 @@ fn corpus_on_the_core() {
 async fn corpus_through_the_http_api() {
     let server = TestServer::start().await;
     for (i, (name, corpus)) in load_all().iter().enumerate() {
+        if !corpus.is_for("http") {
+            let note = corpus.drivers_note.as_deref().unwrap_or_else(|| panic!("{name} leaves out the HTTP driver without a drivers_note"));
+            eprintln!("NOTE: {name} does not run over HTTP yet: {note}");
+            continue;
+        }
         assert_all_match(name, "http", &run_http(&server, corpus, &format!("corpus{i}")).await);
     }
 }
