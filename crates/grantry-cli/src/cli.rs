@@ -47,6 +47,9 @@ pub enum Command {
     /// Environments of a project, each production or not.
     #[command(subcommand)]
     Environment(crate::commands::scope::EnvironmentCommand),
+    /// Traces, classified production or not when captured.
+    #[command(subcommand)]
+    Trace(crate::commands::trace::TraceCommand),
 }
 
 /// The profile to talk to.

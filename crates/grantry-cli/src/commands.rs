@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod scope;
 pub mod serve;
 pub mod token;
+pub mod trace;
 pub mod user;
 
 use crate::cli::Command;
@@ -34,6 +35,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Workspace(c) => scope::workspace(c).await,
         Command::Project(c) => scope::project(c).await,
         Command::Environment(c) => scope::environment(c).await,
+        Command::Trace(c) => trace::run(c).await,
     }
 }
 

@@ -387,6 +387,12 @@ fn workspaces_projects_and_environments_from_the_cli() {
     let table = w.dev.ok(&["environment", "list", "--project", "ml/agents", "-e", "production"]).stdout;
     assert!(table.contains("ml/agents/prod") && table.contains("ml/agents/staging"), "{table}");
     assert_eq!(w.dev.ok(&["project", "list", "-e", "production", "--json"]).json().as_array().unwrap().len(), 1);
+    let trace = w.owner.ok(&["trace", "capture", "--project", "ml/agents", "--environment", "prod", "-e", "admin", "--json"]).json();
+    assert_eq!(trace["is_prod"], true);
+    let id = format!("trace:{}", trace["id"].as_str().unwrap());
+    assert_eq!(w.owner.grantry(&["check", "-e", "admin", "--permission", "traces:read:prod", "--resource", &id]).code, 0);
+    assert_eq!(w.owner.grantry(&["check", "-e", "admin", "--permission", "traces:read", "--resource", &id]).code, 3, "wrong class");
+    assert_eq!(w.dev.grantry(&["check", "-e", "production", "--permission", "traces:read:prod", "--resource", &id]).code, 3);
     let r = w.owner.grantry(&["project", "create", "nope/agents", "-e", "admin"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no workspace `nope`"), "{}", r.stderr);

@@ -88,6 +88,7 @@ pub mod perm {
     pub const ACCESS_CHECK: &str = "Access:Check";
     pub const ORG_MANAGE: &str = "Organization:Manage";
     pub const SCOPE_MANAGE: &str = "Scope:Manage";
+    pub const TRACE_CAPTURE: &str = "Trace:Capture";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -156,6 +157,7 @@ impl Catalogue {
             (perm::ACCESS_CHECK, Admin, &[], "check and explain other principals' access"),
             (perm::ORG_MANAGE, Admin, &[], "change the organization's settings"),
             (perm::SCOPE_MANAGE, Admin, &[], "create workspaces, projects and environments, and set environments' production flag"),
+            (perm::TRACE_CAPTURE, Admin, &[], "register traces, classified by their environment at capture"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()

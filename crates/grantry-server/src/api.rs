@@ -12,6 +12,7 @@ mod health;
 mod openapi;
 mod page;
 mod scopes;
+mod traces;
 mod users;
 pub mod views;
 
@@ -32,7 +33,8 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(audit::router())
         .merge(admin::router())
-        .merge(scopes::router());
+        .merge(scopes::router())
+        .merge(traces::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 

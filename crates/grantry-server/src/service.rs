@@ -6,12 +6,14 @@ mod bootstrap;
 mod conversations;
 mod grants;
 mod scopes;
+mod traces;
 mod users;
 
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
 pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
 pub use scopes::{create_scope, set_production};
+pub use traces::{capture_trace, TRACE};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 
 use crate::error::{ApiError, Result};

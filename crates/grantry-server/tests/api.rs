@@ -371,3 +371,38 @@ async fn the_scope_tree_is_managed_by_admins_and_seen_by_all() {
     let (_, same) = w.owner.patch("/projects/ml/agents/environments/dev", &json!({ "is_production": true })).await;
     assert_eq!(same["revision"], flipped["revision"], "setting the same value writes nothing");
 }
+
+#[tokio::test]
+async fn a_trace_keeps_the_class_it_was_captured_with() {
+    let w = world(TestServer::start().await).await;
+    for (path, body) in [
+        ("/workspaces", json!({ "slug": "ml" })),
+        ("/projects", json!({ "project": "ml/agents" })),
+        ("/environments", json!({ "project": "ml/agents", "name": "live", "is_production": true })),
+    ] {
+        assert_eq!(w.owner.post(path, &body).await.0, 201);
+    }
+    let live = json!({ "project": "ml/agents", "environment": "live" });
+    let (status, old) = w.owner.post("/traces", &live).await;
+    assert_eq!((status, old["is_prod"].as_bool()), (201, Some(true)), "{old}");
+    w.owner.patch("/projects/ml/agents/environments/live", &json!({ "is_production": false })).await;
+    let (_, new) = w.owner.post("/traces", &live).await;
+    assert_eq!(new["is_prod"], false, "a new trace takes the new class");
+
+    let (_, me) = w.owner.get("/me").await;
+    let owner_id = me["user"]["id"].as_str().unwrap();
+    let (old_id, new_id) = (old["id"].as_str().unwrap(), new["id"].as_str().unwrap());
+    assert_eq!(
+        w.owner.check(owner_id, "traces:read:prod", "trace", old_id).await["allowed"],
+        true,
+        "the old trace is still a production trace"
+    );
+    let d = w.owner.check(owner_id, "traces:read", "trace", old_id).await;
+    assert_eq!((d["allowed"].clone(), d["reasons"][0]["code"].clone()), (json!(false), json!("condition_failed")), "{d}");
+    assert_eq!(w.owner.check(owner_id, "traces:read", "trace", new_id).await["allowed"], true);
+    assert_eq!(w.owner.check(owner_id, "traces:read:prod", "trace", new_id).await["allowed"], false);
+
+    let (status, err) = w.owner.post("/traces", &json!({ "project": "ml/agents", "environment": "nope" })).await;
+    assert_eq!((status, err["error"]["message"].as_str().unwrap().contains("no environment `ml/agents/nope`")), (404, true), "{err}");
+    assert_eq!(w.dev.post("/traces", &json!({ "project": "ml/agents", "environment": "live" })).await.0, 403);
+}

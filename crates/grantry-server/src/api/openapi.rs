@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, audit, check, conversations, grants, scopes, users};
+use super::{admin, audit, check, conversations, grants, scopes, traces, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         admin::isolation,
         scopes::create_workspace, scopes::list_workspaces, scopes::create_project, scopes::list_projects,
         scopes::create_environment, scopes::list_environments, scopes::update_environment,
+        traces::capture,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth)
