@@ -50,6 +50,12 @@ pub enum Command {
     /// Traces, classified production or not when captured.
     #[command(subcommand)]
     Trace(crate::commands::trace::TraceCommand),
+    /// The permission catalogue.
+    #[command(subcommand)]
+    Permission(crate::commands::catalogue::PermissionCommand),
+    /// Roles.
+    #[command(subcommand)]
+    Role(crate::commands::catalogue::RoleCommand),
 }
 
 /// The profile to talk to.

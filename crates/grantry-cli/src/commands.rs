@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod catalogue;
 pub mod check;
 pub mod conversation;
 pub mod grant;
@@ -36,6 +37,8 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Project(c) => scope::project(c).await,
         Command::Environment(c) => scope::environment(c).await,
         Command::Trace(c) => trace::run(c).await,
+        Command::Permission(c) => catalogue::permissions(c).await,
+        Command::Role(c) => catalogue::roles(c).await,
     }
 }
 

@@ -393,6 +393,11 @@ fn workspaces_projects_and_environments_from_the_cli() {
     assert_eq!(w.owner.grantry(&["check", "-e", "admin", "--permission", "traces:read:prod", "--resource", &id]).code, 0);
     assert_eq!(w.owner.grantry(&["check", "-e", "admin", "--permission", "traces:read", "--resource", &id]).code, 3, "wrong class");
     assert_eq!(w.dev.grantry(&["check", "-e", "production", "--permission", "traces:read:prod", "--resource", &id]).code, 3);
+    let perms = w.dev.ok(&["permission", "list", "-e", "production"]).stdout;
+    assert!(perms.contains("Conversation:GetMessage") && perms.contains("conversation_user_id: string"), "{perms}");
+    let roles = w.dev.ok(&["role", "list", "-e", "production", "--json"]).json();
+    let dev_role = roles.as_array().unwrap().iter().find(|r| r["name"] == "project_developer").unwrap().clone();
+    assert_eq!((dev_role["tier"].as_str(), dev_role["grants"].as_array().unwrap().len()), (Some("project"), 1), "{dev_role}");
     let r = w.owner.grantry(&["project", "create", "nope/agents", "-e", "admin"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no workspace `nope`"), "{}", r.stderr);

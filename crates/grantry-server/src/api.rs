@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod catalogue;
 mod check;
 mod conversations;
 mod extract;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(audit::router())
         .merge(admin::router())
+        .merge(catalogue::router())
         .merge(scopes::router())
         .merge(traces::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, audit, check, conversations, grants, scopes, traces, users};
+use super::{admin, audit, catalogue, check, conversations, grants, scopes, traces, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         users::me, users::list, users::create, users::issue_token, users::revoke_token,
         audit::list, audit::verify,
         admin::isolation,
+        catalogue::catalogue,
         scopes::create_workspace, scopes::list_workspaces, scopes::create_project, scopes::list_projects,
         scopes::create_environment, scopes::list_environments, scopes::update_environment,
         traces::capture,

@@ -1,0 +1,73 @@
+//! `grantry permission list` and `grantry role list`: the catalogue.
+
+use super::client;
+use crate::cli::{EnvArg, OutputArg};
+use crate::output;
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::Value;
+
+#[derive(Debug, Subcommand)]
+pub enum PermissionCommand {
+    /// List the permissions, with the attributes a condition on each may test.
+    List {
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// List the roles, their tier and the permissions they carry.
+    List {
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+pub async fn permissions(command: PermissionCommand) -> Result<()> {
+    let PermissionCommand::List { env, out } = command;
+    let cat: Value = client(&env.env)?.get("/catalogue", &[]).await?;
+    if out.json {
+        return output::json(&cat["permissions"]);
+    }
+    let rows: Vec<Vec<String>> = cat["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let attrs: Vec<String> =
+                p["attributes"].as_array().into_iter().flatten().map(|a| format!("{}: {}", s(&a[0]), s(&a[1]))).collect();
+            vec![s(&p["name"]), s(&p["kind"]), attrs.join(", "), s(&p["description"])]
+        })
+        .collect();
+    output::print_table(&["PERMISSION", "KIND", "CONDITION ATTRIBUTES", "DESCRIPTION"], &rows, "No permissions.");
+    Ok(())
+}
+
+pub async fn roles(command: RoleCommand) -> Result<()> {
+    let RoleCommand::List { env, out } = command;
+    let cat: Value = client(&env.env)?.get("/catalogue", &[]).await?;
+    if out.json {
+        return output::json(&cat["roles"]);
+    }
+    let rows: Vec<Vec<String>> = cat["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let perms: Vec<String> = r["grants"].as_array().into_iter().flatten().map(|g| s(&g["permission_name"])).collect();
+            vec![s(&r["name"]), s(&r["tier"]), perms.join(", ")]
+        })
+        .collect();
+    output::print_table(&["ROLE", "TIER", "PERMISSIONS"], &rows, "No roles.");
+    Ok(())
+}
