@@ -53,9 +53,12 @@ pub enum Command {
     /// The permission catalogue.
     #[command(subcommand)]
     Permission(crate::commands::catalogue::PermissionCommand),
-    /// Roles.
+    /// Roles: the catalogue's, granting them at a tier, and the role matrix.
     #[command(subcommand)]
-    Role(crate::commands::catalogue::RoleCommand),
+    Role(crate::commands::role::RoleCommand),
+    /// API keys of projects: narrow scopes, the secret shown once.
+    #[command(subcommand)]
+    Apikey(crate::commands::apikey::ApiKeyCommand),
 }
 
 /// The profile to talk to.

@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` routes to them.
 
 pub mod admin;
+pub mod apikey;
 pub mod audit;
 pub mod catalogue;
 pub mod check;
@@ -8,6 +9,7 @@ pub mod conversation;
 pub mod grant;
 pub mod login;
 pub mod migrate;
+pub mod role;
 pub mod scope;
 pub mod serve;
 pub mod token;
@@ -38,7 +40,8 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Environment(c) => scope::environment(c).await,
         Command::Trace(c) => trace::run(c).await,
         Command::Permission(c) => catalogue::permissions(c).await,
-        Command::Role(c) => catalogue::roles(c).await,
+        Command::Role(c) => role::run(c).await,
+        Command::Apikey(c) => apikey::run(c).await,
     }
 }
 

@@ -66,6 +66,11 @@ pub struct Role {
 }
 
 impl Role {
+    /// The names of every permission this role carries.
+    pub fn permission_names(&self) -> std::collections::BTreeSet<&str> {
+        self.grants.iter().map(|g| g.permission.as_str()).collect()
+    }
+
     /// The names of the permissions this role carries unconditionally.
     pub fn unconditional_permissions(&self) -> impl Iterator<Item = &str> {
         self.grants.iter().filter(|g| g.conditions.is_empty()).map(|g| g.permission.as_str())
@@ -89,6 +94,8 @@ pub mod perm {
     pub const ORG_MANAGE: &str = "Organization:Manage";
     pub const SCOPE_MANAGE: &str = "Scope:Manage";
     pub const TRACE_CAPTURE: &str = "Trace:Capture";
+    pub const ROLE_ASSIGN: &str = "Role:Assign";
+    pub const APIKEY_MANAGE: &str = "ApiKey:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -121,10 +128,10 @@ type PermissionRow = (&'static str, PermissionKind, &'static [(&'static str, Att
 const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
 const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
 
-/// How a role carries `permission`. The trace permissions are bound to the trace's class, fixed at
+/// How a role or an API key's scope carries `permission`. The trace permissions are bound to the trace's class, fixed at
 /// capture: `traces:read` reaches only non-production traces and `traces:read:prod` only
 /// production ones, so asking for the wrong one is refused rather than allowed.
-fn role_grant(permission: &str) -> PermissionGrant {
+pub fn carried_grant(permission: &str) -> PermissionGrant {
     let is_prod = match permission {
         perm::TRACES_READ => Some(false),
         perm::TRACES_READ_PROD => Some(true),
@@ -158,6 +165,8 @@ impl Catalogue {
             (perm::ORG_MANAGE, Admin, &[], "change the organization's settings"),
             (perm::SCOPE_MANAGE, Admin, &[], "create workspaces, projects and environments, and set environments' production flag"),
             (perm::TRACE_CAPTURE, Admin, &[], "register traces, classified by their environment at capture"),
+            (perm::ROLE_ASSIGN, Admin, &[], "grant and revoke roles at the tier where it is held, and below"),
+            (perm::APIKEY_MANAGE, Admin, &[], "create, edit and revoke the API keys of projects"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()
@@ -170,25 +179,27 @@ impl Catalogue {
         let admin: Vec<&str> = all_but_conversations.iter().copied().filter(|n| *n != perm::ORG_MANAGE).collect();
         let member = [perm::GRANT_CREATE, perm::USER_LIST];
         let traces = [perm::TRACES_READ, perm::TRACES_READ_PROD];
+        let tier_admin =
+            [perm::TRACES_READ, perm::TRACES_READ_PROD, perm::ROLE_ASSIGN, perm::SCOPE_MANAGE, perm::TRACE_CAPTURE, perm::APIKEY_MANAGE];
         // INVARIANT: no built-in role carries the conversation permissions; conversations are read
         // through temporary grants (seed 001: the administrator role does not see every conversation).
-        // The workspace and project roles carry seed 002's trace table: every one reads production
-        // traces except `project_developer`. (Their tier's management permissions come with the
-        // operations that check them at that tier.)
+        // The workspace and project roles carry seed 002's trace table (every one reads production
+        // traces except `project_developer`) and, for owners and admins, the management of their
+        // tier: assigning roles, creating scopes below, capturing traces, managing API keys.
         let roles: [(&str, Tier, &str, &[&str]); 8] = [
             (role::ORG_OWNER, Tier::Organization, "everything in the organization, including its settings", &all_but_conversations[..]),
             (role::ORG_ADMIN, Tier::Organization, "manages users, grants and the audit log", &admin[..]),
             (role::ORG_MEMBER, Tier::Organization, "requests temporary access for itself and looks up colleagues", &member[..]),
-            (role::WORKSPACE_OWNER, Tier::Workspace, "owns a workspace and everything in it", &traces[..]),
-            (role::WORKSPACE_ADMIN, Tier::Workspace, "administers a workspace and everything in it", &traces[..]),
-            (role::PROJECT_OWNER, Tier::Project, "owns a project", &traces[..]),
-            (role::PROJECT_ADMIN, Tier::Project, "administers a project", &traces[..]),
+            (role::WORKSPACE_OWNER, Tier::Workspace, "owns a workspace and everything in it", &tier_admin[..]),
+            (role::WORKSPACE_ADMIN, Tier::Workspace, "administers a workspace and everything in it", &tier_admin[..]),
+            (role::PROJECT_OWNER, Tier::Project, "owns a project", &tier_admin[..]),
+            (role::PROJECT_ADMIN, Tier::Project, "administers a project", &tier_admin[..]),
             (role::PROJECT_DEVELOPER, Tier::Project, "develops in a project: reads its non-production traces", &traces[..1]),
         ];
         let roles = roles
             .into_iter()
             .map(|(name, tier, desc, perms)| {
-                let grants = perms.iter().map(|p| role_grant(p)).collect();
+                let grants = perms.iter().map(|p| carried_grant(p)).collect();
                 (name.to_owned(), Role { name: name.to_owned(), tier, description: desc.to_owned(), grants })
             })
             .collect();

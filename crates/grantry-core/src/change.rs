@@ -2,8 +2,8 @@
 //! writes them (with their audit events) in one transaction and numbers them with a revision, and
 //! the decision index applies them. Loading the index at start-up applies the same changes.
 
-use crate::ids::{GrantId, OrgId, ScopeId, TokenId, UserId};
-use crate::model::{Credential, Grant, Org, Resource, Revocation, ScopeNode, User, UserStatus};
+use crate::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
+use crate::model::{ApiKey, Credential, Grant, Org, Policy, Resource, Revocation, ScopeNode, User, UserStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 pub enum Change {
     OrgCreated {
         org: Org,
+    },
+    /// The organization's policy settings changed.
+    OrgPolicySet {
+        org: OrgId,
+        policy: Policy,
     },
     ScopeNodeCreated {
         node: ScopeNode,
@@ -37,6 +42,15 @@ pub enum Change {
     CredentialRevoked {
         org: OrgId,
         id: TokenId,
+        at: Timestamp,
+    },
+    ApiKeyCreated {
+        key: ApiKey,
+    },
+    /// The key stops authenticating and acting; its scope grants are revoked in the same batch.
+    ApiKeyRevoked {
+        org: OrgId,
+        id: ApiKeyId,
         at: Timestamp,
     },
     ResourceRegistered {
@@ -66,11 +80,14 @@ impl Change {
             Self::ScopeNodeCreated { node } => &node.org,
             Self::CredentialIssued { credential } => &credential.org,
             Self::ResourceRegistered { resource } => &resource.org,
+            Self::ApiKeyCreated { key } => &key.org,
             Self::GrantCreated { grant } => &grant.org,
             Self::UserStatusChanged { org, .. }
             | Self::CredentialRevoked { org, .. }
             | Self::GrantRevoked { org, .. }
             | Self::GrantExpiryRecorded { org, .. }
+            | Self::OrgPolicySet { org, .. }
+            | Self::ApiKeyRevoked { org, .. }
             | Self::EnvironmentProductionSet { org, .. } => org,
         }
     }

@@ -4,6 +4,7 @@
 
 mod check;
 mod compiled;
+mod effective;
 mod org;
 
 pub use org::OrgState;
@@ -123,6 +124,11 @@ impl DecisionIndex {
             return Err(AuthFailure::Expired(at));
         }
         Ok(cred)
+    }
+
+    /// The credentials of `principal` in organization `org`.
+    pub fn credentials_of(&self, org: &OrgId, principal: &crate::model::Principal) -> Vec<&Credential> {
+        self.credentials.values().filter(|c| &c.org == org && &c.principal == principal).collect()
     }
 
     /// The credential with id `id`.

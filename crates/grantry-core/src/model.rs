@@ -6,7 +6,7 @@
 
 mod directory;
 
-pub use directory::{AccessRequest, ApiKey, Group, GroupMember, GroupRole, KeyOwner, RequestStatus, ScopeKind, ScopeNode};
+pub use directory::{AccessRequest, ApiKey, Group, GroupMember, GroupRole, RequestStatus, ScopeKind, ScopeNode};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;
@@ -25,7 +25,14 @@ pub struct Policy {
     pub default_grant_duration: SignedDuration,
     /// The fewest characters a justification may have, after trimming (seed 001: 10).
     pub min_justification_chars: usize,
+    /// The longest time-bounded role grant (seed 002's Phase 2; P3D like seed 001's grants).
+    pub max_role_duration: SignedDuration,
+    /// How many days audit events are kept (seed 002: five years).
+    pub audit_retention_days: u32,
 }
+
+/// The fewest and most days of audit retention an organization may set.
+pub const AUDIT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 365..=36_500;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -33,6 +40,8 @@ impl Default for Policy {
             max_grant_duration: SignedDuration::from_hours(72),
             default_grant_duration: SignedDuration::from_hours(2),
             min_justification_chars: 10,
+            max_role_duration: SignedDuration::from_hours(72),
+            audit_retention_days: 5 * 365 + 1,
         }
     }
 }

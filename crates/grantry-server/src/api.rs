@@ -2,6 +2,7 @@
 //! each with its own `router()`; they share the extractors here and the views in `views`.
 
 mod admin;
+mod api_keys;
 mod audit;
 mod auth;
 mod catalogue;
@@ -12,6 +13,7 @@ mod grants;
 mod health;
 mod openapi;
 mod page;
+mod roles;
 mod scopes;
 mod traces;
 mod users;
@@ -36,7 +38,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(catalogue::router())
         .merge(scopes::router())
-        .merge(traces::router());
+        .merge(traces::router())
+        .merge(roles::router())
+        .merge(api_keys::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 

@@ -2,16 +2,21 @@
 //! actor's permission before any side effect, and writes one batch (state + audit) or nothing.
 //! The API handlers and the CLI's direct-database commands both call these.
 
+mod api_keys;
 mod bootstrap;
 mod conversations;
 mod grants;
+mod rbac;
+mod roles;
 mod scopes;
 mod traces;
 mod users;
 
+pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, CreatedKey};
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
 pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
+pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
 pub use traces::{capture_trace, TRACE};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};

@@ -4,6 +4,9 @@ use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+#[path = "api/tiers.rs"]
+mod tiers;
+
 const MSG: &str = "Conversation:GetMessage";
 
 /// An organization with an owner, a developer (org_member), and bob's conversation.

@@ -51,11 +51,13 @@ impl Backend {
                 (1, include_str!("../migrations/sqlite/0001_init.sql")),
                 (2, include_str!("../migrations/sqlite/0002_revision_counter.sql")),
                 (3, include_str!("../migrations/sqlite/0003_scope_nodes.sql")),
+                (4, include_str!("../migrations/sqlite/0004_api_keys.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
                 (2, include_str!("../migrations/postgres/0002_row_level_security.sql")),
                 (3, include_str!("../migrations/postgres/0003_scope_nodes.sql")),
+                (4, include_str!("../migrations/postgres/0004_api_keys.sql")),
             ],
         }
     }

@@ -45,6 +45,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// An affected principal in display form (`user:ID`).
     pub principal: Option<String>,
+    /// e.g. `scope`, with `target_id` a scope path, for the `rbac_grant` rows of one scope.
+    pub target_type: Option<String>,
     pub target_id: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,

@@ -342,7 +342,7 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
         let pool = pool.clone();
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
     };
-    for table in ["orgs", "users", "grants", "audit_events", "change_log", "credentials", "resources", "scope_nodes"] {
+    for table in ["orgs", "users", "grants", "audit_events", "change_log", "credentials", "resources", "scope_nodes", "api_keys"] {
         let sql: &'static str = Box::leak(format!("SELECT COUNT(*) FROM {table}").into_boxed_str());
         assert_eq!(count(sql).await, 0, "{table}: a query without the organization setting sees nothing");
     }
@@ -359,7 +359,7 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
 async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
     let report = db.store.isolation_report().await.unwrap();
     let tables: Vec<&str> = report.tables.iter().map(|t| t.table.as_str()).collect();
-    assert_eq!(tables, ["audit_events", "change_log", "credentials", "grants", "orgs", "resources", "scope_nodes", "users"]);
+    assert_eq!(tables, ["api_keys", "audit_events", "change_log", "credentials", "grants", "orgs", "resources", "scope_nodes", "users"]);
     assert!(report.query_paths.violations.is_empty(), "{:?}", report.query_paths);
     match report.backend.as_str() {
         "postgres" => {

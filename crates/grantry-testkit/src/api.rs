@@ -73,4 +73,60 @@ impl Api {
         assert_eq!(status, 200, "check: {decision}");
         decision
     }
+
+    /// Checks `permission` on `trace:ID` for `principal` (`{"type": …, "id"|"email": …}`); returns
+    /// whether it is allowed.
+    pub async fn allowed(&self, principal: Value, permission: &str, trace: &str) -> bool {
+        let body = json!({ "principal": principal, "permission": permission, "resource": { "type": "trace", "id": trace } });
+        let (status, decision) = self.post("/check", &body).await;
+        assert_eq!(status, 200, "check: {decision}");
+        decision["allowed"].as_bool().expect("allowed")
+    }
+
+    /// Captures a trace in `project`'s environment `env` and returns its id.
+    pub async fn capture_trace(&self, project: &str, env: &str) -> String {
+        let (status, body) = self.post("/traces", &json!({ "project": project, "environment": env })).await;
+        assert_eq!(status, 201, "capture trace: {body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates workspaces, projects and environments by path (`WS`, `WS/PRJ`, `WS/PRJ/ENV`, with
+    /// `!` after an environment's name for production), in order.
+    pub async fn create_scopes(&self, paths: &[&str]) {
+        for path in paths {
+            let (prod, path) = path.strip_suffix('!').map_or((false, *path), |p| (true, p));
+            let (endpoint, body) = match path.split('/').collect::<Vec<_>>()[..] {
+                [ws] => ("/workspaces", json!({ "slug": ws })),
+                [_, _] => ("/projects", json!({ "project": path })),
+                [ws, prj, env] => ("/environments", json!({ "project": format!("{ws}/{prj}"), "name": env, "is_production": prod })),
+                _ => panic!("`{path}` is not a scope path"),
+            };
+            let (status, body) = self.post(endpoint, &body).await;
+            assert_eq!(status, 201, "create {path}: {body}");
+        }
+    }
+
+    /// Grants `role` to `email` at `at` (`org`, `WS` or `WS/PRJ`, by the role's tier) with the
+    /// extra fields of `extra`; returns the status and body.
+    pub async fn grant_role(&self, email: &str, role: &str, at: &str, extra: Value) -> (u16, Value) {
+        let mut body = role_target(email, role, at);
+        if let (Some(b), Value::Object(more)) = (body.as_object_mut(), extra) {
+            b.extend(more);
+        }
+        self.post("/roles/grants", &body).await
+    }
+
+    /// Revokes `role` from `email` at `at`; returns the status and body.
+    pub async fn revoke_role(&self, email: &str, role: &str, at: &str) -> (u16, Value) {
+        self.post("/roles/revocations", &role_target(email, role, at)).await
+    }
+}
+
+/// The body naming a role, a user and a node: `org`, `WS` (workspace) or `WS/PRJ` (project).
+pub fn role_target(email: &str, role: &str, at: &str) -> Value {
+    match at.split('/').count() {
+        _ if at == "org" => json!({ "user_email": email, "role": role, "tier": "organization" }),
+        1 => json!({ "user_email": email, "role": role, "tier": "workspace", "path": at }),
+        _ => json!({ "user_email": email, "role": role, "tier": "project", "path": at }),
+    }
 }

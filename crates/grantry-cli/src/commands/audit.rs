@@ -11,6 +11,7 @@ use clap::Subcommand;
 use grantry_core::audit::AuditEvent;
 use grantry_server::AppState;
 use serde_json::Value;
+use std::collections::HashMap;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -19,15 +20,18 @@ pub enum AuditCommand {
         /// Environment name (the profile saved by `grantry login`).
         #[arg(short = 'e', long = "env")]
         env: String,
-        /// Only this event type (grant.created, grant.revoked, grant.expired, user.created, …).
+        /// Only this event type (rbac_grant, role.granted, role.expired, grant.created, apikey.created, …).
         #[arg(long = "type")]
         event_type: Option<String>,
-        /// Only events by this actor: an email, user:ID or system.
+        /// Only events by this actor: an email, user:ID, api_key:ID or system.
         #[arg(long)]
         actor: Option<String>,
-        /// Only events affecting this principal: an email or user:ID.
+        /// Only events affecting this principal: an email, user:ID or api_key:ID.
         #[arg(long)]
         principal: Option<String>,
+        /// Only the rbac_grant rows of this scope: org, WS or WS/PRJ.
+        #[arg(long)]
+        scope: Option<String>,
         /// Only events at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
@@ -63,15 +67,32 @@ async fn principal_filter(c: &Client, value: Option<String>) -> Result<Option<St
     }
 }
 
+/// `user:ID` → email for every user the caller may list; empty if it may not.
+async fn emails(c: &Client) -> HashMap<String, String> {
+    let list: Value = c.get("/users", &[]).await.unwrap_or_default();
+    let users = list["users"].as_array().into_iter().flatten();
+    users.filter_map(|u| Some((format!("user:{}", u["id"].as_str()?), u["email"].as_str()?.to_owned()))).collect()
+}
+
+/// What an `rbac_grant` row changed in the effective set: `+traces:read:prod -Role:Assign`.
+fn change(e: &AuditEvent) -> String {
+    let Some(after) = e.after.as_ref().filter(|_| e.event_type == "rbac_grant") else { return String::new() };
+    let list = |key: &str, sign: char| -> Vec<String> {
+        after[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(|p| format!("{sign}{p}")).collect()
+    };
+    [list("added", '+'), list("removed", '-')].concat().join(" ")
+}
+
 pub async fn run(command: AuditCommand) -> Result<()> {
     match command {
-        AuditCommand::List { env, event_type, actor, principal, since, until, limit, out } => {
+        AuditCommand::List { env, event_type, actor, principal, scope, since, until, limit, out } => {
             let c = client(&env)?;
             let mut query = vec![("limit", limit.to_string())];
             let filters = [
                 ("event_type", event_type),
                 ("actor", principal_filter(&c, actor).await?),
                 ("principal", principal_filter(&c, principal).await?),
+                ("scope", scope),
                 ("since", since),
                 ("until", until),
             ];
@@ -81,6 +102,8 @@ pub async fn run(command: AuditCommand) -> Result<()> {
             if out.json {
                 return output::json(&events);
             }
+            let emails = emails(&c).await;
+            let name = |p: String| emails.get(&p).cloned().unwrap_or(p);
             let rows: Vec<Vec<String>> = events
                 .iter()
                 .map(|e| {
@@ -89,14 +112,16 @@ pub async fn run(command: AuditCommand) -> Result<()> {
                         e.seq.to_string(),
                         fmt_time(e.at),
                         e.event_type.clone(),
-                        e.actor.to_string(),
+                        name(e.actor.to_string()),
                         target,
-                        e.principal.clone().unwrap_or_default(),
+                        e.principal.clone().map(name).unwrap_or_default(),
+                        change(e),
                         e.justification.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
-            output::print_table(&["SEQ", "AT", "EVENT", "ACTOR", "TARGET", "PRINCIPAL", "JUSTIFICATION"], &rows, "No events.");
+            let headers = ["SEQ", "AT", "EVENT", "ACTOR", "TARGET", "PRINCIPAL", "CHANGE", "JUSTIFICATION"];
+            output::print_table(&headers, &rows, "No events.");
             Ok(())
         }
         AuditCommand::Verify { env, db, org, out } => {

@@ -1,4 +1,4 @@
-//! `grantry permission list` and `grantry role list`: the catalogue.
+//! `grantry permission list`: the catalogue's permissions (`grantry role list` shows its roles).
 
 use super::client;
 use crate::cli::{EnvArg, OutputArg};
@@ -10,17 +10,6 @@ use serde_json::Value;
 #[derive(Debug, Subcommand)]
 pub enum PermissionCommand {
     /// List the permissions, with the attributes a condition on each may test.
-    List {
-        #[command(flatten)]
-        env: EnvArg,
-        #[command(flatten)]
-        out: OutputArg,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum RoleCommand {
-    /// List the roles, their tier and the permissions they carry.
     List {
         #[command(flatten)]
         env: EnvArg,
@@ -50,24 +39,5 @@ pub async fn permissions(command: PermissionCommand) -> Result<()> {
         })
         .collect();
     output::print_table(&["PERMISSION", "KIND", "CONDITION ATTRIBUTES", "DESCRIPTION"], &rows, "No permissions.");
-    Ok(())
-}
-
-pub async fn roles(command: RoleCommand) -> Result<()> {
-    let RoleCommand::List { env, out } = command;
-    let cat: Value = client(&env.env)?.get("/catalogue", &[]).await?;
-    if out.json {
-        return output::json(&cat["roles"]);
-    }
-    let rows: Vec<Vec<String>> = cat["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            let perms: Vec<String> = r["grants"].as_array().into_iter().flatten().map(|g| s(&g["permission_name"])).collect();
-            vec![s(&r["name"]), s(&r["tier"]), perms.join(", ")]
-        })
-        .collect();
-    output::print_table(&["ROLE", "TIER", "PERMISSIONS"], &rows, "No roles.");
     Ok(())
 }

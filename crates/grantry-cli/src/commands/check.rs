@@ -14,9 +14,12 @@ use serde_json::{json, Map, Value};
 pub struct CheckArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// The user to check (yourself when absent).
-    #[arg(long)]
+    /// The user to check (yourself when neither this nor --api-key).
+    #[arg(long, conflicts_with = "api_key")]
     pub user_email: Option<String>,
+    /// The API key to check, by id.
+    #[arg(long)]
+    pub api_key: Option<String>,
     /// The permission, e.g. Conversation:GetMessage.
     #[arg(long)]
     pub permission: String,
@@ -52,9 +55,10 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         attributes.insert(k.to_owned(), attr_value(v));
     }
     let c = client(&args.env.env)?;
-    let principal = match &args.user_email {
-        Some(email) => json!({ "type": "user", "email": email }),
-        None => {
+    let principal = match (&args.user_email, &args.api_key) {
+        (Some(email), _) => json!({ "type": "user", "email": email }),
+        (None, Some(id)) => json!({ "type": "api_key", "id": id }),
+        (None, None) => {
             let me: Value = c.get("/me", &[]).await?;
             let principal = me["principal"].as_str().unwrap_or_default();
             let (kind, id) = principal.split_once(':').unwrap_or(("user", principal));

@@ -36,7 +36,7 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     if args.out.json {
         return output::json(&json!({ "env": args.env, "org": me["org_slug"], "principal": me["principal"], "config": path }));
     }
-    let who = me.pointer("/user/email").and_then(Value::as_str).unwrap_or("?");
+    let who = me.pointer("/user/email").or_else(|| me.get("principal")).and_then(Value::as_str).unwrap_or("?");
     crate::say!(
         "Logged in to `{}` as {who}; saved environment `{}` in {}.",
         me["org_slug"].as_str().unwrap_or("?"),

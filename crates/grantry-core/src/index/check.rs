@@ -198,20 +198,10 @@ impl OrgState {
         }
     }
 
-    /// The administrative permissions `principal` holds through *permanent* grants at `now`.
-    /// Temporary grants never count when comparing privileges.
+    /// The administrative permissions `principal` holds at the organization through *permanent*
+    /// grants at `now`. Temporary grants never count when comparing privileges.
     pub fn permanent_admin_set(&self, cat: &Catalogue, principal: &Principal, now: Timestamp) -> BTreeSet<String> {
-        let names = self
-            .grants_of(principal)
-            .iter()
-            .filter(|g| !g.is_temporary() && g.is_active(now) && g.anchor == Anchor::Scope(ScopeRef::Org))
-            .flat_map(|g| match &g.target {
-                GrantTarget::Role { role } => {
-                    cat.find_role(role).map(|r| r.unconditional_permissions().collect::<Vec<_>>()).unwrap_or_default()
-                }
-                GrantTarget::Permission { grant } => vec![grant.permission.as_str()],
-            });
-        cat.admin_subset(names)
+        cat.admin_subset(self.held_at(cat, principal, &ScopeRef::Org, now, true).iter().map(String::as_str))
     }
 
     /// Requires that `actor` may manage `target`: itself always; another principal only with a

@@ -5,8 +5,8 @@ use super::compiled::Compiled;
 use crate::catalogue::Catalogue;
 use crate::change::Change;
 use crate::error::{CoreError, Result};
-use crate::ids::{GrantId, ScopeId, UserId};
-use crate::model::{Grant, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
+use crate::ids::{ApiKeyId, GrantId, ScopeId, UserId};
+use crate::model::{ApiKey, Grant, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
 use std::collections::HashMap;
 
 /// One organization's state.
@@ -24,6 +24,7 @@ pub struct OrgState {
     scopes: HashMap<ScopeId, ScopeNode>,
     /// `WS`, `WS/PRJ` or `WS/PRJ/ENV` → the node.
     scope_by_path: HashMap<String, ScopeId>,
+    api_keys: HashMap<ApiKeyId, ApiKey>,
     /// The same grants and resources, laid out for `check`.
     pub(super) compiled: Compiled,
 }
@@ -40,6 +41,7 @@ impl OrgState {
             scope_parent: HashMap::new(),
             scopes: HashMap::new(),
             scope_by_path: HashMap::new(),
+            api_keys: HashMap::new(),
             compiled: Compiled::default(),
         }
     }
@@ -71,6 +73,16 @@ impl OrgState {
             Change::EnvironmentProductionSet { id, is_production, .. } => {
                 let node = self.scopes.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("environment `{id}` is not known")))?;
                 node.is_production = *is_production;
+            }
+            Change::OrgPolicySet { policy, .. } => self.org.policy = policy.clone(),
+            Change::ApiKeyCreated { key } => {
+                self.api_keys.insert(key.id.clone(), key.clone());
+            }
+            Change::ApiKeyRevoked { id, at, .. } => {
+                let key = self.api_keys.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("api key `{id}` is not known")))?;
+                key.revoked_at = Some(*at);
+                // INVARIANT: the batch that revokes a key also revokes its scope grants, so the
+                // compiled layout needs no flag of its own.
             }
             Change::ResourceRegistered { resource } => {
                 self.compiled.add_resource(resource, &self.resources, &self.scope_parent);
@@ -148,6 +160,18 @@ impl OrgState {
     pub fn scopes_of(&self, kind: ScopeKind) -> Vec<&ScopeNode> {
         let mut all: Vec<&ScopeNode> = self.scopes.values().filter(|n| n.kind == kind).collect();
         all.sort_by_cached_key(|n| self.path_of(n));
+        all
+    }
+
+    /// The API key with id `id`.
+    pub fn api_key(&self, id: &ApiKeyId) -> Option<&ApiKey> {
+        self.api_keys.get(id)
+    }
+
+    /// Every API key, oldest first.
+    pub fn api_keys(&self) -> Vec<&ApiKey> {
+        let mut all: Vec<&ApiKey> = self.api_keys.values().collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
         all
     }
 

@@ -1,7 +1,6 @@
 //! The rest of the model's records: the scope tree's nodes, groups and their members, API keys,
-//! and access requests. Seed 001's flow does not use them yet; the issues for seeds 002–004 give
-//! them changes, storage and endpoints. They are here so that the decision and the store are
-//! shaped for them from the start.
+//! and access requests. Groups and access requests are not used yet; the issues for seeds 003–004
+//! give them changes, storage and endpoints.
 
 use crate::catalogue::PermissionGrant;
 use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, UserId};
@@ -72,24 +71,18 @@ pub struct GroupMember {
     pub role: GroupRole,
 }
 
-/// Who owns an API key: a user, or a project (seed 002).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case")]
-pub enum KeyOwner {
-    User(UserId),
-    Project(ScopeId),
-}
-
-/// An API key: a principal that acts only within its project and its scopes. Its secret is a
-/// [`crate::model::Credential`] whose principal is this key.
+/// An API key of a project (seed 002): a principal that acts only within its project and its
+/// scopes. Its secret is a [`crate::model::Credential`] whose principal is this key; each of its
+/// scopes is a permanent grant to the key anchored at the project, so the decision treats a key
+/// like any principal and a scope edit is a grant or a revocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub org: OrgId,
     pub name: String,
-    pub owner: KeyOwner,
-    /// The permissions the key may use at all, e.g. `traces:read:prod` alone.
-    pub scopes: Vec<String>,
+    /// The project the key belongs to and acts within.
+    pub project: ScopeId,
+    pub created_by: Actor,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }

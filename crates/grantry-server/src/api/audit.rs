@@ -24,12 +24,14 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListAudit {
-    /// e.g. `grant.created`, `grant.revoked`, `grant.expired`, `user.created`, `token.issued`.
+    /// e.g. `rbac_grant`, `role.granted`, `role.expired`, `grant.created`, `grant.expired`, `apikey.created`.
     pub event_type: Option<String>,
     /// The actor, as `user:ID` or `system`.
     pub actor: Option<String>,
-    /// The affected principal, as `user:ID`.
+    /// The affected principal, as `user:ID` or `api_key:ID`.
     pub principal: Option<String>,
+    /// The `rbac_grant` rows of one scope: `org`, `WS` or `WS/PRJ`.
+    pub scope: Option<String>,
     pub target_id: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
@@ -58,7 +60,8 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         event_type: q.event_type,
         actor: q.actor,
         principal: q.principal,
-        target_id: q.target_id,
+        target_type: q.scope.is_some().then(|| "scope".to_owned()),
+        target_id: q.scope.or(q.target_id),
         since: q.since,
         until: q.until,
         after_seq: q.after_seq,

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, audit, catalogue, check, conversations, grants, scopes, traces, users};
+use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, traces, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,6 +21,8 @@ use utoipa::OpenApi;
         scopes::create_workspace, scopes::list_workspaces, scopes::create_project, scopes::list_projects,
         scopes::create_environment, scopes::list_environments, scopes::update_environment,
         traces::capture,
+        roles::grant, roles::revoke, roles::matrix,
+        api_keys::create, api_keys::list, api_keys::edit, api_keys::revoke,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth)

@@ -1,7 +1,7 @@
 //! What the API sends back: the records of the core in the API's (Amigo-compatible) shapes.
 
 use grantry_core::index::OrgState;
-use grantry_core::model::{Grant, GrantTarget, Principal, Resource, User};
+use grantry_core::model::{Anchor, Grant, GrantTarget, Principal, Resource, User};
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,6 +39,8 @@ pub struct GrantView {
     pub user_email: Option<String>,
     pub permission_grant: Option<PermissionGrantView>,
     pub role: Option<String>,
+    /// Where the grant applies: `org`, `WS`, `WS/PRJ`, or a resource `TYPE:ID`.
+    pub scope: String,
     pub justification: Option<String>,
     pub tags: Vec<String>,
     pub creator: String,
@@ -86,6 +88,10 @@ impl GrantView {
             user_email: user.map(|u| u.email.clone()),
             permission_grant,
             role,
+            scope: match &g.anchor {
+                Anchor::Scope(s) => org.scope_path(s),
+                Anchor::Resource(r) => r.to_string(),
+            },
             justification: g.justification.clone(),
             tags: g.tags.clone(),
             creator: g.creator.to_string(),

@@ -1,7 +1,8 @@
 //! Bootstrap: the first owner of an organization, made on the database directly by someone who
 //! holds it (`grantry admin bootstrap`), recorded in the audit log as the system's doing.
 
-use super::users::{new_token, role_grant, token_event};
+use super::roles::role_grant;
+use super::users::{new_token, token_event};
 use super::{grant_event, Ctx};
 use crate::error::Result;
 use crate::ids::new_id;
@@ -10,7 +11,7 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::catalogue::role;
 use grantry_core::change::Change;
 use grantry_core::ids::{OrgId, UserId};
-use grantry_core::model::{Actor, GrantSource, GrantTarget, Org, Policy, Principal, User, UserStatus};
+use grantry_core::model::{Actor, GrantSource, GrantTarget, Org, Policy, Principal, ScopeRef, User, UserStatus};
 use grantry_core::{validate, Timestamp};
 
 /// What bootstrap made.
@@ -60,7 +61,8 @@ pub async fn bootstrap(state: &AppState, slug: &str, email: &str, now: Timestamp
                     .any(|g| !g.is_temporary() && g.is_active(now) && g.target == GrantTarget::Role { role: role::ORG_OWNER.to_owned() })
             });
             if !is_owner {
-                let grant = role_grant(&ctx, &user_id, role::ORG_OWNER, GrantSource::Bootstrap)?;
+                let grant =
+                    role_grant(&ctx, Principal::User(user_id.clone()), role::ORG_OWNER, ScopeRef::Org, None, None, GrantSource::Bootstrap)?;
                 audit.push(grant_event(&Actor::System, "grant.created", &grant));
                 changes.push(Change::GrantCreated { grant });
             }

@@ -2,6 +2,7 @@
 //! them, and recording their expiries in the audit log.
 
 use super::conversations::CONVERSATION;
+use super::rbac::rbac_event;
 use super::{grant_event, org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::ids::new_id;
@@ -180,9 +181,21 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                 let mut changes = Vec::new();
                 let mut audit = Vec::new();
                 for g in ids.iter().filter_map(|id| o.grant(id)) {
-                    let mut event = grant_event(&Actor::System, "grant.expired", g);
-                    event.at = g.expires_at;
+                    let Some(end) = g.expires_at else { continue };
+                    let is_role = matches!(g.target, GrantTarget::Role { .. });
+                    let mut event = grant_event(&Actor::System, if is_role { "role.expired" } else { "grant.expired" }, g);
+                    event.at = Some(end);
                     audit.push(event);
+                    if let (true, Anchor::Scope(scope)) = (is_role, &g.anchor) {
+                        // The effective set just before and at the instant of expiry.
+                        let held = |t| o.effective_set(ix.catalogue(), o.grants_of(&g.principal), scope, t);
+                        let before = end.checked_sub(grantry_core::SignedDuration::from_micros(1)).unwrap_or(end);
+                        let cause = serde_json::json!({ "event": "role.expired", "grant_id": g.id });
+                        if let Some(mut d) = rbac_event(o, &Actor::System, &g.principal, scope, &held(before), &held(end), cause) {
+                            d.at = Some(end);
+                            audit.push(d);
+                        }
+                    }
                     changes.push(Change::GrantExpiryRecorded { org: org_id.clone(), id: g.id.clone() });
                 }
                 let n = changes.len();

@@ -1,5 +1,6 @@
 //! The scope tree below the organization: workspaces, projects (`WS/PRJ`) and their environments,
-//! which carry the production flag that classifies traces at capture (seed 002).
+//! which carry the production flag that classifies traces at capture (seed 002). `Scope:Manage` is
+//! checked at the parent of the node created (a workspace admin creates projects in its workspace).
 
 use super::{org, Ctx};
 use crate::error::{ApiError, Result};
@@ -34,7 +35,6 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
     let (committed, node) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
             let (parent_path, slug) = path.rsplit_once('/').map_or(("", path), |(p, s)| (p, s));
             let (parent_kind, depth) = match kind {
                 ScopeKind::Workspace => (None, 1),
@@ -50,6 +50,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
                 None => ScopeRef::Org,
                 Some(pk) => find(o, pk, parent_path)?.as_ref(),
             };
+            o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &parent, ctx.now)?;
             if o.scope_by_path(path).is_some() {
                 return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind_name(kind))));
             }
@@ -76,8 +77,8 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
     {
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
-        o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
         let env = find(o, ScopeKind::Environment, path)?;
+        o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &env.as_ref(), ctx.now)?;
         if env.is_production == is_production {
             return Ok((ix.revision(), env.clone()));
         }
@@ -85,8 +86,8 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
     let (committed, node) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(&ctx.actor, perm::SCOPE_MANAGE, ctx.now)?;
             let env = find(o, ScopeKind::Environment, path)?;
+            o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &env.as_ref(), ctx.now)?;
             let mut after = env.clone();
             after.is_production = is_production;
             let mut d = AuditDraft::new(&ctx.audit_actor(), "environment.updated", "environment", env.id.as_str());

@@ -21,8 +21,8 @@ pub async fn capture_trace(state: &AppState, ctx: &Ctx, project: &str, environme
     let (committed, trace) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(&ctx.actor, perm::TRACE_CAPTURE, ctx.now)?;
             let env = find(o, ScopeKind::Environment, &format!("{project}/{environment}"))?;
+            o.require_at(ix.catalogue(), &ctx.actor, perm::TRACE_CAPTURE, &env.as_ref(), ctx.now)?;
             // INVARIANT: the class is copied here, once; nothing updates it afterwards.
             let attributes: Attributes =
                 [("is_prod".to_owned(), AttrValue::Bool(env.is_production)), ("org_id".to_owned(), AttrValue::Str(ctx.org.0.clone()))]

@@ -1,5 +1,7 @@
 //! Users and their tokens.
 
+use super::rbac::require_covers;
+use super::roles::role_grant;
 use super::{grant_event, org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::ids::{new_id, new_secret};
@@ -7,9 +9,9 @@ use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::catalogue::{perm, Tier};
 use grantry_core::change::Change;
-use grantry_core::ids::{GrantId, TokenId, UserId};
+use grantry_core::ids::{TokenId, UserId};
 use grantry_core::index::DecisionIndex;
-use grantry_core::model::{Anchor, Credential, Grant, GrantSource, GrantTarget, Principal, ScopeRef, User, UserStatus};
+use grantry_core::model::{Credential, GrantSource, Principal, ScopeRef, User, UserStatus};
 use grantry_core::secret::hash_secret;
 use grantry_core::{validate, SignedDuration};
 
@@ -40,20 +42,13 @@ pub async fn create_user(
             if role_def.tier != Tier::Organization {
                 return Err(ApiError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
             }
-            let mine = o.permanent_admin_set(cat, &ctx.actor, ctx.now);
-            let needed = cat.admin_subset(role_def.unconditional_permissions());
-            let missing: Vec<&str> = needed.difference(&mine).map(String::as_str).collect();
-            if !missing.is_empty() {
-                return Err(ApiError::Forbidden(format!(
-                    "role `{role}` carries permissions you do not hold permanently ({}); ask someone who holds them",
-                    missing.join(", ")
-                )));
-            }
+            require_covers(o, cat, &ctx.actor, &format!("role `{role}`"), role_def.permission_names(), &ScopeRef::Org, ctx.now)?;
             if o.user_by_email(&email).is_some() {
                 return Err(ApiError::Conflict(format!("a user with email `{email}` already exists in this organization")));
             }
             let user = User { id: UserId(new_id()?), org: ctx.org.clone(), email, status: UserStatus::Active, created_at: ctx.now };
-            let grant = role_grant(ctx, &user.id, role, GrantSource::Manual)?;
+            let principal = Principal::User(user.id.clone());
+            let grant = role_grant(ctx, principal, role, ScopeRef::Org, None, None, GrantSource::Manual)?;
             let mut created = AuditDraft::new(&ctx.audit_actor(), "user.created", "user", user.id.as_str());
             created.principal = Some(Principal::User(user.id.clone()).to_string());
             created.after = serde_json::to_value(&user).ok();
@@ -71,25 +66,6 @@ pub async fn create_user(
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
-}
-
-/// A permanent grant of `role` at the organization to `user`.
-pub(super) fn role_grant(ctx: &Ctx, user: &UserId, role: &str, source: GrantSource) -> Result<Grant> {
-    Ok(Grant {
-        id: GrantId(new_id()?),
-        org: ctx.org.clone(),
-        principal: Principal::User(user.clone()),
-        target: GrantTarget::Role { role: role.to_owned() },
-        anchor: Anchor::Scope(ScopeRef::Org),
-        starts_at: ctx.now,
-        expires_at: None,
-        justification: None,
-        tags: vec![],
-        creator: ctx.audit_actor(),
-        source,
-        created_at: ctx.now,
-        revoked: None,
-    })
 }
 
 pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<IssuedToken> {

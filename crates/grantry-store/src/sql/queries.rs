@@ -24,9 +24,10 @@ pub(crate) struct Query {
 }
 
 /// The organization-scoped tables, and the column that names the organization in each.
-pub(crate) const ORG_TABLES: [(&str, &str); 8] = [
+pub(crate) const ORG_TABLES: [(&str, &str); 9] = [
     ("orgs", "id"),
     ("scope_nodes", "org_id"),
+    ("api_keys", "org_id"),
     ("users", "org_id"),
     ("credentials", "org_id"),
     ("resources", "org_id"),
@@ -163,8 +164,27 @@ pub(crate) const SET_ENVIRONMENT_PRODUCTION: Query = Query {
     sql: "UPDATE scope_nodes SET is_production = $1 WHERE org_id = $2 AND id = $3 AND kind = 'environment'",
 };
 
+pub(crate) const SET_ORG_POLICY: Query =
+    Query { name: "set_org_policy", access: Access::Org, sql: "UPDATE orgs SET policy = $1 WHERE id = $2" };
+
+pub(crate) const SNAPSHOT_API_KEYS: Query =
+    Query { name: "snapshot_api_keys", access: Access::System, sql: "SELECT * FROM api_keys ORDER BY created_at_us, id" };
+
+pub(crate) const INSERT_API_KEY: Query = Query {
+    name: "insert_api_key",
+    access: Access::Org,
+    sql:
+        "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+};
+
+pub(crate) const REVOKE_API_KEY: Query = Query {
+    name: "revoke_api_key",
+    access: Access::Org,
+    sql: "UPDATE api_keys SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL",
+};
+
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 25] = [
+pub(crate) const ALL: [Query; 29] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -190,6 +210,10 @@ pub(crate) const ALL: [Query; 25] = [
     SNAPSHOT_SCOPES,
     INSERT_SCOPE_NODE,
     SET_ENVIRONMENT_PRODUCTION,
+    SET_ORG_POLICY,
+    SNAPSHOT_API_KEYS,
+    INSERT_API_KEY,
+    REVOKE_API_KEY,
 ];
 
 /// The identifiers of `sql`, lowercased, in order.

@@ -7,8 +7,8 @@ use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
 use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
-use grantry_core::ids::{GrantId, OrgId, ScopeId, TokenId, UserId};
-use grantry_core::model::{Credential, Grant, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
+use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
+use grantry_core::model::{ApiKey, Credential, Grant, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
 use grantry_core::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -42,6 +42,18 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_at: timestamp(r.try_get("created_at_us")?)?,
         };
         changes.push(Change::ScopeNodeCreated { node });
+    }
+    for r in sqlx::query(q::SNAPSHOT_API_KEYS.sql).fetch_all(&mut **tx).await? {
+        let key = ApiKey {
+            id: ApiKeyId(r.try_get("id")?),
+            org: OrgId(r.try_get("org_id")?),
+            name: r.try_get("name")?,
+            project: ScopeId(r.try_get("project_id")?),
+            created_by: parse(r.try_get("created_by")?)?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+            revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
+        };
+        changes.push(Change::ApiKeyCreated { key });
     }
     for r in sqlx::query(q::SNAPSHOT_USERS.sql).fetch_all(&mut **tx).await? {
         let user = User {
@@ -146,10 +158,11 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
     // writes `?`, which PostgreSQL does not).
     let mut sql = String::from(q::AUDIT_EVENTS.sql);
     let mut args = vec![Arg::Text(org.as_str())];
-    let filters: [(&str, Option<Arg<'_>>); 7] = [
+    let filters: [(&str, Option<Arg<'_>>); 8] = [
         ("event_type =", f.event_type.as_deref().map(Arg::Text)),
         ("actor =", f.actor.as_deref().map(Arg::Text)),
         ("principal =", f.principal.as_deref().map(Arg::Text)),
+        ("target_type =", f.target_type.as_deref().map(Arg::Text)),
         ("target_id =", f.target_id.as_deref().map(Arg::Text)),
         ("at_us >=", f.since.map(|t| Arg::Int(micros(t)))),
         ("at_us <", f.until.map(|t| Arg::Int(micros(t)))),

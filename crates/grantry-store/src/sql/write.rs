@@ -50,6 +50,27 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        Change::OrgPolicySet { org, policy } => {
+            sqlx::query(q::SET_ORG_POLICY.sql).bind(json(policy)?).bind(org.as_str()).execute(&mut **tx).await?.rows_affected()
+        }
+        Change::ApiKeyCreated { key: k } => sqlx::query(q::INSERT_API_KEY.sql)
+            .bind(k.org.as_str())
+            .bind(k.id.as_str())
+            .bind(&k.name)
+            .bind(k.project.as_str())
+            .bind(k.created_by.to_string())
+            .bind(micros(k.created_at))
+            .bind(k.revoked_at.map(micros))
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+        Change::ApiKeyRevoked { org, id, at } => sqlx::query(q::REVOKE_API_KEY.sql)
+            .bind(micros(*at))
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
         Change::ScopeNodeCreated { node: n } => sqlx::query(q::INSERT_SCOPE_NODE.sql)
             .bind(n.org.as_str())
             .bind(n.id.as_str())

@@ -1,0 +1,119 @@
+//! `grantry apikey …`: API keys of projects (seed 002). The secret is printed once, at creation.
+
+use super::{client, fmt_opt_time, fmt_time};
+use crate::cli::{EnvArg, OutputArg};
+use crate::output;
+use anyhow::Result;
+use clap::Subcommand;
+use grantry_core::Timestamp;
+use serde_json::{json, Value};
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key that acts only within a project and its scopes; prints its secret once.
+    Create {
+        /// The project, as WORKSPACE/PROJECT.
+        #[arg(long)]
+        project: String,
+        /// A permission the key carries, e.g. traces:read:prod (repeatable).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// List the keys of the projects you manage keys of.
+    List {
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Add or remove scopes of a key.
+    Edit {
+        /// The key's id.
+        id: String,
+        /// A scope to add (repeatable).
+        #[arg(long = "add-scope", required_unless_present = "remove")]
+        add: Vec<String>,
+        /// A scope to remove (repeatable).
+        #[arg(long = "remove-scope")]
+        remove: Vec<String>,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Revoke a key: it is refused from the next request on.
+    Revoke {
+        /// The key's id.
+        id: String,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+fn scopes(k: &Value) -> String {
+    k["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+}
+
+fn time(v: &Value) -> Option<Timestamp> {
+    v.as_str().and_then(|t| t.parse().ok())
+}
+
+pub async fn run(command: ApiKeyCommand) -> Result<()> {
+    match command {
+        ApiKeyCommand::Create { project, scopes: s, name, env, out } => {
+            let created: Value = client(&env.env)?.post("/api-keys", &json!({ "project": project, "scopes": s, "name": name })).await?;
+            if out.json {
+                return output::json(&created);
+            }
+            let k = &created["key"];
+            crate::say!("Created api key {} in {} with scopes: {}.", k["id"].as_str().unwrap_or("?"), project, scopes(k));
+            crate::say!("Secret (shown only now; send it as `Authorization: Bearer …`):");
+            crate::say!("{}", created["secret"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        ApiKeyCommand::List { env, out } => {
+            let list: Value = client(&env.env)?.get("/api-keys", &[]).await?;
+            if out.json {
+                return output::json(&list["keys"]);
+            }
+            let rows: Vec<Vec<String>> = list["keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|k| {
+                    let created = time(&k["created_at"]).map(fmt_time).unwrap_or_default();
+                    let text = |f: &str| k[f].as_str().unwrap_or_default().to_owned();
+                    vec![text("id"), text("name"), text("project"), scopes(k), created, fmt_opt_time(time(&k["revoked_at"]))]
+                })
+                .collect();
+            output::print_table(&["ID", "NAME", "PROJECT", "SCOPES", "CREATED", "REVOKED"], &rows, "No API keys.");
+            Ok(())
+        }
+        ApiKeyCommand::Edit { id, add, remove, env, out } => {
+            let body = json!({ "add_scopes": add, "remove_scopes": remove });
+            let written: Value = client(&env.env)?.patch(&format!("/api-keys/{id}"), &body).await?;
+            if out.json {
+                return output::json(&written);
+            }
+            crate::say!("Api key {id} now carries: {}.", scopes(&written["key"]));
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { id, env, out } => {
+            let written: Value = client(&env.env)?.delete(&format!("/api-keys/{id}")).await?;
+            if out.json {
+                return output::json(&written);
+            }
+            crate::say!("Revoked api key {id}; it is refused from the next request on.");
+            Ok(())
+        }
+    }
+}

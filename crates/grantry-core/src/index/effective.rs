@@ -1,0 +1,117 @@
+//! Effective permission sets: what a principal holds at a node of the scope tree through the
+//! grants anchored there or above it (the cascade), and the checks an administrative operation
+//! makes at a tier. The `rbac_grant` audit rows carry these sets before and after a change.
+
+use super::OrgState;
+use crate::catalogue::Catalogue;
+use crate::error::{CoreError, Result};
+use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef, UserStatus};
+use jiff::Timestamp;
+use std::collections::BTreeSet;
+
+impl OrgState {
+    /// `scope` and the nodes above it, nearest first, ending with the organization.
+    pub fn scope_chain(&self, scope: &ScopeRef) -> Vec<ScopeRef> {
+        let mut chain = vec![scope.clone()];
+        let mut at = scope;
+        while let Some(parent) = self.scope_parent.get(at) {
+            chain.push(parent.clone());
+            at = parent;
+        }
+        chain
+    }
+
+    /// Whether `inner` is `outer` or lies below it.
+    pub fn is_within(&self, inner: &ScopeRef, outer: &ScopeRef) -> bool {
+        self.scope_chain(inner).contains(outer)
+    }
+
+    /// The names of the permissions that `grants` carry at `scope` at `now`: those of the grants
+    /// in force then and anchored at the scope or above it. Conditions are not weighed: the set
+    /// says what is held, and the decision says where it applies.
+    pub fn effective_set<'g>(
+        &self,
+        cat: &Catalogue,
+        grants: impl IntoIterator<Item = &'g Grant>,
+        scope: &ScopeRef,
+        now: Timestamp,
+    ) -> BTreeSet<String> {
+        let chain = self.scope_chain(scope);
+        grants
+            .into_iter()
+            .filter(|g| g.is_active(now) && matches!(&g.anchor, Anchor::Scope(s) if chain.contains(s)))
+            .flat_map(|g| match &g.target {
+                GrantTarget::Role { role } => cat.find_role(role).map(|r| r.grants.iter().map(|pg| pg.permission.clone()).collect()),
+                GrantTarget::Permission { grant } => Some(vec![grant.permission.clone()]),
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// What `principal` holds at `scope` at `now`; through permanent grants only when
+    /// `permanent_only` (temporary grants never count when privileges are compared). A suspended
+    /// user holds nothing.
+    pub fn held_at(
+        &self,
+        cat: &Catalogue,
+        principal: &Principal,
+        scope: &ScopeRef,
+        now: Timestamp,
+        permanent_only: bool,
+    ) -> BTreeSet<String> {
+        if let Principal::User(id) = principal {
+            if self.user(id).is_none_or(|u| u.status != UserStatus::Active) {
+                return BTreeSet::new();
+            }
+        }
+        let grants = self.grants_of(principal).iter().filter(|g| !permanent_only || !g.is_temporary());
+        self.effective_set(cat, grants, scope, now)
+    }
+
+    /// Requires that `actor` holds `permission` at `scope` at `now`. An API key acts only within
+    /// its project, and the error says so.
+    pub fn require_at(&self, cat: &Catalogue, actor: &Principal, permission: &str, scope: &ScopeRef, now: Timestamp) -> Result<()> {
+        if let Principal::ApiKey(id) = actor {
+            if let Some(key) = self.api_key(id) {
+                let project = ScopeRef::Project(key.project.clone());
+                if !self.is_within(scope, &project) {
+                    let home = self.scope(&key.project).map(|n| self.path_of(n)).unwrap_or_default();
+                    return Err(CoreError::Forbidden(format!(
+                        "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
+                    )));
+                }
+            }
+        }
+        if self.held_at(cat, actor, scope, now, false).contains(permission) {
+            return Ok(());
+        }
+        let place = self.describe_scope(scope);
+        Err(CoreError::Forbidden(format!("you need the `{permission}` permission at {place} for this; ask an admin of it")))
+    }
+
+    /// A scope as people read it: `the organization`, `workspace `ml``, `project `ml/agents``.
+    pub fn describe_scope(&self, scope: &ScopeRef) -> String {
+        match scope {
+            ScopeRef::Org => "the organization".to_owned(),
+            ScopeRef::Workspace(id) | ScopeRef::Project(id) | ScopeRef::Environment(id) => {
+                let kind = match scope {
+                    ScopeRef::Workspace(_) => "workspace",
+                    ScopeRef::Project(_) => "project",
+                    _ => "environment",
+                };
+                let path = self.scope(id).map_or_else(|| id.to_string(), |n| self.path_of(n));
+                format!("{kind} `{path}`")
+            }
+        }
+    }
+
+    /// The path a scope is named by in the audit log and the matrix: `org`, `WS` or `WS/PRJ`.
+    pub fn scope_path(&self, scope: &ScopeRef) -> String {
+        match scope {
+            ScopeRef::Org => "org".to_owned(),
+            ScopeRef::Workspace(id) | ScopeRef::Project(id) | ScopeRef::Environment(id) => {
+                self.scope(id).map_or_else(|| id.to_string(), |n| self.path_of(n))
+            }
+        }
+    }
+}

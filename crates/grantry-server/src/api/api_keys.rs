@@ -1,0 +1,151 @@
+//! API keys of projects (seed 002): `POST /api-keys` (the secret is in this response only),
+//! `GET /api-keys` (the keys of the projects the caller manages keys of), `PATCH /api-keys/{id}`
+//! to add or remove scopes, `DELETE /api-keys/{id}` to revoke.
+
+use super::auth::Caller;
+use super::extract::ApiJson;
+use crate::error::Result;
+use crate::service;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use grantry_core::catalogue::{perm, Catalogue};
+use grantry_core::ids::ApiKeyId;
+use grantry_core::index::OrgState;
+use grantry_core::model::{ApiKey, ScopeRef};
+use grantry_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api-keys", get(list).post(create)).route("/api-keys/{id}", patch(edit).delete(revoke))
+}
+
+/// An API key (never its secret).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyView {
+    pub id: String,
+    pub name: String,
+    /// `WS/PRJ`: the project the key acts within.
+    pub project: String,
+    /// The permissions the key carries now.
+    pub scopes: Vec<String>,
+    pub created_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl KeyView {
+    fn new(k: &ApiKey, o: &OrgState, cat: &Catalogue, now: Timestamp) -> Self {
+        Self {
+            id: k.id.0.clone(),
+            name: k.name.clone(),
+            project: o.scope_path(&ScopeRef::Project(k.project.clone())),
+            scopes: service::key_scopes(o, cat, k, now).into_iter().collect(),
+            created_by: k.created_by.to_string(),
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A key to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    /// `WS/PRJ`.
+    pub project: String,
+    /// e.g. `["traces:read:prod"]`.
+    pub scopes: Vec<String>,
+    pub name: Option<String>,
+}
+
+/// A created key, with its secret: shown here once, stored only hashed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedKeyView {
+    pub key: KeyView,
+    /// Send as `Authorization: Bearer <secret>`; it cannot be shown again.
+    pub secret: String,
+    pub revision: u64,
+}
+
+/// A key as written, and the revision that holds it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyWritten {
+    pub key: KeyView,
+    pub revision: u64,
+}
+
+/// The keys the caller may see.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeyList {
+    pub keys: Vec<KeyView>,
+}
+
+/// Scopes to add and to remove.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditKey {
+    #[serde(default)]
+    pub add_scopes: Vec<String>,
+    #[serde(default)]
+    pub remove_scopes: Vec<String>,
+}
+
+fn view(state: &AppState, caller: &Caller, key: &ApiKey) -> Result<KeyView> {
+    let ix = state.index();
+    Ok(KeyView::new(key, service::org(&ix, &caller.ctx.org)?, ix.catalogue(), caller.ctx.now))
+}
+
+#[utoipa::path(post, path = "/v1/{org}/api-keys", request_body = CreateKey, params(("org" = String, Path)),
+    responses((status = 201, body = CreatedKeyView), (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<CreateKey>,
+) -> Result<(StatusCode, Json<CreatedKeyView>)> {
+    let (revision, created) = service::create_key(&state, &caller.ctx, &b.project, &b.scopes, b.name.as_deref()).await?;
+    let key = view(&state, &caller, &created.key)?;
+    Ok((StatusCode::CREATED, Json(CreatedKeyView { key, secret: created.secret, revision })))
+}
+
+#[utoipa::path(get, path = "/v1/{org}/api-keys", params(("org" = String, Path)), responses((status = 200, body = KeyList)))]
+pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<KeyList>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let (cat, now) = (ix.catalogue(), caller.ctx.now);
+    let keys = o
+        .api_keys()
+        .into_iter()
+        .filter(|k| o.require_at(cat, &caller.ctx.actor, perm::APIKEY_MANAGE, &ScopeRef::Project(k.project.clone()), now).is_ok())
+        .map(|k| KeyView::new(k, o, cat, now))
+        .collect();
+    Ok(Json(KeyList { keys }))
+}
+
+#[utoipa::path(patch, path = "/v1/{org}/api-keys/{id}", request_body = EditKey, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = KeyWritten), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<EditKey>,
+) -> Result<Json<KeyWritten>> {
+    let (revision, key, _) = service::edit_key(&state, &caller.ctx, &ApiKeyId(id), &b.add_scopes, &b.remove_scopes).await?;
+    Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
+}
+
+#[utoipa::path(delete, path = "/v1/{org}/api-keys/{id}", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = KeyWritten), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<KeyWritten>> {
+    let (revision, key) = service::revoke_key(&state, &caller.ctx, &ApiKeyId(id)).await?;
+    Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
+}

@@ -1,0 +1,225 @@
+//! Roles at a tier (seed 002): `POST /roles/grants` and `POST /roles/revocations` name a user by
+//! email, a role and where it is held; `GET /roles/matrix` is the team page — every user's roles
+//! at each tier, with since when and until when.
+
+use super::auth::Caller;
+use super::extract::ApiJson;
+use super::views::GrantView;
+use crate::error::{ApiError, Result};
+use crate::service::{self, RoleChange, TierSel, Window};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use grantry_core::catalogue::perm;
+use grantry_core::model::{GrantTarget, Principal};
+use grantry_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/roles/grants", post(grant)).route("/roles/revocations", post(revoke)).route("/roles/matrix", get(matrix))
+}
+
+/// Where a role is held.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TierInput {
+    Organization,
+    Workspace,
+    Project,
+}
+
+/// A role, a user and a tier node.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleTarget {
+    pub user_email: String,
+    /// e.g. `project_admin`; see `GET /catalogue`.
+    pub role: String,
+    pub tier: TierInput,
+    /// `WS` for a workspace, `WS/PRJ` for a project; absent for the organization.
+    pub path: Option<String>,
+}
+
+impl RoleTarget {
+    fn change(self) -> Result<RoleChange> {
+        let at = match (self.tier, self.path) {
+            (TierInput::Organization, None) => TierSel::Org,
+            (TierInput::Workspace, Some(p)) => TierSel::Workspace(p),
+            (TierInput::Project, Some(p)) => TierSel::Project(p),
+            (TierInput::Organization, Some(_)) => {
+                return Err(ApiError::Invalid {
+                    field: "path".into(),
+                    message: "the organization tier takes no path; leave it out".into(),
+                });
+            }
+            (_, None) => {
+                return Err(ApiError::Invalid {
+                    field: "path".into(),
+                    message: "name the node: `WS` for a workspace, `WS/PRJ` for a project".into(),
+                });
+            }
+        };
+        Ok(RoleChange { email: self.user_email, role: self.role, at })
+    }
+}
+
+/// A role to grant, permanently or for a window.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRole {
+    pub user_email: String,
+    pub role: String,
+    pub tier: TierInput,
+    /// `WS` for a workspace, `WS/PRJ` for a project; absent for the organization.
+    pub path: Option<String>,
+    /// ISO 8601, e.g. `PT4H`; the role then ends on its own.
+    pub duration: Option<String>,
+    /// The end of the window, RFC 3339 (instead of `duration`).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+    pub justification: Option<String>,
+}
+
+/// A granted role.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoleGrantedView {
+    pub grant: GrantView,
+    /// The permanent roles at that node the new one replaced.
+    pub replaced: Vec<GrantView>,
+    /// Whether the user's effective permission set there changed (an `rbac_grant` row was written).
+    pub effective_changed: bool,
+    pub revision: u64,
+}
+
+/// Revoked roles.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoleRevokedView {
+    pub revoked: Vec<GrantView>,
+    pub effective_changed: bool,
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/roles/grants", request_body = GrantRole, params(("org" = String, Path)),
+    responses((status = 201, body = RoleGrantedView), (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
+pub(super) async fn grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<GrantRole>,
+) -> Result<(StatusCode, Json<RoleGrantedView>)> {
+    let window = match (b.duration, b.until) {
+        (None, None) => Window::Permanent,
+        (Some(d), None) => Window::For(d),
+        (None, Some(t)) => Window::Until(t),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Invalid { field: "until".into(), message: "give either `duration` or `until`, not both".into() })
+        }
+    };
+    let change = RoleTarget { user_email: b.user_email, role: b.role, tier: b.tier, path: b.path }.change()?;
+    let (revision, out) = service::grant_role(&state, &caller.ctx, &change, &window, b.justification.as_deref()).await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let now = caller.ctx.now;
+    let body = RoleGrantedView {
+        grant: GrantView::new(&out.grant, o, now),
+        replaced: out.replaced.iter().map(|g| GrantView::new(g, o, now)).collect(),
+        effective_changed: out.effective_changed,
+        revision,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[utoipa::path(post, path = "/v1/{org}/roles/revocations", request_body = RoleTarget, params(("org" = String, Path)),
+    responses((status = 200, body = RoleRevokedView), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<RoleTarget>,
+) -> Result<Json<RoleRevokedView>> {
+    let (revision, revoked, effective_changed) = service::revoke_role(&state, &caller.ctx, &b.change()?).await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let revoked = revoked.iter().map(|g| GrantView::new(g, o, caller.ctx.now)).collect();
+    Ok(Json(RoleRevokedView { revoked, effective_changed, revision }))
+}
+
+/// One role held.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HeldRole {
+    pub role: String,
+    /// `organization`, `workspace` or `project`.
+    pub tier: String,
+    /// `org`, `WS` or `WS/PRJ`.
+    pub scope: String,
+    pub grant_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub since: Timestamp,
+    /// The end of a time-bounded role.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+    pub granted_by: String,
+}
+
+/// One user's row of the matrix.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MatrixRow {
+    pub user_id: String,
+    pub email: String,
+    pub status: String,
+    pub roles: Vec<HeldRole>,
+    /// Where the user reads production traces (`traces:read:prod`) through these roles.
+    pub prod_traces: Vec<String>,
+}
+
+/// The team page: every user's roles in force now, at every tier.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoleMatrix {
+    pub rows: Vec<MatrixRow>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/roles/matrix", params(("org" = String, Path)), responses((status = 200, body = RoleMatrix)))]
+pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Result<Json<RoleMatrix>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let now = caller.ctx.now;
+    o.require(&caller.ctx.actor, perm::USER_LIST, now)?;
+    let cat = ix.catalogue();
+    let rows = o
+        .users()
+        .into_iter()
+        .map(|u| {
+            let mut roles: Vec<HeldRole> = o
+                .grants_of(&Principal::User(u.id.clone()))
+                .iter()
+                .filter(|g| g.is_active(now))
+                .filter_map(|g| {
+                    let GrantTarget::Role { role } = &g.target else { return None };
+                    let tier = cat.find_role(role).map(|r| r.tier);
+                    let view = GrantView::new(g, o, now);
+                    Some(HeldRole {
+                        role: role.clone(),
+                        tier: serde_json::to_value(tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                        scope: view.scope,
+                        grant_id: g.id.0.clone(),
+                        since: g.starts_at,
+                        until: g.expires_at,
+                        granted_by: g.creator.to_string(),
+                    })
+                })
+                .collect();
+            let rank = |h: &HeldRole| ["organization", "workspace", "project"].iter().position(|t| *t == h.tier);
+            roles.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.scope.cmp(&b.scope)).then_with(|| a.role.cmp(&b.role)));
+            let mut prod_traces: Vec<String> = roles
+                .iter()
+                .filter(|h| cat.find_role(&h.role).is_some_and(|r| r.permission_names().contains(perm::TRACES_READ_PROD)))
+                .map(|h| h.scope.clone())
+                .collect();
+            prod_traces.dedup();
+            let status = serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            MatrixRow { user_id: u.id.0.clone(), email: u.email.clone(), status, roles, prod_traces }
+        })
+        .collect();
+    Ok(Json(RoleMatrix { rows }))
+}

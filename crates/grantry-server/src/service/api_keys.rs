@@ -1,0 +1,258 @@
+//! API keys of projects (seed 002): a key is a principal that acts only within its project and
+//! its scopes. Each scope is a permanent grant to the key anchored at the project, so adding or
+//! removing a scope is a grant or a revocation, decided like any other; the secret is shown once
+//! and stored hashed. Creating, editing and revoking a key write `apikey.*` events and an
+//! `rbac_grant` row with the key's scopes before and after.
+
+use super::rbac::{rbac_event, require_covers};
+use super::scopes::find;
+use super::users::token_event;
+use super::{org, Ctx};
+use crate::error::{ApiError, Result};
+use crate::ids::{new_id, new_secret};
+use crate::state::AppState;
+use grantry_core::audit::AuditDraft;
+use grantry_core::catalogue::{carried_grant, perm, Catalogue, PermissionKind};
+use grantry_core::change::Change;
+use grantry_core::ids::{ApiKeyId, GrantId, TokenId};
+use grantry_core::index::{DecisionIndex, OrgState};
+use grantry_core::model::{Anchor, ApiKey, Credential, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef};
+use grantry_core::secret::hash_secret;
+use grantry_core::Timestamp;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// The admin permissions a key may carry besides data permissions: capturing traces, for ingestion.
+const KEY_ADMIN_SCOPES: [&str; 1] = [perm::TRACE_CAPTURE];
+
+/// A key as made: the record, its scopes, and its secret (shown once).
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub scopes: BTreeSet<String>,
+    pub secret: String,
+}
+
+/// The scopes `key` carries at `now`: the permissions of its grants in force.
+pub fn key_scopes(o: &OrgState, cat: &Catalogue, key: &ApiKey, now: Timestamp) -> BTreeSet<String> {
+    o.effective_set(cat, o.grants_of(&Principal::ApiKey(key.id.clone())), &ScopeRef::Project(key.project.clone()), now)
+}
+
+/// Checks that each of `scopes` may be a key's scope, and returns them without repeats.
+fn valid_scopes(cat: &Catalogue, scopes: &[String]) -> Result<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for s in scopes {
+        let p = cat.permission(s.trim()).map_err(|_| ApiError::Invalid {
+            field: "scope".into(),
+            message: format!(
+                "unknown scope `{s}`; a scope is a permission such as traces:read or traces:read:prod (see `grantry permission list`)"
+            ),
+        })?;
+        if p.kind == PermissionKind::Admin && !KEY_ADMIN_SCOPES.contains(&p.name.as_str()) {
+            return Err(ApiError::Invalid {
+                field: "scope".into(),
+                message: format!(
+                    "`{}` manages the organization and cannot be an API key's scope; keys carry data permissions and Trace:Capture",
+                    p.name
+                ),
+            });
+        }
+        out.insert(p.name.clone());
+    }
+    Ok(out)
+}
+
+fn scope_grant(ctx: &Ctx, key: &ApiKeyId, project: &ScopeRef, scope: &str) -> Result<Grant> {
+    Ok(Grant {
+        id: GrantId(new_id()?),
+        org: ctx.org.clone(),
+        principal: Principal::ApiKey(key.clone()),
+        target: GrantTarget::Permission { grant: carried_grant(scope) },
+        anchor: Anchor::Scope(project.clone()),
+        starts_at: ctx.now,
+        expires_at: None,
+        justification: None,
+        tags: vec![],
+        creator: ctx.audit_actor(),
+        source: GrantSource::Manual,
+        created_at: ctx.now,
+        revoked: None,
+    })
+}
+
+fn key_event(ctx: &Ctx, event_type: &str, key: &ApiKey, scopes: &BTreeSet<String>) -> AuditDraft {
+    let mut d = AuditDraft::new(&ctx.audit_actor(), event_type, "api_key", key.id.as_str());
+    d.principal = Some(Principal::ApiKey(key.id.clone()).to_string());
+    d.after = Some(json!({ "key": key, "scopes": scopes }));
+    d
+}
+
+/// Creates a key of project `project` (`WS/PRJ`) carrying `scopes`.
+pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[String], name: Option<&str>) -> Result<(u64, CreatedKey)> {
+    let (committed, created) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            let node = find(o, ScopeKind::Project, project)?;
+            let at = node.as_ref();
+            o.require_at(cat, &ctx.actor, perm::APIKEY_MANAGE, &at, ctx.now)?;
+            if scopes.is_empty() {
+                return Err(ApiError::Invalid {
+                    field: "scope".into(),
+                    message: "give the key at least one scope (--scope traces:read)".into(),
+                });
+            }
+            let scopes = valid_scopes(cat, scopes)?;
+            require_covers(o, cat, &ctx.actor, "this key", scopes.iter().map(String::as_str), &at, ctx.now)?;
+            let name = match name.map(str::trim) {
+                None | Some("") => format!("{project} key"),
+                Some(n) if n.chars().count() > 100 || n.chars().any(char::is_control) => {
+                    return Err(ApiError::Invalid { field: "name".into(), message: "must be at most 100 printable characters".into() });
+                }
+                Some(n) => n.to_owned(),
+            };
+            let key = ApiKey {
+                id: ApiKeyId(new_id()?),
+                org: ctx.org.clone(),
+                name,
+                project: node.id.clone(),
+                created_by: ctx.audit_actor(),
+                created_at: ctx.now,
+                revoked_at: None,
+            };
+            let secret = new_secret()?;
+            let credential = Credential {
+                id: TokenId(new_id()?),
+                org: ctx.org.clone(),
+                principal: Principal::ApiKey(key.id.clone()),
+                secret_hash: hash_secret(&secret),
+                created_at: ctx.now,
+                expires_at: None,
+                revoked_at: None,
+            };
+            let mut changes = vec![Change::ApiKeyCreated { key: key.clone() }, Change::CredentialIssued { credential: credential.clone() }];
+            for s in &scopes {
+                changes.push(Change::GrantCreated { grant: scope_grant(ctx, &key.id, &at, s)? });
+            }
+            let mut audit = vec![key_event(ctx, "apikey.created", &key, &scopes), token_event(ctx, "token.issued", &credential)];
+            let principal = Principal::ApiKey(key.id.clone());
+            audit.extend(rbac_event(
+                o,
+                &ctx.audit_actor(),
+                &principal,
+                &at,
+                &BTreeSet::new(),
+                &scopes,
+                json!({ "event": "apikey.created" }),
+            ));
+            Ok((ctx.batch(changes, audit), CreatedKey { key, scopes, secret }))
+        })
+        .await?;
+    Ok((committed.revision, created))
+}
+
+/// The key `id`, not revoked, whose project the actor may manage keys of.
+fn managed_key<'a>(ix: &'a DecisionIndex, o: &'a OrgState, ctx: &Ctx, id: &ApiKeyId) -> Result<&'a ApiKey> {
+    let key = o
+        .api_key(id)
+        .ok_or_else(|| ApiError::NotFound(format!("api key `{id}` not found in this organization; see `grantry apikey list`")))?;
+    o.require_at(ix.catalogue(), &ctx.actor, perm::APIKEY_MANAGE, &ScopeRef::Project(key.project.clone()), ctx.now)?;
+    if let Some(at) = key.revoked_at {
+        return Err(ApiError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
+    }
+    Ok(key)
+}
+
+/// Adds and removes scopes of key `id`; the key keeps at least one.
+pub async fn edit_key(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &ApiKeyId,
+    add: &[String],
+    remove: &[String],
+) -> Result<(u64, ApiKey, BTreeSet<String>)> {
+    let (committed, out) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            let key = managed_key(ix, o, ctx, id)?;
+            let at = ScopeRef::Project(key.project.clone());
+            let prior = key_scopes(o, cat, key, ctx.now);
+            let (add, remove) = (valid_scopes(cat, add)?, valid_scopes(cat, remove)?);
+            if add.is_empty() && remove.is_empty() {
+                return Err(ApiError::Invalid {
+                    field: "scope".into(),
+                    message: "nothing to change; give --add-scope or --remove-scope".into(),
+                });
+            }
+            let listed = prior.iter().cloned().collect::<Vec<_>>().join(", ");
+            if let Some(s) = add.iter().find(|s| prior.contains(*s)) {
+                return Err(ApiError::Conflict(format!("api key `{id}` already carries `{s}` (its scopes: {listed})")));
+            }
+            if let Some(s) = remove.iter().find(|s| !prior.contains(*s)) {
+                return Err(ApiError::NotFound(format!("api key `{id}` does not carry `{s}`; its scopes: {listed}")));
+            }
+            let new: BTreeSet<String> = prior.difference(&remove).chain(add.iter()).cloned().collect();
+            if new.is_empty() {
+                return Err(ApiError::Invalid {
+                    field: "scope".into(),
+                    message: format!("this would leave api key `{id}` with no scope; revoke it instead (`grantry apikey revoke {id}`)"),
+                });
+            }
+            let changed: Vec<&str> = add.iter().chain(remove.iter()).map(String::as_str).collect();
+            require_covers(o, cat, &ctx.actor, "this change", changed, &at, ctx.now)?;
+            let mut changes = Vec::new();
+            for s in &add {
+                changes.push(Change::GrantCreated { grant: scope_grant(ctx, id, &at, s)? });
+            }
+            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+            let gone = o.grants_of(&Principal::ApiKey(id.clone())).iter().filter(|g| {
+                g.is_active(ctx.now) && matches!(&g.target, GrantTarget::Permission { grant } if remove.contains(&grant.permission))
+            });
+            changes.extend(gone.map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() }));
+            let mut audit = vec![key_event(ctx, "apikey.updated", key, &new)];
+            audit[0].before = Some(json!({ "key": key, "scopes": prior }));
+            let cause = json!({ "event": "apikey.updated", "added": add, "removed": remove });
+            audit.extend(rbac_event(o, &ctx.audit_actor(), &Principal::ApiKey(id.clone()), &at, &prior, &new, cause));
+            Ok((ctx.batch(changes, audit), (key.clone(), new)))
+        })
+        .await?;
+    Ok((committed.revision, out.0, out.1))
+}
+
+/// Revokes key `id`: its secret stops authenticating and its scopes stop on the next request.
+pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u64, ApiKey)> {
+    let (committed, key) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            let key = managed_key(ix, o, ctx, id)?;
+            let at = ScopeRef::Project(key.project.clone());
+            let prior = key_scopes(o, cat, key, ctx.now);
+            let principal = Principal::ApiKey(id.clone());
+            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+            let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];
+            for c in ix.credentials_of(&ctx.org, &principal).into_iter().filter(|c| c.revoked_at.is_none()) {
+                changes.push(Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: ctx.now });
+            }
+            for g in o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)) {
+                changes.push(Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() });
+            }
+            let mut revoked = key.clone();
+            revoked.revoked_at = Some(ctx.now);
+            let mut audit = vec![key_event(ctx, "apikey.revoked", &revoked, &BTreeSet::new())];
+            audit[0].before = Some(json!({ "key": key, "scopes": prior }));
+            audit.extend(rbac_event(
+                o,
+                &ctx.audit_actor(),
+                &principal,
+                &at,
+                &prior,
+                &BTreeSet::new(),
+                json!({ "event": "apikey.revoked" }),
+            ));
+            Ok((ctx.batch(changes, audit), revoked))
+        })
+        .await?;
+    Ok((committed.revision, key))
+}

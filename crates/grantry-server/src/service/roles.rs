@@ -1,0 +1,299 @@
+//! Roles at a tier (seed 002): granting one to a user at the organization, a workspace or a
+//! project — permanently (replacing the user's permanent role at that node) or for a window that
+//! ends on its own — and revoking it. Each writes `role.*` events and, when the user's effective
+//! permission set at that node changed, an `rbac_grant` row.
+
+use super::rbac::{rbac_event, require_covers};
+use super::scopes::find;
+use super::{grant_event, org, Ctx};
+use crate::error::{ApiError, Result};
+use crate::ids::new_id;
+use crate::state::AppState;
+use grantry_core::catalogue::{perm, Catalogue, Role, Tier};
+use grantry_core::change::Change;
+use grantry_core::duration::parse_grant_duration;
+use grantry_core::ids::GrantId;
+use grantry_core::index::OrgState;
+use grantry_core::model::{Anchor, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef, User, UserStatus};
+use grantry_core::{validate, Timestamp};
+use serde_json::json;
+
+/// Where a role is held: the organization, a workspace (`WS`) or a project (`WS/PRJ`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TierSel {
+    Org,
+    Workspace(String),
+    Project(String),
+}
+
+/// How long a role is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Window {
+    Permanent,
+    /// An ISO 8601 duration from now.
+    For(String),
+    Until(Timestamp),
+}
+
+/// A role to grant or revoke.
+#[derive(Debug, Clone)]
+pub struct RoleChange {
+    pub email: String,
+    pub role: String,
+    pub at: TierSel,
+}
+
+/// A role grant in force for `user` of `role` at `anchor`, for `window` (`None`: permanent).
+pub fn role_grant(
+    ctx: &Ctx,
+    principal: Principal,
+    role: &str,
+    anchor: ScopeRef,
+    expires_at: Option<Timestamp>,
+    justification: Option<String>,
+    source: GrantSource,
+) -> Result<Grant> {
+    Ok(Grant {
+        id: GrantId(new_id()?),
+        org: ctx.org.clone(),
+        principal,
+        target: GrantTarget::Role { role: role.to_owned() },
+        anchor: Anchor::Scope(anchor),
+        starts_at: ctx.now,
+        expires_at,
+        justification,
+        tags: vec![],
+        creator: ctx.audit_actor(),
+        source,
+        created_at: ctx.now,
+        revoked: None,
+    })
+}
+
+/// The checked parts of a role change: the user, the role and the node.
+struct Resolved<'a> {
+    user: &'a User,
+    role: &'a Role,
+    scope: ScopeRef,
+}
+
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Organization => "organization",
+        Tier::Workspace => "workspace",
+        Tier::Project => "project",
+    }
+}
+
+/// Resolves and authorizes a change: the role exists and belongs to the selected tier, the node
+/// and the user exist, and the actor may assign roles there and holds the role's permissions
+/// permanently there.
+fn resolve<'a>(o: &'a OrgState, cat: &'a Catalogue, ctx: &Ctx, change: &RoleChange) -> Result<Resolved<'a>> {
+    let role = cat.role(&change.role)?;
+    let (tier, scope) = match &change.at {
+        TierSel::Org => (Tier::Organization, ScopeRef::Org),
+        TierSel::Workspace(p) => (Tier::Workspace, find(o, ScopeKind::Workspace, p)?.as_ref()),
+        TierSel::Project(p) => (Tier::Project, find(o, ScopeKind::Project, p)?.as_ref()),
+    };
+    if role.tier != tier {
+        let flag = match role.tier {
+            Tier::Organization => "--org",
+            Tier::Workspace => "--workspace WS",
+            Tier::Project => "--project WS/PRJ",
+        };
+        return Err(ApiError::Invalid {
+            field: "role".into(),
+            message: format!(
+                "`{}` is a {} role and cannot be held at a {}; give it at its own tier ({flag})",
+                role.name,
+                tier_name(role.tier),
+                tier_name(tier)
+            ),
+        });
+    }
+    let email = validate::email(&change.email)?;
+    let user = o.user_by_email(&email).ok_or_else(|| {
+        ApiError::NotFound(format!("no user with email `{email}` in this organization; create it with `grantry user create`"))
+    })?;
+    o.require_at(cat, &ctx.actor, perm::ROLE_ASSIGN, &scope, ctx.now)?;
+    require_covers(o, cat, &ctx.actor, &format!("role `{}`", role.name), role.permission_names(), &scope, ctx.now)?;
+    Ok(Resolved { user, role, scope })
+}
+
+/// `user`'s grants of `role` at exactly `scope` that are in force at `now`.
+fn held<'a>(o: &'a OrgState, user: &User, role: &str, scope: &ScopeRef, now: Timestamp) -> Vec<&'a Grant> {
+    let anchor = Anchor::Scope(scope.clone());
+    o.grants_of(&Principal::User(user.id.clone()))
+        .iter()
+        .filter(|g| g.is_active(now) && g.anchor == anchor && matches!(&g.target, GrantTarget::Role { role: r } if r == role))
+        .collect()
+}
+
+/// Refuses a change that would leave the organization without a permanent owner.
+fn keep_an_owner(o: &OrgState, removing: &[&Grant], now: Timestamp) -> Result<()> {
+    let is_owner = |g: &Grant| {
+        !g.is_temporary()
+            && g.anchor == Anchor::Scope(ScopeRef::Org)
+            && matches!(&g.target, GrantTarget::Role { role } if role == grantry_core::catalogue::role::ORG_OWNER)
+    };
+    if !removing.iter().any(|g| is_owner(g)) {
+        return Ok(());
+    }
+    let remaining = o.all_grants().filter(|g| g.is_active(now) && is_owner(g) && !removing.iter().any(|r| r.id == g.id)).count();
+    if remaining == 0 {
+        return Err(ApiError::Conflict("this would leave the organization without an owner; make someone else org_owner first".to_owned()));
+    }
+    Ok(())
+}
+
+/// The revocation of each of `grants`, with its `role.revoked` event.
+fn revocations(ctx: &Ctx, grants: &[&Grant], event: &str) -> (Vec<Grant>, Vec<Change>, Vec<grantry_core::audit::AuditDraft>) {
+    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+    let mut revoked = Vec::new();
+    let mut changes = Vec::new();
+    let mut audit = Vec::new();
+    for g in grants {
+        let mut after = (*g).clone();
+        after.revoked = Some(revocation.clone());
+        let mut d = grant_event(&ctx.audit_actor(), event, &after);
+        d.before = serde_json::to_value(g).ok();
+        audit.push(d);
+        changes.push(Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() });
+        revoked.push(after);
+    }
+    (revoked, changes, audit)
+}
+
+/// What a role grant did.
+#[derive(Debug, Clone)]
+pub struct RoleGranted {
+    pub grant: Grant,
+    /// The user's permanent roles at that node that the new one replaced.
+    pub replaced: Vec<Grant>,
+    /// Whether the user's effective permission set changed (and an `rbac_grant` row was written).
+    pub effective_changed: bool,
+}
+
+/// Grants a role for `window`. A permanent role replaces the user's permanent role at that node
+/// (one role per tier node, as the team page shows); a time-bounded one is held beside it.
+pub async fn grant_role(
+    state: &AppState,
+    ctx: &Ctx,
+    change: &RoleChange,
+    window: &Window,
+    justification: Option<&str>,
+) -> Result<(u64, RoleGranted)> {
+    let (committed, out) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            let r = resolve(o, cat, ctx, change)?;
+            if r.user.status != UserStatus::Active {
+                return Err(ApiError::Invalid {
+                    field: "user_email".into(),
+                    message: format!("user `{}` is suspended and cannot be given a role", r.user.email),
+                });
+            }
+            let policy = &o.org().policy;
+            let expires_at = match window {
+                Window::Permanent => None,
+                Window::For(text) => Some(parse_grant_duration(text, policy.max_role_duration)?),
+                Window::Until(end) => {
+                    let d = end.duration_since(ctx.now);
+                    let max = policy.max_role_duration;
+                    if d <= grantry_core::SignedDuration::ZERO {
+                        return Err(ApiError::Invalid { field: "until".into(), message: format!("`{end}` is not in the future") });
+                    }
+                    if d > max {
+                        return Err(ApiError::Invalid {
+                            field: "until".into(),
+                            message: format!(
+                                "`{end}` is further away than this organization's maximum role window of {}; pick an earlier end",
+                                grantry_core::duration::format_iso(max)
+                            ),
+                        });
+                    }
+                    Some(d)
+                }
+            }
+            .map(|d| ctx.now.checked_add(d))
+            .transpose()
+            .map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
+            let justification = justification.map(|j| validate::justification(j, policy.min_justification_chars)).transpose()?;
+            let same = held(o, r.user, &r.role.name, &r.scope, ctx.now);
+            if same.iter().any(|g| !g.is_temporary()) {
+                return Err(ApiError::Conflict(format!(
+                    "`{}` already holds `{}` at {} permanently; there is nothing to grant",
+                    r.user.email,
+                    r.role.name,
+                    o.describe_scope(&r.scope)
+                )));
+            }
+            let principal = Principal::User(r.user.id.clone());
+            let replaced: Vec<&Grant> = if expires_at.is_none() {
+                let anchor = Anchor::Scope(r.scope.clone());
+                o.grants_of(&principal)
+                    .iter()
+                    .filter(|g| {
+                        g.is_active(ctx.now) && !g.is_temporary() && g.anchor == anchor && matches!(g.target, GrantTarget::Role { .. })
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
+            keep_an_owner(o, &replaced, ctx.now)?;
+            let grant = role_grant(ctx, principal.clone(), &r.role.name, r.scope.clone(), expires_at, justification, GrantSource::Manual)?;
+            let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
+            let (revoked, mut changes, mut audit) = revocations(ctx, &replaced, "role.replaced");
+            let after: Vec<&Grant> = o
+                .grants_of(&principal)
+                .iter()
+                .filter(|g| !replaced.iter().any(|x| x.id == g.id))
+                .chain(revoked.iter())
+                .chain(std::iter::once(&grant))
+                .collect();
+            let new = o.effective_set(cat, after, &r.scope, ctx.now);
+            changes.push(Change::GrantCreated { grant: grant.clone() });
+            audit.push(grant_event(&ctx.audit_actor(), "role.granted", &grant));
+            let cause = json!({ "event": "role.granted", "role": r.role.name, "grant_id": grant.id, "expires_at": grant.expires_at });
+            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
+            let effective_changed = rbac.is_some();
+            audit.extend(rbac);
+            Ok((ctx.batch(changes, audit), RoleGranted { grant, replaced: revoked, effective_changed }))
+        })
+        .await?;
+    Ok((committed.revision, out))
+}
+
+/// Revokes every grant of the role the user holds at that node (permanent and time-bounded).
+pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Result<(u64, Vec<Grant>, bool)> {
+    let (committed, out) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            let cat = ix.catalogue();
+            let r = resolve(o, cat, ctx, change)?;
+            let grants = held(o, r.user, &r.role.name, &r.scope, ctx.now);
+            if grants.is_empty() {
+                return Err(ApiError::NotFound(format!(
+                    "`{}` does not hold `{}` at {}; see `grantry role matrix` for who holds what",
+                    r.user.email,
+                    r.role.name,
+                    o.describe_scope(&r.scope)
+                )));
+            }
+            keep_an_owner(o, &grants, ctx.now)?;
+            let principal = Principal::User(r.user.id.clone());
+            let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
+            let (revoked, changes, mut audit) = revocations(ctx, &grants, "role.revoked");
+            let after = o.grants_of(&principal).iter().filter(|g| !grants.iter().any(|x| x.id == g.id)).chain(revoked.iter());
+            let new = o.effective_set(cat, after, &r.scope, ctx.now);
+            let cause =
+                json!({ "event": "role.revoked", "role": r.role.name, "grant_ids": revoked.iter().map(|g| &g.id).collect::<Vec<_>>() });
+            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
+            let changed = rbac.is_some();
+            audit.extend(rbac);
+            Ok((ctx.batch(changes, audit), (revoked, changed)))
+        })
+        .await?;
+    Ok((committed.revision, out.0, out.1))
+}
