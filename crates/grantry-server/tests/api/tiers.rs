@@ -1,6 +1,8 @@
 //! Seed 002 through the API: roles at a tier with their rules, time-bounded roles, the
 //! `rbac_grant` rows, and API keys that act only within their project and scopes.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly at the point of failure")]
+
 use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -165,7 +167,7 @@ async fn a_time_bounded_role_ends_on_time_and_the_system_records_both_ends() {
     assert_eq!((expired[0]["actor"].clone(), expired[0]["at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap()), (system(), end));
     let rows = events(&t.owner, "rbac_grant", Some(&principal)).await;
     assert_eq!(rows.len(), 2, "one row at each end: {rows:?}");
-    assert_eq!(rows[0]["after"]["added"].as_array().unwrap().contains(&json!(PROD)), true);
+    assert!(rows[0]["after"]["added"].as_array().unwrap().contains(&json!(PROD)));
     assert_eq!((rows[1]["actor"].clone(), rows[1]["after"]["effective"].clone()), (system(), json!(MEMBER)));
     assert_eq!(rows[1]["at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap(), end);
     assert_eq!(t.owner.get("/audit/verify").await.1["ok"], true);
