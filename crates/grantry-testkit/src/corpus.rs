@@ -80,6 +80,8 @@ pub struct CorpusRoleGrant {
     pub user: String,
     pub role: String,
     pub at: String,
+    /// An ISO 8601 window for a time-bounded role; permanent when absent.
+    pub duration: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,7 +283,8 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
     }
     for rg in &c.role_grants {
         let anchor = if rg.at == "org" { Anchor::Scope(ScopeRef::Org) } else { Anchor::Scope(scopes[&rg.at].as_ref()) };
-        let mut g = grant(&names.user(&rg.user), GrantTarget::Role { role: rg.role.clone() }, None);
+        let end = rg.duration.as_ref().map(|d| t0.checked_add(offset(d)).expect("end"));
+        let mut g = grant(&names.user(&rg.user), GrantTarget::Role { role: rg.role.clone() }, end);
         g.anchor = anchor;
         changes.push(Change::GrantCreated { grant: g });
     }
@@ -347,6 +350,16 @@ pub async fn run_http(server: &TestServer, c: &Corpus, org: &str) -> Vec<Outcome
     for u in &c.users {
         let (id, _) = owner.create_user(&u.email, &u.role).await;
         names.users.insert(u.email.clone(), id);
+    }
+    let paths: Vec<String> = c.scopes.iter().map(|s| format!("{}{}", s.path, if s.production { "!" } else { "" })).collect();
+    owner.create_scopes(&paths.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    for tr in &c.traces {
+        let (project, env) = tr.environment.rsplit_once('/').expect("WS/PRJ/ENV");
+        names.traces.insert(tr.name.clone(), owner.capture_trace(project, env).await);
+    }
+    for rg in &c.role_grants {
+        let (status, resp) = owner.grant_role(&rg.user, &rg.role, &rg.at, json!({ "duration": rg.duration })).await;
+        assert_eq!(status, 201, "corpus role grant: {resp}");
     }
     for conv in &c.conversations {
         let id = owner.register_conversation(&names.user(&conv.owner)).await;
