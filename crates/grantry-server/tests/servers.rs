@@ -12,24 +12,7 @@ fn check_body(user: &str, conv: &str, revision: Option<u64>) -> Value {
     json!({ "principal": { "type": "user", "id": user }, "permission": MSG, "resource": { "type": "conversation", "id": conv }, "at_least_revision": revision })
 }
 
-/// Runs each named case with a first server on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $case() {
-                super::$case(grantry_testkit::TestServer::start().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $case() {
-                let Some(server) = grantry_testkit::TestServer::start_postgres().await else { return };
-                super::$case(server).await;
-            })*
-        }
-    };
-}
+use grantry_testkit::on_both_backends;
 
 on_both_backends!(
     a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision,

@@ -9,3 +9,25 @@ pub mod server;
 
 pub use api::Api;
 pub use server::TestServer;
+
+/// Runs each named case, `async fn case(server: TestServer)`, as two tests: `sqlite::case` with a
+/// server over a temporary SQLite database and `postgres::case` over a fresh PostgreSQL database
+/// (skipped, loudly, when `GRANTRY_SKIP_POSTGRES=1`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case($crate::TestServer::start().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                let Some(server) = $crate::TestServer::start_postgres().await else { return };
+                super::$case(server).await;
+            })*
+        }
+    };
+}

@@ -7,6 +7,12 @@ use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+grantry_testkit::on_both_backends!(
+    roles_follow_the_tier_rules_and_cascade_down,
+    a_time_bounded_role_ends_on_time_and_the_system_records_both_ends,
+    api_keys_act_only_within_their_project_and_scopes,
+);
+
 const READ: &str = "traces:read";
 const PROD: &str = "traces:read:prod";
 /// What `org_member` carries, which every member holds at every node.
@@ -54,9 +60,7 @@ async fn tree(server: &TestServer) -> Tree {
     Tree { owner, prod, dev, elsewhere }
 }
 
-#[tokio::test]
-async fn roles_follow_the_tier_rules_and_cascade_down() {
-    let server = TestServer::start().await;
+async fn roles_follow_the_tier_rules_and_cascade_down(server: TestServer) {
     let t = tree(&server).await;
     let (pa_id, pa) = t.owner.create_user("pa@acme.test", "org_member").await;
     let (_, wa) = t.owner.create_user("wa@acme.test", "org_member").await;
@@ -135,9 +139,7 @@ async fn roles_follow_the_tier_rules_and_cascade_down() {
     assert_eq!(t.owner.get("/audit/verify").await.1["ok"], true);
 }
 
-#[tokio::test]
-async fn a_time_bounded_role_ends_on_time_and_the_system_records_both_ends() {
-    let server = TestServer::start().await;
+async fn a_time_bounded_role_ends_on_time_and_the_system_records_both_ends(server: TestServer) {
     let t = tree(&server).await;
     let (dev_id, _) = t.owner.create_user("dev@acme.test", "org_member").await;
     let (s, b) = t
@@ -173,9 +175,7 @@ async fn a_time_bounded_role_ends_on_time_and_the_system_records_both_ends() {
     assert_eq!(t.owner.get("/audit/verify").await.1["ok"], true);
 }
 
-#[tokio::test]
-async fn api_keys_act_only_within_their_project_and_scopes() {
-    let server = TestServer::start().await;
+async fn api_keys_act_only_within_their_project_and_scopes(server: TestServer) {
     let t = tree(&server).await;
     let (s, made) = t.owner.post("/api-keys", &json!({ "project": "ml/agents", "scopes": [PROD], "name": "prod reader" })).await;
     assert_eq!(s, 201, "{made}");
