@@ -65,6 +65,7 @@ on_both_backends!(
     concurrent_writers_keep_revisions_and_chains_in_order,
     the_isolation_report_lists_every_organization_scoped_table,
     the_scope_tree_comes_back_in_the_snapshot,
+    keys_and_policies_come_back_in_the_snapshot,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -433,4 +434,44 @@ async fn the_scope_tree_comes_back_in_the_snapshot(db: &Db) {
     for n in [ws, prj, prod] {
         assert!(snap.changes.contains(&Change::ScopeNodeCreated { node: n.clone() }), "snapshot lacks {n:?}");
     }
+}
+
+async fn keys_and_policies_come_back_in_the_snapshot(db: &Db) {
+    let store = seed(db).await;
+    let project = ScopeNode {
+        id: grantry_core::ids::ScopeId::from("p1"),
+        org: OrgId::from("o1"),
+        kind: ScopeKind::Project,
+        slug: "agents".to_owned(),
+        parent: ScopeRef::Org,
+        is_production: false,
+        created_at: t(5),
+    };
+    let key = ApiKey {
+        id: grantry_core::ids::ApiKeyId::from("k1"),
+        org: OrgId::from("o1"),
+        name: "prod reader".to_owned(),
+        project: project.id.clone(),
+        created_by: Actor::User(UserId::from("u1")),
+        created_at: t(5),
+        revoked_at: None,
+    };
+    let policy = Policy { audit_retention_days: 400, ..Policy::default() };
+    let changes = vec![
+        Change::ScopeNodeCreated { node: project },
+        Change::ApiKeyCreated { key: key.clone() },
+        Change::OrgPolicySet { org: OrgId::from("o1"), policy: policy.clone() },
+    ];
+    store.commit(batch("o1", t(5), changes)).await.unwrap();
+    let revoke = || Change::ApiKeyRevoked { org: OrgId::from("o1"), id: key.id.clone(), at: t(6) };
+    store.commit(batch("o1", t(6), vec![revoke()])).await.unwrap();
+    assert!(matches!(store.commit(batch("o1", t(7), vec![revoke()])).await, Err(StoreError::Conflict(_))), "revoked once only");
+    let snap = store.snapshot().await.unwrap();
+    let revoked = ApiKey { revoked_at: Some(t(6)), ..key };
+    assert!(snap.changes.contains(&Change::ApiKeyCreated { key: revoked }), "{:?}", snap.changes);
+    let org = snap.changes.iter().find_map(|c| match c {
+        Change::OrgCreated { org } if org.id == OrgId::from("o1") => Some(org.clone()),
+        _ => None,
+    });
+    assert_eq!(org.unwrap().policy, policy);
 }
