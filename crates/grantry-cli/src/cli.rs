@@ -59,6 +59,9 @@ pub enum Command {
     /// API keys of projects: narrow scopes, the secret shown once.
     #[command(subcommand)]
     Apikey(crate::commands::apikey::ApiKeyCommand),
+    /// The organization's policy settings (grant and role windows, audit retention).
+    #[command(subcommand)]
+    Org(crate::commands::org::OrgCommand),
 }
 
 /// The profile to talk to.

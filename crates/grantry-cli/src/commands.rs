@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod grant;
 pub mod login;
 pub mod migrate;
+pub mod org;
 pub mod role;
 pub mod scope;
 pub mod serve;
@@ -42,6 +43,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Permission(c) => catalogue::permissions(c).await,
         Command::Role(c) => role::run(c).await,
         Command::Apikey(c) => apikey::run(c).await,
+        Command::Org(c) => org::run(c).await,
     }
 }
 

@@ -407,6 +407,114 @@ fn workspaces_projects_and_environments_from_the_cli() {
 }
 
 #[test]
+fn roles_keys_and_the_audit_feed_from_the_cli() {
+    let w = world();
+    let a = |args: &[&str]| w.owner.ok(&[args, &["-e", "admin"]].concat());
+    a(&["workspace", "create", "ml"]);
+    a(&["project", "create", "ml/agents"]);
+    a(&["environment", "create", "--project", "ml/agents", "prod", "--production"]);
+    let trace = a(&["trace", "capture", "--project", "ml/agents", "--environment", "prod", "--json"]).json();
+    let id = format!("trace:{}", trace["id"].as_str().unwrap());
+    let check = |who: &[&str]| {
+        w.owner.grantry(&[&["check", "-e", "admin", "--permission", "traces:read:prod", "--resource", &id], who].concat()).code
+    };
+    let dev = ["--user-email", "dev@acme.test"];
+
+    // Bad input: one line naming the problem, a non-zero exit, nothing written.
+    let events = || a(&["audit", "list", "--json"]).json().as_array().unwrap().len();
+    let before = events();
+    for (args, says) in [
+        (vec!["--role", "project_admin", "--workspace", "ml"], "is a project role and cannot be held at a workspace"),
+        (vec!["--role", "project_boss", "--project", "ml/agents"], "unknown role `project_boss`"),
+        (vec!["--role", "project_admin", "--project", "ml/nope"], "no project `ml/nope`"),
+        (vec!["--role", "project_admin", "--project", "ml/agents", "--duration", "P4D"], "longer than this organization's maximum of P3D"),
+    ] {
+        let r = w.owner.grantry(&[&["role", "grant", "-e", "admin", "--user-email", "dev@acme.test"], &args[..]].concat());
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains(says) && r.stderr.lines().count() == 1, "{args:?}: {}", r.stderr);
+    }
+    let r = w.owner.grantry(&[
+        "role",
+        "revoke",
+        "-e",
+        "admin",
+        "--user-email",
+        "dev@acme.test",
+        "--role",
+        "project_admin",
+        "--project",
+        "ml/agents",
+    ]);
+    assert!(r.code == 1 && r.stderr.contains("does not hold `project_admin`"), "{}", r.stderr);
+    let r = w.dev.grantry(&["role", "grant", "-e", "production", "--user-email", "dev@acme.test", "--role", "org_owner", "--org"]);
+    assert!(r.code == 1 && r.stderr.contains("Role:Assign"), "{}", r.stderr);
+    assert_eq!(
+        w.owner.grantry(&["role", "grant", "-e", "admin", "--user-email", "dev@acme.test", "--role", "project_admin"]).code,
+        2,
+        "a tier is required"
+    );
+    assert_eq!(events(), before, "nothing was written");
+
+    // Phase 2: a role for a fixed window, which ends on its own.
+    let granted = a(&[
+        "role",
+        "grant",
+        "--user-email",
+        "dev@acme.test",
+        "--role",
+        "project_admin",
+        "--project",
+        "ml/agents",
+        "--duration",
+        "PT2S",
+        "-j",
+        "incident 4711 on call",
+        "--json",
+    ])
+    .json();
+    assert_eq!(granted["effective_changed"], true);
+    assert_eq!(check(&dev), 0);
+    let matrix = a(&["role", "matrix"]).stdout;
+    let row = matrix.lines().find(|l| l.starts_with("dev@acme.test")).unwrap();
+    assert!(row.contains("ml/agents: project_admin since") && row.contains(" until ") && row.ends_with("ml/agents"), "{matrix}");
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(check(&dev), 3, "the window ended");
+    let mut feed = String::new();
+    for _ in 0..30 {
+        feed = a(&["audit", "list", "--type", "rbac_grant", "--principal", "dev@acme.test", "--scope", "ml/agents"]).stdout;
+        if feed.lines().count() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let rows: Vec<&str> = feed.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "one row at each end:\n{feed}");
+    assert!(rows[0].contains("owner@acme.test") && rows[0].contains("+traces:read:prod"), "{feed}");
+    assert!(rows[1].contains("system") && rows[1].contains("-traces:read:prod"), "{feed}");
+
+    // An API key with traces:read:prod alone, as a principal and as a Bearer token.
+    let key = a(&["apikey", "create", "--project", "ml/agents", "--scope", "traces:read:prod", "--name", "prod reader", "--json"]).json();
+    let key_id = key["key"]["id"].as_str().unwrap();
+    assert_eq!(check(&["--api-key", key_id]), 0);
+    let as_key = Person { config: w._dir.path().join("key.toml") };
+    as_key.ok(&["login", "--env", "k", "--url", &w.server.url, "--org", "acme", "--token", key["secret"].as_str().unwrap()]);
+    assert_eq!(as_key.grantry(&["check", "-e", "k", "--permission", "traces:read:prod", "--resource", &id]).code, 0);
+    let r = a(&["apikey", "edit", key_id, "--add-scope", "traces:read"]);
+    assert!(r.stdout.contains("traces:read, traces:read:prod"), "{}", r.stdout);
+    assert!(a(&["apikey", "list"]).stdout.contains("prod reader"));
+    a(&["apikey", "revoke", key_id]);
+    assert_eq!(check(&["--api-key", key_id]), 3, "refused on the very next request");
+    assert_eq!(as_key.grantry(&["check", "-e", "k", "--permission", "traces:read:prod", "--resource", &id]).code, 1);
+
+    // Settings: retention five years by default, a per-organization setting.
+    assert!(a(&["org", "settings"]).stdout.contains("audit_retention_days     1826"));
+    let set = a(&["org", "settings", "--audit-retention-days", "3650", "--json"]).json();
+    assert_eq!(set["audit_retention_days"], 3650);
+    assert_eq!(w.dev.grantry(&["org", "settings", "-e", "production", "--audit-retention-days", "400"]).code, 1);
+    assert!(a(&["audit", "verify"]).stdout.contains("audit chain verifies"));
+}
+
+#[test]
 fn help_lists_the_seed_options() {
     let r = Person { config: Path::new("/nonexistent/grantry.toml").to_path_buf() }.grantry(&["conversation", "request-access", "--help"]);
     for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {

@@ -15,6 +15,7 @@ mod openapi;
 mod page;
 mod roles;
 mod scopes;
+mod settings;
 mod traces;
 mod users;
 pub mod views;
@@ -40,7 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(scopes::router())
         .merge(traces::router())
         .merge(roles::router())
-        .merge(api_keys::router());
+        .merge(api_keys::router())
+        .merge(settings::router());
     Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
 }
 

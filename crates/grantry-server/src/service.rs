@@ -9,6 +9,7 @@ mod grants;
 mod rbac;
 mod roles;
 mod scopes;
+mod settings;
 mod traces;
 mod users;
 
@@ -18,6 +19,7 @@ pub use conversations::{conversation_url_path, register_conversation, CONVERSATI
 pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
+pub use settings::{update_policy, PolicyPatch};
 pub use traces::{capture_trace, TRACE};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 

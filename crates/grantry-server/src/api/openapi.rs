@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, traces, users};
+use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, settings, traces, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         traces::capture,
         roles::grant, roles::revoke, roles::matrix,
         api_keys::create, api_keys::list, api_keys::edit, api_keys::revoke,
+        settings::show, settings::update,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth)

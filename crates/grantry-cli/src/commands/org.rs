@@ -1,0 +1,53 @@
+//! `grantry org settings`: show the organization's policy settings, or change some of them.
+
+use super::client;
+use crate::cli::{EnvArg, OutputArg};
+use crate::output;
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Show the settings; with options, change those first (needs Organization:Manage).
+    Settings {
+        /// How many days audit events are kept (default 1826, five years).
+        #[arg(long)]
+        audit_retention_days: Option<u32>,
+        /// The longest time-bounded role, ISO 8601 (default P3D).
+        #[arg(long)]
+        max_role_duration: Option<String>,
+        /// The longest temporary permission grant, ISO 8601 (default P3D).
+        #[arg(long)]
+        max_grant_duration: Option<String>,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+pub async fn run(command: OrgCommand) -> Result<()> {
+    let OrgCommand::Settings { audit_retention_days, max_role_duration, max_grant_duration, env, out } = command;
+    let c = client(&env.env)?;
+    let settings: Value = if audit_retention_days.is_none() && max_role_duration.is_none() && max_grant_duration.is_none() {
+        c.get("/settings", &[]).await?
+    } else {
+        let body = json!({
+            "audit_retention_days": audit_retention_days,
+            "max_role_duration": max_role_duration,
+            "max_grant_duration": max_grant_duration,
+        });
+        c.patch("/settings", &body).await?
+    };
+    if out.json {
+        return output::json(&settings);
+    }
+    let rows: Vec<Vec<String>> =
+        ["max_grant_duration", "default_grant_duration", "max_role_duration", "min_justification_chars", "audit_retention_days"]
+            .iter()
+            .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])
+            .collect();
+    output::print_table(&["SETTING", "VALUE"], &rows, "No settings.");
+    Ok(())
+}

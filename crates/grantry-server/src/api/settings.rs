@@ -1,0 +1,81 @@
+//! `GET /settings` (anyone in the organization) and `PATCH /settings` (`Organization:Manage`):
+//! the organization's policy settings.
+
+use super::auth::Caller;
+use super::extract::ApiJson;
+use crate::error::Result;
+use crate::service::{self, PolicyPatch};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use grantry_core::duration::format_iso;
+use grantry_core::model::Policy;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings", get(show).patch(update))
+}
+
+/// The organization's settings, durations in ISO 8601.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettingsView {
+    /// The longest temporary permission grant.
+    pub max_grant_duration: String,
+    /// The duration of a grant when none is given.
+    pub default_grant_duration: String,
+    /// The longest time-bounded role.
+    pub max_role_duration: String,
+    /// The fewest characters a justification may have.
+    pub min_justification_chars: usize,
+    /// How many days audit events are kept (five years by default).
+    pub audit_retention_days: u32,
+    /// The revision the settings are current to.
+    pub revision: u64,
+}
+
+impl SettingsView {
+    fn new(p: &Policy, revision: u64) -> Self {
+        Self {
+            max_grant_duration: format_iso(p.max_grant_duration),
+            default_grant_duration: format_iso(p.default_grant_duration),
+            max_role_duration: format_iso(p.max_role_duration),
+            min_justification_chars: p.min_justification_chars,
+            audit_retention_days: p.audit_retention_days,
+            revision,
+        }
+    }
+}
+
+/// The settings to change; the others stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettings {
+    pub max_grant_duration: Option<String>,
+    pub max_role_duration: Option<String>,
+    pub audit_retention_days: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
+pub(super) async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<SettingsView>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    Ok(Json(SettingsView::new(&o.org().policy, ix.revision())))
+}
+
+#[utoipa::path(patch, path = "/v1/{org}/settings", request_body = UpdateSettings, params(("org" = String, Path)),
+    responses((status = 200, body = SettingsView), (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<UpdateSettings>,
+) -> Result<Json<SettingsView>> {
+    let patch = PolicyPatch {
+        max_grant_duration: b.max_grant_duration,
+        max_role_duration: b.max_role_duration,
+        audit_retention_days: b.audit_retention_days,
+    };
+    let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
+    Ok(Json(SettingsView::new(&policy, revision)))
+}

@@ -1,0 +1,80 @@
+//! The organization's policy settings: where the seeds disagree or leave a choice, each rule is a
+//! setting with the seed's value as its default — the longest temporary grant and role window, and
+//! how long audit events are kept (seed 002: five years). Changing them needs
+//! `Organization:Manage`; each change is audited with the settings before and after.
+
+use super::{org, Ctx};
+use crate::error::{ApiError, Result};
+use crate::state::AppState;
+use grantry_core::audit::AuditDraft;
+use grantry_core::catalogue::perm;
+use grantry_core::change::Change;
+use grantry_core::duration::parse_grant_duration;
+use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS};
+use grantry_core::SignedDuration;
+
+/// The settings to change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyPatch {
+    pub max_grant_duration: Option<String>,
+    pub max_role_duration: Option<String>,
+    pub audit_retention_days: Option<u32>,
+}
+
+/// The longest window a setting may allow.
+const LONGEST_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
+
+/// Applies `patch` to the organization's settings; writes nothing when nothing changes.
+pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> Result<(u64, Policy)> {
+    let build = |current: &Policy| -> Result<Policy> {
+        let mut p = current.clone();
+        if let Some(text) = &patch.max_grant_duration {
+            p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+        }
+        if let Some(text) = &patch.max_role_duration {
+            p.max_role_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+        }
+        if let Some(days) = patch.audit_retention_days {
+            if !AUDIT_RETENTION_DAYS.contains(&days) {
+                return Err(ApiError::Invalid {
+                    field: "audit_retention_days".into(),
+                    message: format!(
+                        "{days} is out of range; keep audit events between {} and {} days",
+                        AUDIT_RETENTION_DAYS.start(),
+                        AUDIT_RETENTION_DAYS.end()
+                    ),
+                });
+            }
+            p.audit_retention_days = days;
+        }
+        if p.default_grant_duration > p.max_grant_duration {
+            return Err(ApiError::Invalid {
+                field: "max_grant_duration".into(),
+                message: "is shorter than the default grant duration; raise it".into(),
+            });
+        }
+        Ok(p)
+    };
+    {
+        let ix = state.index();
+        let o = org(&ix, &ctx.org)?;
+        o.require(&ctx.actor, perm::ORG_MANAGE, ctx.now)?;
+        let p = build(&o.org().policy)?;
+        if p == o.org().policy {
+            return Ok((ix.revision(), p));
+        }
+    }
+    let (committed, policy) = state
+        .write(|ix| {
+            let o = org(ix, &ctx.org)?;
+            o.require(&ctx.actor, perm::ORG_MANAGE, ctx.now)?;
+            let policy = build(&o.org().policy)?;
+            let mut d = AuditDraft::new(&ctx.audit_actor(), "org.settings_updated", "organization", ctx.org.as_str());
+            d.before = serde_json::to_value(&o.org().policy).ok();
+            d.after = serde_json::to_value(&policy).ok();
+            let change = Change::OrgPolicySet { org: ctx.org.clone(), policy: policy.clone() };
+            Ok((ctx.batch(vec![change], vec![d]), policy))
+        })
+        .await?;
+    Ok((committed.revision, policy))
+}
