@@ -151,8 +151,9 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
     Ok((committed.revision, created))
 }
 
-/// The key `id`, not revoked, whose project the actor may manage keys of.
-fn managed_key<'a>(ix: &'a DecisionIndex, o: &'a OrgState, ctx: &Ctx, id: &ApiKeyId) -> Result<&'a ApiKey> {
+/// The key `id`, not revoked, whose project the actor may manage keys of; with its project and
+/// its scopes now.
+fn managed_key<'a>(ix: &'a DecisionIndex, o: &'a OrgState, ctx: &Ctx, id: &ApiKeyId) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>)> {
     let key = o
         .api_key(id)
         .ok_or_else(|| ApiError::NotFound(format!("api key `{id}` not found in this organization; see `grantry apikey list`")))?;
@@ -160,7 +161,7 @@ fn managed_key<'a>(ix: &'a DecisionIndex, o: &'a OrgState, ctx: &Ctx, id: &ApiKe
     if let Some(at) = key.revoked_at {
         return Err(ApiError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
     }
-    Ok(key)
+    Ok((key, ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now)))
 }
 
 /// Adds and removes scopes of key `id`; the key keeps at least one.
@@ -175,9 +176,7 @@ pub async fn edit_key(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let key = managed_key(ix, o, ctx, id)?;
-            let at = ScopeRef::Project(key.project.clone());
-            let prior = key_scopes(o, cat, key, ctx.now);
+            let (key, at, prior) = managed_key(ix, o, ctx, id)?;
             let (add, remove) = (valid_scopes(cat, add)?, valid_scopes(cat, remove)?);
             if add.is_empty() && remove.is_empty() {
                 return Err(ApiError::Invalid {
@@ -225,10 +224,7 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
     let (committed, key) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            let cat = ix.catalogue();
-            let key = managed_key(ix, o, ctx, id)?;
-            let at = ScopeRef::Project(key.project.clone());
-            let prior = key_scopes(o, cat, key, ctx.now);
+            let (key, at, prior) = managed_key(ix, o, ctx, id)?;
             let principal = Principal::ApiKey(id.clone());
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];

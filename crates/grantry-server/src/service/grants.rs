@@ -1,5 +1,5 @@
 //! Temporary permission grants: creating them (one or the seed's three, all or none), revoking
-//! them, and recording their expiries in the audit log.
+//! them, and recording the expiries of every temporary grant (time-bounded roles too) in the audit log.
 
 use super::conversations::CONVERSATION;
 use super::rbac::rbac_event;
@@ -164,8 +164,9 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
     Ok((committed.revision, grant))
 }
 
-/// Writes a `grant.expired` event, by the system and at the instant of expiry, for every
-/// temporary grant that has expired by `now` and is not yet recorded. Returns how many.
+/// Writes an expiry event (`grant.expired`, or `role.expired` with its `rbac_grant` row), by the
+/// system and at the instant of expiry, for every temporary grant that has expired by `now` and is
+/// not yet recorded. Returns how many.
 /// The decision never waits for this: expiry is decided at check time.
 pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> {
     let due = state.store.unrecorded_expiries(now).await?;

@@ -64,13 +64,7 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
-        Change::ApiKeyRevoked { org, id, at } => sqlx::query(q::REVOKE_API_KEY.sql)
-            .bind(micros(*at))
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
+        Change::ApiKeyRevoked { org, id, at } => stamp(tx, q::REVOKE_API_KEY.sql, *at, org, id.as_str()).await?,
         Change::ScopeNodeCreated { node: n } => sqlx::query(q::INSERT_SCOPE_NODE.sql)
             .bind(n.org.as_str())
             .bind(n.id.as_str())
@@ -116,13 +110,7 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
-        Change::CredentialRevoked { org, id, at } => sqlx::query(q::REVOKE_CREDENTIAL.sql)
-            .bind(micros(*at))
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
+        Change::CredentialRevoked { org, id, at } => stamp(tx, q::REVOKE_CREDENTIAL.sql, *at, org, id.as_str()).await?,
         Change::ResourceRegistered { resource: r } => sqlx::query(q::INSERT_RESOURCE.sql)
             .bind(r.org.as_str())
             .bind(&r.reference.kind)
@@ -169,6 +157,12 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
     } else {
         Err(StoreError::Conflict(format!("the change {} found its record missing or already changed", change_kind(change))))
     }
+}
+
+/// Runs a statement that stamps a time on one record: `sql` binds the time, the organization and
+/// the record's id, in that order. Returns the rows it changed.
+async fn stamp(tx: &mut Tx<'_>, sql: &str, at: Timestamp, org: &OrgId, id: &str) -> Result<u64> {
+    Ok(sqlx::query(sql).bind(micros(at)).bind(org.as_str()).bind(id).execute(&mut **tx).await?.rows_affected())
 }
 
 fn change_kind(change: &Change) -> String {
