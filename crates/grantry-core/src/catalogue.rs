@@ -46,6 +46,17 @@ pub enum Tier {
     Project,
 }
 
+impl Tier {
+    /// The tier's name: `organization`, `workspace` or `project`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Organization => "organization",
+            Self::Workspace => "workspace",
+            Self::Project => "project",
+        }
+    }
+}
+
 /// A permission with the conditions under which it applies; the unit a role or grant carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,11 +80,6 @@ impl Role {
     /// The names of every permission this role carries.
     pub fn permission_names(&self) -> std::collections::BTreeSet<&str> {
         self.grants.iter().map(|g| g.permission.as_str()).collect()
-    }
-
-    /// The names of the permissions this role carries unconditionally.
-    pub fn unconditional_permissions(&self) -> impl Iterator<Item = &str> {
-        self.grants.iter().filter(|g| g.conditions.is_empty()).map(|g| g.permission.as_str())
     }
 }
 

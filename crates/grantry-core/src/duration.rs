@@ -24,13 +24,27 @@ pub fn parse_grant_duration(text: &str, max: SignedDuration) -> Result<SignedDur
     let duration = span
         .to_duration(SpanRelativeTo::days_are_24_hours())
         .map_err(|_| CoreError::invalid("duration", format!("`{text}` is too large; the maximum is {}", format_iso(max))))?;
+    bounded("duration", &format!("`{text}`"), duration, max)
+}
+
+/// The window from `now` until `end`, which must be in the future and at most `max` away.
+pub fn window_until(now: jiff::Timestamp, end: jiff::Timestamp, max: SignedDuration) -> Result<SignedDuration> {
+    bounded("until", &format!("`{end}`"), end.duration_since(now), max)
+}
+
+/// Checks that `duration` (shown to people as `shown`) is positive and at most `max`.
+fn bounded(field: &'static str, shown: &str, duration: SignedDuration, max: SignedDuration) -> Result<SignedDuration> {
+    let (not_positive, too_long) = match field {
+        "until" => ("is not in the future", "is further away than"),
+        _ => ("is not positive; give a duration such as PT2H", "is longer than"),
+    };
     if duration <= SignedDuration::ZERO {
-        return Err(CoreError::invalid("duration", format!("`{text}` is not positive; give a duration such as PT2H")));
+        return Err(CoreError::invalid(field, format!("{shown} {not_positive}")));
     }
     if duration > max {
         return Err(CoreError::invalid(
-            "duration",
-            format!("`{text}` is longer than this organization's maximum of {}; ask for a shorter grant", format_iso(max)),
+            field,
+            format!("{shown} {too_long} this organization's maximum of {}; ask for a shorter window", format_iso(max)),
         ));
     }
     Ok(duration)
@@ -85,6 +99,18 @@ mod tests {
         assert_eq!(parse_grant_duration("P1D", MAX).unwrap(), SignedDuration::from_hours(24));
         assert_eq!(parse_grant_duration("P3D", MAX).unwrap(), MAX);
         assert_eq!(parse_grant_duration("PT2S", MAX).unwrap(), SignedDuration::from_secs(2));
+    }
+
+    #[test]
+    fn a_window_until_an_end_is_in_the_future_and_within_the_maximum() {
+        let now: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(window_until(now, at("2026-11-23T14:00:00Z"), MAX).unwrap(), SignedDuration::from_hours(4));
+        assert_eq!(window_until(now, at("2026-11-26T10:00:00Z"), MAX).unwrap(), MAX);
+        for (end, says) in [("2026-11-23T10:00:00Z", "not in the future"), ("2026-11-26T10:00:01Z", "further away than")] {
+            let err = window_until(now, at(end), MAX).unwrap_err().to_string();
+            assert!(err.starts_with("until: ") && err.contains(says), "{end}: {err}");
+        }
     }
 
     #[test]

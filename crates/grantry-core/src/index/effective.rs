@@ -93,15 +93,10 @@ impl OrgState {
     pub fn describe_scope(&self, scope: &ScopeRef) -> String {
         match scope {
             ScopeRef::Org => "the organization".to_owned(),
-            ScopeRef::Workspace(id) | ScopeRef::Project(id) | ScopeRef::Environment(id) => {
-                let kind = match scope {
-                    ScopeRef::Workspace(_) => "workspace",
-                    ScopeRef::Project(_) => "project",
-                    _ => "environment",
-                };
-                let path = self.scope(id).map_or_else(|| id.to_string(), |n| self.path_of(n));
-                format!("{kind} `{path}`")
-            }
+            ScopeRef::Workspace(id) | ScopeRef::Project(id) | ScopeRef::Environment(id) => match self.scope(id) {
+                Some(n) => format!("{} `{}`", n.kind.name(), self.path_of(n)),
+                None => format!("scope `{id}`"),
+            },
         }
     }
 

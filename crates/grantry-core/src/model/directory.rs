@@ -31,6 +31,17 @@ pub struct ScopeNode {
     pub created_at: Timestamp,
 }
 
+impl ScopeKind {
+    /// The kind's name: `workspace`, `project` or `environment`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Workspace => "workspace",
+            Self::Project => "project",
+            Self::Environment => "environment",
+        }
+    }
+}
+
 impl ScopeNode {
     /// The reference to this node in the scope tree.
     pub fn as_ref(&self) -> ScopeRef {

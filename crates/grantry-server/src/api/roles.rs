@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use grantry_core::catalogue::perm;
-use grantry_core::model::{GrantTarget, Principal};
+use grantry_core::model::{Anchor, GrantTarget, Principal};
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -66,7 +66,8 @@ impl RoleTarget {
     }
 }
 
-/// A role to grant, permanently or for a window.
+/// A role to grant, permanently or for a window. (The fields of [`RoleTarget`] are repeated rather
+/// than flattened: serde cannot deny unknown fields through `flatten`.)
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRole {
@@ -196,12 +197,11 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                 .filter(|g| g.is_active(now))
                 .filter_map(|g| {
                     let GrantTarget::Role { role } = &g.target else { return None };
-                    let tier = cat.find_role(role).map(|r| r.tier);
-                    let view = GrantView::new(g, o, now);
+                    let Anchor::Scope(scope) = &g.anchor else { return None };
                     Some(HeldRole {
                         role: role.clone(),
-                        tier: serde_json::to_value(tier).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-                        scope: view.scope,
+                        tier: cat.find_role(role).map_or("", |r| r.tier.name()).to_owned(),
+                        scope: o.scope_path(scope),
                         grant_id: g.id.0.clone(),
                         since: g.starts_at,
                         until: g.expires_at,

@@ -39,8 +39,13 @@ pub struct ScopeView {
 
 impl ScopeView {
     fn new(n: &ScopeNode, o: &OrgState) -> Self {
-        let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        Self { id: n.id.0.clone(), kind, path: o.path_of(n), is_production: n.is_production, created_at: n.created_at }
+        Self {
+            id: n.id.0.clone(),
+            kind: n.kind.name().to_owned(),
+            path: o.path_of(n),
+            is_production: n.is_production,
+            created_at: n.created_at,
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use grantry_core::catalogue::{perm, Catalogue, Role, Tier};
 use grantry_core::change::Change;
-use grantry_core::duration::parse_grant_duration;
+use grantry_core::duration::{parse_grant_duration, window_until};
 use grantry_core::ids::GrantId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{Anchor, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef, User, UserStatus};
@@ -77,14 +77,6 @@ struct Resolved<'a> {
     scope: ScopeRef,
 }
 
-fn tier_name(tier: Tier) -> &'static str {
-    match tier {
-        Tier::Organization => "organization",
-        Tier::Workspace => "workspace",
-        Tier::Project => "project",
-    }
-}
-
 /// Resolves and authorizes a change: the role exists and belongs to the selected tier, the node
 /// and the user exist, and the actor may assign roles there and holds the role's permissions
 /// permanently there.
@@ -106,8 +98,8 @@ fn resolve<'a>(o: &'a OrgState, cat: &'a Catalogue, ctx: &Ctx, change: &RoleChan
             message: format!(
                 "`{}` is a {} role and cannot be held at a {}; give it at its own tier ({flag})",
                 role.name,
-                tier_name(role.tier),
-                tier_name(tier)
+                role.tier.name(),
+                tier.name()
             ),
         });
     }
@@ -198,23 +190,7 @@ pub async fn grant_role(
             let expires_at = match window {
                 Window::Permanent => None,
                 Window::For(text) => Some(parse_grant_duration(text, policy.max_role_duration)?),
-                Window::Until(end) => {
-                    let d = end.duration_since(ctx.now);
-                    let max = policy.max_role_duration;
-                    if d <= grantry_core::SignedDuration::ZERO {
-                        return Err(ApiError::Invalid { field: "until".into(), message: format!("`{end}` is not in the future") });
-                    }
-                    if d > max {
-                        return Err(ApiError::Invalid {
-                            field: "until".into(),
-                            message: format!(
-                                "`{end}` is further away than this organization's maximum role window of {}; pick an earlier end",
-                                grantry_core::duration::format_iso(max)
-                            ),
-                        });
-                    }
-                    Some(d)
-                }
+                Window::Until(end) => Some(window_until(ctx.now, *end, policy.max_role_duration)?),
             }
             .map(|d| ctx.now.checked_add(d))
             .transpose()

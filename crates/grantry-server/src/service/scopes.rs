@@ -16,18 +16,10 @@ use grantry_core::validate;
 
 /// The node at `path`, which must be of `kind`, or an error naming what to create.
 pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a ScopeNode> {
-    let what = kind_name(kind);
+    let what = kind.name();
     o.scope_by_path(path)
         .filter(|n| n.kind == kind)
         .ok_or_else(|| ApiError::NotFound(format!("no {what} `{path}` in this organization; create it first (`grantry {what} create …`)")))
-}
-
-fn kind_name(kind: ScopeKind) -> &'static str {
-    match kind {
-        ScopeKind::Workspace => "workspace",
-        ScopeKind::Project => "project",
-        ScopeKind::Environment => "environment",
-    }
 }
 
 /// Creates a workspace (`path` = `WS`), a project (`WS/PRJ`) or an environment (`WS/PRJ/ENV`).
@@ -43,16 +35,16 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
             };
             if path.split('/').count() != depth {
                 let shape = ["WORKSPACE", "WORKSPACE/PROJECT", "WORKSPACE/PROJECT/ENVIRONMENT"][depth - 1];
-                return Err(ApiError::Invalid { field: kind_name(kind).into(), message: format!("`{path}` is not of the form {shape}") });
+                return Err(ApiError::Invalid { field: kind.name().into(), message: format!("`{path}` is not of the form {shape}") });
             }
-            let slug = validate::slug(kind_name(kind), slug)?;
+            let slug = validate::slug(kind.name(), slug)?;
             let parent = match parent_kind {
                 None => ScopeRef::Org,
                 Some(pk) => find(o, pk, parent_path)?.as_ref(),
             };
             o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &parent, ctx.now)?;
             if o.scope_by_path(path).is_some() {
-                return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind_name(kind))));
+                return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind.name())));
             }
             let node = ScopeNode {
                 id: ScopeId(new_id()?),
@@ -63,7 +55,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
                 is_production: kind == ScopeKind::Environment && is_production,
                 created_at: ctx.now,
             };
-            let mut d = AuditDraft::new(&ctx.audit_actor(), &format!("{}.created", kind_name(kind)), kind_name(kind), node.id.as_str());
+            let mut d = AuditDraft::new(&ctx.audit_actor(), &format!("{}.created", kind.name()), kind.name(), node.id.as_str());
             d.after = serde_json::to_value(&node).ok();
             Ok((ctx.batch(vec![Change::ScopeNodeCreated { node: node.clone() }], vec![d]), node))
         })

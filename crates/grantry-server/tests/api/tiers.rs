@@ -80,8 +80,19 @@ async fn roles_follow_the_tier_rules_and_cascade_down(server: TestServer) {
     assert_eq!(s, 404, "{b}");
     let (s, b) = t.owner.grant_role("pa@acme.test", "project_admin", "ml/agents", json!({ "duration": "P30D" })).await;
     assert_eq!((s, b["error"]["details"]["field"].as_str()), (422, Some("duration")), "{b}");
+    let (s, b) = t.owner.grant_role("pa@acme.test", "project_admin", "ml/agents", json!({ "until": "2020-01-01T00:00:00Z" })).await;
+    assert_eq!((s, b["error"]["details"]["field"].as_str()), (422, Some("until")), "{b}");
+    let (s, b) = t
+        .owner
+        .grant_role("pa@acme.test", "project_admin", "ml/agents", json!({ "duration": "PT1H", "until": "2030-01-01T00:00:00Z" }))
+        .await;
+    assert_eq!(s, 422, "either duration or until: {b}");
     let (s, b) = t.owner.revoke_role("pa@acme.test", "project_admin", "ml/agents").await;
     assert_eq!(s, 404, "revoking what is not held: {b}");
+    let (s, b) = t.owner.revoke_role("owner@acme.test", "org_owner", "org").await;
+    assert!(s == 409 && b["error"]["message"].as_str().unwrap().contains("without an owner"), "the last owner stays: {b}");
+    let (s, b) = t.owner.grant_role("owner@acme.test", "org_member", "org", json!({})).await;
+    assert_eq!(s, 409, "nor is replaced: {b}");
     let (s, b) = pd.grant_role("pd@acme.test", "project_developer", "ml/agents", json!({})).await;
     assert_eq!(s, 403, "a member cannot assign roles: {b}");
     assert_eq!(audit_len(&t.owner).await, before, "nothing was written");
@@ -100,6 +111,14 @@ async fn roles_follow_the_tier_rules_and_cascade_down(server: TestServer) {
     assert_eq!(s, 201, "{b}");
     let (s, b) = oa.grant_role("pa@acme.test", "project_admin", "ml/agents", json!({})).await;
     assert_eq!(s, 409, "already held: {b}");
+    let until = grantry_server::clock::now().checked_add(jiff::SignedDuration::from_hours(4)).unwrap().to_string();
+    let (s, b) = t.owner.grant_role("pd@acme.test", "project_admin", "ml/agents", json!({ "until": until })).await;
+    assert_eq!(
+        (s, b["grant"]["expires_at"].as_str().map(|e| e.parse::<jiff::Timestamp>().unwrap().to_string())),
+        (201, Some(until)),
+        "{b}"
+    );
+    t.owner.revoke_role("pd@acme.test", "project_admin", "ml/agents").await;
 
     // The seed's table, the cascade and the edge of each tier.
     for (who, prod, dev) in [("pa@acme.test", true, true), ("pd@acme.test", false, true), ("wa@acme.test", true, true)] {
