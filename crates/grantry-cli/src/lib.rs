@@ -26,7 +26,7 @@ pub fn run() -> ExitCode {
         Ok(()) => Exit::Success.into(),
         Err(e) if e.is::<Denied>() => Exit::Denied.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::clean_line(&format!("{e:#}")));
             if e.is::<UsageError>() {
                 Exit::Usage.into()
             } else {

@@ -1,6 +1,9 @@
-//! Printing: aligned tables for people, JSON for scripts.
+//! Printing: aligned tables for people, JSON for scripts. Text that came from the server is
+//! printed with its control and bidirectional-formatting characters escaped, so stored data can
+//! never rewrite the reader's terminal, and table cells are bounded so no value breaks a table.
 
 use anyhow::Result;
+use grantry_core::validate::is_hostile;
 use serde::Serialize;
 
 /// Prints a line to standard output, like `println!`, but if the reader has gone (`grantry … |
@@ -28,20 +31,52 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Renders rows under headers, columns padded to their widest cell.
+/// The most characters a table cell shows; longer text ends in `…` (`--json` has it whole).
+pub const MAX_CELL: usize = 120;
+
+/// `text` on one line, with every control or formatting character escaped (`\u{1b}`).
+pub fn clean_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' {
+            out.push_str("\\n");
+        } else if is_hostile(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A table cell: escaped like [`clean_line`], and at most [`MAX_CELL`] characters.
+pub fn clean_cell(text: &str) -> String {
+    let line = clean_line(text);
+    if line.chars().count() <= MAX_CELL {
+        return line;
+    }
+    let mut cut: String = line.chars().take(MAX_CELL - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Renders rows under headers, columns padded to their widest cell; cells are cleaned first.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let headers: Vec<String> = headers.iter().map(|h| clean_cell(h)).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clean_cell(c)).collect()).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> =
+            cells.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count())))).collect();
         padded.join("  ").trim_end().to_owned()
     };
-    let mut out = vec![line(headers.to_vec())];
-    out.extend(rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
+    let mut out = vec![line(&headers)];
+    out.extend(rows.iter().map(|r| line(r)));
     out.join("\n")
 }
 
@@ -51,5 +86,31 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
         crate::say!("{empty}");
     } else {
         crate::say!("{}", table(headers, rows));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any stored text prints without a panic, on one line per row, with nothing a terminal acts on.
+        #[test]
+        fn any_text_prints_safely(cells in proptest::collection::vec(any::<String>(), 1..4), long in 0usize..100_000) {
+            let mut row = cells.clone();
+            row.push("x".repeat(long));
+            let headers: Vec<&str> = (0..row.len()).map(|_| "H").collect();
+            let out = table(&headers, &[row]);
+            prop_assert_eq!(out.lines().count(), 2);
+            prop_assert!(!out.chars().any(|c| c != '\n' && is_hostile(c)));
+            prop_assert!(out.lines().all(|l| l.chars().count() <= (MAX_CELL + 2) * 5));
+        }
+    }
+
+    #[test]
+    fn escapes_terminal_sequences() {
+        assert_eq!(clean_cell("a\u{1b}[2Jb\u{202E}c"), "a\\u{1b}[2Jb\\u{202e}c");
+        assert_eq!(clean_cell(&"y".repeat(70_000)).chars().count(), MAX_CELL);
     }
 }

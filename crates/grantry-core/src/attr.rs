@@ -29,6 +29,12 @@ impl From<&str> for AttrValue {
     }
 }
 
+impl From<bool> for AttrValue {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
 /// The type an attribute is declared with in the permission catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -28,6 +28,19 @@ pub struct Permission {
     pub kind: PermissionKind,
     /// The attributes a condition on this permission may test, with their types.
     pub attributes: Vec<(&'static str, AttrType)>,
+    /// The shape of temporary grant of this permission that anyone allowed to create temporary
+    /// grants may give without holding the permission (see `authz`); `None`: only a grantor who
+    /// holds it permanently may.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_service: Option<SelfService>,
+}
+
+/// A self-service shape: grants bound to the resources of one owner — an attribute that must
+/// equal the owner of a registered resource of `resource_type` — and to the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SelfService {
+    pub resource_type: &'static str,
+    pub owner_attr: &'static str,
 }
 
 impl Permission {
@@ -177,7 +190,17 @@ impl Catalogue {
         let permissions: HashMap<String, Permission> = table
             .iter()
             .map(|(name, kind, attrs, desc)| {
-                let p = Permission { name: (*name).to_owned(), description: (*desc).to_owned(), kind: *kind, attributes: attrs.to_vec() };
+                // Seed 001: anyone may ask for temporary access to one owner's conversations.
+                let self_service = CONVERSATION_ACCESS
+                    .contains(name)
+                    .then_some(SelfService { resource_type: "conversation", owner_attr: "conversation_user_id" });
+                let p = Permission {
+                    name: (*name).to_owned(),
+                    description: (*desc).to_owned(),
+                    kind: *kind,
+                    attributes: attrs.to_vec(),
+                    self_service,
+                };
                 ((*name).to_owned(), p)
             })
             .collect();
@@ -248,8 +271,8 @@ impl Catalogue {
     }
 
     /// Checks a permission grant that is to be granted temporarily: a known data permission whose
-    /// conditions test declared attributes.
-    pub fn validate_temporary(&self, grant: &PermissionGrant) -> Result<()> {
+    /// conditions test declared attributes. Returns the permission.
+    pub fn validate_temporary(&self, grant: &PermissionGrant) -> Result<&Permission> {
         let permission = self.permission(&grant.permission)?;
         if permission.kind == PermissionKind::Admin {
             return Err(CoreError::invalid(
@@ -257,7 +280,8 @@ impl Catalogue {
                 format!("`{}` manages the organization and cannot be granted temporarily; assign a role instead", permission.name),
             ));
         }
-        condition::validate(permission, &grant.conditions)
+        condition::validate(permission, &grant.conditions)?;
+        Ok(permission)
     }
 
     /// The admin permissions of a set of permission names (what privilege comparisons weigh).

@@ -32,7 +32,11 @@ pub fn window_until(now: jiff::Timestamp, end: jiff::Timestamp, max: SignedDurat
     bounded("until", &format!("`{end}`"), end.duration_since(now), max)
 }
 
-/// Checks that `duration` (shown to people as `shown`) is positive and at most `max`.
+/// The shortest window: one second.
+pub const SHORTEST: SignedDuration = SignedDuration::from_secs(1);
+
+/// Checks that `duration` (shown to people as `shown`) is at least a second, in whole
+/// microseconds (the store's resolution), and at most `max`.
 fn bounded(field: &'static str, shown: &str, duration: SignedDuration, max: SignedDuration) -> Result<SignedDuration> {
     let (not_positive, too_long) = match field {
         "until" => ("is not in the future", "is further away than"),
@@ -40,6 +44,12 @@ fn bounded(field: &'static str, shown: &str, duration: SignedDuration, max: Sign
     };
     if duration <= SignedDuration::ZERO {
         return Err(CoreError::invalid(field, format!("{shown} {not_positive}")));
+    }
+    if duration < SHORTEST {
+        return Err(CoreError::invalid(field, format!("{shown} is shorter than a second; give at least PT1S")));
+    }
+    if duration.subsec_nanos() % 1_000 != 0 {
+        return Err(CoreError::invalid(field, format!("{shown} is finer than a microsecond; round it to whole microseconds")));
     }
     if duration > max {
         return Err(CoreError::invalid(

@@ -5,12 +5,15 @@
 
 pub mod attr;
 pub mod audit;
+pub mod authz;
 pub mod catalogue;
 pub mod change;
 pub mod condition;
 pub mod decision;
 pub mod duration;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod ids;
 pub mod index;
 pub mod model;

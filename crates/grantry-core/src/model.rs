@@ -25,6 +25,8 @@ pub struct Policy {
     pub default_grant_duration: SignedDuration,
     /// The fewest characters a justification may have, after trimming (seed 001: 10).
     pub min_justification_chars: usize,
+    /// The most characters a justification may have (1,000 unless changed).
+    pub max_justification_chars: usize,
     /// The longest time-bounded role grant (seed 002's Phase 2; P3D like seed 001's grants).
     pub max_role_duration: SignedDuration,
     /// How many days audit events are kept (seed 002: five years).
@@ -40,6 +42,7 @@ impl Default for Policy {
             max_grant_duration: SignedDuration::from_hours(72),
             default_grant_duration: SignedDuration::from_hours(2),
             min_justification_chars: 10,
+            max_justification_chars: 1_000,
             max_role_duration: SignedDuration::from_hours(72),
             audit_retention_days: 5 * 365 + 1,
         }

@@ -1,10 +1,38 @@
 //! Validation of user input that is not part of a larger type: justifications, emails, slugs,
-//! conversation ids.
+//! tags, conversation ids. Every free-text field is bounded in length and refuses control and
+//! bidirectional-override characters, which would let stored text rewrite an admin's terminal or
+//! disguise itself.
 
 use crate::error::{CoreError, Result};
 
-/// Trims a justification and checks it has at least `min` characters.
-pub fn justification(text: &str, min: usize) -> Result<String> {
+/// The longest email address (RFC 5321: a path of 256 octets, less the angle brackets).
+pub const MAX_EMAIL: usize = 254;
+/// The longest local part of an email address (RFC 5321).
+pub const MAX_EMAIL_LOCAL: usize = 64;
+
+/// Whether `c` is a bidirectional-formatting character (U+202A–U+202E, U+2066–U+2069, the marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Whether `c` may not appear in stored text, nor reach a terminal unescaped: a control or
+/// bidirectional-formatting character.
+pub fn is_hostile(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// Refuses text holding control or bidirectional-formatting characters.
+pub fn printable(field: &'static str, text: &str) -> Result<()> {
+    match text.chars().find(|c| is_hostile(*c)) {
+        Some(c) => {
+            Err(CoreError::invalid(field, format!("contains the control or formatting character U+{:04X}; remove it", u32::from(c))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Trims a justification and checks it has at least `min` and at most `max` characters, all printable.
+pub fn justification(text: &str, min: usize, max: usize) -> Result<String> {
     let trimmed = text.trim();
     let count = trimmed.chars().count();
     if count < min {
@@ -13,14 +41,25 @@ pub fn justification(text: &str, min: usize) -> Result<String> {
             format!("is {count} characters; give at least {min} saying why you need access (a ticket or bug number helps)"),
         ));
     }
+    if count > max {
+        return Err(CoreError::invalid(
+            "justification",
+            format!("is {count} characters; keep it to at most {max} (link to a ticket for the details)"),
+        ));
+    }
+    printable("justification", trimmed)?;
     Ok(trimmed.to_owned())
 }
 
-/// Normalizes an email (trimmed, lowercase) and checks its shape.
+/// Normalizes an email (trimmed, lowercase) and checks its shape and lengths (RFC 5321).
 pub fn email(text: &str) -> Result<String> {
     let e = text.trim().to_lowercase();
-    let ok = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
+    if e.len() > MAX_EMAIL {
+        return Err(CoreError::invalid("email", format!("is {} bytes long; an email address has at most {MAX_EMAIL}", e.len())));
+    }
+    printable("email", &e)?;
+    let ok = !e.chars().any(char::is_whitespace)
+        && e.split_once('@').is_some_and(|(local, _)| local.len() <= MAX_EMAIL_LOCAL)
         && e.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
         });
@@ -33,6 +72,7 @@ pub fn email(text: &str) -> Result<String> {
 
 /// Checks an organization (or workspace, project) slug: 1–63 of `a-z 0-9 -`, not starting with `-`.
 pub fn slug(field: &'static str, text: &str) -> Result<String> {
+    printable(field, text)?;
     let ok = !text.is_empty()
         && text.len() <= 63
         && !text.starts_with('-')
@@ -65,7 +105,7 @@ pub fn tags(tags: &[String]) -> Result<Vec<String>> {
     tags.iter()
         .map(|t| {
             let t = t.trim();
-            if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
+            if t.is_empty() || t.chars().count() > 64 || t.chars().any(is_hostile) {
                 Err(CoreError::invalid("tags", format!("tag `{t}` must be 1 to 64 printable characters")))
             } else {
                 Ok(t.to_owned())
@@ -80,8 +120,22 @@ mod tests {
 
     #[test]
     fn justification_counts_after_trimming() {
-        assert!(justification("  short    ", 10).is_err());
-        assert_eq!(justification("  Debugging #42 ", 10).unwrap(), "Debugging #42");
+        assert!(justification("  short    ", 10, 1000).is_err());
+        assert_eq!(justification("  Debugging #42 ", 10, 1000).unwrap(), "Debugging #42");
+        assert!(justification(&"x".repeat(1001), 10, 1000).is_err());
+        assert!(justification("Debugging \u{1b}[2J #42", 10, 1000).is_err(), "terminal escapes");
+        assert!(justification("Debugging \u{202E}24# issue", 10, 1000).is_err(), "a right-to-left override");
+    }
+
+    #[test]
+    fn hostile_emails_are_refused() {
+        for bad in
+            ["a\u{0}b@x.io", "a\u{1b}@x.io", "ana\u{202E}@x.io", &format!("{}@x.io", "a".repeat(65)), &format!("a@{}.io", "b".repeat(250))]
+        {
+            assert!(email(bad).is_err(), "{bad:?}");
+        }
+        assert!(slug("workspace", "ml\u{0}").is_err());
+        assert!(tags(&["ok".into(), "bad\u{2066}".into()]).is_err());
     }
 
     #[test]

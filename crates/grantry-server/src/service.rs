@@ -25,6 +25,7 @@ pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 
 use crate::error::{ApiError, Result};
 use grantry_core::audit::AuditDraft;
+use grantry_core::authz::{self, Action, Permit};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::index::{DecisionIndex, OrgState};
@@ -56,8 +57,16 @@ impl Ctx {
         self.by.clone()
     }
 
-    /// A batch of `changes` and `audit` for this context's organization, stamped now.
-    pub fn batch(&self, changes: Vec<Change>, mut audit: Vec<AuditDraft>) -> WriteBatch {
+    /// Decides `action` for this context's actor (the one authorization module decides); the
+    /// permit is what [`Ctx::batch`] needs.
+    pub fn authorize(&self, ix: &DecisionIndex, action: Action<'_>) -> Result<Permit> {
+        Ok(authz::authorize(org(ix, &self.org)?, ix.catalogue(), &self.actor, action, self.now)?)
+    }
+
+    /// A batch of `changes` and `audit` for this context's organization, stamped now; only an
+    /// authorized action (its `permit`) writes.
+    pub fn batch(&self, permit: Permit, changes: Vec<Change>, mut audit: Vec<AuditDraft>) -> WriteBatch {
+        tracing::debug!(action = permit.action(), "authorized");
         for d in &mut audit {
             d.request_id.clone_from(&self.request_id);
         }

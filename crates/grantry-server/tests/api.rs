@@ -4,6 +4,8 @@ use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+#[path = "api/attacks.rs"]
+mod attacks;
 #[path = "api/tiers.rs"]
 mod tiers;
 
@@ -68,12 +70,14 @@ async fn seed_flow_grants_three_scoped_permissions() {
     assert_eq!((rest["temporary_permission_grants"].as_array().unwrap().len(), &rest["has_more"]), (1, &json!(false)));
     let (status, bad) = w.dev.get("/conversation/?limit=0").await;
     assert_eq!((status, bad["error"]["code"].as_str()), (422, Some("invalid")), "{bad}");
+    let org_id = grants[0]["permission_grant"]["conditions"]["org_id"]["value"].clone();
     let (status, created) = w
         .owner
         .post(
             "/role/temporary_permission_grant/",
             &json!({ "user_id": w.dev_id, "duration": "PT30M", "justification": "Amigo-shaped single grant",
-                     "permission_grant": { "permission_name": MSG, "conditions": { "conversation_user_id": { "type": "In", "values": [w.bob_id] } } } }),
+                     "permission_grant": { "permission_name": MSG, "conditions": {
+                         "conversation_user_id": { "type": "Equals", "value": w.bob_id }, "org_id": { "type": "Equals", "value": org_id } } } }),
         )
         .await;
     assert_eq!(status, 201, "{created}");

@@ -20,6 +20,9 @@ pub enum OrgCommand {
         /// The longest temporary permission grant, ISO 8601 (default P3D).
         #[arg(long)]
         max_grant_duration: Option<String>,
+        /// The longest justification, in characters (default 1000; at most 10000).
+        #[arg(long)]
+        max_justification_chars: Option<usize>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -28,26 +31,35 @@ pub enum OrgCommand {
 }
 
 pub async fn run(command: OrgCommand) -> Result<()> {
-    let OrgCommand::Settings { audit_retention_days, max_role_duration, max_grant_duration, env, out } = command;
+    let OrgCommand::Settings { audit_retention_days, max_role_duration, max_grant_duration, max_justification_chars, env, out } = command;
     let c = client(&env.env)?;
-    let settings: Value = if audit_retention_days.is_none() && max_role_duration.is_none() && max_grant_duration.is_none() {
+    let unchanged =
+        audit_retention_days.is_none() && max_role_duration.is_none() && max_grant_duration.is_none() && max_justification_chars.is_none();
+    let settings: Value = if unchanged {
         c.get("/settings", &[]).await?
     } else {
         let body = json!({
             "audit_retention_days": audit_retention_days,
             "max_role_duration": max_role_duration,
             "max_grant_duration": max_grant_duration,
+            "max_justification_chars": max_justification_chars,
         });
         c.patch("/settings", &body).await?
     };
     if out.json {
         return output::json(&settings);
     }
-    let rows: Vec<Vec<String>> =
-        ["max_grant_duration", "default_grant_duration", "max_role_duration", "min_justification_chars", "audit_retention_days"]
-            .iter()
-            .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])
-            .collect();
+    let rows: Vec<Vec<String>> = [
+        "max_grant_duration",
+        "default_grant_duration",
+        "max_role_duration",
+        "min_justification_chars",
+        "max_justification_chars",
+        "audit_retention_days",
+    ]
+    .iter()
+    .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])
+    .collect();
     output::print_table(&["SETTING", "VALUE"], &rows, "No settings.");
     Ok(())
 }

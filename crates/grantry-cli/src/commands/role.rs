@@ -188,9 +188,17 @@ async fn matrix(env: &EnvArg, out: OutputArg) -> Result<()> {
         .map(|r| {
             let prod: Vec<&str> = r["prod_traces"].as_array().into_iter().flatten().map(s).collect();
             let prod = if prod.is_empty() { "-".to_owned() } else { prod.join(", ") };
-            vec![s(&r["email"]).to_owned(), cell(r, "organization"), cell(r, "workspace"), cell(r, "project"), prod]
+            let temporary: Vec<String> = r["temporary"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| format!("{} until {}", s(&t["permission"]), opt_time(&t["until"]).map(fmt_time).unwrap_or_default()))
+                .collect();
+            let temporary = if temporary.is_empty() { "-".to_owned() } else { temporary.join("; ") };
+            vec![s(&r["email"]).to_owned(), cell(r, "organization"), cell(r, "workspace"), cell(r, "project"), prod, temporary]
         })
         .collect();
-    output::print_table(&["USER", "ORGANIZATION", "WORKSPACE", "PROJECT", "PROD TRACES AT"], &rows, "No users.");
+    let headers = ["USER", "ORGANIZATION", "WORKSPACE", "PROJECT", "PROD TRACES AT", "TEMPORARY"];
+    output::print_table(&headers, &rows, "No users.");
     Ok(())
 }

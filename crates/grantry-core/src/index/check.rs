@@ -1,16 +1,14 @@
 //! The decision: `check` (allocation-free, for the hot path), `explain` (the same evaluation with
-//! reasons for people) and the privilege comparisons that guard administrative operations.
+//! reasons for people).
 
 use super::OrgState;
 use crate::attr::{AttrValue, Attributes};
-use crate::catalogue::{perm, Catalogue, PermissionGrant};
+use crate::catalogue::{Catalogue, PermissionGrant};
 use crate::condition::{first_failure, Condition};
 use crate::decision::{Decision, Reason, ReasonCode, ResourceQuery};
 use crate::duration::humanize;
-use crate::error::{CoreError, Result};
 use crate::model::{Anchor, Grant, GrantTarget, Principal, ResourceRef, ScopeRef, UserStatus};
 use jiff::Timestamp;
-use std::collections::BTreeSet;
 
 /// The resource type that stands for the organization itself in administrative checks.
 pub const ORG_RESOURCE: &str = "organization";
@@ -187,45 +185,6 @@ impl OrgState {
     /// The organization itself as a resource, for administrative checks.
     pub fn as_resource(&self) -> ResourceQuery {
         ResourceQuery { reference: ResourceRef::new(ORG_RESOURCE, self.org.id.as_str()), attributes: Attributes::new() }
-    }
-
-    /// Requires that `actor` holds the administrative `permission` at `now` (through any active grant).
-    pub fn require(&self, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
-        if self.check(actor, permission, &self.as_resource(), now) {
-            Ok(())
-        } else {
-            Err(CoreError::Forbidden(format!("you need the `{permission}` permission for this; ask an organization admin")))
-        }
-    }
-
-    /// The administrative permissions `principal` holds at the organization through *permanent*
-    /// grants at `now`. Temporary grants never count when comparing privileges.
-    pub fn permanent_admin_set(&self, cat: &Catalogue, principal: &Principal, now: Timestamp) -> BTreeSet<String> {
-        cat.admin_subset(self.held_at(cat, principal, &ScopeRef::Org, now, true).iter().map(String::as_str))
-    }
-
-    /// Requires that `actor` may manage `target`: itself always; another principal only with a
-    /// permanent `User:Manage` and permanent permissions that cover all of the target's.
-    pub fn require_manage(&self, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
-        if actor == target {
-            return Ok(());
-        }
-        let mine = self.permanent_admin_set(cat, actor, now);
-        if !mine.contains(perm::USER_MANAGE) {
-            return Err(CoreError::Forbidden(format!(
-                "acting for another user needs the `{}` permission held through a permanent role; ask an organization admin",
-                perm::USER_MANAGE
-            )));
-        }
-        let theirs = self.permanent_admin_set(cat, target, now);
-        let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
-        if !missing.is_empty() {
-            return Err(CoreError::Forbidden(format!(
-                "{target} holds permissions you do not ({}); only someone who holds all of them may manage this user",
-                missing.join(", ")
-            )));
-        }
-        Ok(())
     }
 }
 

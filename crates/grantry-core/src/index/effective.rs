@@ -1,10 +1,8 @@
 //! Effective permission sets: what a principal holds at a node of the scope tree through the
-//! grants anchored there or above it (the cascade), and the checks an administrative operation
-//! makes at a tier. The `rbac_grant` audit rows carry these sets before and after a change.
+//! grants anchored there or above it (the cascade). The `rbac_grant` audit rows carry these sets before and after a change.
 
 use super::OrgState;
 use crate::catalogue::Catalogue;
-use crate::error::{CoreError, Result};
 use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef, UserStatus};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
@@ -66,27 +64,6 @@ impl OrgState {
         }
         let grants = self.grants_of(principal).iter().filter(|g| !permanent_only || !g.is_temporary());
         self.effective_set(cat, grants, scope, now)
-    }
-
-    /// Requires that `actor` holds `permission` at `scope` at `now`. An API key acts only within
-    /// its project, and the error says so.
-    pub fn require_at(&self, cat: &Catalogue, actor: &Principal, permission: &str, scope: &ScopeRef, now: Timestamp) -> Result<()> {
-        if let Principal::ApiKey(id) = actor {
-            if let Some(key) = self.api_key(id) {
-                let project = ScopeRef::Project(key.project.clone());
-                if !self.is_within(scope, &project) {
-                    let home = self.scope(&key.project).map(|n| self.path_of(n)).unwrap_or_default();
-                    return Err(CoreError::Forbidden(format!(
-                        "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
-                    )));
-                }
-            }
-        }
-        if self.held_at(cat, actor, scope, now, false).contains(permission) {
-            return Ok(());
-        }
-        let place = self.describe_scope(scope);
-        Err(CoreError::Forbidden(format!("you need the `{permission}` permission at {place} for this; ask an admin of it")))
     }
 
     /// A scope as people read it: `the organization`, `workspace `ml``, `project `ml/agents``.

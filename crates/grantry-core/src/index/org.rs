@@ -187,6 +187,11 @@ impl OrgState {
         all
     }
 
+    /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
+    pub fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
+        self.resources.values().any(|r| r.reference.kind == kind && r.attributes.get(attr) == Some(value))
+    }
+
     /// The grants held directly by `principal`.
     pub fn grants_of(&self, principal: &Principal) -> &[Grant] {
         self.grants.get(principal).map_or(&[], Vec::as_slice)

@@ -3,12 +3,11 @@
 
 use super::auth::Caller;
 use crate::error::Result;
-use crate::service;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_store::IsolationReport;
 
 pub fn router() -> Router<AppState> {
@@ -21,7 +20,7 @@ pub fn router() -> Router<AppState> {
 pub(super) async fn isolation(State(state): State<AppState>, caller: Caller) -> Result<Json<IsolationReport>> {
     {
         let ix = state.index();
-        service::org(&ix, &caller.ctx.org)?.require(&caller.ctx.actor, perm::AUDIT_READ, caller.ctx.now)?;
+        caller.ctx.authorize(&ix, Action::ReadAudit)?;
     }
     Ok(Json(state.store.isolation_report().await?))
 }

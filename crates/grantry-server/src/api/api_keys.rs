@@ -11,7 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use grantry_core::catalogue::{perm, Catalogue};
+use grantry_core::authz::Action;
+use grantry_core::catalogue::Catalogue;
 use grantry_core::ids::ApiKeyId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{ApiKey, ScopeRef};
@@ -121,7 +122,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
     let keys = o
         .api_keys()
         .into_iter()
-        .filter(|k| o.require_at(cat, &caller.ctx.actor, perm::APIKEY_MANAGE, &ScopeRef::Project(k.project.clone()), now).is_ok())
+        .filter(|k| caller.ctx.authorize(&ix, Action::ManageApiKeys { project: &ScopeRef::Project(k.project.clone()) }).is_ok())
         .map(|k| KeyView::new(k, o, cat, now))
         .collect();
     Ok(Json(KeyList { keys }))

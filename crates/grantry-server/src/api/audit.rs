@@ -4,13 +4,12 @@
 use super::auth::Caller;
 use super::extract::ApiQuery;
 use crate::error::Result;
-use crate::service;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use grantry_core::audit::{verify_chain, AuditEvent, ChainBreak};
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::Timestamp;
 use grantry_store::AuditFilter;
 use serde::{Deserialize, Serialize};
@@ -75,8 +74,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     let ix = state.index();
-    service::org(&ix, &caller.ctx.org)?.require(&caller.ctx.actor, perm::AUDIT_READ, caller.ctx.now)?;
-    Ok(())
+    caller.ctx.authorize(&ix, Action::ReadAudit).map(drop)
 }
 
 /// The result of walking the chain.

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use grantry_core::attr::Attributes;
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::decision::{Reason, ResourceQuery};
 use grantry_core::ids::{ApiKeyId, UserId};
 use grantry_core::model::{Principal, ResourceRef};
@@ -96,9 +96,7 @@ pub(super) async fn check(
             });
         }
     };
-    if principal != ctx.actor {
-        o.require(&ctx.actor, perm::ACCESS_CHECK, ctx.now)?;
-    }
+    ctx.authorize(&ix, Action::Check { principal: &principal })?;
     let resource =
         ResourceQuery { reference: ResourceRef::new(body.resource.kind, body.resource.id), attributes: body.resource.attributes };
     let decision = o.explain(ix.catalogue(), &principal, &body.permission, &resource, body.at.unwrap_or(ctx.now));

@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use grantry_core::authz::Action;
 use grantry_core::catalogue::perm;
 use grantry_core::decision::ResourceQuery;
 use grantry_core::ids::UserId;
@@ -110,8 +111,7 @@ pub(super) async fn list(
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let may = |p: &str| o.check(&ctx.actor, p, &o.as_resource(), ctx.now);
-    let sees_all = may(perm::CONVERSATION_CREATE) || (q.id.is_some() && may(perm::GRANT_CREATE));
+    let sees_all = ctx.authorize(&ix, Action::SeeConversations { by_id: q.id.is_some() }).is_ok();
     let visible: Vec<_> = o
         .resources_of(CONVERSATION)
         .into_iter()

@@ -13,7 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use grantry_core::catalogue::{perm, PermissionGrant};
+use grantry_core::authz::Action;
+use grantry_core::catalogue::PermissionGrant;
 use grantry_core::ids::{GrantId, UserId};
 use grantry_core::model::{GrantSource, Principal};
 use grantry_core::Timestamp;
@@ -109,17 +110,15 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let sees_all = o.check(&ctx.actor, perm::GRANT_LIST_ALL, &o.as_resource(), ctx.now);
-    let user = match (&q.user_id, &ctx.actor) {
-        (Some(u), Principal::User(me)) if !sees_all && u != &me.0 => {
-            return Err(ApiError::Forbidden(format!(
-                "you may list only your own grants; listing others' needs `{}`",
-                perm::GRANT_LIST_ALL
-            )));
+    let sees_all = ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok();
+    let user = match &q.user_id {
+        Some(u) => {
+            let p = Principal::User(UserId(u.clone()));
+            ctx.authorize(&ix, Action::ListGrants { of: Some(&p) })?;
+            Some(p)
         }
-        (Some(u), _) => Some(Principal::User(UserId(u.clone()))),
-        (None, me) if !sees_all => Some(me.clone()),
-        (None, _) => None,
+        None if !sees_all => Some(ctx.actor.clone()),
+        None => None,
     };
     let mut grants: Vec<_> = match &user {
         Some(p) => o.grants_of(p).iter().collect(),

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use grantry_core::authz::Action;
 use grantry_core::catalogue::perm;
 use grantry_core::model::{Anchor, GrantTarget, Principal};
 use grantry_core::Timestamp;
@@ -163,6 +164,17 @@ pub struct HeldRole {
     pub granted_by: String,
 }
 
+/// A temporary permission grant in force, as the matrix shows it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TemporaryAccess {
+    pub grant_id: String,
+    pub permission: String,
+    /// The conditions, as `attr = value` / `attr in [...]`.
+    pub conditions: Vec<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub until: Timestamp,
+}
+
 /// One user's row of the matrix.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MatrixRow {
@@ -172,6 +184,8 @@ pub struct MatrixRow {
     pub roles: Vec<HeldRole>,
     /// Where the user reads production traces (`traces:read:prod`) through these roles.
     pub prod_traces: Vec<String>,
+    /// Temporary permission grants in force, with their ends.
+    pub temporary: Vec<TemporaryAccess>,
 }
 
 /// The team page: every user's roles in force now, at every tier.
@@ -185,7 +199,7 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
     let now = caller.ctx.now;
-    o.require(&caller.ctx.actor, perm::USER_LIST, now)?;
+    caller.ctx.authorize(&ix, Action::ListUsers)?;
     let cat = ix.catalogue();
     let rows = o
         .users()
@@ -217,8 +231,18 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                 .map(|h| h.scope.clone())
                 .collect();
             prod_traces.dedup();
+            let temporary = o
+                .grants_of(&Principal::User(u.id.clone()))
+                .iter()
+                .filter(|g| g.is_active(now))
+                .filter_map(|g| {
+                    let (GrantTarget::Permission { grant }, Some(until)) = (&g.target, g.expires_at) else { return None };
+                    let conditions = grant.conditions.iter().map(|(attr, c)| format!("{attr} {c}")).collect();
+                    Some(TemporaryAccess { grant_id: g.id.0.clone(), permission: grant.permission.clone(), conditions, until })
+                })
+                .collect();
             let status = serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            MatrixRow { user_id: u.id.0.clone(), email: u.email.clone(), status, roles, prod_traces }
+            MatrixRow { user_id: u.id.0.clone(), email: u.email.clone(), status, roles, prod_traces, temporary }
         })
         .collect();
     Ok(Json(RoleMatrix { rows }))

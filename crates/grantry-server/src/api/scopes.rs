@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
+use grantry_core::authz::sees_scope;
 use grantry_core::index::OrgState;
 use grantry_core::model::{ScopeKind, ScopeNode};
 use grantry_core::Timestamp;
@@ -82,6 +83,7 @@ fn list(state: &AppState, caller: &Caller, kind: ScopeKind, under: Option<&str>)
     let scopes = o
         .scopes_of(kind)
         .into_iter()
+        .filter(|n| sees_scope(o, &caller.ctx.actor, &n.as_ref()))
         .map(|n| ScopeView::new(n, o))
         .filter(|v| prefix.as_ref().is_none_or(|p| v.path.starts_with(p.as_str())))
         .collect();

@@ -29,6 +29,8 @@ pub struct SettingsView {
     pub max_role_duration: String,
     /// The fewest characters a justification may have.
     pub min_justification_chars: usize,
+    /// The most characters a justification may have.
+    pub max_justification_chars: usize,
     /// How many days audit events are kept (five years by default).
     pub audit_retention_days: u32,
     /// The revision the settings are current to.
@@ -42,6 +44,7 @@ impl SettingsView {
             default_grant_duration: format_iso(p.default_grant_duration),
             max_role_duration: format_iso(p.max_role_duration),
             min_justification_chars: p.min_justification_chars,
+            max_justification_chars: p.max_justification_chars,
             audit_retention_days: p.audit_retention_days,
             revision,
         }
@@ -55,6 +58,9 @@ pub struct UpdateSettings {
     pub max_grant_duration: Option<String>,
     pub max_role_duration: Option<String>,
     pub audit_retention_days: Option<u32>,
+    /// The longest justification, in characters (up to 10000).
+    #[schema(minimum = 1, maximum = 10000)]
+    pub max_justification_chars: Option<usize>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
@@ -75,6 +81,7 @@ pub(super) async fn update(
         max_grant_duration: b.max_grant_duration,
         max_role_duration: b.max_role_duration,
         audit_retention_days: b.audit_retention_days,
+        max_justification_chars: b.max_justification_chars,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
     Ok(Json(SettingsView::new(&policy, revision)))

@@ -11,7 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use grantry_core::catalogue::{perm, role};
+use grantry_core::authz::Action;
+use grantry_core::catalogue::role;
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::ids::{TokenId, UserId};
 use grantry_core::model::Principal;
@@ -67,7 +68,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    o.require(&ctx.actor, perm::USER_LIST, ctx.now)?;
+    ctx.authorize(&ix, Action::ListUsers)?;
     let email = q.email.as_deref().map(grantry_core::validate::email).transpose()?;
     let users =
         o.users().into_iter().filter(|u| email.as_ref().is_none_or(|e| &u.email == e)).map(|u| UserView::new(u, o, ctx.now)).collect();

@@ -4,7 +4,7 @@
 //! and stored hashed. Creating, editing and revoking a key write `apikey.*` events and an
 //! `rbac_grant` row with the key's scopes before and after.
 
-use super::rbac::{rbac_event, require_covers};
+use super::rbac::rbac_event;
 use super::scopes::find;
 use super::users::token_event;
 use super::{org, Ctx};
@@ -12,6 +12,7 @@ use crate::error::{ApiError, Result};
 use crate::ids::{new_id, new_secret};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
+use grantry_core::authz::{Action, Permit};
 use grantry_core::catalogue::{carried_grant, perm, Catalogue, PermissionKind};
 use grantry_core::change::Change;
 use grantry_core::ids::{ApiKeyId, GrantId, TokenId};
@@ -45,7 +46,7 @@ fn valid_scopes(cat: &Catalogue, scopes: &[String]) -> Result<BTreeSet<String>> 
         let p = cat.permission(s.trim()).map_err(|_| ApiError::Invalid {
             field: "scope".into(),
             message: format!(
-                "unknown scope `{s}`; a scope is a permission such as traces:read or traces:read:prod (see `grantry permission list`)"
+                "unknown scope `{s}`; a scope is a permission such as traces:read or traces:read:prod (the catalogue lists them)"
             ),
         })?;
         if p.kind == PermissionKind::Admin && !KEY_ADMIN_SCOPES.contains(&p.name.as_str()) {
@@ -95,15 +96,13 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
             let cat = ix.catalogue();
             let node = find(o, ScopeKind::Project, project)?;
             let at = node.as_ref();
-            o.require_at(cat, &ctx.actor, perm::APIKEY_MANAGE, &at, ctx.now)?;
+            ctx.authorize(ix, Action::ManageApiKeys { project: &at })?;
             if scopes.is_empty() {
-                return Err(ApiError::Invalid {
-                    field: "scope".into(),
-                    message: "give the key at least one scope (--scope traces:read)".into(),
-                });
+                return Err(ApiError::Invalid { field: "scopes".into(), message: "give the key at least one scope".into() });
             }
             let scopes = valid_scopes(cat, scopes)?;
-            require_covers(o, cat, &ctx.actor, "this key", scopes.iter().map(String::as_str), &at, ctx.now)?;
+            let named: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &named })?;
             let name = match name.map(str::trim) {
                 None | Some("") => format!("{project} key"),
                 Some(n) if n.chars().count() > 100 || n.chars().any(char::is_control) => {
@@ -145,7 +144,7 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
                 &scopes,
                 json!({ "event": "apikey.created" }),
             ));
-            Ok((ctx.batch(changes, audit), CreatedKey { key, scopes, secret }))
+            Ok((ctx.batch(permit, changes, audit), CreatedKey { key, scopes, secret }))
         })
         .await?;
     Ok((committed.revision, created))
@@ -153,15 +152,20 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
 
 /// The key `id`, not revoked, whose project the actor may manage keys of; with its project and
 /// its scopes now.
-fn managed_key<'a>(ix: &'a DecisionIndex, o: &'a OrgState, ctx: &Ctx, id: &ApiKeyId) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>)> {
+fn managed_key<'a>(
+    ix: &'a DecisionIndex,
+    o: &'a OrgState,
+    ctx: &Ctx,
+    id: &ApiKeyId,
+) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>, Permit)> {
     let key = o
         .api_key(id)
-        .ok_or_else(|| ApiError::NotFound(format!("api key `{id}` not found in this organization; see `grantry apikey list`")))?;
-    o.require_at(ix.catalogue(), &ctx.actor, perm::APIKEY_MANAGE, &ScopeRef::Project(key.project.clone()), ctx.now)?;
+        .ok_or_else(|| ApiError::NotFound(format!("api key `{id}` not found in this organization; list the keys to find it")))?;
+    let permit = ctx.authorize(ix, Action::ManageApiKeys { project: &ScopeRef::Project(key.project.clone()) })?;
     if let Some(at) = key.revoked_at {
         return Err(ApiError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
     }
-    Ok((key, ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now)))
+    Ok((key, ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now), permit))
 }
 
 /// Adds and removes scopes of key `id`; the key keeps at least one.
@@ -176,13 +180,10 @@ pub async fn edit_key(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let (key, at, prior) = managed_key(ix, o, ctx, id)?;
+            let (key, at, prior, _) = managed_key(ix, o, ctx, id)?;
             let (add, remove) = (valid_scopes(cat, add)?, valid_scopes(cat, remove)?);
             if add.is_empty() && remove.is_empty() {
-                return Err(ApiError::Invalid {
-                    field: "scope".into(),
-                    message: "nothing to change; give --add-scope or --remove-scope".into(),
-                });
+                return Err(ApiError::Invalid { field: "add_scopes".into(), message: "nothing to change; add or remove a scope".into() });
             }
             let listed = prior.iter().cloned().collect::<Vec<_>>().join(", ");
             if let Some(s) = add.iter().find(|s| prior.contains(*s)) {
@@ -194,12 +195,12 @@ pub async fn edit_key(
             let new: BTreeSet<String> = prior.difference(&remove).chain(add.iter()).cloned().collect();
             if new.is_empty() {
                 return Err(ApiError::Invalid {
-                    field: "scope".into(),
-                    message: format!("this would leave api key `{id}` with no scope; revoke it instead (`grantry apikey revoke {id}`)"),
+                    field: "remove_scopes".into(),
+                    message: format!("this would leave api key `{id}` with no scope; revoke the key instead"),
                 });
             }
             let changed: Vec<&str> = add.iter().chain(remove.iter()).map(String::as_str).collect();
-            require_covers(o, cat, &ctx.actor, "this change", changed, &at, ctx.now)?;
+            let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &changed })?;
             let mut changes = Vec::new();
             for s in &add {
                 changes.push(Change::GrantCreated { grant: scope_grant(ctx, id, &at, s)? });
@@ -213,7 +214,7 @@ pub async fn edit_key(
             audit[0].before = Some(json!({ "key": key, "scopes": prior }));
             let cause = json!({ "event": "apikey.updated", "added": add, "removed": remove });
             audit.extend(rbac_event(o, &ctx.audit_actor(), &Principal::ApiKey(id.clone()), &at, &prior, &new, cause));
-            Ok((ctx.batch(changes, audit), (key.clone(), new)))
+            Ok((ctx.batch(permit, changes, audit), (key.clone(), new)))
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
@@ -224,7 +225,7 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
     let (committed, key) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            let (key, at, prior) = managed_key(ix, o, ctx, id)?;
+            let (key, at, prior, permit) = managed_key(ix, o, ctx, id)?;
             let principal = Principal::ApiKey(id.clone());
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];
@@ -247,7 +248,7 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
                 &BTreeSet::new(),
                 json!({ "event": "apikey.revoked" }),
             ));
-            Ok((ctx.batch(changes, audit), revoked))
+            Ok((ctx.batch(permit, changes, audit), revoked))
         })
         .await?;
     Ok((committed.revision, key))

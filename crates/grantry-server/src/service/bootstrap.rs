@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::ids::new_id;
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
+use grantry_core::authz::{Permit, SystemTask};
 use grantry_core::catalogue::role;
 use grantry_core::change::Change;
 use grantry_core::ids::{OrgId, UserId};
@@ -70,7 +71,7 @@ pub async fn bootstrap(state: &AppState, slug: &str, email: &str, now: Timestamp
             audit.push(token_event(&ctx, "token.issued", &token.credential));
             changes.push(Change::CredentialIssued { credential: token.credential });
             let out = Bootstrapped { org_id, user_id, token: token.secret, created_org: existing.is_none(), created_user: user.is_none() };
-            Ok((ctx.batch(changes, audit), out))
+            Ok((ctx.batch(Permit::system(SystemTask::Bootstrap), changes, audit), out))
         })
         .await?;
     Ok(out)

@@ -7,7 +7,7 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use grantry_core::attr::{AttrValue, Attributes};
 use grantry_core::audit::AuditDraft;
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::ids::UserId;
 use grantry_core::model::{Principal, Resource, ResourceRef, ScopeRef};
@@ -26,7 +26,7 @@ pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, 
     let (committed, resource) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(&ctx.actor, perm::CONVERSATION_CREATE, ctx.now)?;
+            let permit = ctx.authorize(ix, Action::RegisterConversation)?;
             let id = match id {
                 Some(id) => validate::conversation_id(id)?,
                 None => new_id()?,
@@ -48,7 +48,7 @@ pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, 
             let mut d = AuditDraft::new(&ctx.audit_actor(), "conversation.registered", CONVERSATION, &id);
             d.principal = Some(Principal::User(owner.clone()).to_string());
             d.after = serde_json::to_value(&resource).ok();
-            Ok((ctx.batch(vec![Change::ResourceRegistered { resource: resource.clone() }], vec![d]), resource))
+            Ok((ctx.batch(permit, vec![Change::ResourceRegistered { resource: resource.clone() }], vec![d]), resource))
         })
         .await?;
     Ok((committed.revision, resource))

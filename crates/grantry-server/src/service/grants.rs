@@ -7,7 +7,8 @@ use super::{grant_event, org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::ids::new_id;
 use crate::state::AppState;
-use grantry_core::catalogue::{perm, PermissionGrant, CONVERSATION_ACCESS};
+use grantry_core::authz::{Action, Permit};
+use grantry_core::catalogue::{PermissionGrant, CONVERSATION_ACCESS};
 use grantry_core::change::Change;
 use grantry_core::condition::{Condition, Conditions};
 use grantry_core::duration::parse_grant_duration;
@@ -28,13 +29,13 @@ pub struct GrantSpec {
     pub tags: Vec<String>,
 }
 
-/// Validates `specs` and builds their grants; any invalid spec fails them all.
-fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource) -> Result<Vec<Grant>> {
+/// Validates and authorizes `specs` and builds their grants; any invalid or refused spec fails
+/// them all.
+fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource) -> Result<(Vec<Grant>, Permit)> {
     let o = org(ix, &ctx.org)?;
-    let cat = ix.catalogue();
-    o.require(&ctx.actor, perm::GRANT_CREATE, ctx.now)?;
     let policy = &o.org().policy;
-    specs
+    let mut permit = None;
+    let grants = specs
         .iter()
         .map(|spec| {
             let user =
@@ -46,13 +47,13 @@ fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource
                 });
             }
             let principal = Principal::User(user.id.clone());
-            o.require_manage(cat, &ctx.actor, &principal, ctx.now)?;
+            permit = Some(ctx.authorize(ix, Action::CreateTemporaryGrant { to: &principal, grant: &spec.permission })?);
             let duration = match &spec.duration {
                 Some(text) => parse_grant_duration(text, policy.max_grant_duration)?,
                 None => policy.default_grant_duration,
             };
-            let justification = validate::justification(&spec.justification, policy.min_justification_chars)?;
-            cat.validate_temporary(&spec.permission)?;
+            let justification =
+                validate::justification(&spec.justification, policy.min_justification_chars, policy.max_justification_chars)?;
             let expires_at =
                 ctx.now.checked_add(duration).map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
             Ok(Grant {
@@ -71,17 +72,41 @@ fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource
                 revoked: None,
             })
         })
-        .collect()
+        .collect::<Result<Vec<Grant>>>()?;
+    let permit = permit.ok_or_else(|| ApiError::Invalid { field: "grants".into(), message: "nothing to grant".into() })?;
+    Ok((grants, permit))
+}
+
+/// The `rbac_grant` rows of new temporary grants: each principal's effective set at the
+/// organization before and after them, where it changed.
+fn rbac_rows(ix: &DecisionIndex, ctx: &Ctx, grants: &[Grant]) -> Result<Vec<grantry_core::audit::AuditDraft>> {
+    let o = org(ix, &ctx.org)?;
+    let cat = ix.catalogue();
+    let mut principals: Vec<&Principal> = grants.iter().map(|g| &g.principal).collect();
+    principals.dedup();
+    Ok(principals
+        .into_iter()
+        .filter_map(|p| {
+            let held = o.grants_of(p);
+            let prior = o.effective_set(cat, held, &ScopeRef::Org, ctx.now);
+            let new = o.effective_set(cat, held.iter().chain(grants.iter().filter(|g| &g.principal == p)), &ScopeRef::Org, ctx.now);
+            let ids: Vec<&GrantId> = grants.iter().filter(|g| &g.principal == p).map(|g| &g.id).collect();
+            let cause =
+                serde_json::json!({ "event": "grant.created", "grant_ids": ids, "expires_at": grants.first().and_then(|g| g.expires_at) });
+            rbac_event(o, &ctx.audit_actor(), p, &ScopeRef::Org, &prior, &new, cause)
+        })
+        .collect())
 }
 
 /// Creates the grants of `specs` in one transaction: all of them or none.
 pub async fn create_grants(state: &AppState, ctx: &Ctx, specs: Vec<GrantSpec>, source: GrantSource) -> Result<(u64, Vec<Grant>)> {
     let (committed, grants) = state
         .write(|ix| {
-            let grants = build(ix, ctx, &specs, source)?;
-            let audit = grants.iter().map(|g| grant_event(&ctx.audit_actor(), "grant.created", g)).collect();
+            let (grants, permit) = build(ix, ctx, &specs, source)?;
+            let mut audit: Vec<_> = grants.iter().map(|g| grant_event(&ctx.audit_actor(), "grant.created", g)).collect();
+            audit.extend(rbac_rows(ix, ctx, &grants)?);
             let changes = grants.iter().map(|g| Change::GrantCreated { grant: g.clone() }).collect();
-            Ok((ctx.batch(changes, audit), grants))
+            Ok((ctx.batch(permit, changes, audit), grants))
         })
         .await?;
     Ok((committed.revision, grants))
@@ -140,12 +165,8 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
     let (committed, grant) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            let cat = ix.catalogue();
             let grant = o.grant(id).ok_or_else(|| ApiError::NotFound(format!("grant `{id}` not found in this organization")))?;
-            if grant.principal != ctx.actor {
-                o.require(&ctx.actor, perm::GRANT_REVOKE, ctx.now)?;
-                o.require_manage(cat, &ctx.actor, &grant.principal, ctx.now)?;
-            }
+            let permit = ctx.authorize(ix, Action::RevokeGrant { grant })?;
             if let Some(r) = &grant.revoked {
                 return Err(ApiError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));
             }
@@ -158,7 +179,7 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             let mut event = grant_event(&ctx.audit_actor(), "grant.revoked", &revoked);
             event.before = serde_json::to_value(grant).ok();
             let change = Change::GrantRevoked { org: ctx.org.clone(), id: id.clone(), revocation };
-            Ok((ctx.batch(vec![change], vec![event]), revoked))
+            Ok((ctx.batch(permit, vec![change], vec![event]), revoked))
         })
         .await?;
     Ok((committed.revision, grant))

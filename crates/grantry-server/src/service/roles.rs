@@ -3,17 +3,18 @@
 //! ends on its own — and revoking it. Each writes `role.*` events and, when the user's effective
 //! permission set at that node changed, an `rbac_grant` row.
 
-use super::rbac::{rbac_event, require_covers};
+use super::rbac::rbac_event;
 use super::scopes::find;
 use super::{grant_event, org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::ids::new_id;
 use crate::state::AppState;
-use grantry_core::catalogue::{perm, Catalogue, Role, Tier};
+use grantry_core::authz::Action;
+use grantry_core::catalogue::{role, Role, Tier};
 use grantry_core::change::Change;
 use grantry_core::duration::{parse_grant_duration, window_until};
 use grantry_core::ids::GrantId;
-use grantry_core::index::OrgState;
+use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{Anchor, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef, User, UserStatus};
 use grantry_core::{validate, Timestamp};
 use serde_json::json;
@@ -77,26 +78,22 @@ struct Resolved<'a> {
     scope: ScopeRef,
 }
 
-/// Resolves and authorizes a change: the role exists and belongs to the selected tier, the node
-/// and the user exist, and the actor may assign roles there and holds the role's permissions
-/// permanently there.
-fn resolve<'a>(o: &'a OrgState, cat: &'a Catalogue, ctx: &Ctx, change: &RoleChange) -> Result<Resolved<'a>> {
-    let role = cat.role(&change.role)?;
+/// Resolves a change: the role exists and belongs to the selected tier, the node and the user
+/// exist, and the actor may assign roles there (what it may give or take is decided once the
+/// change is known).
+fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<Resolved<'a>> {
+    let o = org(ix, &ctx.org)?;
+    let role = ix.catalogue().role(&change.role)?;
     let (tier, scope) = match &change.at {
         TierSel::Org => (Tier::Organization, ScopeRef::Org),
         TierSel::Workspace(p) => (Tier::Workspace, find(o, ScopeKind::Workspace, p)?.as_ref()),
         TierSel::Project(p) => (Tier::Project, find(o, ScopeKind::Project, p)?.as_ref()),
     };
     if role.tier != tier {
-        let flag = match role.tier {
-            Tier::Organization => "--org",
-            Tier::Workspace => "--workspace WS",
-            Tier::Project => "--project WS/PRJ",
-        };
         return Err(ApiError::Invalid {
             field: "role".into(),
             message: format!(
-                "`{}` is a {} role and cannot be held at a {}; give it at its own tier ({flag})",
+                "`{}` is a {} role and cannot be held at a {}; give it at its own tier",
                 role.name,
                 role.tier.name(),
                 tier.name()
@@ -104,11 +101,10 @@ fn resolve<'a>(o: &'a OrgState, cat: &'a Catalogue, ctx: &Ctx, change: &RoleChan
         });
     }
     let email = validate::email(&change.email)?;
-    let user = o.user_by_email(&email).ok_or_else(|| {
-        ApiError::NotFound(format!("no user with email `{email}` in this organization; create it with `grantry user create`"))
-    })?;
-    o.require_at(cat, &ctx.actor, perm::ROLE_ASSIGN, &scope, ctx.now)?;
-    require_covers(o, cat, &ctx.actor, &format!("role `{}`", role.name), role.permission_names(), &scope, ctx.now)?;
+    ctx.authorize(ix, Action::RevokeRole { scope: &scope, removing: &[] })?;
+    let user = o
+        .user_by_email(&email)
+        .ok_or_else(|| ApiError::NotFound(format!("no user with email `{email}` in this organization; create the user first")))?;
     Ok(Resolved { user, role, scope })
 }
 
@@ -156,6 +152,34 @@ fn revocations(ctx: &Ctx, grants: &[&Grant], event: &str) -> (Vec<Grant>, Vec<Ch
     (revoked, changes, audit)
 }
 
+/// The `org_member` grant that keeps a user in the organization when the revocation takes away
+/// their last permanent organization role; refused when that role is `org_member` itself.
+fn member_fallback(o: &OrgState, ctx: &Ctx, r: &Resolved<'_>, removing: &[&Grant]) -> Result<Option<Grant>> {
+    if r.role.tier != Tier::Organization || removing.iter().all(|g| g.is_temporary()) {
+        return Ok(None);
+    }
+    let principal = Principal::User(r.user.id.clone());
+    let keeps_one = o.grants_of(&principal).iter().any(|g| {
+        g.is_active(ctx.now)
+            && !g.is_temporary()
+            && g.anchor == Anchor::Scope(ScopeRef::Org)
+            && matches!(g.target, GrantTarget::Role { .. })
+            && !removing.iter().any(|x| x.id == g.id)
+    });
+    if keeps_one {
+        return Ok(None);
+    }
+    if r.role.name == role::ORG_MEMBER {
+        return Err(ApiError::Conflict(format!(
+            "`{}` holds only `{}`, the least organization role; to take away their access, suspend the user instead",
+            r.user.email,
+            role::ORG_MEMBER
+        )));
+    }
+    let grant = role_grant(ctx, principal, role::ORG_MEMBER, ScopeRef::Org, None, None, GrantSource::Manual)?;
+    Ok(Some(grant))
+}
+
 /// What a role grant did.
 #[derive(Debug, Clone)]
 pub struct RoleGranted {
@@ -179,7 +203,8 @@ pub async fn grant_role(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let r = resolve(o, cat, ctx, change)?;
+            let r = resolve(ix, ctx, change)?;
+            ctx.authorize(ix, Action::GrantRole { role: r.role, scope: &r.scope, removing: &[] })?;
             if r.user.status != UserStatus::Active {
                 return Err(ApiError::Invalid {
                     field: "user_email".into(),
@@ -195,7 +220,9 @@ pub async fn grant_role(
             .map(|d| ctx.now.checked_add(d))
             .transpose()
             .map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
-            let justification = justification.map(|j| validate::justification(j, policy.min_justification_chars)).transpose()?;
+            let justification = justification
+                .map(|j| validate::justification(j, policy.min_justification_chars, policy.max_justification_chars))
+                .transpose()?;
             let same = held(o, r.user, &r.role.name, &r.scope, ctx.now);
             if same.iter().any(|g| !g.is_temporary()) {
                 return Err(ApiError::Conflict(format!(
@@ -217,6 +244,7 @@ pub async fn grant_role(
             } else {
                 vec![]
             };
+            let permit = ctx.authorize(ix, Action::GrantRole { role: r.role, scope: &r.scope, removing: &replaced })?;
             keep_an_owner(o, &replaced, ctx.now)?;
             let grant = role_grant(ctx, principal.clone(), &r.role.name, r.scope.clone(), expires_at, justification, GrantSource::Manual)?;
             let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
@@ -235,7 +263,7 @@ pub async fn grant_role(
             let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
             let effective_changed = rbac.is_some();
             audit.extend(rbac);
-            Ok((ctx.batch(changes, audit), RoleGranted { grant, replaced: revoked, effective_changed }))
+            Ok((ctx.batch(permit, changes, audit), RoleGranted { grant, replaced: revoked, effective_changed }))
         })
         .await?;
     Ok((committed.revision, out))
@@ -247,28 +275,35 @@ pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Re
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let r = resolve(o, cat, ctx, change)?;
+            let r = resolve(ix, ctx, change)?;
             let grants = held(o, r.user, &r.role.name, &r.scope, ctx.now);
             if grants.is_empty() {
                 return Err(ApiError::NotFound(format!(
-                    "`{}` does not hold `{}` at {}; see `grantry role matrix` for who holds what",
+                    "`{}` does not hold `{}` at {}; the role matrix shows who holds what",
                     r.user.email,
                     r.role.name,
                     o.describe_scope(&r.scope)
                 )));
             }
+            let permit = ctx.authorize(ix, Action::RevokeRole { scope: &r.scope, removing: &grants })?;
             keep_an_owner(o, &grants, ctx.now)?;
             let principal = Principal::User(r.user.id.clone());
             let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
-            let (revoked, changes, mut audit) = revocations(ctx, &grants, "role.revoked");
-            let after = o.grants_of(&principal).iter().filter(|g| !grants.iter().any(|x| x.id == g.id)).chain(revoked.iter());
+            let (revoked, mut changes, mut audit) = revocations(ctx, &grants, "role.revoked");
+            let fallback = member_fallback(o, ctx, &r, &grants)?;
+            if let Some(g) = &fallback {
+                changes.push(Change::GrantCreated { grant: g.clone() });
+                audit.push(grant_event(&ctx.audit_actor(), "role.granted", g));
+            }
+            let remaining = o.grants_of(&principal).iter().filter(|g| !grants.iter().any(|x| x.id == g.id));
+            let after = remaining.chain(revoked.iter()).chain(fallback.iter());
             let new = o.effective_set(cat, after, &r.scope, ctx.now);
             let cause =
                 json!({ "event": "role.revoked", "role": r.role.name, "grant_ids": revoked.iter().map(|g| &g.id).collect::<Vec<_>>() });
             let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
             let changed = rbac.is_some();
             audit.extend(rbac);
-            Ok((ctx.batch(changes, audit), (revoked, changed)))
+            Ok((ctx.batch(permit, changes, audit), (revoked, changed)))
         })
         .await?;
     Ok((committed.revision, out.0, out.1))

@@ -7,7 +7,7 @@ use crate::error::{ApiError, Result};
 use crate::ids::new_id;
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::ids::ScopeId;
 use grantry_core::index::OrgState;
@@ -42,7 +42,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
                 None => ScopeRef::Org,
                 Some(pk) => find(o, pk, parent_path)?.as_ref(),
             };
-            o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &parent, ctx.now)?;
+            let permit = ctx.authorize(ix, Action::ManageScope { at: &parent })?;
             if o.scope_by_path(path).is_some() {
                 return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind.name())));
             }
@@ -57,7 +57,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
             };
             let mut d = AuditDraft::new(&ctx.audit_actor(), &format!("{}.created", kind.name()), kind.name(), node.id.as_str());
             d.after = serde_json::to_value(&node).ok();
-            Ok((ctx.batch(vec![Change::ScopeNodeCreated { node: node.clone() }], vec![d]), node))
+            Ok((ctx.batch(permit, vec![Change::ScopeNodeCreated { node: node.clone() }], vec![d]), node))
         })
         .await?;
     Ok((committed.revision, node))
@@ -70,7 +70,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
         let env = find(o, ScopeKind::Environment, path)?;
-        o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &env.as_ref(), ctx.now)?;
+        ctx.authorize(&ix, Action::ManageScope { at: &env.as_ref() })?;
         if env.is_production == is_production {
             return Ok((ix.revision(), env.clone()));
         }
@@ -79,14 +79,14 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let env = find(o, ScopeKind::Environment, path)?;
-            o.require_at(ix.catalogue(), &ctx.actor, perm::SCOPE_MANAGE, &env.as_ref(), ctx.now)?;
+            let permit = ctx.authorize(ix, Action::ManageScope { at: &env.as_ref() })?;
             let mut after = env.clone();
             after.is_production = is_production;
             let mut d = AuditDraft::new(&ctx.audit_actor(), "environment.updated", "environment", env.id.as_str());
             d.before = serde_json::to_value(env).ok();
             d.after = serde_json::to_value(&after).ok();
             let change = Change::EnvironmentProductionSet { org: ctx.org.clone(), id: env.id.clone(), is_production };
-            Ok((ctx.batch(vec![change], vec![d]), after))
+            Ok((ctx.batch(permit, vec![change], vec![d]), after))
         })
         .await?;
     Ok((committed.revision, node))

@@ -7,7 +7,7 @@ use super::{org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS};
@@ -19,7 +19,11 @@ pub struct PolicyPatch {
     pub max_grant_duration: Option<String>,
     pub max_role_duration: Option<String>,
     pub audit_retention_days: Option<u32>,
+    pub max_justification_chars: Option<usize>,
 }
+
+/// The longest justification a setting may allow.
+const LONGEST_JUSTIFICATION: usize = 10_000;
 
 /// The longest window a setting may allow.
 const LONGEST_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
@@ -47,6 +51,18 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
             }
             p.audit_retention_days = days;
         }
+        if let Some(n) = patch.max_justification_chars {
+            if n < p.min_justification_chars || n > LONGEST_JUSTIFICATION {
+                return Err(ApiError::Invalid {
+                    field: "max_justification_chars".into(),
+                    message: format!(
+                        "{n} is out of range; allow between {} (the minimum) and {LONGEST_JUSTIFICATION} characters",
+                        p.min_justification_chars
+                    ),
+                });
+            }
+            p.max_justification_chars = n;
+        }
         if p.default_grant_duration > p.max_grant_duration {
             return Err(ApiError::Invalid {
                 field: "max_grant_duration".into(),
@@ -58,7 +74,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
     {
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
-        o.require(&ctx.actor, perm::ORG_MANAGE, ctx.now)?;
+        ctx.authorize(&ix, Action::UpdateSettings)?;
         let p = build(&o.org().policy)?;
         if p == o.org().policy {
             return Ok((ix.revision(), p));
@@ -67,13 +83,13 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
     let (committed, policy) = state
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
-            o.require(&ctx.actor, perm::ORG_MANAGE, ctx.now)?;
+            let permit = ctx.authorize(ix, Action::UpdateSettings)?;
             let policy = build(&o.org().policy)?;
             let mut d = AuditDraft::new(&ctx.audit_actor(), "org.settings_updated", "organization", ctx.org.as_str());
             d.before = serde_json::to_value(&o.org().policy).ok();
             d.after = serde_json::to_value(&policy).ok();
             let change = Change::OrgPolicySet { org: ctx.org.clone(), policy: policy.clone() };
-            Ok((ctx.batch(vec![change], vec![d]), policy))
+            Ok((ctx.batch(permit, vec![change], vec![d]), policy))
         })
         .await?;
     Ok((committed.revision, policy))

@@ -9,7 +9,7 @@ use crate::ids::new_id;
 use crate::state::AppState;
 use grantry_core::attr::{AttrValue, Attributes};
 use grantry_core::audit::AuditDraft;
-use grantry_core::catalogue::perm;
+use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::model::{Resource, ResourceRef, ScopeKind};
 
@@ -22,7 +22,7 @@ pub async fn capture_trace(state: &AppState, ctx: &Ctx, project: &str, environme
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let env = find(o, ScopeKind::Environment, &format!("{project}/{environment}"))?;
-            o.require_at(ix.catalogue(), &ctx.actor, perm::TRACE_CAPTURE, &env.as_ref(), ctx.now)?;
+            let permit = ctx.authorize(ix, Action::CaptureTrace { environment: &env.as_ref() })?;
             // INVARIANT: the class is copied here, once; nothing updates it afterwards.
             let attributes: Attributes =
                 [("is_prod".to_owned(), AttrValue::Bool(env.is_production)), ("org_id".to_owned(), AttrValue::Str(ctx.org.0.clone()))]
@@ -38,7 +38,7 @@ pub async fn capture_trace(state: &AppState, ctx: &Ctx, project: &str, environme
             };
             let mut d = AuditDraft::new(&ctx.audit_actor(), "trace.captured", TRACE, &id);
             d.after = serde_json::to_value(&trace).ok();
-            Ok((ctx.batch(vec![Change::ResourceRegistered { resource: trace.clone() }], vec![d]), trace))
+            Ok((ctx.batch(permit, vec![Change::ResourceRegistered { resource: trace.clone() }], vec![d]), trace))
         })
         .await?;
     Ok((committed.revision, trace))

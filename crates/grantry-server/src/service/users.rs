@@ -1,13 +1,13 @@
 //! Users and their tokens.
 
-use super::rbac::require_covers;
 use super::roles::role_grant;
 use super::{grant_event, org, Ctx};
 use crate::error::{ApiError, Result};
 use crate::ids::{new_id, new_secret};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
-use grantry_core::catalogue::{perm, Tier};
+use grantry_core::authz::Action;
+use grantry_core::catalogue::Tier;
 use grantry_core::change::Change;
 use grantry_core::ids::{TokenId, UserId};
 use grantry_core::index::DecisionIndex;
@@ -36,13 +36,12 @@ pub async fn create_user(
         .write(|ix| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            o.require(&ctx.actor, perm::USER_CREATE, ctx.now)?;
-            let email = validate::email(email)?;
             let role_def = cat.role(role)?;
+            let permit = ctx.authorize(ix, Action::CreateUser { role: role_def })?;
+            let email = validate::email(email)?;
             if role_def.tier != Tier::Organization {
                 return Err(ApiError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
             }
-            require_covers(o, cat, &ctx.actor, &format!("role `{role}`"), role_def.permission_names(), &ScopeRef::Org, ctx.now)?;
             if o.user_by_email(&email).is_some() {
                 return Err(ApiError::Conflict(format!("a user with email `{email}` already exists in this organization")));
             }
@@ -62,7 +61,7 @@ pub async fn create_user(
             } else {
                 None
             };
-            Ok((ctx.batch(changes, audit), (user, token)))
+            Ok((ctx.batch(permit, changes, audit), (user, token)))
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
@@ -102,10 +101,10 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
             if o.user(user).is_none() {
                 return Err(ApiError::NotFound(format!("user `{user}` not found in this organization")));
             }
-            o.require_manage(ix.catalogue(), &ctx.actor, &Principal::User(user.clone()), ctx.now)?;
+            let permit = ctx.authorize(ix, Action::ManageUser { target: &Principal::User(user.clone()) })?;
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
-            Ok((ctx.batch(vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))
+            Ok((ctx.batch(permit, vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))
         })
         .await?;
     Ok((committed.revision, token))
@@ -117,14 +116,14 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u
         .write(|ix: &DecisionIndex| {
             let cred =
                 ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
-            org(ix, &ctx.org)?.require_manage(ix.catalogue(), &ctx.actor, &cred.principal, ctx.now)?;
+            let permit = ctx.authorize(ix, Action::ManageUser { target: &cred.principal })?;
             if cred.revoked_at.is_some() {
                 return Err(ApiError::Conflict(format!("token `{id}` is already revoked")));
             }
             let mut revoked = cred.clone();
             revoked.revoked_at = Some(ctx.now);
             let audit = vec![token_event(ctx, "token.revoked", &revoked)];
-            Ok((ctx.batch(vec![Change::CredentialRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }], audit), ()))
+            Ok((ctx.batch(permit, vec![Change::CredentialRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }], audit), ()))
         })
         .await?;
     Ok(committed.revision)

@@ -1,0 +1,191 @@
+//! The one authorization module of the service itself. Everything a caller can ask for is an
+//! [`Action`]; [`authorize`] decides it for an actor in an organization at `now` and hands back a
+//! [`Permit`], which a service needs in order to write anything. Handlers, the CLI and later the
+//! console never decide permissions themselves: they parse, call a service, render.
+//!
+//! One rule bounds every grant: nobody hands out access beyond their own *permanent* authority
+//! (temporary grants never count), and nobody takes away access they could not have given —
+//! except the self-service shapes a permission's temporary policy names (seed 001's owner-scoped
+//! conversation access). Production-trace access comes only from org_admin or higher (seed 002).
+
+mod rules;
+mod temporary;
+
+pub use rules::{held_permanently, require_covers};
+
+use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
+use crate::error::Result;
+use crate::index::OrgState;
+use crate::model::{Grant, Principal, ScopeRef};
+use jiff::Timestamp;
+
+/// Something a caller can ask the service to do, with what the decision needs to know about it.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// Read the catalogue, one's own profile, the settings, the scope tree: anyone in the organization.
+    ReadOrganization,
+    /// List users and look them up by email; read the role matrix.
+    ListUsers,
+    /// Read and verify the audit log, and the isolation report.
+    ReadAudit,
+    /// Check or explain `principal`'s access (one's own: anyone).
+    Check { principal: &'a Principal },
+    /// List `of`'s temporary grants (`None`: everyone's).
+    ListGrants { of: Option<&'a Principal> },
+    /// Create a user holding the organization role `role`.
+    CreateUser { role: &'a Role },
+    /// Issue or revoke a token of `target`, or act for it.
+    ManageUser { target: &'a Principal },
+    /// Register a conversation.
+    RegisterConversation,
+    /// See every registered conversation (one looked up `by_id`, or all of them); without this, a
+    /// caller sees the conversations it may read.
+    SeeConversations { by_id: bool },
+    /// Grant `grant` to `to` temporarily (anchored at the organization).
+    CreateTemporaryGrant { to: &'a Principal, grant: &'a PermissionGrant },
+    /// Revoke a temporary grant.
+    RevokeGrant { grant: &'a Grant },
+    /// Create a node under `parent`, or change node `parent` itself (an environment's flag).
+    ManageScope { at: &'a ScopeRef },
+    /// Capture a trace in `environment`.
+    CaptureTrace { environment: &'a ScopeRef },
+    /// Give `role` at `scope` to someone, taking away the roles of `removing` there.
+    GrantRole { role: &'a Role, scope: &'a ScopeRef, removing: &'a [&'a Grant] },
+    /// Take away the role grants of `removing` at `scope`.
+    RevokeRole { scope: &'a ScopeRef, removing: &'a [&'a Grant] },
+    /// See, create or revoke the API keys of `project`.
+    ManageApiKeys { project: &'a ScopeRef },
+    /// Give or take away the API-key scopes `scopes` in `project`.
+    ChangeKeyScopes { project: &'a ScopeRef, scopes: &'a [&'a str] },
+    /// Change the organization's settings.
+    UpdateSettings,
+}
+
+impl Action<'_> {
+    /// The action's name, for logs and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ReadOrganization => "read_organization",
+            Self::ListUsers => "list_users",
+            Self::ReadAudit => "read_audit",
+            Self::Check { .. } => "check",
+            Self::ListGrants { .. } => "list_grants",
+            Self::CreateUser { .. } => "create_user",
+            Self::ManageUser { .. } => "manage_user",
+            Self::RegisterConversation => "register_conversation",
+            Self::SeeConversations { .. } => "see_conversations",
+            Self::CreateTemporaryGrant { .. } => "create_temporary_grant",
+            Self::RevokeGrant { .. } => "revoke_grant",
+            Self::ManageScope { .. } => "manage_scope",
+            Self::CaptureTrace { .. } => "capture_trace",
+            Self::GrantRole { .. } => "grant_role",
+            Self::RevokeRole { .. } => "revoke_role",
+            Self::ManageApiKeys { .. } => "manage_api_keys",
+            Self::ChangeKeyScopes { .. } => "change_key_scopes",
+            Self::UpdateSettings => "update_settings",
+        }
+    }
+}
+
+/// Proof that an action was authorized: a service needs one to write a batch. Only
+/// [`authorize`] (and [`Permit::system`] for the system's own tasks) makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    action: &'static str,
+}
+
+impl Permit {
+    /// The name of the action this permit was given for.
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// A permit for a task the system does on its own behalf — creating an organization and its
+    /// first owner, recording expiries — which no caller can ask for.
+    pub fn system(task: SystemTask) -> Self {
+        Self { action: task.name() }
+    }
+}
+
+/// What the system does without a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemTask {
+    /// Create an organization and its first owner (`grantry admin bootstrap`, the demo).
+    Bootstrap,
+    /// Write the audit events of grants that ended on their own.
+    RecordExpiries,
+}
+
+impl SystemTask {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Bootstrap => "bootstrap",
+            Self::RecordExpiries => "record_expiries",
+        }
+    }
+}
+
+/// Decides `action` for `actor` in organization `o` at `now`; on success, the permit to act.
+pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Action<'_>, now: Timestamp) -> Result<Permit> {
+    use rules::{require, require_at, require_manage, require_takes_away};
+    match action {
+        Action::ReadOrganization => Ok(()),
+        Action::ListUsers => require(o, cat, actor, perm::USER_LIST, now),
+        Action::ReadAudit => require(o, cat, actor, perm::AUDIT_READ, now),
+        Action::Check { principal } if principal == actor => Ok(()),
+        Action::Check { .. } => require(o, cat, actor, perm::ACCESS_CHECK, now),
+        Action::ListGrants { of: Some(p) } if p == actor => Ok(()),
+        Action::ListGrants { .. } => require(o, cat, actor, perm::GRANT_LIST_ALL, now),
+        Action::CreateUser { role } => {
+            require(o, cat, actor, perm::USER_CREATE, now)?;
+            require_covers(o, cat, actor, &format!("role `{}`", role.name), role.permission_names(), &ScopeRef::Org, now)
+        }
+        Action::ManageUser { target } => require_manage(o, cat, actor, target, now),
+        Action::RegisterConversation => require(o, cat, actor, perm::CONVERSATION_CREATE, now),
+        // Whoever may ask for access looks a conversation up by id: the request needs its owner.
+        Action::SeeConversations { by_id: true } => {
+            require(o, cat, actor, perm::CONVERSATION_CREATE, now).or_else(|_| require(o, cat, actor, perm::GRANT_CREATE, now))
+        }
+        Action::SeeConversations { by_id: false } => require(o, cat, actor, perm::CONVERSATION_CREATE, now),
+        Action::CreateTemporaryGrant { to, grant } => {
+            require(o, cat, actor, perm::GRANT_CREATE, now)?;
+            require_manage(o, cat, actor, to, now)?;
+            temporary::may_grant(o, cat, actor, grant, now)
+        }
+        Action::RevokeGrant { grant } if &grant.principal == actor => Ok(()),
+        Action::RevokeGrant { grant } => {
+            require(o, cat, actor, perm::GRANT_REVOKE, now)?;
+            require_manage(o, cat, actor, &grant.principal, now)
+        }
+        Action::ManageScope { at } => require_at(o, cat, actor, perm::SCOPE_MANAGE, at, now),
+        Action::CaptureTrace { environment } => require_at(o, cat, actor, perm::TRACE_CAPTURE, environment, now),
+        Action::GrantRole { role, scope, removing } => {
+            require_at(o, cat, actor, perm::ROLE_ASSIGN, scope, now)?;
+            require_covers(o, cat, actor, &format!("role `{}`", role.name), role.permission_names(), scope, now)?;
+            require_takes_away(o, cat, actor, scope, removing, now)
+        }
+        Action::RevokeRole { scope, removing } => {
+            require_at(o, cat, actor, perm::ROLE_ASSIGN, scope, now)?;
+            require_takes_away(o, cat, actor, scope, removing, now)
+        }
+        Action::ManageApiKeys { project } => require_at(o, cat, actor, perm::APIKEY_MANAGE, project, now),
+        Action::ChangeKeyScopes { project, scopes } => {
+            require_at(o, cat, actor, perm::APIKEY_MANAGE, project, now)?;
+            require_covers(o, cat, actor, "this key", scopes.iter().copied(), project, now)
+        }
+        Action::UpdateSettings => require(o, cat, actor, perm::ORG_MANAGE, now),
+    }?;
+    Ok(Permit { action: action.name() })
+}
+
+/// Whether `actor` may see scope node `node`: everyone sees the whole tree, except an API key,
+/// which sees only its own project, the nodes above it and its environments.
+pub fn sees_scope(o: &OrgState, actor: &Principal, node: &ScopeRef) -> bool {
+    let Principal::ApiKey(id) = actor else { return true };
+    let Some(key) = o.api_key(id) else { return false };
+    let project = ScopeRef::Project(key.project.clone());
+    o.is_within(node, &project) || o.is_within(&project, node)
+}
+
+#[cfg(test)]
+mod tests;

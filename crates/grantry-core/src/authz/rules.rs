@@ -1,0 +1,149 @@
+//! The rules the actions are made of: holding a permission (at the organization or at a node of
+//! the scope tree), managing another principal, and covering — with one's own permanent
+//! permissions — what is given or taken away.
+
+use crate::catalogue::{perm, role, Catalogue};
+use crate::error::{CoreError, Result};
+use crate::index::OrgState;
+use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef};
+use jiff::Timestamp;
+use std::collections::BTreeSet;
+
+/// Requires that `actor` holds `permission` at the organization at `now` (through any grant in force).
+pub(super) fn require(o: &OrgState, cat: &Catalogue, actor: &Principal, permission: &str, now: Timestamp) -> Result<()> {
+    if o.held_at(cat, actor, &ScopeRef::Org, now, false).contains(permission) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!("you need the `{permission}` permission for this; ask an organization admin")))
+    }
+}
+
+/// Requires that `actor` holds `permission` at `scope` at `now`. An API key acts only within its
+/// project, and the error says so.
+pub(super) fn require_at(
+    o: &OrgState,
+    cat: &Catalogue,
+    actor: &Principal,
+    permission: &str,
+    scope: &ScopeRef,
+    now: Timestamp,
+) -> Result<()> {
+    if let Principal::ApiKey(id) = actor {
+        if let Some(key) = o.api_key(id) {
+            if !o.is_within(scope, &ScopeRef::Project(key.project.clone())) {
+                let home = o.scope(&key.project).map(|n| o.path_of(n)).unwrap_or_default();
+                return Err(CoreError::Forbidden(format!(
+                    "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
+                )));
+            }
+        }
+    }
+    if o.held_at(cat, actor, scope, now, false).contains(permission) {
+        return Ok(());
+    }
+    let place = o.describe_scope(scope);
+    Err(CoreError::Forbidden(format!("you need the `{permission}` permission at {place} for this; ask an admin of it")))
+}
+
+/// What `principal` holds permanently at `scope` at `now` (temporary grants never count when
+/// privileges are compared).
+pub fn held_permanently(o: &OrgState, cat: &Catalogue, principal: &Principal, scope: &ScopeRef, now: Timestamp) -> BTreeSet<String> {
+    o.held_at(cat, principal, scope, now, true)
+}
+
+/// Requires that `actor` holds every one of `perms` permanently at `scope`, and, when they include
+/// `traces:read:prod`, that it assigns roles permanently at the organization (org_admin or higher).
+pub fn require_covers<'a>(
+    o: &OrgState,
+    cat: &Catalogue,
+    actor: &Principal,
+    what: &str,
+    perms: impl IntoIterator<Item = &'a str>,
+    scope: &ScopeRef,
+    now: Timestamp,
+) -> Result<()> {
+    let mine = held_permanently(o, cat, actor, scope, now);
+    let perms: BTreeSet<&str> = perms.into_iter().collect();
+    let missing: Vec<&str> = perms.iter().copied().filter(|p| !mine.contains(*p)).collect();
+    if !missing.is_empty() {
+        return Err(CoreError::Forbidden(format!(
+            "{what} carries permissions you do not hold permanently at {} ({}); ask someone who holds them",
+            o.describe_scope(scope),
+            missing.join(", ")
+        )));
+    }
+    if perms.contains(perm::TRACES_READ_PROD) {
+        require_prod_grantor(o, cat, actor, what, now)?;
+    }
+    Ok(())
+}
+
+/// Requires that `actor` is org_admin or higher: it assigns roles permanently at the organization.
+/// Seed 002: only they give production-trace access.
+pub(super) fn require_prod_grantor(o: &OrgState, cat: &Catalogue, actor: &Principal, what: &str, now: Timestamp) -> Result<()> {
+    if held_permanently(o, cat, actor, &ScopeRef::Org, now).contains(perm::ROLE_ASSIGN) {
+        return Ok(());
+    }
+    Err(CoreError::Forbidden(format!(
+        "{what} gives production-trace access (`{}`), which only org_admin or higher may grant; ask an organization admin",
+        perm::TRACES_READ_PROD
+    )))
+}
+
+/// Requires that `actor` could have given each role grant of `removing` at `scope`: one takes
+/// away only what one could give, so an org_admin cannot demote or remove an owner.
+pub(super) fn require_takes_away(
+    o: &OrgState,
+    cat: &Catalogue,
+    actor: &Principal,
+    scope: &ScopeRef,
+    removing: &[&Grant],
+    now: Timestamp,
+) -> Result<()> {
+    for g in removing {
+        let GrantTarget::Role { role: name } = &g.target else { continue };
+        let Some(r) = cat.find_role(name) else { continue };
+        if name == role::ORG_OWNER && g.anchor == Anchor::Scope(ScopeRef::Org) && !is_owner(o, actor, now) {
+            return Err(CoreError::Forbidden(
+                "only an owner of the organization may change or take away an owner's role; ask an org_owner".to_owned(),
+            ));
+        }
+        require_covers(o, cat, actor, &format!("taking away role `{name}`"), r.permission_names(), scope, now)?;
+    }
+    Ok(())
+}
+
+/// Whether `actor` holds `org_owner` permanently.
+fn is_owner(o: &OrgState, actor: &Principal, now: Timestamp) -> bool {
+    o.grants_of(actor).iter().any(|g| {
+        !g.is_temporary()
+            && g.is_active(now)
+            && g.anchor == Anchor::Scope(ScopeRef::Org)
+            && matches!(&g.target, GrantTarget::Role { role } if role == role::ORG_OWNER)
+    })
+}
+
+/// Requires that `actor` may manage `target`: itself always; another principal only with a
+/// permanent `User:Manage` and permanent permissions that cover all of the target's.
+pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
+    if actor == target {
+        return Ok(());
+    }
+    let admin = |p: &Principal| cat.admin_subset(held_permanently(o, cat, p, &ScopeRef::Org, now).iter().map(String::as_str));
+    let mine = admin(actor);
+    if !mine.contains(perm::USER_MANAGE) {
+        return Err(CoreError::Forbidden(format!(
+            "acting for another user needs the `{}` permission held through a permanent role; ask an organization admin",
+            perm::USER_MANAGE
+        )));
+    }
+    let theirs = admin(target);
+    let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
+    if !missing.is_empty() {
+        return Err(CoreError::Forbidden(format!(
+            "{target} holds permissions you do not ({}); only someone who holds all of them may manage this user",
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Issue 9's attacks, each tried the way an attacker would through the HTTP API, each refused:
+//! self-escalation through the raw grant API, an admin demoting an owner, hostile and oversized
+//! input, and an API key looking beyond its project. Nothing a refused call tried is written.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly at the point of failure")]
+
+use grantry_testkit::{Api, TestServer};
+use serde_json::{json, Value};
+
+const MSG: &str = "Conversation:GetMessage";
+
+/// An owner, a second owner, an org_admin, a member `dev`, bob with a registered conversation,
+/// and a production trace.
+struct Org {
+    server: TestServer,
+    owner: Api,
+    admin: Api,
+    dev: Api,
+    dev_id: String,
+    bob_id: String,
+    conv: String,
+    org_id: String,
+    prod_trace: String,
+}
+
+async fn org() -> Org {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    owner.create_user("owner2@acme.test", "org_owner").await;
+    let (_, admin) = owner.create_user("admin@acme.test", "org_admin").await;
+    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    let (bob_id, _) = owner.create_user("bob@acme.test", "org_member").await;
+    let conv = owner.register_conversation(&bob_id).await;
+    let org_id = owner.get("/me").await.1["org_id"].as_str().unwrap().to_owned();
+    owner.create_scopes(&["ml", "ml/agents", "ml/agents/prod!"]).await;
+    let prod_trace = owner.capture_trace("ml/agents", "prod").await;
+    Org { server, owner, admin, dev, dev_id, bob_id, conv, org_id, prod_trace }
+}
+
+fn raw_grant(user_id: &str, permission: &str, conditions: Value) -> Value {
+    json!({ "user_id": user_id, "duration": "PT1H", "justification": "incident 4711: need to look",
+            "permission_grant": { "permission_name": permission, "conditions": conditions } })
+}
+
+async fn allowed(api: &Api, user_id: &str, permission: &str, kind: &str, id: &str) -> bool {
+    api.check(user_id, permission, kind, id).await["allowed"].as_bool().unwrap()
+}
+
+async fn audit_len(api: &Api) -> usize {
+    api.get("/audit?limit=1000").await.1["events"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_member_cannot_widen_its_own_access_through_the_raw_grant_api() {
+    let o = org().await;
+    let path = "/role/temporary_permission_grant/";
+    let (grants, events) = (o.server.grant_count("acme"), audit_len(&o.owner).await);
+    let unregistered_owner = "0123456789abcdef01234567";
+    let attempts = [
+        ("prod traces, unconditioned", raw_grant(&o.dev_id, "traces:read:prod", json!({}))),
+        ("prod traces, bound to prod", raw_grant(&o.dev_id, "traces:read:prod", json!({ "is_prod": { "type": "Equals", "value": true } }))),
+        ("traces widened to prod", raw_grant(&o.dev_id, "traces:read", json!({ "is_prod": { "type": "Equals", "value": true } }))),
+        ("every conversation", raw_grant(&o.dev_id, MSG, json!({}))),
+        ("every conversation of the org", raw_grant(&o.dev_id, MSG, json!({ "org_id": { "type": "Equals", "value": o.org_id } }))),
+        (
+            "every owner but one",
+            raw_grant(
+                &o.dev_id,
+                MSG,
+                json!({ "conversation_user_id": { "type": "NotEquals", "value": "x" }, "org_id": { "type": "Equals", "value": o.org_id } }),
+            ),
+        ),
+        ("an owner without the org", raw_grant(&o.dev_id, MSG, json!({ "conversation_user_id": { "type": "Equals", "value": o.bob_id } }))),
+        (
+            "an owner of nothing registered",
+            raw_grant(
+                &o.dev_id,
+                MSG,
+                json!({ "conversation_user_id": { "type": "Equals", "value": unregistered_owner }, "org_id": { "type": "Equals", "value": o.org_id } }),
+            ),
+        ),
+    ];
+    for (what, body) in &attempts {
+        let (status, err) = o.dev.post(path, body).await;
+        assert!(matches!(status, 403 | 404), "{what}: {status} {err}");
+        assert!(!err["error"]["message"].as_str().unwrap().contains("--"), "no CLI flag in a service message: {err}");
+    }
+    assert_eq!((o.server.grant_count("acme"), audit_len(&o.owner).await), (grants, events), "nothing was written");
+    assert!(!allowed(&o.dev, &o.dev_id, "traces:read:prod", "trace", &o.prod_trace).await);
+    assert!(!allowed(&o.dev, &o.dev_id, MSG, "conversation", &o.conv).await);
+
+    // The seed's shape works, and writes the rbac_grant row and a matrix entry with its end.
+    let seed = raw_grant(
+        &o.dev_id,
+        MSG,
+        json!({ "conversation_user_id": { "type": "Equals", "value": o.bob_id }, "org_id": { "type": "Equals", "value": o.org_id } }),
+    );
+    let (status, made) = o.dev.post(path, &seed).await;
+    assert_eq!(status, 201, "{made}");
+    assert!(allowed(&o.dev, &o.dev_id, MSG, "conversation", &o.conv).await);
+    let (_, rows) = o.owner.get(&format!("/audit?event_type=rbac_grant&principal=user:{}", o.dev_id)).await;
+    let row = &rows["events"].as_array().unwrap()[0];
+    assert_eq!(row["after"]["added"], json!([MSG]), "{row}");
+    let (_, matrix) = o.owner.get("/roles/matrix").await;
+    let dev_row = matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == "dev@acme.test").unwrap();
+    assert_eq!(dev_row["temporary"][0]["permission"], MSG, "{dev_row}");
+    assert_eq!(dev_row["temporary"][0]["until"], made["expires_at"]);
+
+    // An org_admin may give prod traces bound to their class, for a while; a member may not ask an
+    // admin's power for someone else.
+    let prod = raw_grant(&o.dev_id, "traces:read:prod", json!({ "is_prod": { "type": "Equals", "value": true } }));
+    let (status, body) = o.admin.post(path, &prod).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(allowed(&o.dev, &o.dev_id, "traces:read:prod", "trace", &o.prod_trace).await);
+    let (status, _) = o.dev.post(path, &raw_grant(&o.bob_id, MSG, seed["permission_grant"]["conditions"].clone())).await;
+    assert_eq!(status, 403, "a member grants only to itself");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_demote_an_owner_and_revoking_leaves_a_member() {
+    let o = org().await;
+    let events = audit_len(&o.owner).await;
+    let (status, body) = o.admin.grant_role("owner2@acme.test", "org_member", "org", json!({})).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = o.admin.revoke_role("owner2@acme.test", "org_owner", "org").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(audit_len(&o.owner).await, events);
+
+    // An owner may; revoking an organization role leaves the user org_member, so they can still ask.
+    let (status, body) = o.owner.revoke_role("admin@acme.test", "org_admin", "org").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, matrix) = o.owner.get("/roles/matrix").await;
+    let row = matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == "admin@acme.test").unwrap();
+    assert_eq!(row["roles"][0]["role"], "org_member", "{row}");
+    let (status, body) = o
+        .admin
+        .post(&format!("/conversation/{}/request_access", o.conv), &json!({ "justification": "Debugging reported issue #42" }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = o.owner.revoke_role("dev@acme.test", "org_member", "org").await;
+    assert_eq!(status, 409, "the least role is not taken away: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("suspend"), "{body}");
+}
+
+#[tokio::test]
+async fn hostile_and_oversized_input_is_refused_and_writes_nothing() {
+    let o = org().await;
+    let (grants, events) = (o.server.grant_count("acme"), audit_len(&o.owner).await);
+    let path = format!("/conversation/{}/request_access", o.conv);
+    let huge = "x".repeat(1_000_001);
+    for (what, body) in [
+        ("a 1 MB justification", json!({ "justification": huge })),
+        ("1,001 characters", json!({ "justification": "y".repeat(1001) })),
+        ("terminal escapes", json!({ "justification": "Debugging \u{1b}[2J\u{1b}[H issue #42" })),
+        ("a right-to-left override", json!({ "justification": "Debugging \u{202E}24# eussi" })),
+        ("a tenth of a microsecond", json!({ "justification": "Debugging issue #42", "duration": "PT0.0000001S" })),
+        ("half a second", json!({ "justification": "Debugging issue #42", "duration": "PT0.5S" })),
+    ] {
+        let (status, body) = o.dev.post(&path, &body).await;
+        assert!(matches!(status, 413 | 422), "{what}: {status} {body}");
+        assert!(body["error"]["code"].is_string(), "{what}: the JSON error shape: {body}");
+    }
+    for email in ["nul\u{0}@acme.test", "esc\u{1b}[31m@acme.test", "rtl\u{202E}@acme.test", &format!("{}@acme.test", "a".repeat(65))] {
+        let (status, body) = o.owner.post("/users", &json!({ "email": email, "role": "org_member" })).await;
+        assert_eq!(status, 422, "{email:?}: {body}");
+    }
+    assert_eq!((o.server.grant_count("acme"), audit_len(&o.owner).await), (grants, events), "nothing was written");
+}
+
+#[tokio::test]
+async fn an_api_key_sees_only_its_own_project() {
+    let o = org().await;
+    o.owner.create_scopes(&["other", "other/secret"]).await;
+    let (status, made) = o.owner.post("/api-keys", &json!({ "project": "ml/agents", "scopes": ["traces:read"] })).await;
+    assert_eq!(status, 201, "{made}");
+    let key = o.owner.with_token(made["secret"].as_str().unwrap());
+    let paths = |v: Value| v["scopes"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(paths(key.get("/workspaces").await.1), ["ml"]);
+    assert_eq!(paths(key.get("/projects").await.1), ["ml/agents"]);
+    assert_eq!(paths(key.get("/environments?under=ml/agents").await.1), ["ml/agents/prod"]);
+    assert_eq!(paths(o.owner.get("/projects").await.1), ["ml/agents", "other/secret"], "people see the whole tree");
+}
