@@ -72,6 +72,18 @@ pub enum Change {
 }
 
 impl Change {
+    /// When the change took effect, for the changes that carry their time: a grant's creation and
+    /// the revocations. A write validated after such a change must not be stamped before it.
+    pub fn stamped_at(&self) -> Option<jiff::Timestamp> {
+        match self {
+            Self::GrantCreated { grant } => Some(grant.created_at),
+            Self::GrantRevoked { revocation, .. } => Some(revocation.at),
+            Self::CredentialRevoked { at, .. } | Self::ApiKeyRevoked { at, .. } => Some(*at),
+            Self::UserCreated { user } => Some(user.created_at),
+            _ => None,
+        }
+    }
+
     /// The organization the change belongs to.
     pub fn org(&self) -> &OrgId {
         match self {

@@ -69,7 +69,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => Self::NotFound(m),
-            StoreError::Conflict(m) => Self::Conflict(format!("the change conflicts with the current state ({m}); reload and try again")),
+            StoreError::Conflict(m) => {
+                // The driver's words stay in the log.
+                tracing::warn!(detail = %m, "store conflict");
+                Self::Conflict("the change conflicts with the current state; reload and try again".to_owned())
+            }
+            StoreError::Stale { base } => {
+                Self::Conflict(format!("the organization kept changing while this change was validated (from revision {base}); try again"))
+            }
             StoreError::Unavailable(m) => Self::Unavailable(m),
             StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
         }
@@ -102,5 +109,18 @@ impl IntoResponse for ApiError {
         };
         let body = json!({ "error": { "code": code, "message": message, "details": details } });
         (status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drivers_words_never_reach_the_client() {
+        let e = ApiError::from(StoreError::Conflict("UNIQUE constraint failed: users.org_id, users.email".into()));
+        let (status, _) = e.status_and_code();
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(!e.to_string().contains("UNIQUE") && !e.to_string().contains("users."), "{e}");
     }
 }

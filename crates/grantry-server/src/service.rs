@@ -52,6 +52,11 @@ impl Ctx {
         Self { org, actor, by, request_id, now }
     }
 
+    /// The same context at another time.
+    pub fn at(&self, now: Timestamp) -> Self {
+        Self { now, ..self.clone() }
+    }
+
     /// The actor as the audit log names it.
     pub fn audit_actor(&self) -> Actor {
         self.by.clone()
@@ -70,7 +75,7 @@ impl Ctx {
         for d in &mut audit {
             d.request_id.clone_from(&self.request_id);
         }
-        WriteBatch { org: self.org.clone(), at: self.now, changes, audit }
+        WriteBatch { org: self.org.clone(), at: self.now, changes, audit, base_revision: None }
     }
 }
 

@@ -2,9 +2,10 @@
 //! in step with the store — its own writes, and the change log that every server follows.
 
 use crate::error::{ApiError, Result};
+use crate::service::Ctx;
 use grantry_core::change::Change;
-use grantry_core::index::DecisionIndex;
-use grantry_store::{Committed, Store, WriteBatch};
+use grantry_core::index::{DecisionIndex, OrgState};
+use grantry_store::{Committed, Store, StoreError, WriteBatch};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -13,6 +14,8 @@ use tokio::sync::Mutex;
 const LOG_PAGE: u32 = 500;
 /// How long a request that names a revision waits for this server to reach it.
 const REVISION_WAIT: Duration = Duration::from_secs(2);
+/// How many times a write is validated again after another server committed first.
+const WRITE_ATTEMPTS: u32 = 16;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -47,17 +50,53 @@ impl AppState {
     }
 
     /// Runs one write: `build` validates against the current index and returns the batch (or an
-    /// error, and nothing is written); the batch is committed, then the index is brought up to
-    /// its revision.
-    pub async fn write<T>(&self, build: impl FnOnce(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
+    /// error, and nothing is written); the batch commits only if no other write — by any server —
+    /// committed since the revision it was validated against (optimistic concurrency); otherwise
+    /// the index catches up and `build` runs again, a bounded number of times. Then the index is
+    /// brought up to the new revision.
+    pub async fn write<T>(&self, build: impl Fn(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
         let _writer = self.writer.lock().await;
-        // Validate against everything committed so far, by any server.
-        self.catch_up().await?;
-        let (batch, out) = build(&self.index())?;
-        let changes: Vec<Change> = batch.changes.clone();
-        let committed = self.store.commit(batch).await?;
-        self.advance(committed.revision, &changes).await?;
-        Ok((committed, out))
+        let mut stale = None;
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                // Another server keeps winning: step aside for a random few milliseconds.
+                let mut jitter = [0u8; 1];
+                getrandom::fill(&mut jitter).map_err(|e| ApiError::Internal(format!("no randomness available: {e}")))?;
+                let ms = u64::from(attempt.min(5)) * (1 + u64::from(jitter[0] % 8));
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            // Validate against everything committed so far, by any server.
+            self.catch_up().await?;
+            let (batch, out) = {
+                let ix = self.index();
+                let (batch, out) = build(&ix)?;
+                (WriteBatch { base_revision: Some(ix.revision()), ..batch }, out)
+            };
+            let changes: Vec<Change> = batch.changes.clone();
+            match self.store.commit(batch).await {
+                Ok(committed) => {
+                    self.advance(committed.revision, &changes).await?;
+                    return Ok((committed, out));
+                }
+                Err(e @ StoreError::Stale { .. }) => stale = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(stale.map_or_else(|| ApiError::Internal("no write was attempted".into()), ApiError::from))
+    }
+
+    /// Runs one write on behalf of a caller: like [`AppState::write`], validated at the caller's
+    /// time or, when another request or server committed a change stamped later (a revocation
+    /// made while this request waited), at that change's time — never before a change it sees.
+    pub async fn write_as<T>(&self, ctx: &Ctx, build: impl Fn(&DecisionIndex, &Ctx) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
+        self.write(|ix| {
+            let latest = ix.org(&ctx.org).and_then(OrgState::latest_change_at);
+            match latest {
+                Some(at) if at > ctx.now => build(ix, &ctx.at(at)),
+                _ => build(ix, ctx),
+            }
+        })
+        .await
     }
 
     /// Applies this server's own commit: directly when it is the next revision, else by reading

@@ -18,7 +18,42 @@ on_both_backends!(
     a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision,
     a_token_minted_on_one_server_works_on_another_with_the_header,
     concurrent_writers_on_two_servers_keep_one_valid_chain,
+    two_servers_racing_cannot_both_pass_a_rule,
 );
+
+/// Check-then-act across servers: each write commits only if nothing committed since it was
+/// validated, so two owners removing each other through two servers leave one owner, and two
+/// permanent roles given at once on one node leave one.
+async fn two_servers_racing_cannot_both_pass_a_rule(a: TestServer) {
+    let owner_a = a.bootstrap("acme", "owner@acme.test").await;
+    let (_, owner2_a) = owner_a.create_user("owner2@acme.test", "org_owner").await;
+    owner_a.create_user("dev@acme.test", "org_member").await;
+    owner_a.create_scopes(&["ml", "ml/agents"]).await;
+    let b = a.second().await;
+    let owner2_b = Api::new(&b.url, "acme", &owner2_a.token);
+    for round in 0..5 {
+        let (x, y) = tokio::join!(
+            owner_a.grant_role("dev@acme.test", if round % 2 == 0 { "project_admin" } else { "project_owner" }, "ml/agents", json!({})),
+            owner2_b.grant_role("dev@acme.test", "project_developer", "ml/agents", json!({}))
+        );
+        assert!(x.0 == 201 || y.0 == 201, "{x:?} {y:?}");
+        let (_, matrix) = owner_a.get("/roles/matrix").await;
+        let dev = matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == "dev@acme.test").unwrap().clone();
+        let at_node = dev["roles"].as_array().unwrap().iter().filter(|h| h["scope"] == "ml/agents").count();
+        assert_eq!(at_node, 1, "one permanent role per node, round {round}: {dev}");
+    }
+    let (x, y) = tokio::join!(
+        owner_a.revoke_role("owner2@acme.test", "org_owner", "org"),
+        owner2_b.revoke_role("owner@acme.test", "org_owner", "org")
+    );
+    let mut statuses = [x.0, y.0];
+    statuses.sort_unstable();
+    assert!(statuses[0] == 200 && matches!(statuses[1], 403 | 409), "exactly one removal wins: {x:?} {y:?}");
+    let (_, matrix) = owner_a.get("/roles/matrix").await;
+    let owners =
+        matrix["rows"].as_array().unwrap().iter().filter(|r| r["roles"].as_array().unwrap().iter().any(|h| h["role"] == "org_owner"));
+    assert_eq!(owners.count(), 1, "the organization keeps an owner: {matrix}");
+}
 
 async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision(a: TestServer) {
     let owner_a = a.bootstrap("acme", "owner@acme.test").await;

@@ -9,6 +9,10 @@ pub enum StoreError {
     /// The write conflicts with a record already there (a unique key).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The batch was validated against revision `base`, but another write committed since;
+    /// catch up, validate again and retry.
+    #[error("stale: validated against revision {base}, but the store has moved on")]
+    Stale { base: u64 },
     /// The database could not be reached or failed; the detail is for the log, not for clients.
     #[error("database unavailable: {0}")]
     Unavailable(String),

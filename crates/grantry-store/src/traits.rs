@@ -21,6 +21,9 @@ pub struct WriteBatch {
     pub at: Timestamp,
     pub changes: Vec<Change>,
     pub audit: Vec<AuditDraft>,
+    /// Optimistic concurrency: `Some(r)` commits only while the latest revision is still `r`, the
+    /// one the batch was validated against (else [`StoreError::Stale`]); `None` commits regardless.
+    pub base_revision: Option<u64>,
 }
 
 /// What a commit produced.

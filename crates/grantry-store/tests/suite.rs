@@ -66,6 +66,7 @@ on_both_backends!(
     the_isolation_report_lists_every_organization_scoped_table,
     the_scope_tree_comes_back_in_the_snapshot,
     keys_and_policies_come_back_in_the_snapshot,
+    a_batch_validated_against_an_old_revision_is_refused,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -100,7 +101,7 @@ fn grant(org: &str, id: &str, who: &str, expires_at: Option<Timestamp>) -> Grant
 
 fn batch(org: &str, at: Timestamp, changes: Vec<Change>) -> WriteBatch {
     let audit = changes.iter().map(|c| AuditDraft::new(&Actor::System, "test.change", "thing", &format!("{:?}", c.org()))).collect();
-    WriteBatch { org: OrgId::from(org), at, changes, audit }
+    WriteBatch { org: OrgId::from(org), at, changes, audit, base_revision: None }
 }
 
 async fn chain(store: &Arc<dyn Store>, org: &str) -> Vec<grantry_core::audit::AuditEvent> {
@@ -182,6 +183,22 @@ async fn a_failed_batch_writes_nothing(db: &Db) {
     assert_eq!(before.1, after.1, "no audit event");
 }
 
+async fn a_batch_validated_against_an_old_revision_is_refused(db: &Db) {
+    let store = seed(db).await;
+    let base = store.snapshot().await.unwrap().revision;
+    // Two writers validated against `base`; the first commits, the second must not.
+    let first = WriteBatch { base_revision: Some(base), ..batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u2") }]) };
+    let second = WriteBatch { base_revision: Some(base), ..batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u3") }]) };
+    let committed = store.commit(first).await.unwrap();
+    assert_eq!(committed.revision, base + 1);
+    let before = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    assert!(matches!(store.commit(second).await, Err(StoreError::Stale { base: b }) if b == base));
+    let after = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    assert_eq!((before.0.revision, before.0.changes, before.1), (after.0.revision, after.0.changes, after.1), "nothing written");
+    let retried = WriteBatch { base_revision: Some(base + 1), ..batch("o1", t(4), vec![Change::UserCreated { user: user("o1", "u3") }]) };
+    assert_eq!(store.commit(retried).await.unwrap().revision, base + 2);
+}
+
 async fn revoking_twice_is_a_conflict(db: &Db) {
     let store = seed(db).await;
     store.commit(batch("o1", t(3), vec![Change::GrantCreated { grant: grant("o1", "g1", "u1", None) }])).await.unwrap();
@@ -218,7 +235,7 @@ async fn the_audit_log_filters(db: &Db) {
     let store = seed(db).await;
     let mut d = AuditDraft::new(&Actor::User(UserId::from("u1")), "grant.created", "grant", "g9");
     d.principal = Some("user:u1".into());
-    store.commit(WriteBatch { org: OrgId::from("o1"), at: t(50), changes: vec![], audit: vec![d] }).await.unwrap();
+    store.commit(WriteBatch { org: OrgId::from("o1"), at: t(50), changes: vec![], audit: vec![d], base_revision: None }).await.unwrap();
     let by = |f: AuditFilter| {
         let store = store.clone();
         async move { store.audit_events(&OrgId::from("o1"), f).await.unwrap().len() }

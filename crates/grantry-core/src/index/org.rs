@@ -27,6 +27,8 @@ pub struct OrgState {
     api_keys: HashMap<ApiKeyId, ApiKey>,
     /// The same grants and resources, laid out for `check`.
     pub(super) compiled: Compiled,
+    /// The latest time a change applied here took effect.
+    latest_at: Option<jiff::Timestamp>,
 }
 
 impl OrgState {
@@ -43,10 +45,12 @@ impl OrgState {
             scope_by_path: HashMap::new(),
             api_keys: HashMap::new(),
             compiled: Compiled::default(),
+            latest_at: None,
         }
     }
 
     pub(super) fn apply(&mut self, cat: &Catalogue, change: &Change) -> Result<()> {
+        self.latest_at = self.latest_at.max(change.stamped_at());
         match change {
             Change::UserCreated { user } => {
                 self.user_by_email.insert(user.email.clone(), user.id.clone());
@@ -109,6 +113,12 @@ impl OrgState {
             | Change::GrantExpiryRecorded { .. } => {}
         }
         Ok(())
+    }
+
+    /// The latest time a change to this organization took effect (a grant's creation, a
+    /// revocation): writes validated now are stamped no earlier.
+    pub fn latest_change_at(&self) -> Option<jiff::Timestamp> {
+        self.latest_at
     }
 
     /// The organization's record.

@@ -91,7 +91,7 @@ fn key_event(ctx: &Ctx, event_type: &str, key: &ApiKey, scopes: &BTreeSet<String
 /// Creates a key of project `project` (`WS/PRJ`) carrying `scopes`.
 pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[String], name: Option<&str>) -> Result<(u64, CreatedKey)> {
     let (committed, created) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let node = find(o, ScopeKind::Project, project)?;
@@ -177,7 +177,7 @@ pub async fn edit_key(
     remove: &[String],
 ) -> Result<(u64, ApiKey, BTreeSet<String>)> {
     let (committed, out) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let (key, at, prior, _) = managed_key(ix, o, ctx, id)?;
@@ -223,7 +223,7 @@ pub async fn edit_key(
 /// Revokes key `id`: its secret stops authenticating and its scopes stop on the next request.
 pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u64, ApiKey)> {
     let (committed, key) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let (key, at, prior, permit) = managed_key(ix, o, ctx, id)?;
             let principal = Principal::ApiKey(id.clone());

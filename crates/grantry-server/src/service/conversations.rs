@@ -24,7 +24,7 @@ pub fn conversation_url_path(org_slug: &str, id: &str) -> String {
 /// Registers a conversation owned by `owner`, with the given id or a new one.
 pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, id: Option<&str>) -> Result<(u64, Resource)> {
     let (committed, resource) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let permit = ctx.authorize(ix, Action::RegisterConversation)?;
             let id = match id {

@@ -101,7 +101,7 @@ fn rbac_rows(ix: &DecisionIndex, ctx: &Ctx, grants: &[Grant]) -> Result<Vec<gran
 /// Creates the grants of `specs` in one transaction: all of them or none.
 pub async fn create_grants(state: &AppState, ctx: &Ctx, specs: Vec<GrantSpec>, source: GrantSource) -> Result<(u64, Vec<Grant>)> {
     let (committed, grants) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let (grants, permit) = build(ix, ctx, &specs, source)?;
             let mut audit: Vec<_> = grants.iter().map(|g| grant_event(&ctx.audit_actor(), "grant.created", g)).collect();
             audit.extend(rbac_rows(ix, ctx, &grants)?);
@@ -163,7 +163,7 @@ pub async fn request_conversation_access(
 /// user the actor may manage.
 pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(u64, Grant)> {
     let (committed, grant) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let grant = o.grant(id).ok_or_else(|| ApiError::NotFound(format!("grant `{id}` not found in this organization")))?;
             let permit = ctx.authorize(ix, Action::RevokeGrant { grant })?;
@@ -221,7 +221,7 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                     changes.push(Change::GrantExpiryRecorded { org: org_id.clone(), id: g.id.clone() });
                 }
                 let n = changes.len();
-                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit }, n))
+                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None }, n))
             })
             .await?;
         recorded += n;

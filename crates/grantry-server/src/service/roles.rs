@@ -200,7 +200,7 @@ pub async fn grant_role(
     justification: Option<&str>,
 ) -> Result<(u64, RoleGranted)> {
     let (committed, out) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let r = resolve(ix, ctx, change)?;
@@ -272,7 +272,7 @@ pub async fn grant_role(
 /// Revokes every grant of the role the user holds at that node (permanent and time-bounded).
 pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Result<(u64, Vec<Grant>, bool)> {
     let (committed, out) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let r = resolve(ix, ctx, change)?;

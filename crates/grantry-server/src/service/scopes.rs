@@ -25,7 +25,7 @@ pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a Scop
 /// Creates a workspace (`path` = `WS`), a project (`WS/PRJ`) or an environment (`WS/PRJ/ENV`).
 pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &str, is_production: bool) -> Result<(u64, ScopeNode)> {
     let (committed, node) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let (parent_path, slug) = path.rsplit_once('/').map_or(("", path), |(p, s)| (p, s));
             let (parent_kind, depth) = match kind {
@@ -76,7 +76,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
         }
     }
     let (committed, node) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let env = find(o, ScopeKind::Environment, path)?;
             let permit = ctx.authorize(ix, Action::ManageScope { at: &env.as_ref() })?;

@@ -81,7 +81,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         }
     }
     let (committed, policy) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let permit = ctx.authorize(ix, Action::UpdateSettings)?;
             let policy = build(&o.org().policy)?;

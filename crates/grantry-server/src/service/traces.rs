@@ -19,7 +19,7 @@ pub const TRACE: &str = "trace";
 /// Captures a trace in environment `environment` of project `project` (`WS/PRJ`).
 pub async fn capture_trace(state: &AppState, ctx: &Ctx, project: &str, environment: &str) -> Result<(u64, Resource)> {
     let (committed, trace) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let env = find(o, ScopeKind::Environment, &format!("{project}/{environment}"))?;
             let permit = ctx.authorize(ix, Action::CaptureTrace { environment: &env.as_ref() })?;

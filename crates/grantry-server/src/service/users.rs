@@ -33,7 +33,7 @@ pub async fn create_user(
     with_token: bool,
 ) -> Result<(u64, User, Option<IssuedToken>)> {
     let (committed, out) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let role_def = cat.role(role)?;
@@ -96,7 +96,7 @@ pub(super) fn token_event(ctx: &Ctx, event_type: &str, c: &Credential) -> AuditD
 /// Issues a token for `user` (the actor itself, or a user it may manage), valid for `ttl`.
 pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<(u64, IssuedToken)> {
     let (committed, token) = state
-        .write(|ix| {
+        .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             if o.user(user).is_none() {
                 return Err(ApiError::NotFound(format!("user `{user}` not found in this organization")));
@@ -113,7 +113,7 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
 /// Revokes a token: one's own, or one of a user the actor may manage.
 pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u64> {
     let (committed, ()) = state
-        .write(|ix: &DecisionIndex| {
+        .write_as(ctx, |ix: &DecisionIndex, ctx: &Ctx| {
             let cred =
                 ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
             let permit = ctx.authorize(ix, Action::ManageUser { target: &cred.principal })?;

@@ -78,6 +78,12 @@ pub(crate) const NEXT_REVISION: Query = Query {
     sql: "UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value",
 };
 
+pub(crate) const NEXT_REVISION_FROM: Query = Query {
+    name: "next_revision_from",
+    access: Access::Global,
+    sql: "UPDATE revision_counter SET value = value + 1 WHERE id = 1 AND value = $1 RETURNING value",
+};
+
 pub(crate) const LOG_CHANGE: Query = Query {
     name: "log_change",
     access: Access::Org,
@@ -184,7 +190,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 29] = [
+pub(crate) const ALL: [Query; 30] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -195,6 +201,7 @@ pub(crate) const ALL: [Query; 29] = [
     EXPIRIES_DUE,
     AUDIT_EVENTS,
     NEXT_REVISION,
+    NEXT_REVISION_FROM,
     LOG_CHANGE,
     INSERT_ORG,
     INSERT_USER,

@@ -18,7 +18,16 @@ pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committ
     // The revision counter goes first: every writer updates this one row, so writers are ordered
     // (on SQLite it also takes the write lock at once, so the transaction never upgrades from a
     // stale read), and revisions commit in order on every backend.
-    let revision: i64 = sqlx::query_scalar(q::NEXT_REVISION.sql).fetch_one(&mut **tx).await?;
+    // With a base revision, the counter moves only if nobody committed since the batch was
+    // validated (on PostgreSQL a concurrent writer waits for this row and then finds it moved).
+    let revision: i64 = match batch.base_revision {
+        None => sqlx::query_scalar(q::NEXT_REVISION.sql).fetch_one(&mut **tx).await?,
+        Some(base) => {
+            let bound = i64::try_from(base).map_err(|_| StoreError::Corrupt(format!("revision {base} out of range")))?;
+            let next: Option<i64> = sqlx::query_scalar(q::NEXT_REVISION_FROM.sql).bind(bound).fetch_optional(&mut **tx).await?;
+            next.ok_or(StoreError::Stale { base })?
+        }
+    };
     sqlx::query(q::LOG_CHANGE.sql)
         .bind(revision)
         .bind(batch.org.as_str())
