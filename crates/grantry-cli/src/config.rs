@@ -63,13 +63,18 @@ impl Config {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let text = toml::to_string(self).context("cannot encode the config")?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        // Written whole to a new file that only the owner can read, then renamed over the old one:
+        // no moment exists when the tokens are readable by others, or half written.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| std::path::Path::new("."));
+        let mut file = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("cannot restrict {}", path.display()))?;
+            file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).context("cannot restrict the new config file")?;
         }
+        std::io::Write::write_all(&mut file, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+        file.as_file().sync_all().context("cannot flush the config file")?;
+        file.persist(&path).with_context(|| format!("cannot replace {}", path.display()))?;
         Ok(path)
     }
 

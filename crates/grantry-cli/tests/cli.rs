@@ -3,125 +3,16 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "integration tests fail loudly at the point of failure")]
 
-use serde_json::Value;
+#[path = "cli/hostile.rs"]
+mod hostile;
+#[path = "cli/support.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-const GRANTRY: &str = env!("CARGO_BIN_EXE_grantry");
-const FORGE: &str = env!("CARGO_BIN_EXE_forge");
-
-/// What a run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-/// One person at a terminal: their own config file.
-struct Person {
-    config: PathBuf,
-}
-
-impl Person {
-    fn run(&self, bin: &str, args: &[&str]) -> Run {
-        let out = Command::new(bin).args(args).env("GRANTRY_CONFIG", &self.config).env_remove("GRANTRY_DB").output().expect("run binary");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn grantry(&self, args: &[&str]) -> Run {
-        self.run(GRANTRY, args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        let r = self.grantry(args);
-        assert_eq!(r.code, 0, "grantry {args:?} failed: {}{}", r.stdout, r.stderr);
-        r
-    }
-}
-
-/// `grantry serve` as a child process on a free port.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(db: &str) -> Self {
-        let mut child = Command::new(GRANTRY)
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-            .env("GRANTRY_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
-        Self { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An organization `acme` with its owner logged in as `admin`, a developer logged in as
-/// `production`, and bob's conversation.
-struct World {
-    _dir: tempfile::TempDir,
-    db: String,
-    server: Server,
-    owner: Person,
-    dev: Person,
-    conv: String,
-    conv_url: String,
-}
-
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("grantry.db").display());
-    let person = |name: &str| Person { config: dir.path().join(format!("{name}.toml")) };
-    let (owner, dev) = (person("owner"), person("dev"));
-    let boot = owner.ok(&["admin", "bootstrap", "--db", &db, "--org", "acme", "--email", "owner@acme.test", "--json"]).json();
-    for key in ["org_id", "user_id", "token"] {
-        assert!(boot[key].is_string(), "{boot}");
-    }
-    let server = Server::start(&db);
-    owner.ok(&["login", "--env", "admin", "--url", &server.url, "--org", "acme", "--token", boot["token"].as_str().unwrap()]);
-    let made = owner.ok(&["user", "create", "-e", "admin", "--email", "dev@acme.test", "--token", "--json"]).json();
-    owner.ok(&["user", "create", "-e", "admin", "--email", "bob@acme.test"]);
-    let conv = owner.ok(&["conversation", "create", "-e", "admin", "--owner-email", "bob@acme.test", "--json"]).json();
-    dev.ok(&["login", "--env", "production", "--url", &server.url, "--org", "acme", "--token", made["token"]["token"].as_str().unwrap()]);
-    let (id, url) = (conv["id"].as_str().unwrap().to_owned(), conv["url"].as_str().unwrap().to_owned());
-    assert_eq!(id.len(), 24);
-    assert!(url.ends_with(&format!("/acme/admin/conversation/{id}")), "{url}");
-    World { _dir: dir, db, server, owner, dev, conv: id, conv_url: url }
-}
-
-impl World {
-    fn grant_count(&self) -> usize {
-        self.owner.ok(&["grant", "list", "-e", "admin", "--all", "--show-expired", "--json"]).json().as_array().unwrap().len()
-    }
-
-    fn check(&self, who: &Person, env: &str, permission: &str) -> Run {
-        who.grantry(&["check", "-e", env, "--permission", permission, "--resource", &format!("conversation:{}", self.conv)])
-    }
-}
+use support::*;
 
 #[test]
 fn the_seed_flow_as_written() {

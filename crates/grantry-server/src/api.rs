@@ -43,9 +43,33 @@ pub fn router(state: AppState) -> Router {
         .merge(roles::router())
         .merge(api_keys::router())
         .merge(settings::router());
-    Router::new().merge(health::router()).merge(openapi::router()).nest("/v1/{org}", org).fallback(not_found).with_state(state)
+    Router::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .nest("/v1/{org}", org.method_not_allowed_fallback(method_not_allowed))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(bound_uri))
+        .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no endpoint at `{}`; see /openapi.json for the API", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("`{method}` is not allowed on `{}`; see /openapi.json for its methods", uri.path()))
+}
+
+/// Refuses an overlong request target in the API's error shape (targets beyond the HTTP layer's
+/// own limit of 64 KiB are refused by it, with no body).
+async fn bound_uri(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > extract::URI_LIMIT {
+        return ApiError::UriTooLong(format!("the request target is {len} bytes; keep it under {} bytes", extract::URI_LIMIT))
+            .into_response();
+    }
+    next.run(req).await
 }

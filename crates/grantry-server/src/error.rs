@@ -19,6 +19,12 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -44,6 +50,9 @@ impl ApiError {
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -104,6 +113,9 @@ impl IntoResponse for ApiError {
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
+            | Self::MethodNotAllowed(m)
+            | Self::TooLarge(m)
+            | Self::UriTooLong(m)
             | Self::Conflict(m)
             | Self::RateLimited(m) => (m.clone(), json!({})),
         };

@@ -14,6 +14,8 @@ use tokio::sync::Mutex;
 const LOG_PAGE: u32 = 500;
 /// How long a request that names a revision waits for this server to reach it.
 const REVISION_WAIT: Duration = Duration::from_secs(2);
+/// How many requests may wait for a revision at once; more are told to retry.
+const REVISION_WAITERS: usize = 64;
 /// How many times a write is validated again after another server committed first.
 const WRITE_ATTEMPTS: u32 = 16;
 
@@ -28,6 +30,8 @@ pub struct AppState {
     /// INVARIANT: held whenever changes are applied to the index, so they are applied once each,
     /// in revision order, whether they come from this server's writes or from the change log.
     applier: Arc<Mutex<()>>,
+    /// Bounds the requests waiting for a revision this server has not reached.
+    waiters: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,7 +40,13 @@ impl AppState {
         let snapshot = store.snapshot().await?;
         let mut index = DecisionIndex::default();
         index.apply_all(snapshot.revision, &snapshot.changes)?;
-        Ok(Self { store, index: Arc::new(RwLock::new(index)), writer: Arc::new(Mutex::new(())), applier: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            store,
+            index: Arc::new(RwLock::new(index)),
+            writer: Arc::new(Mutex::new(())),
+            applier: Arc::new(Mutex::new(())),
+            waiters: Arc::new(tokio::sync::Semaphore::new(REVISION_WAITERS)),
+        })
     }
 
     /// Reads the index. Hold the guard briefly: writers wait for it.
@@ -143,6 +153,13 @@ impl AppState {
     /// up from the change log; after a short wait, a 503 that says to retry.
     pub async fn at_least(&self, revision: Option<u64>) -> Result<()> {
         let Some(wanted) = revision else { return Ok(()) };
+        if self.revision() >= wanted {
+            return Ok(());
+        }
+        let _waiting = self
+            .waiters
+            .try_acquire()
+            .map_err(|_| ApiError::RateLimited(format!("too many requests are waiting for revisions; retry revision {wanted} shortly")))?;
         let deadline = Instant::now() + REVISION_WAIT;
         loop {
             if self.revision() >= wanted || self.catch_up().await? >= wanted {

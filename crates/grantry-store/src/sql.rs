@@ -93,6 +93,25 @@ fn connect_url(url: &str, backend: Backend) -> String {
     }
 }
 
+/// Creates a missing SQLite database file readable and writable only by its owner (SQLite gives
+/// the WAL and shared-memory files the same mode); an existing file is left as it is.
+fn create_private_file(url: &str) -> Result<()> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::InvalidUrl(format!("cannot create the database file `{path}`: {e}"))),
+    }
+}
+
 impl SqlStore {
     /// Opens (creating if missing) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self> {
@@ -100,6 +119,9 @@ impl SqlStore {
         let backend = Backend::of_url(url).ok_or_else(|| {
             StoreError::InvalidUrl(format!("`{}` is not a database URL; use sqlite://PATH or postgres://…", crate::redact_url(url)))
         })?;
+        if backend == Backend::Sqlite {
+            create_private_file(url)?;
+        }
         let options = AnyConnectOptions::from_str(&connect_url(url, backend))
             .map_err(|e| StoreError::InvalidUrl(format!("`{}` is not a usable database URL ({e})", crate::redact_url(url))))?;
         let pool = AnyPoolOptions::new()

@@ -12,7 +12,7 @@ pub enum AdminCommand {
     /// Create an organization (if absent) and an owner, and print a token for the owner.
     Bootstrap {
         /// Database URL (sqlite://PATH).
-        #[arg(long, env = "GRANTRY_DB", default_value = "sqlite://grantry.db")]
+        #[arg(long, env = "GRANTRY_DB", hide_env_values = true, default_value = "sqlite://grantry.db")]
         db: String,
         /// The organization's slug (lowercase letters, digits, dashes).
         #[arg(long)]

@@ -32,29 +32,45 @@ impl FromRequestParts<AppState> for Caller {
         let slug = params.get("org").cloned().unwrap_or_default();
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let token = header.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::Unauthenticated("missing credentials; send `Authorization: Bearer <token>` (get a token with `grantry admin bootstrap` or `grantry token create`)".to_owned())
+            ApiError::Unauthenticated(
+                "missing credentials; send `Authorization: Bearer <token>` with a token issued by this organization".to_owned(),
+            )
         })?;
-        if !is_well_formed(token.trim()) {
-            return Err(ApiError::Unauthenticated("malformed token; a Grantry token is `gty_` followed by 64 hex characters".to_owned()));
+        if !is_well_formed(token) {
+            return Err(ApiError::Unauthenticated(
+                "malformed token; send `Authorization: Bearer gty_…` with one space and the 68-character token".to_owned(),
+            ));
         }
-        // Read-your-writes: a caller that names a revision is answered from an index at least
-        // that new, so a token or grant written through another server is seen here too.
-        if let Some(v) = parts.headers.get(AT_LEAST_REVISION) {
-            let revision = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
+        let revision = match parts.headers.get(AT_LEAST_REVISION) {
+            None => None,
+            Some(v) => Some(v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
                 ApiError::BadRequest(format!("header `{AT_LEAST_REVISION}` must be a revision number, as returned by a write"))
-            })?;
-            state.at_least(Some(revision)).await?;
+            })?),
+        };
+        let secret_hash = hash_secret(token);
+        // A token minted on another server is unknown here until the change log is read: a caller
+        // that names a revision gets one catch-up (no waiting) before its token is judged.
+        if revision.is_some() && state.index().authenticate(&secret_hash, clock::now()) == Err(AuthFailure::Unknown) {
+            state.catch_up().await?;
         }
+        let caller = Self::authenticate(state, &secret_hash, &slug, parts)?;
+        // Read-your-writes, only for an authenticated caller: answered from an index at least
+        // that new, so a grant written through another server is seen here too.
+        state.at_least(revision).await?;
+        Ok(caller)
+    }
+}
+
+impl Caller {
+    fn authenticate(state: &AppState, secret_hash: &str, slug: &str, parts: &Parts) -> Result<Self, ApiError> {
         let now = clock::now();
         let ix = state.index();
-        let cred = ix.authenticate(&hash_secret(token.trim()), now).map_err(|f| match f {
+        let cred = ix.authenticate(secret_hash, now).map_err(|f| match f {
             AuthFailure::Unknown => ApiError::Unauthenticated("unknown token; check it or get a new one".to_owned()),
-            AuthFailure::Expired(at) => {
-                ApiError::Unauthenticated(format!("token expired at {at}; get a new one with `grantry token create`"))
-            }
+            AuthFailure::Expired(at) => ApiError::Unauthenticated(format!("token expired at {at}; get a new one")),
             AuthFailure::Revoked(at) => ApiError::Unauthenticated(format!("token was revoked at {at}; get a new one")),
         })?;
-        let org = ix.org_by_slug(&slug).filter(|o| o.org().id == cred.org).ok_or_else(|| {
+        let org = ix.org_by_slug(slug).filter(|o| o.org().id == cred.org).ok_or_else(|| {
             ApiError::Forbidden(format!("this token is not valid for organization `{slug}`; use a token issued in `{slug}`"))
         })?;
         if let Principal::User(id) = &cred.principal {
@@ -62,11 +78,12 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(ApiError::Unauthenticated("this token's user is suspended".to_owned()));
             }
         }
+        // A caller's request id is kept in the audit log only if it is short, printable ASCII.
         let request_id = match parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
-            Some(id) if !id.is_empty() && id.len() <= 128 => id.to_owned(),
+            Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
             _ => new_id()?,
         };
         let ctx = Ctx::new(org.org().id.clone(), cred.principal.clone(), Some(request_id), now);
-        Ok(Self { ctx, org_slug: slug })
+        Ok(Self { ctx, org_slug: slug.to_owned() })
     }
 }

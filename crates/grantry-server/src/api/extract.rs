@@ -3,6 +3,12 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+
+/// The largest request body, in bytes: ample for any request the API takes.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// The longest request target (path and query), in bytes.
+pub const URI_LIMIT: usize = 8 * 1024;
 use axum::Json;
 use serde::de::DeserializeOwned;
 
@@ -15,6 +21,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(format!("the body is larger than the {} KiB a request may carry", BODY_LIMIT / 1024)))
+            }
             Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the request's shape", rej.body_text()))),
         }
     }

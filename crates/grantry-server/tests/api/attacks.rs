@@ -180,3 +180,41 @@ async fn an_api_key_sees_only_its_own_project() {
     assert_eq!(paths(key.get("/environments?under=ml/agents").await.1), ["ml/agents/prod"]);
     assert_eq!(paths(o.owner.get("/projects").await.1), ["ml/agents", "other/secret"], "people see the whole tree");
 }
+
+#[tokio::test]
+async fn the_edges_of_http_answer_in_the_error_shape_and_at_once() {
+    let o = org().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}/v1/acme{path}", o.server.url);
+    let shape = |what: &str, status: u16, want: u16, body: &Value| {
+        assert_eq!(status, want, "{what}: {body}");
+        assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{what}: {body}");
+    };
+    // A revision wait is for authenticated callers only: an unknown token is refused at once.
+    let started = std::time::Instant::now();
+    let resp = http
+        .get(url("/me"))
+        .bearer_auth(format!("gty_{}", "0".repeat(64)))
+        .header("grantry-at-least-revision", "999999")
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    shape("unknown token naming a revision", status, 401, &resp.json().await.unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "no wait: {:?}", started.elapsed());
+    // The scheme is `Bearer` and one space.
+    let resp = http.get(url("/me")).header("authorization", format!("Bearer  {}", o.owner.token)).send().await.unwrap();
+    let status = resp.status().as_u16();
+    shape("two spaces", status, 401, &resp.json().await.unwrap());
+    let resp = http.put(url("/users")).bearer_auth(&o.owner.token).send().await.unwrap();
+    let status = resp.status().as_u16();
+    shape("a method the route lacks", status, 405, &resp.json().await.unwrap());
+    let resp = http.get(url(&format!("/users?email={}", "a".repeat(9_000)))).bearer_auth(&o.owner.token).send().await.unwrap();
+    let status = resp.status().as_u16();
+    shape("a long request target", status, 414, &resp.json().await.unwrap());
+    let body = json!({ "justification": "z".repeat(300 * 1024) });
+    let resp =
+        http.post(url(&format!("/conversation/{}/request_access", o.conv))).bearer_auth(&o.dev.token).json(&body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    shape("a large body", status, 413, &resp.json().await.unwrap());
+}
