@@ -72,6 +72,26 @@ pub struct EnvArg {
     pub env: String,
 }
 
+/// The audit key, for commands that open the database directly.
+#[derive(Debug, Clone, Args)]
+pub struct AuditKeyArg {
+    /// The audit key file (created 0600 if missing) [default: beside a SQLite database,
+    /// `PATH.audit-key`; `grantry-audit.key` in this directory for PostgreSQL — give every server
+    /// of an installation the same file].
+    #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl AuditKeyArg {
+    /// Opens the database at `db` with this audit key.
+    pub async fn open(&self, db: &str) -> anyhow::Result<std::sync::Arc<dyn grantry_store::Store>> {
+        use anyhow::Context;
+        grantry_store::open_with_key_file(db, self.file.as_deref())
+            .await
+            .with_context(|| format!("cannot open the database {}", grantry_store::redact_url(db)))
+    }
+}
+
 /// How to print.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct OutputArg {

@@ -175,7 +175,7 @@ async fn killing_database_connections_loses_no_acknowledged_write() {
     acknowledged.push("after@acme.test".to_owned());
 
     // Every acknowledged write is in the database, as a fresh server loads it…
-    let fresh = grantry_server::AppState::load(grantry_store::open(&a.db_url()).await.unwrap()).await.unwrap();
+    let fresh = grantry_server::AppState::load(grantry_store::open(&a.db_url(), a.audit_key()).await.unwrap()).await.unwrap();
     let emails: Vec<String> = fresh.index().org_by_slug("acme").unwrap().users().iter().map(|u| u.email.clone()).collect();
     for e in &acknowledged {
         assert!(emails.contains(e), "acknowledged write of {e} was lost");

@@ -3,6 +3,7 @@
 //! The queries are the same on both (`$n` placeholders); the schema has one migration per
 //! version per backend, embedded in the binary.
 
+mod audit_migration;
 mod isolation;
 mod queries;
 mod read;
@@ -10,9 +11,10 @@ mod write;
 
 use crate::error::{Result, StoreError};
 use crate::traits::{
-    AuditFilter, AuditLog, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot, StateStore, WriteBatch,
+    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot,
+    StateStore, WriteBatch,
 };
-use grantry_core::audit::AuditEvent;
+use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Checkpoint};
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -52,12 +54,14 @@ impl Backend {
                 (2, include_str!("../migrations/sqlite/0002_revision_counter.sql")),
                 (3, include_str!("../migrations/sqlite/0003_scope_nodes.sql")),
                 (4, include_str!("../migrations/sqlite/0004_api_keys.sql")),
+                (5, include_str!("../migrations/sqlite/0005_audit_checkpoints.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
                 (2, include_str!("../migrations/postgres/0002_row_level_security.sql")),
                 (3, include_str!("../migrations/postgres/0003_scope_nodes.sql")),
                 (4, include_str!("../migrations/postgres/0004_api_keys.sql")),
+                (5, include_str!("../migrations/postgres/0005_audit_checkpoints.sql")),
             ],
         }
     }
@@ -83,6 +87,8 @@ pub struct SqlStore {
     /// INVARIANT: held for the whole of every write transaction of this process; across
     /// processes, the revision counter row (updated first in every write) orders writers.
     write_lock: Mutex<()>,
+    /// The installation's audit key: the chain's hashes and checkpoints are keyed with it.
+    audit_key: AuditKey,
 }
 
 /// `url` with what the backend needs added: for SQLite, create the file if missing.
@@ -96,8 +102,7 @@ fn connect_url(url: &str, backend: Backend) -> String {
 /// Creates a missing SQLite database file readable and writable only by its owner (SQLite gives
 /// the WAL and shared-memory files the same mode); an existing file is left as it is.
 fn create_private_file(url: &str) -> Result<()> {
-    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let Some(path) = sqlite_path(url) else { return Ok(()) };
     if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
         return Ok(());
     }
@@ -112,9 +117,17 @@ fn create_private_file(url: &str) -> Result<()> {
     }
 }
 
+/// The file a `sqlite:` URL names (without its query), or `None` for another backend.
+pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    Some(path.split_once('?').map_or(path, |(p, _)| p))
+}
+
 impl SqlStore {
-    /// Opens (creating if missing) and migrates the database at `url`.
-    pub async fn open(url: &str) -> Result<Self> {
+    /// Opens (creating if missing) and migrates the database at `url`, keying its audit chain
+    /// with `audit_key`.
+    pub async fn open(url: &str, audit_key: AuditKey) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| {
             StoreError::InvalidUrl(format!("`{}` is not a database URL; use sqlite://PATH or postgres://…", crate::redact_url(url)))
@@ -139,7 +152,7 @@ impl SqlStore {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, backend, url: url.to_owned(), listener: Mutex::new(None), write_lock: Mutex::new(()) };
+        let store = Self { pool, backend, url: url.to_owned(), listener: Mutex::new(None), write_lock: Mutex::new(()), audit_key };
         store.migrate().await?;
         Ok(store)
     }
@@ -165,6 +178,9 @@ impl SqlStore {
                 .await?;
             if done.is_none() {
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                if *version == audit_migration::KEYED_CHAINS {
+                    audit_migration::key_existing_chains(&mut tx, self.backend, &self.audit_key).await?;
+                }
                 sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)").bind(version).execute(&mut *tx).await?;
                 tracing::info!(version, backend = ?self.backend, "applied migration");
             }
@@ -239,7 +255,7 @@ impl StateStore for SqlStore {
             let _writer = self.write_lock.lock().await;
             let org = batch.org.clone();
             let mut tx = self.begin(Scope::Org(&org), false).await?;
-            let committed = write::commit(&mut tx, batch).await?;
+            let committed = write::commit(&mut tx, batch, &self.audit_key).await?;
             if self.backend == Backend::Postgres {
                 // Delivered when the transaction commits, to every server listening.
                 sqlx::query("SELECT pg_notify($1, $2)")
@@ -297,6 +313,27 @@ impl AuditLog for SqlStore {
         Box::pin(async move {
             let mut tx = self.begin(Scope::Org(&org), false).await?;
             read::audit_events(&mut tx, &org, &filter).await
+        })
+    }
+
+    fn verify_audit<'a>(&'a self, org: &'a OrgId, digest: Option<&'a Checkpoint>) -> BoxFuture<'a, Result<AuditVerification>> {
+        Box::pin(async move {
+            // One consistent view: the events and the checkpoint written with them.
+            let mut tx = self.begin(Scope::Org(org), true).await?;
+            let events = read::audit_events(&mut tx, org, &AuditFilter::default()).await?;
+            let checkpoint = read::audit_checkpoint(&mut tx, org).await?;
+            let key = &self.audit_key;
+            let checked = verify_chain(&events, key, checkpoint.as_ref())
+                .and_then(|n| digest.map_or(Ok(()), |d| verify_against(&events, key, d)).map(|()| n));
+            Ok(match checked {
+                Ok(n) => AuditVerification { events_checked: n, broken_at: None, head: checkpoint, key_id: key.id() },
+                Err(b) => AuditVerification {
+                    events_checked: usize::try_from(b.seq.saturating_sub(1)).unwrap_or(0),
+                    broken_at: Some(b),
+                    head: None,
+                    key_id: key.id(),
+                },
+            })
         })
     }
 }

@@ -2,7 +2,7 @@
 //! [`AuditLog`] (read and verify the audit chain). [`Store`] is both.
 
 use crate::error::Result;
-use grantry_core::audit::{AuditDraft, AuditEvent};
+use grantry_core::audit::{AuditDraft, AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId};
 use grantry_core::Timestamp;
@@ -92,10 +92,25 @@ pub trait StateStore: Send + Sync {
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }
 
+/// What verifying an organization's audit log found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditVerification {
+    pub events_checked: usize,
+    /// Where and why the log is broken, if it is.
+    pub broken_at: Option<ChainBreak>,
+    /// The signed head of the chain (a digest to keep elsewhere), when the log verifies.
+    pub head: Option<Checkpoint>,
+    /// The id of the audit key the log was checked with.
+    pub key_id: String,
+}
+
 /// Reading the audit log.
 pub trait AuditLog: Send + Sync {
     /// Events of `org` matching `filter`, oldest first.
     fn audit_events(&self, org: &OrgId, filter: AuditFilter) -> BoxFuture<'_, Result<Vec<AuditEvent>>>;
+    /// Verifies `org`'s whole chain under the audit key, against its signed checkpoint and, when
+    /// given, against a `digest` taken earlier.
+    fn verify_audit<'a>(&'a self, org: &'a OrgId, digest: Option<&'a Checkpoint>) -> BoxFuture<'a, Result<AuditVerification>>;
 }
 
 /// How one organization-scoped table is isolated.

@@ -5,7 +5,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly at the point of failure")]
 
-use grantry_core::audit::{verify_chain, AuditDraft};
+use grantry_core::audit::{AuditDraft, AuditKey};
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::*;
@@ -24,12 +24,12 @@ impl Db {
     async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        Self { store: grantry_store::open(&url).await.unwrap(), url, _dir: Some(dir) }
+        Self { store: grantry_store::open(&url, key()).await.unwrap(), url, _dir: Some(dir) }
     }
 
     async fn postgres() -> Option<Self> {
         let url = grantry_store::testing::fresh_postgres_url().await.unwrap()?;
-        Some(Self { store: grantry_store::open(&url).await.unwrap(), url, _dir: None })
+        Some(Self { store: grantry_store::open(&url, key()).await.unwrap(), url, _dir: None })
     }
 }
 
@@ -67,7 +67,23 @@ on_both_backends!(
     the_scope_tree_comes_back_in_the_snapshot,
     keys_and_policies_come_back_in_the_snapshot,
     a_batch_validated_against_an_old_revision_is_refused,
+    every_kind_of_tampering_is_detected_and_named,
 );
+
+#[path = "suite/tamper.rs"]
+mod tamper;
+use tamper::every_kind_of_tampering_is_detected_and_named;
+
+/// The installation's audit key in these tests.
+fn key() -> AuditKey {
+    AuditKey::from_bytes([42; 32])
+}
+
+/// How many events of `org` verify, or the event where its chain breaks.
+async fn verified(store: &Arc<dyn Store>, org: &str) -> Result<usize, i64> {
+    let v = store.verify_audit(&OrgId::from(org), None).await.unwrap();
+    v.broken_at.map_or(Ok(v.events_checked), |b| Err(b.seq))
+}
 
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_900_000_000 + secs).unwrap()
@@ -226,7 +242,7 @@ async fn each_organization_has_its_own_gapless_chain(db: &Db) {
     }
     for o in ["o1", "o2"] {
         let events = chain(&store, o).await;
-        assert_eq!(verify_chain(&events), Ok(events.len()), "{o}");
+        assert_eq!(verified(&store, o).await, Ok(events.len()), "{o}");
         assert!(events.iter().all(|e| e.org.as_str() == o), "nothing of another organization");
     }
 }
@@ -267,7 +283,7 @@ async fn expiries_are_reported_until_recorded(db: &Db) {
 
 async fn reopening_migrates_nothing_twice(db: &Db) {
     seed(db).await;
-    let again = grantry_store::SqlStore::open(&db.url).await.unwrap();
+    let again = grantry_store::SqlStore::open(&db.url, key()).await.unwrap();
     assert_eq!(again.schema_version().await.unwrap(), again.backend().latest_version());
     assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
 }
@@ -275,7 +291,7 @@ async fn reopening_migrates_nothing_twice(db: &Db) {
 async fn concurrent_writers_keep_revisions_and_chains_in_order(db: &Db) {
     seed(db).await;
     // Two stores over one database stand for two servers.
-    let other = grantry_store::open(&db.url).await.unwrap();
+    let other = grantry_store::open(&db.url, key()).await.unwrap();
     let mut writers = tokio::task::JoinSet::new();
     for i in 0..20 {
         let store = if i % 2 == 0 { db.store.clone() } else { other.clone() };
@@ -294,14 +310,14 @@ async fn concurrent_writers_keep_revisions_and_chains_in_order(db: &Db) {
     let logged: Vec<u64> = log.iter().map(|l| l.revision).collect();
     assert_eq!(logged, (1..=21).collect::<Vec<u64>>(), "gapless, in order");
     let events = chain(&db.store, "o1").await;
-    assert_eq!(verify_chain(&events), Ok(events.len()));
+    assert_eq!(verified(&db.store, "o1").await, Ok(events.len()));
 }
 
 #[tokio::test]
 async fn unusable_urls_are_refused_without_printing_passwords() {
-    let err = grantry_store::open("mysql://root:hunter2@db/grantry").await.err().unwrap().to_string();
+    let err = grantry_store::open("mysql://root:hunter2@db/grantry", key()).await.err().unwrap().to_string();
     assert!(err.contains("sqlite://") && !err.contains("hunter2"), "{err}");
-    let err = grantry_store::open("postgres://app:hunter2@127.0.0.1:1/grantry").await.err().unwrap().to_string();
+    let err = grantry_store::open("postgres://app:hunter2@127.0.0.1:1/grantry", key()).await.err().unwrap().to_string();
     assert!(!err.contains("hunter2"), "{err}");
 }
 
@@ -337,7 +353,7 @@ async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
         }
         pool.close().await;
     }
-    let store = grantry_store::SqlStore::open(&url).await.unwrap();
+    let store = grantry_store::SqlStore::open(&url, key()).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), grantry_store::Backend::Sqlite.latest_version());
     let store: Arc<dyn Store> = Arc::new(store);
     assert_eq!(store.snapshot().await.unwrap().revision, 3);
@@ -377,7 +393,19 @@ async fn postgres_hides_other_organizations_rows_from_any_query() {
 async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
     let report = db.store.isolation_report().await.unwrap();
     let tables: Vec<&str> = report.tables.iter().map(|t| t.table.as_str()).collect();
-    assert_eq!(tables, ["api_keys", "audit_events", "change_log", "credentials", "grants", "orgs", "resources", "scope_nodes", "users"]);
+    let expected = [
+        "api_keys",
+        "audit_checkpoints",
+        "audit_events",
+        "change_log",
+        "credentials",
+        "grants",
+        "orgs",
+        "resources",
+        "scope_nodes",
+        "users",
+    ];
+    assert_eq!(tables, expected);
     assert!(report.query_paths.violations.is_empty(), "{:?}", report.query_paths);
     match report.backend.as_str() {
         "postgres" => {
@@ -395,7 +423,7 @@ async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
 async fn postgres_wakes_followers_on_commit() {
     let Some(db) = Db::postgres().await else { return };
     let store = seed(&db).await;
-    let writer = grantry_store::open(&db.url).await.unwrap();
+    let writer = grantry_store::open(&db.url, key()).await.unwrap();
     // The first wait connects the listener (and times out: nothing is committed meanwhile).
     store.wait_for_changes().await;
     let waiting = tokio::spawn({

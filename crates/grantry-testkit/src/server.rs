@@ -1,9 +1,17 @@
 //! A real server over a temporary database, on a free loopback port, in this process.
 
 use crate::api::Api;
+use grantry_core::audit::AuditKey;
 use grantry_server::{clock, service, AppState};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+
+/// A new random audit key.
+pub fn fresh_key() -> AuditKey {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("randomness");
+    AuditKey::from_bytes(bytes)
+}
 
 /// A running server; stops when dropped.
 pub struct TestServer {
@@ -12,6 +20,8 @@ pub struct TestServer {
     /// The first server of a database owns its directory; a second one shares it.
     _dir: Option<TempDir>,
     db_url: String,
+    /// The installation's audit key, shared by every server of the database.
+    key: AuditKey,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -30,24 +40,24 @@ impl TestServer {
     /// Another server over the same database, without background jobs, so that what it sees of
     /// the first one's writes comes only from `at_least_revision`.
     pub async fn second(&self) -> Self {
-        Self::launch_on(None, self.db_url.clone(), false).await
+        Self::launch_on(None, self.db_url.clone(), self.key.clone(), false).await
     }
 
     /// Starts a server with its background jobs over a fresh PostgreSQL database; `None` when
     /// PostgreSQL tests are skipped (see `grantry_store::testing`).
     pub async fn start_postgres() -> Option<Self> {
         let url = grantry_store::testing::fresh_postgres_url().await.expect("a PostgreSQL database for the test")?;
-        Some(Self::launch_on(None, url, true).await)
+        Some(Self::launch_on(None, url, fresh_key(), true).await)
     }
 
     async fn launch(background: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("grantry.db").display());
-        Self::launch_on(Some(dir), url, background).await
+        Self::launch_on(Some(dir), url, fresh_key(), background).await
     }
 
-    async fn launch_on(dir: Option<TempDir>, db_url: String, background: bool) -> Self {
-        let store = grantry_store::open(&db_url).await.expect("open store");
+    async fn launch_on(dir: Option<TempDir>, db_url: String, key: AuditKey, background: bool) -> Self {
+        let store = grantry_store::open(&db_url, key.clone()).await.expect("open store");
         let state = AppState::load(store).await.expect("load state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -64,7 +74,12 @@ impl TestServer {
             };
             served.expect("serve");
         });
-        Self { url, state, _dir: dir, db_url, stop: Some(stop) }
+        Self { url, state, _dir: dir, db_url, key, stop: Some(stop) }
+    }
+
+    /// The audit key the servers of this database use.
+    pub fn audit_key(&self) -> AuditKey {
+        self.key.clone()
     }
 
     /// The database URL.

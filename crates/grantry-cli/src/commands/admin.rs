@@ -1,8 +1,8 @@
 //! `grantry admin …`: commands that work on the database directly, for whoever holds it.
 
-use crate::cli::OutputArg;
+use crate::cli::{AuditKeyArg, OutputArg};
 use crate::output;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use grantry_server::{clock, service, AppState};
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 pub enum AdminCommand {
     /// Create an organization (if absent) and an owner, and print a token for the owner.
     Bootstrap {
-        /// Database URL (sqlite://PATH).
+        /// Database URL (sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB).
         #[arg(long, env = "GRANTRY_DB", hide_env_values = true, default_value = "sqlite://grantry.db")]
         db: String,
         /// The organization's slug (lowercase letters, digits, dashes).
@@ -20,6 +20,8 @@ pub enum AdminCommand {
         /// The owner's email.
         #[arg(long)]
         email: String,
+        #[command(flatten)]
+        key: AuditKeyArg,
         #[command(flatten)]
         out: OutputArg,
     },
@@ -30,15 +32,16 @@ pub enum AdminCommand {
         #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
         db: String,
         #[command(flatten)]
+        key: AuditKeyArg,
+        #[command(flatten)]
         out: OutputArg,
     },
 }
 
 pub async fn run(command: AdminCommand) -> Result<()> {
     match command {
-        AdminCommand::Bootstrap { db, org, email, out } => {
-            let store =
-                grantry_store::open(&db).await.with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
+        AdminCommand::Bootstrap { db, org, email, key, out } => {
+            let store = key.open(&db).await?;
             let state = AppState::load(store).await?;
             let b = service::bootstrap(&state, &org, &email, clock::now()).await?;
             if out.json {
@@ -50,9 +53,8 @@ pub async fn run(command: AdminCommand) -> Result<()> {
             crate::say!("Next: grantry login --env NAME --url http://127.0.0.1:8080 --org {org} --token {}", b.token);
             Ok(())
         }
-        AdminCommand::Isolation { db, out } => {
-            let store =
-                grantry_store::open(&db).await.with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
+        AdminCommand::Isolation { db, key, out } => {
+            let store = key.open(&db).await?;
             let report = store.isolation_report().await?;
             if out.json {
                 output::json(&report)?;

@@ -1,14 +1,15 @@
-//! `grantry audit …`: list the audit log with filters, and verify its hash chain (through the
-//! server, or on the database directly).
+//! `grantry audit …`: list the audit log with filters, verify its keyed chain and signed
+//! checkpoint (through the server, or on the database directly), and print signed digests to
+//! verify it against later.
 
 use super::{client, fmt_time, user_id_by_email};
-use crate::cli::OutputArg;
+use crate::cli::{AuditKeyArg, OutputArg};
 use crate::client::Client;
 use crate::exit::UsageError;
 use crate::output;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use grantry_core::audit::AuditEvent;
+use grantry_core::audit::{AuditEvent, Checkpoint};
 use grantry_server::AppState;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -44,20 +45,72 @@ pub enum AuditCommand {
         #[command(flatten)]
         out: OutputArg,
     },
-    /// Verify the organization's audit hash chain; exit 1 if it is broken.
+    /// Verify the organization's audit chain: every event's keyed hash, the signed checkpoint of
+    /// its head and, with --digest, a digest kept elsewhere. Exit 1, naming the event, if an event
+    /// was edited, removed, reordered, re-hashed, or the tail was cut.
     Verify {
-        /// Environment name (verify through the server).
-        #[arg(short = 'e', long = "env", conflicts_with = "db")]
-        env: Option<String>,
-        /// Database URL (verify on the database directly; needs --org).
-        #[arg(long, requires = "org")]
-        db: Option<String>,
-        /// The organization's slug, with --db.
-        #[arg(long)]
-        org: Option<String>,
+        #[command(flatten)]
+        at: AuditAt,
+        /// A digest printed earlier by `grantry audit digest`: the log must still hold its head.
+        #[arg(long, value_name = "FILE")]
+        digest: Option<std::path::PathBuf>,
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Print a signed digest of the audit log's head (sequence, hash, time) as JSON, after
+    /// verifying it; keep it where the database's writers cannot reach, and check the log against
+    /// it later with `grantry audit verify --digest FILE`.
+    Digest {
+        #[command(flatten)]
+        at: AuditAt,
+    },
+}
+
+/// Fails, naming the event, when a verification found the log broken.
+fn broken(result: &Value) -> Result<()> {
+    if result["ok"].as_bool() == Some(true) {
+        return Ok(());
+    }
+    bail!(
+        "audit chain is broken at event {}: {}",
+        result.pointer("/broken_at/seq").unwrap_or(&Value::Null),
+        result.pointer("/broken_at/reason").and_then(Value::as_str).unwrap_or("?")
+    )
+}
+
+/// Where to reach the audit log: through the server, or on the database directly.
+#[derive(Debug, clap::Args)]
+pub struct AuditAt {
+    /// Environment name (through the server).
+    #[arg(short = 'e', long = "env", conflicts_with = "db")]
+    env: Option<String>,
+    /// Database URL (on the database directly; needs --org and the audit key).
+    #[arg(long, requires = "org", env = "GRANTRY_DB", hide_env_values = true)]
+    db: Option<String>,
+    /// The organization's slug, with --db.
+    #[arg(long)]
+    org: Option<String>,
+    #[command(flatten)]
+    key: AuditKeyArg,
+}
+
+impl AuditAt {
+    /// Verifies the log, against `digest` when given; the verification as JSON.
+    async fn verify(&self, digest: Option<&Checkpoint>) -> Result<Value> {
+        match (&self.env, &self.db, &self.org) {
+            (Some(env), None, _) => match digest {
+                None => client(env)?.get("/audit/verify", &[]).await,
+                Some(d) => client(env)?.post("/audit/verify", &serde_json::json!({ "digest": d })).await,
+            },
+            (None, Some(db), Some(slug)) => {
+                let state = AppState::load(self.key.open(db).await?).await?;
+                let org_id = state.index().org_by_slug(slug).map(|o| o.org().id.clone());
+                let org_id = org_id.ok_or_else(|| UsageError(format!("no organization `{slug}` in this database")))?;
+                Ok(serde_json::to_value(grantry_server::api::verify_org(&state, &org_id, digest).await?)?)
+            }
+            _ => Err(UsageError("give -e/--env ENV, or --db URL with --org SLUG".to_owned()).into()),
+        }
+    }
 }
 
 async fn principal_filter(c: &Client, value: Option<String>) -> Result<Option<String>> {
@@ -124,39 +177,36 @@ pub async fn run(command: AuditCommand) -> Result<()> {
             output::print_table(&headers, &rows, "No events.");
             Ok(())
         }
-        AuditCommand::Verify { env, db, org, out } => {
-            let result: Value = match (env, db, org) {
-                (Some(env), None, _) => client(&env)?.get("/audit/verify", &[]).await?,
-                (None, Some(db), Some(slug)) => {
-                    let store = grantry_store::open(&db)
-                        .await
-                        .with_context(|| format!("cannot open the database {}", grantry_store::redact_url(&db)))?;
-                    let state = AppState::load(store).await?;
-                    let org_id = state.index().org_by_slug(&slug).map(|o| o.org().id.clone());
-                    let org_id = org_id.ok_or_else(|| UsageError(format!("no organization `{slug}` in this database")))?;
-                    serde_json::to_value(grantry_server::api::verify_org(&state, &org_id).await?)?
-                }
-                _ => return Err(UsageError("give -e/--env ENV, or --db URL with --org SLUG".to_owned()).into()),
-            };
+        AuditCommand::Verify { at, digest, out } => {
+            let digest: Option<Checkpoint> =
+                match &digest {
+                    None => None,
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                        Some(serde_json::from_str(&text).map_err(|e| {
+                            UsageError(format!("{} is not a digest printed by `grantry audit digest` ({e})", path.display()))
+                        })?)
+                    }
+                };
+            let result = at.verify(digest.as_ref()).await?;
             if out.json {
                 output::json(&result)?;
             }
-            if result["ok"].as_bool() == Some(true) {
-                if !out.json {
-                    crate::say!(
-                        "audit chain verifies: {} events, head {}",
-                        result["events_checked"],
-                        result["head_hash"].as_str().unwrap_or("-")
-                    );
-                }
-                Ok(())
-            } else {
-                bail!(
-                    "audit chain is broken at event {}: {}",
-                    result.pointer("/broken_at/seq").unwrap_or(&Value::Null),
-                    result.pointer("/broken_at/reason").and_then(Value::as_str).unwrap_or("?")
-                )
+            broken(&result)?;
+            if !out.json {
+                let against = digest.map(|d| format!("; holds the digest's head (event {})", d.seq)).unwrap_or_default();
+                crate::say!(
+                    "audit chain verifies: {} events, head {}, signed checkpoint in place{against}",
+                    result["events_checked"],
+                    result["head_hash"].as_str().unwrap_or("-")
+                );
             }
+            Ok(())
+        }
+        AuditCommand::Digest { at } => {
+            let result = at.verify(None).await?;
+            broken(&result)?;
+            output::json(&result["digest"])
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `grantry migrate`: brings a database's schema up to date (the server also does this on start).
 
-use crate::cli::OutputArg;
+use crate::cli::{AuditKeyArg, OutputArg};
 use crate::output;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -13,12 +13,16 @@ pub struct MigrateArgs {
     #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
     pub db: String,
     #[command(flatten)]
+    pub key: AuditKeyArg,
+    #[command(flatten)]
     pub out: OutputArg,
 }
 
 pub async fn run(args: MigrateArgs) -> Result<()> {
     let shown = grantry_store::redact_url(&args.db);
-    let store = grantry_store::SqlStore::open(&args.db).await.with_context(|| format!("cannot open the database {shown}"))?;
+    let path = args.key.file.clone().unwrap_or_else(|| grantry_store::audit_key::default_key_path(&args.db));
+    let key = grantry_store::audit_key::load_or_create(&path)?;
+    let store = grantry_store::SqlStore::open(&args.db, key).await.with_context(|| format!("cannot open the database {shown}"))?;
     let version = store.schema_version().await?;
     if args.out.json {
         return output::json(

@@ -19,7 +19,12 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
     #[arg(long, env = "GRANTRY_LISTEN")]
     pub listen: Option<String>,
-    /// A TOML file with `db`, `listen` and `log` (unknown keys are errors).
+    /// The audit key file, kept outside the database (created 0600 if missing) [default: beside a
+    /// SQLite database, `PATH.audit-key`; `grantry-audit.key` here for PostgreSQL — give every
+    /// server of an installation the same file].
+    #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
+    pub audit_key: Option<PathBuf>,
+    /// A TOML file with `db`, `listen`, `log` and `audit_key_file` (unknown keys are errors).
     #[arg(long, env = "GRANTRY_SERVER_CONFIG")]
     pub config: Option<PathBuf>,
     /// Seed a demo organization with users and conversations, and print a token and commands to try.
@@ -34,6 +39,7 @@ struct FileConfig {
     db: Option<String>,
     listen: Option<String>,
     log: Option<String>,
+    audit_key_file: Option<PathBuf>,
 }
 
 /// The settings in force.
@@ -41,6 +47,7 @@ struct Settings {
     db: String,
     listen: String,
     log: String,
+    audit_key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -48,7 +55,8 @@ impl Settings {
         let file: FileConfig = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("{} is not a valid server config (keys: db, listen, log)", path.display()))?
+                toml::from_str(&text)
+                    .with_context(|| format!("{} is not a valid server config (keys: db, listen, log, audit_key_file)", path.display()))?
             }
             None => FileConfig::default(),
         };
@@ -57,6 +65,7 @@ impl Settings {
             db: args.db.clone().or(file.db).unwrap_or_else(|| "sqlite://grantry.db".to_owned()),
             listen: args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             log,
+            audit_key_file: args.audit_key.clone().or(file.audit_key_file),
         })
     }
 }
@@ -70,7 +79,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let db = grantry_store::redact_url(&settings.db);
-    let store = grantry_store::open(&settings.db).await.with_context(|| format!("cannot open the database {db}"))?;
+    let store = grantry_store::open_with_key_file(&settings.db, settings.audit_key_file.as_deref())
+        .await
+        .with_context(|| format!("cannot open the database {db}"))?;
     let state = AppState::load(store).await.context("cannot load the state")?;
     let listener =
         tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;

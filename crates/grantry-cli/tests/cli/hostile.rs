@@ -63,3 +63,46 @@ fn secrets_stay_in_files_only_their_owner_reads_and_out_of_help() {
         assert!(help.contains("--db") && !help.contains("hunter2"), "{args:?}:\n{help}");
     }
 }
+
+/// Runs `sql` on the database directly, as someone who holds the database but not the audit key.
+fn tamper(db: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(db).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    });
+}
+
+#[test]
+fn a_cut_tail_is_caught_by_the_checkpoint_and_by_a_digest_kept_elsewhere() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = world();
+    let key_file = format!("{}.audit-key", w.db.trim_start_matches("sqlite://"));
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600, "the audit key file");
+    let digest = w.owner.ok(&["audit", "digest", "-e", "admin"]).stdout;
+    let digest_file = w._dir.path().join("digest.json");
+    std::fs::write(&digest_file, &digest).unwrap();
+    let seq: i64 = serde_json::from_str::<serde_json::Value>(&digest).unwrap()["seq"].as_i64().unwrap();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["audit", "verify", "--db", &w.db, "--org", "acme"];
+        args.extend_from_slice(extra);
+        w.owner.grantry(&args)
+    };
+    let r = verify(&["--digest", digest_file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(&format!("holds the digest's head (event {seq})")), "{}", r.stdout);
+
+    // Cut the last two events and roll the stored checkpoint back as far as the database allows.
+    tamper(&w.db, &format!("DELETE FROM audit_events WHERE seq > {}; UPDATE audit_checkpoints SET seq = {};", seq - 2, seq - 2));
+    let r = verify(&[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains(&format!("broken at event {}", seq - 2)) && r.stderr.contains("signature"), "{}", r.stderr);
+    let r = w.owner.grantry(&["audit", "verify", "-e", "admin"]);
+    assert_eq!(r.code, 1, "through the server too: {}", r.stdout);
+    // Even with the checkpoint removed outright, the digest kept elsewhere names the cut.
+    tamper(&w.db, "DELETE FROM audit_checkpoints;");
+    let r = verify(&["--digest", digest_file.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("broken at event"), "{}", r.stderr);
+}

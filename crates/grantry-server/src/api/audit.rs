@@ -1,22 +1,25 @@
-//! The audit log: `GET /audit` with filters, and `GET /audit/verify`, which walks the
-//! organization's hash chain. Both need `Audit:Read`.
+//! The audit log: `GET /audit` with filters; `GET /audit/verify`, which checks the organization's
+//! keyed hash chain against its signed checkpoint and returns the signed head as a digest; and
+//! `POST /audit/verify`, which also checks the log against a digest taken earlier. All need
+//! `Audit:Read`.
 
 use super::auth::Caller;
-use super::extract::ApiQuery;
-use crate::error::Result;
+use super::extract::{ApiJson, ApiQuery};
+use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use grantry_core::audit::{verify_chain, AuditEvent, ChainBreak};
+use grantry_core::audit::{AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::authz::Action;
+use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
 use grantry_store::AuditFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list)).route("/audit/verify", get(verify))
+    Router::new().route("/audit", get(list)).route("/audit/verify", get(verify).post(verify_digest))
 }
 
 /// Filters for the audit log.
@@ -77,7 +80,7 @@ fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     caller.ctx.authorize(&ix, Action::ReadAudit).map(drop)
 }
 
-/// The result of walking the chain.
+/// The result of verifying the chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Verification {
     pub ok: bool,
@@ -85,20 +88,56 @@ pub struct Verification {
     #[schema(value_type = Option<Object>)]
     pub broken_at: Option<ChainBreak>,
     pub head_hash: Option<String>,
+    /// The signed head of the chain: keep it elsewhere as a digest, and verify against it later.
+    #[schema(value_type = Option<Object>)]
+    pub digest: Option<Checkpoint>,
+    /// The id of the audit key the log was checked with.
+    pub key_id: String,
 }
 
-/// Walks the organization's whole chain.
-pub async fn verify_org(state: &AppState, org: &grantry_core::ids::OrgId) -> Result<Verification> {
-    let events = state.store.audit_events(org, AuditFilter::default()).await?;
-    let head_hash = events.last().map(|e| e.hash.clone());
-    Ok(match verify_chain(&events) {
-        Ok(n) => Verification { ok: true, events_checked: n, broken_at: None, head_hash },
-        Err(b) => Verification { ok: false, events_checked: usize::try_from(b.seq).unwrap_or(0), broken_at: Some(b), head_hash },
+/// Verifies the organization's whole chain (and, when given, against a digest taken earlier).
+pub async fn verify_org(state: &AppState, org: &OrgId, digest: Option<&Checkpoint>) -> Result<Verification> {
+    let v = state.store.verify_audit(org, digest).await?;
+    Ok(Verification {
+        ok: v.broken_at.is_none(),
+        events_checked: v.events_checked,
+        broken_at: v.broken_at,
+        head_hash: v.head.as_ref().map(|h| h.head_hash.clone()),
+        digest: v.head,
+        key_id: v.key_id,
     })
 }
 
-#[utoipa::path(get, path = "/v1/{org}/audit/verify", params(("org" = String, Path)), responses((status = 200, body = Verification)))]
+#[utoipa::path(get, path = "/v1/{org}/audit/verify", params(("org" = String, Path)),
+    responses((status = 200, body = Verification), (status = 401, body = super::views::ErrorBody), (status = 403, body = super::views::ErrorBody)))]
 pub(super) async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Json<Verification>> {
     require_audit(&state, &caller)?;
-    Ok(Json(verify_org(&state, &caller.ctx.org).await?))
+    Ok(Json(verify_org(&state, &caller.ctx.org, None).await?))
+}
+
+/// A digest to verify the log against.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyDigest {
+    /// A digest as `GET /audit/verify` returned it (`digest`).
+    #[schema(value_type = Object)]
+    pub digest: Checkpoint,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/audit/verify", request_body = VerifyDigest, params(("org" = String, Path)),
+    responses((status = 200, body = Verification), (status = 400, body = super::views::ErrorBody), (status = 401, body = super::views::ErrorBody),
+        (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
+pub(super) async fn verify_digest(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<VerifyDigest>,
+) -> Result<Json<Verification>> {
+    require_audit(&state, &caller)?;
+    if b.digest.org != caller.ctx.org {
+        return Err(ApiError::Invalid {
+            field: "digest".into(),
+            message: format!("this digest is of organization `{}`, not this one; use a digest taken of this organization", b.digest.org),
+        });
+    }
+    Ok(Json(verify_org(&state, &caller.ctx.org, Some(&b.digest)).await?))
 }

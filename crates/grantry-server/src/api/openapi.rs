@@ -15,7 +15,7 @@ use utoipa::OpenApi;
         conversations::register, conversations::list, conversations::request_access,
         check::check,
         users::me, users::list, users::create, users::issue_token, users::revoke_token,
-        audit::list, audit::verify,
+        audit::list, audit::verify, audit::verify_digest,
         admin::isolation,
         catalogue::catalogue,
         scopes::create_workspace, scopes::list_workspaces, scopes::create_project, scopes::list_projects,

@@ -24,7 +24,7 @@ pub(crate) struct Query {
 }
 
 /// The organization-scoped tables, and the column that names the organization in each.
-pub(crate) const ORG_TABLES: [(&str, &str); 9] = [
+pub(crate) const ORG_TABLES: [(&str, &str); 10] = [
     ("orgs", "id"),
     ("scope_nodes", "org_id"),
     ("api_keys", "org_id"),
@@ -33,6 +33,7 @@ pub(crate) const ORG_TABLES: [(&str, &str); 9] = [
     ("resources", "org_id"),
     ("grants", "org_id"),
     ("audit_events", "org_id"),
+    ("audit_checkpoints", "org_id"),
     ("change_log", "org_id"),
 ];
 
@@ -148,6 +149,24 @@ pub(crate) const AUDIT_HEAD: Query = Query {
     sql: "SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
 };
 
+pub(crate) const AUDIT_CHECKPOINT: Query =
+    Query { name: "audit_checkpoint", access: Access::Org, sql: "SELECT * FROM audit_checkpoints WHERE org_id = $1" };
+
+pub(crate) const DELETE_AUDIT_CHECKPOINT: Query =
+    Query { name: "delete_audit_checkpoint", access: Access::Org, sql: "DELETE FROM audit_checkpoints WHERE org_id = $1" };
+
+pub(crate) const INSERT_AUDIT_CHECKPOINT: Query = Query {
+    name: "insert_audit_checkpoint",
+    access: Access::Org,
+    sql: "INSERT INTO audit_checkpoints (org_id, seq, head_hash, at_us, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)",
+};
+
+pub(crate) const REHASH_AUDIT_EVENT: Query = Query {
+    name: "rehash_audit_event",
+    access: Access::Org,
+    sql: "UPDATE audit_events SET prev_hash = $3, hash = $4 WHERE org_id = $1 AND seq = $2",
+};
+
 pub(crate) const INSERT_AUDIT_EVENT: Query = Query {
     name: "insert_audit_event",
     access: Access::Org,
@@ -190,7 +209,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 30] = [
+pub(crate) const ALL: [Query; 34] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -213,6 +232,10 @@ pub(crate) const ALL: [Query; 30] = [
     REVOKE_GRANT,
     RECORD_EXPIRY,
     AUDIT_HEAD,
+    AUDIT_CHECKPOINT,
+    DELETE_AUDIT_CHECKPOINT,
+    INSERT_AUDIT_CHECKPOINT,
+    REHASH_AUDIT_EVENT,
     INSERT_AUDIT_EVENT,
     SNAPSHOT_SCOPES,
     INSERT_SCOPE_NODE,

@@ -1,11 +1,12 @@
 //! Writing one batch inside a transaction: the change log entry, the state rows, and the audit
-//! events chained onto the organization's last one.
+//! events chained (keyed with the audit key) onto the organization's last one, with the chain's
+//! new head signed as the organization's checkpoint.
 
 use super::queries as q;
 use crate::error::{Result, StoreError};
 use crate::rows::{enum_text, json, micros};
 use crate::traits::{Committed, WriteBatch};
-use grantry_core::audit::{AuditDraft, AuditEvent, GENESIS};
+use grantry_core::audit::{AuditDraft, AuditEvent, AuditKey, Checkpoint, GENESIS};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::model::Principal;
@@ -14,7 +15,7 @@ use sqlx::{Any, Transaction};
 
 type Tx<'a> = Transaction<'a, Any>;
 
-pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committed> {
+pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch, key: &AuditKey) -> Result<Committed> {
     // The revision counter goes first: every writer updates this one row, so writers are ordered
     // (on SQLite it also takes the write lock at once, so the transaction never upgrades from a
     // stale read), and revisions commit in order on every backend.
@@ -38,7 +39,7 @@ pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch) -> Result<Committ
     for change in &batch.changes {
         write_change(tx, change).await?;
     }
-    let events = append_audit(tx, &batch.org, batch.at, batch.audit).await?;
+    let events = append_audit(tx, &batch.org, batch.at, batch.audit, key).await?;
     let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Committed { revision, events })
 }
@@ -178,7 +179,7 @@ fn change_kind(change: &Change) -> String {
     serde_json::to_value(change).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default()
 }
 
-async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEvent>> {
+async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>, key: &AuditKey) -> Result<Vec<AuditEvent>> {
     let head: Option<(i64, String)> = sqlx::query_as(q::AUDIT_HEAD.sql).bind(org.as_str()).fetch_optional(&mut **tx).await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut events = Vec::with_capacity(drafts.len());
@@ -200,7 +201,7 @@ async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<A
             prev_hash: prev,
             hash: String::new(),
         };
-        e.hash = e.compute_hash();
+        e.hash = e.compute_hash(key);
         sqlx::query(q::INSERT_AUDIT_EVENT.sql)
             .bind(org.as_str())
             .bind(e.seq)
@@ -221,5 +222,23 @@ async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<A
         prev = e.hash.clone();
         events.push(e);
     }
+    if let Some(head) = events.last() {
+        write_checkpoint(tx, &Checkpoint::sign(key, org, head.seq, &head.hash, at)).await?;
+    }
     Ok(events)
+}
+
+/// Replaces the organization's checkpoint with `c`.
+pub(super) async fn write_checkpoint(tx: &mut Tx<'_>, c: &Checkpoint) -> Result<()> {
+    sqlx::query(q::DELETE_AUDIT_CHECKPOINT.sql).bind(c.org.as_str()).execute(&mut **tx).await?;
+    sqlx::query(q::INSERT_AUDIT_CHECKPOINT.sql)
+        .bind(c.org.as_str())
+        .bind(c.seq)
+        .bind(&c.head_hash)
+        .bind(micros(c.at))
+        .bind(&c.key_id)
+        .bind(&c.signature)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -1,0 +1,62 @@
+//! Keying the chains written before the audit key existed (schema version 5). Each organization's
+//! chain is first verified with the unkeyed SHA-256 it was written with; the sound part is
+//! re-hashed with the key (and a wholly sound chain checkpointed), in the migration's own
+//! transaction, so it happens once, with the schema change. Events from the first broken one on
+//! are left as they are, so `audit verify` goes on naming the event where the chain broke.
+
+use super::queries as q;
+use super::read;
+use super::write::write_checkpoint;
+use super::Backend;
+use crate::error::Result;
+use crate::traits::AuditFilter;
+use grantry_core::audit::{AuditKey, Checkpoint, GENESIS};
+use grantry_core::ids::OrgId;
+use sqlx::{Any, Row, Transaction};
+
+/// The schema version whose migration keys the existing chains.
+pub(super) const KEYED_CHAINS: i64 = 5;
+
+pub(super) async fn key_existing_chains(tx: &mut Transaction<'_, Any>, backend: Backend, key: &AuditKey) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT set_config('grantry.scope', 'all', true)").execute(&mut **tx).await?;
+    }
+    let orgs = sqlx::query(q::SNAPSHOT_ORGS.sql).fetch_all(&mut **tx).await?;
+    for row in orgs {
+        let id = OrgId(row.try_get("id")?);
+        let mut events = read::audit_events(tx, &id, &AuditFilter::default()).await?;
+        let mut prev = GENESIS.to_owned();
+        let sound = events
+            .iter()
+            .enumerate()
+            .take_while(|(i, e)| {
+                let ok = usize::try_from(e.seq).ok() == Some(i + 1) && e.prev_hash == prev && e.legacy_hash() == e.hash;
+                prev.clone_from(&e.hash);
+                ok
+            })
+            .count();
+        if sound < events.len() {
+            tracing::warn!(org = %id, at = sound + 1, "the audit chain was already broken before keying; the rest is left for `audit verify` to report");
+        }
+        let whole = sound == events.len();
+        events.truncate(sound);
+        let mut prev = GENESIS.to_owned();
+        for e in &mut events {
+            e.prev_hash.clone_from(&prev);
+            e.hash = e.compute_hash(key);
+            sqlx::query(q::REHASH_AUDIT_EVENT.sql)
+                .bind(id.as_str())
+                .bind(e.seq)
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .execute(&mut **tx)
+                .await?;
+            prev.clone_from(&e.hash);
+        }
+        if let (true, Some(head)) = (whole, events.last()) {
+            write_checkpoint(tx, &Checkpoint::sign(key, &id, head.seq, &head.hash, head.at)).await?;
+        }
+        tracing::info!(org = %id, events = events.len(), "keyed the audit chain");
+    }
+    Ok(())
+}
