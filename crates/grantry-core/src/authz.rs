@@ -26,8 +26,9 @@ pub enum Action<'a> {
     ReadOrganization,
     /// List users and look them up by email; read the role matrix.
     ListUsers,
-    /// Read and verify the audit log, and the isolation report.
-    ReadAudit,
+    /// Read the audit log at `scope` — the organization's whole log, verification and the
+    /// isolation report at the organization; a workspace's or project's feed below it.
+    ReadAudit { scope: &'a ScopeRef },
     /// Check or explain `principal`'s access (one's own: anyone).
     Check { principal: &'a Principal },
     /// List `of`'s temporary grants (`None`: everyone's).
@@ -67,7 +68,7 @@ impl Action<'_> {
         match self {
             Self::ReadOrganization => "read_organization",
             Self::ListUsers => "list_users",
-            Self::ReadAudit => "read_audit",
+            Self::ReadAudit { .. } => "read_audit",
             Self::Check { .. } => "check",
             Self::ListGrants { .. } => "list_grants",
             Self::CreateUser { .. } => "create_user",
@@ -131,7 +132,7 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
     match action {
         Action::ReadOrganization => Ok(()),
         Action::ListUsers => require(o, cat, actor, perm::USER_LIST, now),
-        Action::ReadAudit => require(o, cat, actor, perm::AUDIT_READ, now),
+        Action::ReadAudit { scope } => require_at(o, cat, actor, perm::AUDIT_READ, scope, now),
         Action::Check { principal } if principal == actor => Ok(()),
         Action::Check { .. } => require(o, cat, actor, perm::ACCESS_CHECK, now),
         Action::ListGrants { of: Some(p) } if p == actor => Ok(()),

@@ -208,13 +208,21 @@ impl Catalogue {
         let admin: Vec<&str> = all_but_conversations.iter().copied().filter(|n| *n != perm::ORG_MANAGE).collect();
         let member = [perm::GRANT_CREATE, perm::USER_LIST];
         let traces = [perm::TRACES_READ, perm::TRACES_READ_PROD];
-        let tier_admin =
-            [perm::TRACES_READ, perm::TRACES_READ_PROD, perm::ROLE_ASSIGN, perm::SCOPE_MANAGE, perm::TRACE_CAPTURE, perm::APIKEY_MANAGE];
+        let tier_admin = [
+            perm::TRACES_READ,
+            perm::TRACES_READ_PROD,
+            perm::ROLE_ASSIGN,
+            perm::SCOPE_MANAGE,
+            perm::TRACE_CAPTURE,
+            perm::APIKEY_MANAGE,
+            perm::AUDIT_READ,
+        ];
         // INVARIANT: no built-in role carries the conversation permissions; conversations are read
         // through temporary grants (seed 001: the administrator role does not see every conversation).
         // The workspace and project roles carry seed 002's trace table (every one reads production
         // traces except `project_developer`) and, for owners and admins, the management of their
-        // tier: assigning roles, creating scopes below, capturing traces, managing API keys.
+        // tier: assigning roles, creating scopes below, capturing traces, managing API keys, and
+        // reading their tier's audit feed.
         let roles: [(&str, Tier, &str, &[&str]); 8] = [
             (role::ORG_OWNER, Tier::Organization, "everything in the organization, including its settings", &all_but_conversations[..]),
             (role::ORG_ADMIN, Tier::Organization, "manages users, grants and the audit log", &admin[..]),
@@ -238,7 +246,7 @@ impl Catalogue {
     /// The permission named `name`, or an error listing how to find the known ones.
     pub fn permission(&self, name: &str) -> Result<&Permission> {
         self.permissions.get(name).ok_or_else(|| {
-            CoreError::invalid("permission_name", format!("unknown permission `{name}`; see `grantry permission list` for the catalogue"))
+            CoreError::invalid("permission_name", format!("unknown permission `{name}`; the catalogue lists the permissions"))
         })
     }
 

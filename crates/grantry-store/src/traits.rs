@@ -51,6 +51,8 @@ pub struct AuditFilter {
     /// e.g. `scope`, with `target_id` a scope path, for the `rbac_grant` rows of one scope.
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// Any of these target ids (with `target_type`): a scope and the scopes above it.
+    pub target_ids: Vec<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     /// Only events after this sequence number (for paging).

@@ -262,6 +262,8 @@ async fn the_audit_log_filters(db: &Db) {
     assert_eq!(by(AuditFilter { since: Some(t(51)), ..Default::default() }).await, 0);
     assert_eq!(by(AuditFilter { until: Some(t(50)), ..Default::default() }).await, 2);
     assert_eq!(by(AuditFilter { limit: Some(1), ..Default::default() }).await, 1);
+    let any_of = |ids: &[&str]| AuditFilter { target_ids: ids.iter().map(|s| (*s).to_owned()).collect(), ..Default::default() };
+    assert_eq!(by(any_of(&["nobody", "nothing"])).await, 0);
 }
 
 async fn expiries_are_reported_until_recorded(db: &Db) {

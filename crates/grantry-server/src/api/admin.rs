@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
 pub(super) async fn isolation(State(state): State<AppState>, caller: Caller) -> Result<Json<IsolationReport>> {
     {
         let ix = state.index();
-        caller.ctx.authorize(&ix, Action::ReadAudit)?;
+        caller.ctx.authorize(&ix, Action::ReadAudit { scope: &grantry_core::model::ScopeRef::Org })?;
     }
     Ok(Json(state.store.isolation_report().await?))
 }

@@ -6,6 +6,7 @@
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
 use crate::error::{ApiError, Result};
+use crate::service;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -13,6 +14,7 @@ use axum::{Json, Router};
 use grantry_core::audit::{AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::authz::Action;
 use grantry_core::ids::OrgId;
+use grantry_core::model::{ScopeNode, ScopeRef};
 use grantry_core::Timestamp;
 use grantry_store::AuditFilter;
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,8 @@ pub struct ListAudit {
     pub actor: Option<String>,
     /// The affected principal, as `user:ID` or `api_key:ID`.
     pub principal: Option<String>,
-    /// The `rbac_grant` rows of one scope: `org`, `WS` or `WS/PRJ`.
+    /// The `rbac_grant` rows of one scope — `org`, `WS` or `WS/PRJ` — and of the scopes above it,
+    /// whose changes cascade into it. Workspace and project owners and admins read their own.
     pub scope: Option<String>,
     pub target_id: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
@@ -56,14 +59,37 @@ pub struct AuditPage {
 
 #[utoipa::path(get, path = "/v1/{org}/audit", params(("org" = String, Path), ListAudit), responses((status = 200, body = AuditPage)))]
 pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListAudit>) -> Result<Json<AuditPage>> {
-    require_audit(&state, &caller)?;
+    // A scope's feed holds its own changes and those that cascade into it from above; reading it
+    // needs `Audit:Read` there (a workspace's or project's owners and admins), the whole log at
+    // the organization.
+    let scopes = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        match q.scope.as_deref() {
+            None => {
+                caller.ctx.authorize(&ix, Action::ReadAudit { scope: &ScopeRef::Org })?;
+                vec![]
+            }
+            Some(path) => {
+                let node = match path {
+                    "org" => ScopeRef::Org,
+                    _ => o.scope_by_path(path).map(ScopeNode::as_ref).ok_or_else(|| {
+                        ApiError::NotFound(format!("no workspace or project `{path}` in this organization; give `org`, `WS` or `WS/PRJ`"))
+                    })?,
+                };
+                caller.ctx.authorize(&ix, Action::ReadAudit { scope: &node })?;
+                o.scope_chain(&node).iter().map(|s| o.scope_path(s)).collect()
+            }
+        }
+    };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let filter = AuditFilter {
         event_type: q.event_type,
         actor: q.actor,
         principal: q.principal,
-        target_type: q.scope.is_some().then(|| "scope".to_owned()),
-        target_id: q.scope.or(q.target_id),
+        target_type: (!scopes.is_empty()).then(|| "scope".to_owned()),
+        target_id: q.target_id,
+        target_ids: scopes,
         since: q.since,
         until: q.until,
         after_seq: q.after_seq,
@@ -77,7 +103,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     let ix = state.index();
-    caller.ctx.authorize(&ix, Action::ReadAudit).map(drop)
+    caller.ctx.authorize(&ix, Action::ReadAudit { scope: &ScopeRef::Org }).map(drop)
 }
 
 /// The result of verifying the chain.

@@ -129,7 +129,7 @@ pub async fn request_conversation_access(
         let o = org(&ix, &ctx.org)?;
         let conv = o.resource(&ResourceRef::new(CONVERSATION, id.as_str())).ok_or_else(|| {
             ApiError::NotFound(format!(
-                "conversation `{id}` not found in this organization; check the id, or register it with `grantry conversation create`"
+                "conversation `{id}` not found in this organization; check the id, or register the conversation first"
             ))
         })?;
         conv.attributes

@@ -19,7 +19,7 @@ pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a Scop
     let what = kind.name();
     o.scope_by_path(path)
         .filter(|n| n.kind == kind)
-        .ok_or_else(|| ApiError::NotFound(format!("no {what} `{path}` in this organization; create it first (`grantry {what} create …`)")))
+        .ok_or_else(|| ApiError::NotFound(format!("no {what} `{path}` in this organization; create it first")))
 }
 
 /// Creates a workspace (`path` = `WS`), a project (`WS/PRJ`) or an environment (`WS/PRJ/ENV`).

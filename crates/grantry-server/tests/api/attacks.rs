@@ -218,3 +218,32 @@ async fn the_edges_of_http_answer_in_the_error_shape_and_at_once() {
     let status = resp.status().as_u16();
     shape("a large body", status, 413, &resp.json().await.unwrap());
 }
+
+#[tokio::test]
+async fn a_project_admin_reads_its_projects_feed_with_what_cascades_into_it() {
+    let o = org().await;
+    o.owner.create_scopes(&["other", "other/p"]).await;
+    let (_, lead) = o.owner.create_user("lead@acme.test", "org_member").await;
+    let (_, developer) = o.owner.create_user("devel@acme.test", "org_member").await;
+    for (email, role) in [("lead@acme.test", "project_admin"), ("devel@acme.test", "project_developer")] {
+        let (status, body) = o.owner.grant_role(email, role, "ml/agents", json!({})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // A change at the organization that cascades into every project, and one in another project.
+    let (status, _) = o.owner.grant_role("dev@acme.test", "org_admin", "org", json!({})).await;
+    assert_eq!(status, 201);
+    let (status, _) = o.owner.grant_role("dev@acme.test", "project_developer", "other/p", json!({})).await;
+    assert_eq!(status, 201);
+
+    let (status, feed) = lead.get("/audit?scope=ml/agents&event_type=rbac_grant").await;
+    assert_eq!(status, 200, "{feed}");
+    let targets: Vec<&str> = feed["events"].as_array().unwrap().iter().map(|e| e["target_id"].as_str().unwrap()).collect();
+    assert!(targets.contains(&"ml/agents") && targets.contains(&"org"), "its own and the organization's: {targets:?}");
+    assert!(!targets.contains(&"other/p"), "not another project's: {targets:?}");
+    for (who, path) in
+        [(&lead, "/audit"), (&lead, "/audit?scope=other/p"), (&lead, "/audit/verify"), (&developer, "/audit?scope=ml/agents")]
+    {
+        let (status, body) = who.get(path).await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+}

@@ -174,6 +174,14 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
             sql.push_str(&format!(" AND {clause} ${}", args.len()));
         }
     }
+    if !f.target_ids.is_empty() {
+        let mut placeholders = Vec::new();
+        for id in &f.target_ids {
+            args.push(Arg::Text(id));
+            placeholders.push(format!("${}", args.len()));
+        }
+        sql.push_str(&format!(" AND target_id IN ({})", placeholders.join(", ")));
+    }
     sql.push_str(" ORDER BY seq");
     if let Some(limit) = f.limit {
         args.push(Arg::Int(i64::from(limit)));
