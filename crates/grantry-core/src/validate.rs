@@ -97,6 +97,15 @@ pub fn conversation_id(text: &str) -> Result<String> {
     }
 }
 
+/// Checks a record id (a user's, a grant's, a key's): 24 lowercase hexadecimal characters.
+pub fn record_id(field: &'static str, text: &str) -> Result<String> {
+    if text.len() == 24 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(text.to_owned())
+    } else {
+        Err(CoreError::invalid(field, format!("`{}` is not an id; ids are 24 lowercase hexadecimal characters", text.escape_debug())))
+    }
+}
+
 /// Checks grant tags: at most 20, each 1–64 printable characters.
 pub fn tags(tags: &[String]) -> Result<Vec<String>> {
     if tags.len() > 20 {

@@ -59,9 +59,11 @@ impl KeyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     /// `WS/PRJ`.
+    #[schema(max_length = 127, pattern = r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9-]{0,62}$")]
     pub project: String,
     /// e.g. `["traces:read:prod"]`.
     pub scopes: Vec<String>,
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 

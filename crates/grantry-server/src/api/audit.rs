@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
 
 /// Filters for the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListAudit {
     /// e.g. `rbac_grant`, `role.granted`, `role.expired`, `grant.created`, `grant.expired`, `apikey.created`.
@@ -45,6 +46,7 @@ pub struct ListAudit {
     /// Events after this sequence number (for paging).
     pub after_seq: Option<i64>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -82,7 +84,10 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
             }
         }
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 1000") });
+    }
     let filter = AuditFilter {
         event_type: q.event_type,
         actor: q.actor,

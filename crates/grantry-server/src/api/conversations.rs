@@ -45,10 +45,13 @@ pub(super) fn resolve_user(org: &OrgState, id: Option<String>, email: Option<Str
 #[serde(deny_unknown_fields)]
 pub struct RegisterConversation {
     /// The owner, by id…
+    #[schema(max_length = 24, pattern = r"^[0-9a-f]{24}$")]
     pub user_id: Option<String>,
     /// …or by email.
+    #[schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub user_email: Option<String>,
     /// A 24-hex id; a new one when absent.
+    #[schema(max_length = 24, pattern = r"^[0-9a-fA-F]{24}$")]
     pub id: Option<String>,
 }
 
@@ -80,12 +83,16 @@ pub(super) async fn register(
 
 /// Filters for looking conversations up.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListConversations {
     /// One conversation by id.
+    #[param(max_length = 24, pattern = r"^[0-9a-fA-F]{24}$")]
     pub id: Option<String>,
     /// Only this owner's conversations.
+    #[param(max_length = 24, pattern = r"^[0-9a-f]{24}$")]
     pub user_id: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
     pub continuation_token: Option<usize>,
 }
@@ -111,11 +118,15 @@ pub(super) async fn list(
     let ctx = &caller.ctx;
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
+    if let Some(u) = &q.user_id {
+        grantry_core::validate::record_id("user_id", u)?;
+    }
+    let id = q.id.as_deref().map(grantry_core::validate::conversation_id).transpose()?;
     let sees_all = ctx.authorize(&ix, Action::SeeConversations { by_id: q.id.is_some() }).is_ok();
     let visible: Vec<_> = o
         .resources_of(CONVERSATION)
         .into_iter()
-        .filter(|r| q.id.as_ref().is_none_or(|id| &r.reference.id == id))
+        .filter(|r| id.as_ref().is_none_or(|id| &r.reference.id == id))
         .filter(|r| q.user_id.as_ref().is_none_or(|u| r.attributes.get("conversation_user_id") == Some(&u.as_str().into())))
         .filter(|r| {
             sees_all
@@ -136,14 +147,19 @@ pub(super) async fn list(
 #[serde(deny_unknown_fields)]
 pub struct RequestAccess {
     /// Why access is needed (at least 10 characters).
+    #[schema(min_length = 1, max_length = 10000)]
     pub justification: String,
     /// ISO 8601; PT2H when absent.
+    #[schema(max_length = 64, pattern = r"^P")]
     pub duration: Option<String>,
     /// Whom to grant (the caller when both are absent), by id…
+    #[schema(max_length = 24, pattern = r"^[0-9a-f]{24}$")]
     pub user_id: Option<String>,
     /// …or by email.
+    #[schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub user_email: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
 }
 

@@ -32,13 +32,17 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGrant {
+    #[schema(max_length = 24, pattern = r"^[0-9a-f]{24}$")]
     pub user_id: String,
     /// ISO 8601 (`PT30M`, `PT2H`, `P1D`); the organization's default (PT2H) when absent.
+    #[schema(max_length = 64, pattern = r"^P")]
     pub duration: Option<String>,
     pub permission_grant: PermissionGrantView,
     /// Why access is needed (at least 10 characters).
+    #[schema(min_length = 1, max_length = 10000)]
     pub justification: String,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
 }
 
@@ -79,6 +83,7 @@ pub(super) async fn create(
 
 /// Filters for listing grants.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListGrants {
     /// Only this user's grants (callers without `Role:ListTemporaryPermissionGrants` see only their own).
@@ -92,6 +97,7 @@ pub struct ListGrants {
     /// `expires_at`, `-expires_at`, `created_at` or `-created_at` (the default).
     pub sort_by: Option<String>,
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
     pub continuation_token: Option<usize>,
 }

@@ -26,9 +26,50 @@ use utoipa::OpenApi;
         settings::show, settings::update,
     ),
     components(schemas(super::views::ErrorBody)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 pub struct ApiDoc;
+
+/// Documents, on every operation, the errors any request can meet — all in the one error shape:
+/// a malformed request (400), no or a bad token (401), a caller without the permission or of
+/// another organization (403), something named that does not exist (404), a body or target too
+/// large (413, 414), invalid input (422), too many waiting requests (429) and a server not yet at
+/// a revision asked for or a database away (503); and on writes, a conflict with the state (409).
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        let common = [
+            ("400", "the request is malformed (its JSON, query or headers)"),
+            ("401", "no token, or an unknown, expired or revoked one"),
+            ("403", "the caller may not do this, or the token is of another organization"),
+            ("404", "the organization, or something the request names, does not exist"),
+            ("413", "the body is too large"),
+            ("414", "the request target is too long"),
+            ("422", "the input is invalid; the message says which field and how to fix it"),
+            ("429", "too many requests are waiting for a revision; retry shortly"),
+            ("503", "the server has not reached the revision asked for, or the database is away; retry shortly"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let ops =
+                [(&mut item.get, false), (&mut item.post, true), (&mut item.patch, true), (&mut item.delete, true), (&mut item.put, true)];
+            for (op, writes) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let conflict = writes.then_some(("409", "the change conflicts with the current state"));
+                for (status, description) in common.into_iter().chain(conflict) {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

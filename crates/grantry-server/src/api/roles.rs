@@ -36,6 +36,7 @@ pub enum TierInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleTarget {
+    #[schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub user_email: String,
     /// e.g. `project_admin`; see `GET /catalogue`.
     pub role: String,
@@ -72,16 +73,19 @@ impl RoleTarget {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRole {
+    #[schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub user_email: String,
     pub role: String,
     pub tier: TierInput,
     /// `WS` for a workspace, `WS/PRJ` for a project; absent for the organization.
     pub path: Option<String>,
     /// ISO 8601, e.g. `PT4H`; the role then ends on its own.
+    #[schema(max_length = 64, pattern = r"^P")]
     pub duration: Option<String>,
     /// The end of the window, RFC 3339 (instead of `duration`).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<Timestamp>,
+    #[schema(min_length = 1, max_length = 10000)]
     pub justification: Option<String>,
 }
 

@@ -94,6 +94,7 @@ fn list(state: &AppState, caller: &Caller, kind: ScopeKind, under: Option<&str>)
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkspace {
+    #[schema(max_length = 63, pattern = r"^[a-z0-9][a-z0-9-]{0,62}$")]
     pub slug: String,
 }
 
@@ -116,6 +117,7 @@ pub(super) async fn list_workspaces(State(state): State<AppState>, caller: Calle
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
     /// `WORKSPACE/PROJECT`.
+    #[schema(max_length = 127, pattern = r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9-]{0,62}$")]
     pub project: String,
 }
 
@@ -130,6 +132,7 @@ pub(super) async fn create_project(
 
 /// Filters for listing projects and environments.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Under {
     /// Only those under this workspace (for projects) or project `WS/PRJ` (for environments).
@@ -146,7 +149,9 @@ pub(super) async fn list_projects(State(state): State<AppState>, caller: Caller,
 #[serde(deny_unknown_fields)]
 pub struct NewEnvironment {
     /// `WORKSPACE/PROJECT`.
+    #[schema(max_length = 127, pattern = r"^[a-z0-9][a-z0-9-]{0,62}/[a-z0-9][a-z0-9-]{0,62}$")]
     pub project: String,
+    #[schema(max_length = 63, pattern = r"^[a-z0-9][a-z0-9-]{0,62}$")]
     pub name: String,
     #[serde(default)]
     pub is_production: bool,

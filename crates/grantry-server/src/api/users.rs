@@ -51,9 +51,11 @@ pub(super) async fn me(State(state): State<AppState>, caller: Caller) -> Result<
 
 /// Filters for listing users.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListUsers {
     /// Only the user with this email.
+    #[param(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub email: Option<String>,
 }
 
@@ -79,6 +81,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
     pub email: String,
     /// An organization role (`org_member` when absent): `org_owner`, `org_admin`, `org_member`.
     pub role: Option<String>,
