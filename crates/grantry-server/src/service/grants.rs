@@ -140,7 +140,9 @@ pub async fn request_conversation_access(
     let user = match (user, &ctx.actor) {
         (Some(u), _) => u,
         (None, Principal::User(me)) => me.clone(),
-        (None, _) => return Err(ApiError::Invalid { field: "user_id".into(), message: "name the user to grant access to".into() }),
+        (None, _) => {
+            return Err(ApiError::Forbidden("only a user asks for conversation access for itself; an API key may not".into()));
+        }
     };
     let conditions: Conditions = BTreeMap::from([
         ("conversation_user_id".to_owned(), Condition::Equals { value: owner }),

@@ -1,0 +1,207 @@
+//! The route × caller matrix: every operation the OpenAPI document lists, called as each kind of
+//! caller, must answer exactly as `route_matrix.txt` says. Each call acts on something made for
+//! it by the owner (a key to revoke, a user to give a role), so cells do not depend on each other.
+
+use grantry_testkit::{Api, TestServer};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const CALLERS: [&str; 9] = ["owner", "admin", "member", "wsadmin", "pdev", "key_in", "key_out", "revoked", "other_org"];
+
+/// The organization the matrix runs in, and its callers in the order of [`CALLERS`].
+struct World {
+    owner: Api,
+    callers: Vec<Api>,
+    member_id: String,
+    conv: String,
+    trace: String,
+    next: AtomicUsize,
+}
+
+/// A request: method, path below `/v1/{org}`, body.
+type Call = (&'static str, String, Option<Value>);
+
+impl World {
+    fn n(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    async fn key(&self, project: &str) -> (String, String) {
+        let (status, made) = self.owner.post("/api-keys", &json!({ "project": project, "scopes": ["traces:read", "Trace:Capture"] })).await;
+        assert_eq!(status, 201, "{made}");
+        (made["key"]["id"].as_str().unwrap().to_owned(), made["secret"].as_str().unwrap().to_owned())
+    }
+
+    async fn user(&self) -> String {
+        let email = format!("u{}@acme.test", self.n());
+        let (status, body) = self.owner.post("/users", &json!({ "email": email, "role": "org_member" })).await;
+        assert_eq!(status, 201, "{body}");
+        email
+    }
+
+    fn seed_grant(&self, user_id: &str, org_id: &str) -> Value {
+        json!({ "user_id": user_id, "justification": "route matrix: a seed-shaped grant",
+                "permission_grant": { "permission_name": "Conversation:GetMessage", "conditions": {
+                    "conversation_user_id": { "type": "Equals", "value": self.member_id },
+                    "org_id": { "type": "Equals", "value": org_id } } } })
+    }
+
+    /// The request for `op`, with whatever it acts on made first.
+    async fn recipe(&self, op: &str) -> Call {
+        let org_id = self.owner.get("/me").await.1["org_id"].as_str().unwrap().to_owned();
+        let n = self.n();
+        match op {
+            "GET /v1/{org}/admin/isolation" => ("GET", "/admin/isolation".into(), None),
+            "GET /v1/{org}/api-keys" => ("GET", "/api-keys".into(), None),
+            "POST /v1/{org}/api-keys" => ("POST", "/api-keys".into(), Some(json!({ "project": "ml/agents", "scopes": ["traces:read"] }))),
+            "DELETE /v1/{org}/api-keys/{id}" => ("DELETE", format!("/api-keys/{}", self.key("ml/agents").await.0), None),
+            "PATCH /v1/{org}/api-keys/{id}" => {
+                let (status, made) = self.owner.post("/api-keys", &json!({ "project": "ml/agents", "scopes": ["traces:read"] })).await;
+                assert_eq!(status, 201, "{made}");
+                let id = made["key"]["id"].as_str().unwrap();
+                ("PATCH", format!("/api-keys/{id}"), Some(json!({ "add_scopes": ["Trace:Capture"] })))
+            }
+            "GET /v1/{org}/audit" => ("GET", "/audit".into(), None),
+            "GET /v1/{org}/audit/verify" => ("GET", "/audit/verify".into(), None),
+            "POST /v1/{org}/audit/verify" => {
+                let digest = self.owner.get("/audit/verify").await.1["digest"].clone();
+                ("POST", "/audit/verify".into(), Some(json!({ "digest": digest })))
+            }
+            "GET /v1/{org}/catalogue" => ("GET", "/catalogue".into(), None),
+            "POST /v1/{org}/check" => {
+                let body = json!({ "principal": { "type": "user", "id": self.member_id }, "permission": "traces:read",
+                                   "resource": { "type": "trace", "id": self.trace } });
+                ("POST", "/check".into(), Some(body))
+            }
+            "GET /v1/{org}/conversation/" => ("GET", "/conversation/".into(), None),
+            "POST /v1/{org}/conversation/" => ("POST", "/conversation/".into(), Some(json!({ "user_id": self.member_id }))),
+            "POST /v1/{org}/conversation/{id}/request_access" => {
+                ("POST", format!("/conversation/{}/request_access", self.conv), Some(json!({ "justification": "route matrix request" })))
+            }
+            "GET /v1/{org}/environments" => ("GET", "/environments?under=ml/agents".into(), None),
+            "POST /v1/{org}/environments" => {
+                ("POST", "/environments".into(), Some(json!({ "project": "ml/agents", "name": format!("e{n}") })))
+            }
+            "GET /v1/{org}/me" => ("GET", "/me".into(), None),
+            "GET /v1/{org}/projects" => ("GET", "/projects".into(), None),
+            "POST /v1/{org}/projects" => ("POST", "/projects".into(), Some(json!({ "project": format!("ml/p{n}") }))),
+            "PATCH /v1/{org}/projects/{ws}/{prj}/environments/{name}" => {
+                ("PATCH", "/projects/ml/agents/environments/prod".into(), Some(json!({ "is_production": true })))
+            }
+            "POST /v1/{org}/role/temporary_permission_grant/" => {
+                ("POST", "/role/temporary_permission_grant/".into(), Some(self.seed_grant(&self.member_id, &org_id)))
+            }
+            "DELETE /v1/{org}/role/temporary_permission_grant/{id}/" => {
+                let (status, made) = self.owner.post("/role/temporary_permission_grant/", &self.seed_grant(&self.member_id, &org_id)).await;
+                assert_eq!(status, 201, "{made}");
+                ("DELETE", format!("/role/temporary_permission_grant/{}/", made["temporary_permission_grant_id"].as_str().unwrap()), None)
+            }
+            "GET /v1/{org}/role/temporary_permission_grants/" => ("GET", "/role/temporary_permission_grants/".into(), None),
+            "POST /v1/{org}/roles/grants" => {
+                let email = self.user().await;
+                let body = json!({ "user_email": email, "role": "project_developer", "tier": "project", "path": "ml/agents" });
+                ("POST", "/roles/grants".into(), Some(body))
+            }
+            "GET /v1/{org}/roles/matrix" => ("GET", "/roles/matrix".into(), None),
+            "POST /v1/{org}/roles/revocations" => {
+                let email = self.user().await;
+                let (status, body) = self.owner.grant_role(&email, "project_developer", "ml/agents", json!({})).await;
+                assert_eq!(status, 201, "{body}");
+                let body = json!({ "user_email": email, "role": "project_developer", "tier": "project", "path": "ml/agents" });
+                ("POST", "/roles/revocations".into(), Some(body))
+            }
+            "GET /v1/{org}/settings" => ("GET", "/settings".into(), None),
+            "PATCH /v1/{org}/settings" => ("PATCH", "/settings".into(), Some(json!({ "audit_retention_days": 1826 }))),
+            "DELETE /v1/{org}/tokens/{id}" => {
+                let (status, made) = self.owner.post(&format!("/users/{}/tokens", self.member_id), &json!({})).await;
+                assert_eq!(status, 201, "{made}");
+                ("DELETE", format!("/tokens/{}", made["id"].as_str().unwrap()), None)
+            }
+            "POST /v1/{org}/traces" => ("POST", "/traces".into(), Some(json!({ "project": "ml/agents", "environment": "prod" }))),
+            "GET /v1/{org}/users" => ("GET", "/users".into(), None),
+            "POST /v1/{org}/users" => ("POST", "/users".into(), Some(json!({ "email": format!("new{n}@acme.test") }))),
+            "POST /v1/{org}/users/{id}/tokens" => ("POST", format!("/users/{}/tokens", self.member_id), Some(json!({}))),
+            "GET /v1/{org}/workspaces" => ("GET", "/workspaces".into(), None),
+            "POST /v1/{org}/workspaces" => ("POST", "/workspaces".into(), Some(json!({ "slug": format!("w{n}") }))),
+            other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
+        }
+    }
+}
+
+async fn world(server: &TestServer) -> World {
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    owner.create_scopes(&["ml", "ml/agents", "ml/agents/prod!", "other", "other/p", "other/p/prod!"]).await;
+    let (_, admin) = owner.create_user("admin@acme.test", "org_admin").await;
+    let (member_id, member) = owner.create_user("member@acme.test", "org_member").await;
+    let (_, wsadmin) = owner.create_user("wsadmin@acme.test", "org_member").await;
+    let (_, pdev) = owner.create_user("pdev@acme.test", "org_member").await;
+    for (email, role, at) in [("wsadmin@acme.test", "workspace_admin", "ml"), ("pdev@acme.test", "project_developer", "ml/agents")] {
+        let (status, body) = owner.grant_role(email, role, at, json!({})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let conv = owner.register_conversation(&member_id).await;
+    let trace = owner.capture_trace("ml/agents", "prod").await;
+    let w = World { owner: owner.clone(), callers: vec![], member_id, conv, trace, next: AtomicUsize::new(0) };
+    let key_in = owner.with_token(&w.key("ml/agents").await.1);
+    let key_out = owner.with_token(&w.key("other/p").await.1);
+    let (_, minted) = owner.post(&format!("/users/{}/tokens", w.member_id), &json!({})).await;
+    let (status, _) = owner.delete(&format!("/tokens/{}", minted["id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    let revoked = owner.with_token(minted["token"].as_str().unwrap());
+    let other_org = Api::new(&server.url, "acme", &server.bootstrap("beta", "owner@beta.test").await.token);
+    World { callers: vec![owner, admin, member, wsadmin, pdev, key_in, key_out, revoked, other_org], ..w }
+}
+
+/// The table: each operation and its expected status for each caller.
+fn table() -> Vec<(String, Vec<u16>)> {
+    include_str!("route_matrix.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(cells.len(), 2 + CALLERS.len(), "malformed row: {l}");
+            let statuses = cells[2..].iter().map(|c| c.parse().unwrap_or_else(|_| panic!("bad status `{c}` in: {l}"))).collect();
+            (format!("{} {}", cells[0], cells[1]), statuses)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_the_table_says() {
+    let server = TestServer::start().await;
+    let w = world(&server).await;
+    let spec: Value = reqwest::get(format!("{}/openapi.json", server.url)).await.unwrap().json().await.unwrap();
+    let listed: BTreeSet<String> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| format!("{} {path}", m.to_uppercase())))
+        .collect();
+    let rows = table();
+    let tabled: BTreeSet<String> = rows.iter().map(|(op, _)| op.clone()).collect();
+    assert_eq!(listed.difference(&tabled).collect::<Vec<_>>(), Vec::<&String>::new(), "operations missing from route_matrix.txt");
+    assert_eq!(tabled.difference(&listed).collect::<Vec<_>>(), Vec::<&String>::new(), "rows for operations the API does not list");
+
+    let mut wrong = Vec::new();
+    for (op, expected) in &rows {
+        for ((who, api), want) in CALLERS.iter().zip(&w.callers).zip(expected) {
+            let (method, path, body) = w.recipe(op).await;
+            let body = body.unwrap_or(Value::Null);
+            let (status, answer) = match method {
+                "GET" => api.get(&path).await,
+                "POST" => api.post(&path, &body).await,
+                "PATCH" => api.patch(&path, &body).await,
+                "DELETE" => api.delete(&path).await,
+                other => panic!("method {other}"),
+            };
+            if status != *want {
+                wrong.push(format!("{op} as {who}: {status} (expected {want}) {answer}"));
+            }
+            if status >= 400 {
+                assert!(answer["error"]["code"].is_string(), "{op} as {who}: not the error shape: {answer}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} cells differ from route_matrix.txt:\n{}", wrong.len(), wrong.join("\n"));
+}
