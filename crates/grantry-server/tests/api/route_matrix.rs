@@ -2,6 +2,8 @@
 //! caller, must answer exactly as `route_matrix.txt` says. Each call acts on something made for
 //! it by the owner (a key to revoke, a user to give a role), so cells do not depend on each other.
 
+#![expect(clippy::unwrap_used, clippy::panic, reason = "test helpers fail loudly at the point of failure")]
+
 use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
