@@ -1,6 +1,8 @@
 //! The API's one error type: a stable code, the right status and a message that says what was
-//! wrong and how to fix it. A 5xx body is generic; its detail goes to the log.
+//! wrong and how to fix it. A 5xx body is generic; its detail goes to the log. Services speak
+//! their own, transport-free `ServiceError`; it becomes an `ApiError` here, and only here.
 
+use crate::service::ServiceError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use grantry_core::CoreError;
@@ -65,29 +67,28 @@ impl ApiError {
 
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::Invalid { field, message } => Self::Invalid { field: field.to_owned(), message },
-            CoreError::NotFound(m) => Self::NotFound(m),
-            CoreError::Conflict(m) => Self::Conflict(m),
-            CoreError::Forbidden(m) => Self::Forbidden(m),
-        }
+        ServiceError::from(e).into()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+/// The one place a service's error becomes an HTTP error.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StoreError::NotFound(m) => Self::NotFound(m),
-            StoreError::Conflict(m) => {
-                // The driver's words stay in the log.
-                tracing::warn!(detail = %m, "store conflict");
-                Self::Conflict("the change conflicts with the current state; reload and try again".to_owned())
-            }
-            StoreError::Stale { base } => {
-                Self::Conflict(format!("the organization kept changing while this change was validated (from revision {base}); try again"))
-            }
-            StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
+            ServiceError::Invalid { field, message } => Self::Invalid { field, message },
+            ServiceError::NotFound(m) => Self::NotFound(m),
+            ServiceError::Conflict(m) => Self::Conflict(m),
+            ServiceError::Forbidden(m) => Self::Forbidden(m),
+            ServiceError::RateLimited(m) => Self::RateLimited(m),
+            ServiceError::Unavailable(m) => Self::Unavailable(m),
+            ServiceError::Behind { wanted, have } => Self::Behind { wanted, have },
+            ServiceError::Internal(m) => Self::Internal(m),
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Fresh identifiers and secrets, from the operating system's random source.
 
-use crate::error::{ApiError, Result};
+use crate::service::error::{Result, ServiceError};
 use grantry_core::secret::{hex, TOKEN_PREFIX};
 
 /// `n` random bytes in hex.
 fn random_hex(n: usize) -> Result<String> {
     let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::Internal(format!("no randomness available: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| ServiceError::Internal(format!("no randomness available: {e}")))?;
     Ok(hex(&buf))
 }
 

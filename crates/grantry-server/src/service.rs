@@ -5,6 +5,7 @@
 mod api_keys;
 mod bootstrap;
 mod conversations;
+pub mod error;
 mod grants;
 mod rbac;
 mod roles;
@@ -16,6 +17,7 @@ mod users;
 pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, CreatedKey};
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
+pub use error::ServiceError;
 pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
@@ -23,7 +25,7 @@ pub use settings::{update_policy, PolicyPatch};
 pub use traces::{capture_trace, TRACE};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 
-use crate::error::{ApiError, Result};
+use crate::service::error::Result;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{self, Action, Permit};
 use grantry_core::change::Change;
@@ -81,7 +83,7 @@ impl Ctx {
 
 /// The organization `id` in the index.
 pub fn org<'a>(ix: &'a DecisionIndex, id: &OrgId) -> Result<&'a OrgState> {
-    ix.org(id).ok_or_else(|| ApiError::NotFound(format!("organization `{id}` not found")))
+    ix.org(id).ok_or_else(|| ServiceError::NotFound(format!("organization `{id}` not found")))
 }
 
 /// The audit event that records a grant's creation, revocation or expiry.

@@ -1,7 +1,7 @@
 //! The server's shared state: the store, the decision index, and the paths that keep the index
 //! in step with the store — its own writes, and the change log that every server follows.
 
-use crate::error::{ApiError, Result};
+use crate::service::error::{Result, ServiceError};
 use crate::service::Ctx;
 use grantry_core::change::Change;
 use grantry_core::index::{DecisionIndex, OrgState};
@@ -71,7 +71,7 @@ impl AppState {
             if attempt > 0 {
                 // Another server keeps winning: step aside for a random few milliseconds.
                 let mut jitter = [0u8; 1];
-                getrandom::fill(&mut jitter).map_err(|e| ApiError::Internal(format!("no randomness available: {e}")))?;
+                getrandom::fill(&mut jitter).map_err(|e| ServiceError::Internal(format!("no randomness available: {e}")))?;
                 let ms = u64::from(attempt.min(5)) * (1 + u64::from(jitter[0] % 8));
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
@@ -92,7 +92,7 @@ impl AppState {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(stale.map_or_else(|| ApiError::Internal("no write was attempted".into()), ApiError::from))
+        Err(stale.map_or_else(|| ServiceError::Internal("no write was attempted".into()), ServiceError::from))
     }
 
     /// Runs one write on behalf of a caller: like [`AppState::write`], validated at the caller's
@@ -127,7 +127,7 @@ impl AppState {
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         index
             .apply_all(revision, changes)
-            .map_err(|e| ApiError::Internal(format!("index out of step with the store at revision {revision}: {e}")))
+            .map_err(|e| ServiceError::Internal(format!("index out of step with the store at revision {revision}: {e}")))
     }
 
     /// Applies every change committed after the index's revision; returns the new revision.
@@ -156,17 +156,16 @@ impl AppState {
         if self.revision() >= wanted {
             return Ok(());
         }
-        let _waiting = self
-            .waiters
-            .try_acquire()
-            .map_err(|_| ApiError::RateLimited(format!("too many requests are waiting for revisions; retry revision {wanted} shortly")))?;
+        let _waiting = self.waiters.try_acquire().map_err(|_| {
+            ServiceError::RateLimited(format!("too many requests are waiting for revisions; retry revision {wanted} shortly"))
+        })?;
         let deadline = Instant::now() + REVISION_WAIT;
         loop {
             if self.revision() >= wanted || self.catch_up().await? >= wanted {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(ApiError::Behind { wanted, have: self.revision() });
+                return Err(ServiceError::Behind { wanted, have: self.revision() });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -108,7 +108,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {
     let ix = state.index();
-    caller.ctx.authorize(&ix, Action::ReadAudit { scope: &ScopeRef::Org }).map(drop)
+    caller.ctx.authorize(&ix, Action::ReadAudit { scope: &ScopeRef::Org }).map(drop).map_err(Into::into)
 }
 
 /// The result of verifying the chain.

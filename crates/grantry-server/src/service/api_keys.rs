@@ -8,8 +8,8 @@ use super::rbac::rbac_event;
 use super::scopes::find;
 use super::users::token_event;
 use super::{org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::{new_id, new_secret};
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{Action, Permit};
@@ -43,14 +43,14 @@ pub fn key_scopes(o: &OrgState, cat: &Catalogue, key: &ApiKey, now: Timestamp) -
 fn valid_scopes(cat: &Catalogue, scopes: &[String]) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for s in scopes {
-        let p = cat.permission(s.trim()).map_err(|_| ApiError::Invalid {
+        let p = cat.permission(s.trim()).map_err(|_| ServiceError::Invalid {
             field: "scope".into(),
             message: format!(
                 "unknown scope `{s}`; a scope is a permission such as traces:read or traces:read:prod (the catalogue lists them)"
             ),
         })?;
         if p.kind == PermissionKind::Admin && !KEY_ADMIN_SCOPES.contains(&p.name.as_str()) {
-            return Err(ApiError::Invalid {
+            return Err(ServiceError::Invalid {
                 field: "scope".into(),
                 message: format!(
                     "`{}` manages the organization and cannot be an API key's scope; keys carry data permissions and Trace:Capture",
@@ -98,15 +98,15 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
             let at = node.as_ref();
             ctx.authorize(ix, Action::ManageApiKeys { project: &at })?;
             if scopes.is_empty() {
-                return Err(ApiError::Invalid { field: "scopes".into(), message: "give the key at least one scope".into() });
+                return Err(ServiceError::Invalid { field: "scopes".into(), message: "give the key at least one scope".into() });
             }
             let scopes = valid_scopes(cat, scopes)?;
             let named: Vec<&str> = scopes.iter().map(String::as_str).collect();
             let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &named })?;
             let name = match name.map(str::trim) {
                 None | Some("") => format!("{project} key"),
-                Some(n) if n.chars().count() > 100 || n.chars().any(char::is_control) => {
-                    return Err(ApiError::Invalid { field: "name".into(), message: "must be at most 100 printable characters".into() });
+                Some(n) if n.chars().count() > 100 || n.chars().any(grantry_core::validate::is_hostile) => {
+                    return Err(ServiceError::Invalid { field: "name".into(), message: "must be at most 100 printable characters".into() });
                 }
                 Some(n) => n.to_owned(),
             };
@@ -160,10 +160,10 @@ fn managed_key<'a>(
 ) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>, Permit)> {
     let key = o
         .api_key(id)
-        .ok_or_else(|| ApiError::NotFound(format!("api key `{id}` not found in this organization; list the keys to find it")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("api key `{id}` not found in this organization; list the keys to find it")))?;
     let permit = ctx.authorize(ix, Action::ManageApiKeys { project: &ScopeRef::Project(key.project.clone()) })?;
     if let Some(at) = key.revoked_at {
-        return Err(ApiError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
+        return Err(ServiceError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
     }
     Ok((key, ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now), permit))
 }
@@ -183,18 +183,21 @@ pub async fn edit_key(
             let (key, at, prior, _) = managed_key(ix, o, ctx, id)?;
             let (add, remove) = (valid_scopes(cat, add)?, valid_scopes(cat, remove)?);
             if add.is_empty() && remove.is_empty() {
-                return Err(ApiError::Invalid { field: "add_scopes".into(), message: "nothing to change; add or remove a scope".into() });
+                return Err(ServiceError::Invalid {
+                    field: "add_scopes".into(),
+                    message: "nothing to change; add or remove a scope".into(),
+                });
             }
             let listed = prior.iter().cloned().collect::<Vec<_>>().join(", ");
             if let Some(s) = add.iter().find(|s| prior.contains(*s)) {
-                return Err(ApiError::Conflict(format!("api key `{id}` already carries `{s}` (its scopes: {listed})")));
+                return Err(ServiceError::Conflict(format!("api key `{id}` already carries `{s}` (its scopes: {listed})")));
             }
             if let Some(s) = remove.iter().find(|s| !prior.contains(*s)) {
-                return Err(ApiError::NotFound(format!("api key `{id}` does not carry `{s}`; its scopes: {listed}")));
+                return Err(ServiceError::NotFound(format!("api key `{id}` does not carry `{s}`; its scopes: {listed}")));
             }
             let new: BTreeSet<String> = prior.difference(&remove).chain(add.iter()).cloned().collect();
             if new.is_empty() {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "remove_scopes".into(),
                     message: format!("this would leave api key `{id}` with no scope; revoke the key instead"),
                 });

@@ -4,8 +4,8 @@
 use super::roles::role_grant;
 use super::users::{new_token, token_event};
 use super::{grant_event, Ctx};
-use crate::error::Result;
 use crate::ids::new_id;
+use crate::service::error::Result;
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{Permit, SystemTask};

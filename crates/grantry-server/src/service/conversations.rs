@@ -2,8 +2,8 @@
 //! be scoped to the owner (seed 001).
 
 use super::{org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::new_id;
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::attr::{AttrValue, Attributes};
 use grantry_core::audit::AuditDraft;
@@ -32,11 +32,13 @@ pub async fn register_conversation(state: &AppState, ctx: &Ctx, owner: &UserId, 
                 None => new_id()?,
             };
             if o.user(owner).is_none() {
-                return Err(ApiError::NotFound(format!("user `{owner}` not found in this organization; give the id of an existing user")));
+                return Err(ServiceError::NotFound(format!(
+                    "user `{owner}` not found in this organization; give the id of an existing user"
+                )));
             }
             let reference = ResourceRef::new(CONVERSATION, id.as_str());
             if o.resource(&reference).is_some() {
-                return Err(ApiError::Conflict(format!("conversation `{id}` is already registered")));
+                return Err(ServiceError::Conflict(format!("conversation `{id}` is already registered")));
             }
             let attributes: Attributes = [
                 ("conversation_user_id".to_owned(), AttrValue::Str(owner.0.clone())),

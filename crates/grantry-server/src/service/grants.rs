@@ -4,8 +4,8 @@
 use super::conversations::CONVERSATION;
 use super::rbac::rbac_event;
 use super::{grant_event, org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::new_id;
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::authz::{Action, Permit};
 use grantry_core::catalogue::{PermissionGrant, CONVERSATION_ACCESS};
@@ -39,9 +39,9 @@ fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource
         .iter()
         .map(|spec| {
             let user =
-                o.user(&spec.user).ok_or_else(|| ApiError::NotFound(format!("user `{}` not found in this organization", spec.user)))?;
+                o.user(&spec.user).ok_or_else(|| ServiceError::NotFound(format!("user `{}` not found in this organization", spec.user)))?;
             if user.status != UserStatus::Active {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "user_id".into(),
                     message: format!("user `{}` is suspended and cannot be granted access", user.email),
                 });
@@ -54,8 +54,10 @@ fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource
             };
             let justification =
                 validate::justification(&spec.justification, policy.min_justification_chars, policy.max_justification_chars)?;
-            let expires_at =
-                ctx.now.checked_add(duration).map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
+            let expires_at = ctx
+                .now
+                .checked_add(duration)
+                .map_err(|_| ServiceError::Invalid { field: "duration".into(), message: "is too long".into() })?;
             Ok(Grant {
                 id: GrantId(new_id()?),
                 org: ctx.org.clone(),
@@ -73,7 +75,7 @@ fn build(ix: &DecisionIndex, ctx: &Ctx, specs: &[GrantSpec], source: GrantSource
             })
         })
         .collect::<Result<Vec<Grant>>>()?;
-    let permit = permit.ok_or_else(|| ApiError::Invalid { field: "grants".into(), message: "nothing to grant".into() })?;
+    let permit = permit.ok_or_else(|| ServiceError::Invalid { field: "grants".into(), message: "nothing to grant".into() })?;
     Ok((grants, permit))
 }
 
@@ -128,20 +130,20 @@ pub async fn request_conversation_access(
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
         let conv = o.resource(&ResourceRef::new(CONVERSATION, id.as_str())).ok_or_else(|| {
-            ApiError::NotFound(format!(
+            ServiceError::NotFound(format!(
                 "conversation `{id}` not found in this organization; check the id, or register the conversation first"
             ))
         })?;
         conv.attributes
             .get("conversation_user_id")
             .cloned()
-            .ok_or_else(|| ApiError::Internal(format!("conversation `{id}` has no owner")))?
+            .ok_or_else(|| ServiceError::Internal(format!("conversation `{id}` has no owner")))?
     };
     let user = match (user, &ctx.actor) {
         (Some(u), _) => u,
         (None, Principal::User(me)) => me.clone(),
         (None, _) => {
-            return Err(ApiError::Forbidden("only a user asks for conversation access for itself; an API key may not".into()));
+            return Err(ServiceError::Forbidden("only a user asks for conversation access for itself; an API key may not".into()));
         }
     };
     let conditions: Conditions = BTreeMap::from([
@@ -167,13 +169,13 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
     let (committed, grant) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            let grant = o.grant(id).ok_or_else(|| ApiError::NotFound(format!("grant `{id}` not found in this organization")))?;
+            let grant = o.grant(id).ok_or_else(|| ServiceError::NotFound(format!("grant `{id}` not found in this organization")))?;
             let permit = ctx.authorize(ix, Action::RevokeGrant { grant })?;
             if let Some(r) = &grant.revoked {
-                return Err(ApiError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));
+                return Err(ServiceError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));
             }
             if grant.is_expired(ctx.now) {
-                return Err(ApiError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")));
+                return Err(ServiceError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")));
             }
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut revoked = grant.clone();

@@ -6,8 +6,8 @@
 use super::rbac::rbac_event;
 use super::scopes::find;
 use super::{grant_event, org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::new_id;
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::authz::Action;
 use grantry_core::catalogue::{role, Role, Tier};
@@ -90,7 +90,7 @@ fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<
         TierSel::Project(p) => (Tier::Project, find(o, ScopeKind::Project, p)?.as_ref()),
     };
     if role.tier != tier {
-        return Err(ApiError::Invalid {
+        return Err(ServiceError::Invalid {
             field: "role".into(),
             message: format!(
                 "`{}` is a {} role and cannot be held at a {}; give it at its own tier",
@@ -104,7 +104,7 @@ fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<
     ctx.authorize(ix, Action::RevokeRole { scope: &scope, removing: &[] })?;
     let user = o
         .user_by_email(&email)
-        .ok_or_else(|| ApiError::NotFound(format!("no user with email `{email}` in this organization; create the user first")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no user with email `{email}` in this organization; create the user first")))?;
     Ok(Resolved { user, role, scope })
 }
 
@@ -129,7 +129,9 @@ fn keep_an_owner(o: &OrgState, removing: &[&Grant], now: Timestamp) -> Result<()
     }
     let remaining = o.all_grants().filter(|g| g.is_active(now) && is_owner(g) && !removing.iter().any(|r| r.id == g.id)).count();
     if remaining == 0 {
-        return Err(ApiError::Conflict("this would leave the organization without an owner; make someone else org_owner first".to_owned()));
+        return Err(ServiceError::Conflict(
+            "this would leave the organization without an owner; make someone else org_owner first".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -170,7 +172,7 @@ fn member_fallback(o: &OrgState, ctx: &Ctx, r: &Resolved<'_>, removing: &[&Grant
         return Ok(None);
     }
     if r.role.name == role::ORG_MEMBER {
-        return Err(ApiError::Conflict(format!(
+        return Err(ServiceError::Conflict(format!(
             "`{}` holds only `{}`, the least organization role; to take away their access, suspend the user instead",
             r.user.email,
             role::ORG_MEMBER
@@ -206,7 +208,7 @@ pub async fn grant_role(
             let r = resolve(ix, ctx, change)?;
             ctx.authorize(ix, Action::GrantRole { role: r.role, scope: &r.scope, removing: &[] })?;
             if r.user.status != UserStatus::Active {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "user_email".into(),
                     message: format!("user `{}` is suspended and cannot be given a role", r.user.email),
                 });
@@ -219,13 +221,13 @@ pub async fn grant_role(
             }
             .map(|d| ctx.now.checked_add(d))
             .transpose()
-            .map_err(|_| ApiError::Invalid { field: "duration".into(), message: "is too long".into() })?;
+            .map_err(|_| ServiceError::Invalid { field: "duration".into(), message: "is too long".into() })?;
             let justification = justification
                 .map(|j| validate::justification(j, policy.min_justification_chars, policy.max_justification_chars))
                 .transpose()?;
             let same = held(o, r.user, &r.role.name, &r.scope, ctx.now);
             if same.iter().any(|g| !g.is_temporary()) {
-                return Err(ApiError::Conflict(format!(
+                return Err(ServiceError::Conflict(format!(
                     "`{}` already holds `{}` at {} permanently; there is nothing to grant",
                     r.user.email,
                     r.role.name,
@@ -278,7 +280,7 @@ pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Re
             let r = resolve(ix, ctx, change)?;
             let grants = held(o, r.user, &r.role.name, &r.scope, ctx.now);
             if grants.is_empty() {
-                return Err(ApiError::NotFound(format!(
+                return Err(ServiceError::NotFound(format!(
                     "`{}` does not hold `{}` at {}; the role matrix shows who holds what",
                     r.user.email,
                     r.role.name,

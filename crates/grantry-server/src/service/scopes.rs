@@ -3,8 +3,8 @@
 //! checked at the parent of the node created (a workspace admin creates projects in its workspace).
 
 use super::{org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::new_id;
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
@@ -19,7 +19,7 @@ pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a Scop
     let what = kind.name();
     o.scope_by_path(path)
         .filter(|n| n.kind == kind)
-        .ok_or_else(|| ApiError::NotFound(format!("no {what} `{path}` in this organization; create it first")))
+        .ok_or_else(|| ServiceError::NotFound(format!("no {what} `{path}` in this organization; create it first")))
 }
 
 /// Creates a workspace (`path` = `WS`), a project (`WS/PRJ`) or an environment (`WS/PRJ/ENV`).
@@ -35,7 +35,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
             };
             if path.split('/').count() != depth {
                 let shape = ["WORKSPACE", "WORKSPACE/PROJECT", "WORKSPACE/PROJECT/ENVIRONMENT"][depth - 1];
-                return Err(ApiError::Invalid { field: kind.name().into(), message: format!("`{path}` is not of the form {shape}") });
+                return Err(ServiceError::Invalid { field: kind.name().into(), message: format!("`{path}` is not of the form {shape}") });
             }
             let slug = validate::slug(kind.name(), slug)?;
             let parent = match parent_kind {
@@ -44,7 +44,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
             };
             let permit = ctx.authorize(ix, Action::ManageScope { at: &parent })?;
             if o.scope_by_path(path).is_some() {
-                return Err(ApiError::Conflict(format!("{} `{path}` already exists", kind.name())));
+                return Err(ServiceError::Conflict(format!("{} `{path}` already exists", kind.name())));
             }
             let node = ScopeNode {
                 id: ScopeId(new_id()?),

@@ -4,7 +4,7 @@
 //! `Organization:Manage`; each change is audited with the settings before and after.
 
 use super::{org, Ctx};
-use crate::error::{ApiError, Result};
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
@@ -40,7 +40,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         }
         if let Some(days) = patch.audit_retention_days {
             if !AUDIT_RETENTION_DAYS.contains(&days) {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "audit_retention_days".into(),
                     message: format!(
                         "{days} is out of range; keep audit events between {} and {} days",
@@ -53,7 +53,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         }
         if let Some(n) = patch.max_justification_chars {
             if n < p.min_justification_chars || n > LONGEST_JUSTIFICATION {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "max_justification_chars".into(),
                     message: format!(
                         "{n} is out of range; allow between {} (the minimum) and {LONGEST_JUSTIFICATION} characters",
@@ -64,7 +64,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
             p.max_justification_chars = n;
         }
         if p.default_grant_duration > p.max_grant_duration {
-            return Err(ApiError::Invalid {
+            return Err(ServiceError::Invalid {
                 field: "max_grant_duration".into(),
                 message: "is shorter than the default grant duration; raise it".into(),
             });

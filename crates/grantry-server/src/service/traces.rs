@@ -4,8 +4,8 @@
 
 use super::scopes::find;
 use super::{org, Ctx};
-use crate::error::Result;
 use crate::ids::new_id;
+use crate::service::error::Result;
 use crate::state::AppState;
 use grantry_core::attr::{AttrValue, Attributes};
 use grantry_core::audit::AuditDraft;

@@ -2,8 +2,8 @@
 
 use super::roles::role_grant;
 use super::{grant_event, org, Ctx};
-use crate::error::{ApiError, Result};
 use crate::ids::{new_id, new_secret};
+use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
@@ -40,10 +40,10 @@ pub async fn create_user(
             let permit = ctx.authorize(ix, Action::CreateUser { role: role_def })?;
             let email = validate::email(email)?;
             if role_def.tier != Tier::Organization {
-                return Err(ApiError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
+                return Err(ServiceError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
             }
             if o.user_by_email(&email).is_some() {
-                return Err(ApiError::Conflict(format!("a user with email `{email}` already exists in this organization")));
+                return Err(ServiceError::Conflict(format!("a user with email `{email}` already exists in this organization")));
             }
             let user = User { id: UserId(new_id()?), org: ctx.org.clone(), email, status: UserStatus::Active, created_at: ctx.now };
             let principal = Principal::User(user.id.clone());
@@ -72,7 +72,7 @@ pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -
     let expires_at = ttl
         .map(|d| ctx.now.checked_add(d))
         .transpose()
-        .map_err(|_| ApiError::Invalid { field: "expires_in".into(), message: "is too long".into() })?;
+        .map_err(|_| ServiceError::Invalid { field: "expires_in".into(), message: "is too long".into() })?;
     let credential = Credential {
         id: TokenId(new_id()?),
         org: ctx.org.clone(),
@@ -99,7 +99,7 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             if o.user(user).is_none() {
-                return Err(ApiError::NotFound(format!("user `{user}` not found in this organization")));
+                return Err(ServiceError::NotFound(format!("user `{user}` not found in this organization")));
             }
             let permit = ctx.authorize(ix, Action::ManageUser { target: &Principal::User(user.clone()) })?;
             let t = new_token(ctx, user, ttl)?;
@@ -115,10 +115,10 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u
     let (committed, ()) = state
         .write_as(ctx, |ix: &DecisionIndex, ctx: &Ctx| {
             let cred =
-                ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ApiError::NotFound(format!("token `{id}` not found")))?;
+                ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ServiceError::NotFound(format!("token `{id}` not found")))?;
             let permit = ctx.authorize(ix, Action::ManageUser { target: &cred.principal })?;
             if cred.revoked_at.is_some() {
-                return Err(ApiError::Conflict(format!("token `{id}` is already revoked")));
+                return Err(ServiceError::Conflict(format!("token `{id}` is already revoked")));
             }
             let mut revoked = cred.clone();
             revoked.revoked_at = Some(ctx.now);

@@ -1,0 +1,67 @@
+//! The services' own error type: transport-free — what was wrong and how to fix it, said for a
+//! person, with no status code and no command-line flag. The API maps it to HTTP in one place
+//! (`crate::error`); the console and SCIM to come reuse it as it is.
+
+use grantry_core::CoreError;
+use grantry_store::StoreError;
+
+/// An error a service operation returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input is malformed or out of range; `field` names it.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Something the request names does not exist in the organization.
+    #[error("{0}")]
+    NotFound(String),
+    /// The change conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many requests are waiting; retry shortly.
+    #[error("{0}")]
+    RateLimited(String),
+    /// The database is away; the detail is for the log.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The request named a revision this server has not applied yet.
+    #[error("this server is at revision {have}, not yet {wanted}")]
+    Behind { wanted: u64, have: u64 },
+    /// A bug or corrupt data; the detail is for the log.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The services' result type.
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+impl From<CoreError> for ServiceError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid { field, message } => Self::Invalid { field: field.to_owned(), message },
+            CoreError::NotFound(m) => Self::NotFound(m),
+            CoreError::Conflict(m) => Self::Conflict(m),
+            CoreError::Forbidden(m) => Self::Forbidden(m),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => Self::NotFound(m),
+            StoreError::Conflict(m) => {
+                // The driver's words stay in the log.
+                tracing::warn!(detail = %m, "store conflict");
+                Self::Conflict("the change conflicts with the current state; reload and try again".to_owned())
+            }
+            StoreError::Stale { base } => {
+                Self::Conflict(format!("the organization kept changing while this change was validated (from revision {base}); try again"))
+            }
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
+        }
+    }
+}
