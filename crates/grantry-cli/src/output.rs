@@ -14,20 +14,32 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::output::write_line(format_args!($($arg)*)) };
 }
 
-/// Writes one line to standard output; a closed pipe ends the program quietly, as Unix tools do.
+/// Writes one line to standard output with every control or formatting character but the line
+/// breaks escaped — whatever the server sent, the terminal only shows it; a closed pipe ends the
+/// program quietly, as Unix tools do.
 pub fn write_line(args: std::fmt::Arguments<'_>) {
+    let text = args.to_string();
+    let safe: String = text.split('\n').map(clean_line).collect::<Vec<_>>().join("\n");
+    write_raw(&safe);
+}
+
+fn write_raw(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.write_all(b"\n")) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
     }
 }
 
-/// Prints `value` as pretty JSON.
+/// Prints `value` as pretty JSON. serde escapes control characters; bidirectional-formatting ones
+/// are escaped here the JSON way (`\u202e`), so the output stays valid JSON and inert.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    crate::say!("{}", serde_json::to_string_pretty(value)?);
+    let text = serde_json::to_string_pretty(value)?;
+    let safe: String =
+        text.chars().map(|c| if c != '\n' && is_hostile(c) { format!("\\u{:04x}", u32::from(c)) } else { c.to_string() }).collect();
+    write_raw(&safe);
     Ok(())
 }
 

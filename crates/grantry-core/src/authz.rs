@@ -35,8 +35,10 @@ pub enum Action<'a> {
     ListGrants { of: Option<&'a Principal> },
     /// Create a user holding the organization role `role`.
     CreateUser { role: &'a Role },
-    /// Issue or revoke a token of `target`, or act for it.
+    /// Revoke a token of `target`, or act for it (grant to it, revoke its grants).
     ManageUser { target: &'a Principal },
+    /// Issue a token that acts as `to`: whoever holds it holds all `to` holds now.
+    IssueToken { to: &'a Principal },
     /// Register a conversation.
     RegisterConversation,
     /// See every registered conversation (one looked up `by_id`, or all of them); without this, a
@@ -48,6 +50,8 @@ pub enum Action<'a> {
     RevokeGrant { grant: &'a Grant },
     /// Create a node under `parent`, or change node `parent` itself (an environment's flag).
     ManageScope { at: &'a ScopeRef },
+    /// Set `environment`'s production flag to `is_production`.
+    SetProduction { environment: &'a ScopeRef, is_production: bool },
     /// Capture a trace in `environment`.
     CaptureTrace { environment: &'a ScopeRef },
     /// Give `role` at `scope` to someone, taking away the roles of `removing` there.
@@ -73,11 +77,13 @@ impl Action<'_> {
             Self::ListGrants { .. } => "list_grants",
             Self::CreateUser { .. } => "create_user",
             Self::ManageUser { .. } => "manage_user",
+            Self::IssueToken { .. } => "issue_token",
             Self::RegisterConversation => "register_conversation",
             Self::SeeConversations { .. } => "see_conversations",
             Self::CreateTemporaryGrant { .. } => "create_temporary_grant",
             Self::RevokeGrant { .. } => "revoke_grant",
             Self::ManageScope { .. } => "manage_scope",
+            Self::SetProduction { .. } => "set_production",
             Self::CaptureTrace { .. } => "capture_trace",
             Self::GrantRole { .. } => "grant_role",
             Self::RevokeRole { .. } => "revoke_role",
@@ -142,6 +148,11 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             require_covers(o, cat, actor, &format!("role `{}`", role.name), role.permission_names(), &ScopeRef::Org, now)
         }
         Action::ManageUser { target } => require_manage(o, cat, actor, target, now),
+        Action::IssueToken { to } if to == actor => Ok(()),
+        Action::IssueToken { to } => {
+            require_manage(o, cat, actor, to, now)?;
+            rules::require_covers_all_held(o, cat, actor, to, now)
+        }
         Action::RegisterConversation => require(o, cat, actor, perm::CONVERSATION_CREATE, now),
         // Whoever may ask for access looks a conversation up by id: the request needs its owner.
         Action::SeeConversations { by_id: true } => {
@@ -159,6 +170,16 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             require_manage(o, cat, actor, &grant.principal, now)
         }
         Action::ManageScope { at } => require_at(o, cat, actor, perm::SCOPE_MANAGE, at, now),
+        Action::SetProduction { environment, is_production } => {
+            require_at(o, cat, actor, perm::SCOPE_MANAGE, environment, now)?;
+            // Turning production off lets the traces captured afterwards be read with
+            // `traces:read`: a declassification, which only org_admin or higher decides.
+            if is_production {
+                Ok(())
+            } else {
+                rules::require_prod_grantor(o, cat, actor, "turning an environment's production flag off", now)
+            }
+        }
         Action::CaptureTrace { environment } => require_at(o, cat, actor, perm::TRACE_CAPTURE, environment, now),
         Action::GrantRole { role, scope, removing } => {
             require_at(o, cat, actor, perm::ROLE_ASSIGN, scope, now)?;

@@ -58,7 +58,13 @@ pub fn first_failure<'a>(conditions: &'a Conditions, attrs: &Attributes) -> Opti
     conditions.iter().find(|(name, cond)| !cond.holds(attrs.get(name.as_str()))).map(|(name, cond)| (name.as_str(), cond))
 }
 
-/// Checks that every condition tests an attribute `permission` declares, with values of its type.
+/// The most values an `In` condition may list.
+pub const MAX_IN_VALUES: usize = 100;
+/// The longest string value a condition may compare with.
+pub const MAX_VALUE_CHARS: usize = 256;
+
+/// Checks that every condition tests an attribute `permission` declares, with values of its type,
+/// each short and printable.
 pub fn validate(permission: &Permission, conditions: &Conditions) -> Result<()> {
     for (name, cond) in conditions {
         let Some(ty) = permission.attribute(name) else {
@@ -73,8 +79,19 @@ pub fn validate(permission: &Permission, conditions: &Conditions) -> Result<()> 
             ));
         };
         if let Condition::In { values } = cond {
-            if values.is_empty() {
-                return Err(CoreError::invalid("conditions", format!("`In` on `{name}` needs at least one value")));
+            if values.is_empty() || values.len() > MAX_IN_VALUES {
+                return Err(CoreError::invalid("conditions", format!("`In` on `{name}` needs 1 to {MAX_IN_VALUES} values")));
+            }
+        }
+        for v in cond.values() {
+            if let AttrValue::Str(s) = v {
+                if s.chars().count() > MAX_VALUE_CHARS {
+                    return Err(CoreError::invalid(
+                        "conditions",
+                        format!("a value of `{name}` is longer than {MAX_VALUE_CHARS} characters"),
+                    ));
+                }
+                crate::validate::printable("conditions", s)?;
             }
         }
         if let Some(bad) = cond.values().find(|v| !ty.admits(v)) {

@@ -9,8 +9,9 @@ mod sql;
 pub mod testing;
 mod traits;
 
+pub use audit_key::open_with_key_file;
 pub use error::{Result, StoreError};
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, Keying, SqlStore};
 pub use traits::{
     AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot,
     StateStore, Store, TableIsolation, WriteBatch,
@@ -20,16 +21,9 @@ use grantry_core::audit::AuditKey;
 use std::sync::Arc;
 
 /// Opens the store named by `url` (`sqlite://PATH`, the embedded default, or `postgres://…`),
-/// creating and migrating the database if needed, with the audit key `key`.
+/// creating and migrating the database if needed, with the installation's existing audit key.
 pub async fn open(url: &str, key: AuditKey) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqlStore::open(url, key).await?))
-}
-
-/// Opens the store at `url` with the audit key in `key_file`, or in its default place (see
-/// [`audit_key::default_key_path`]), creating the key if it does not exist.
-pub async fn open_with_key_file(url: &str, key_file: Option<&std::path::Path>) -> Result<Arc<dyn Store>> {
-    let path = key_file.map_or_else(|| audit_key::default_key_path(url), std::path::Path::to_path_buf);
-    open(url, audit_key::load_or_create(&path)?).await
+    Ok(Arc::new(SqlStore::open(url, key, Keying::ExistingKey).await?))
 }
 
 /// A database URL safe to print: any password replaced by `***`.

@@ -124,10 +124,21 @@ pub(crate) fn sqlite_path(url: &str) -> Option<&str> {
     Some(path.split_once('?').map_or(path, |(p, _)| p))
 }
 
+/// Where the audit key comes from, which decides what opening may do with the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    /// A key that existed before: chains written before keys existed are not keyed with it (a
+    /// database writer could otherwise have forged them and had them signed).
+    ExistingKey,
+    /// A key made just now for this database: it keys the chains written before keys existed,
+    /// and is refused if the log is already keyed with another.
+    NewKey,
+}
+
 impl SqlStore {
     /// Opens (creating if missing) and migrates the database at `url`, keying its audit chain
     /// with `audit_key`.
-    pub async fn open(url: &str, audit_key: AuditKey) -> Result<Self> {
+    pub async fn open(url: &str, audit_key: AuditKey, keying: Keying) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| {
             StoreError::InvalidUrl(format!("`{}` is not a database URL; use sqlite://PATH or postgres://…", crate::redact_url(url)))
@@ -153,8 +164,23 @@ impl SqlStore {
             .connect_with(options)
             .await?;
         let store = Self { pool, backend, url: url.to_owned(), listener: Mutex::new(None), write_lock: Mutex::new(()), audit_key };
-        store.migrate().await?;
+        store.migrate(keying).await?;
+        if keying == Keying::NewKey {
+            store.refuse_foreign_key().await?;
+        }
         Ok(store)
+    }
+
+    /// Refuses a new key for a log already keyed with another one.
+    async fn refuse_foreign_key(&self) -> Result<()> {
+        let mut tx = self.begin(Scope::All, true).await?;
+        let ids: Vec<String> = sqlx::query_scalar(queries::CHECKPOINT_KEYS.sql).fetch_all(&mut *tx).await?;
+        match ids.into_iter().find(|id| *id != self.audit_key.id()) {
+            Some(other) => Err(StoreError::InvalidUrl(format!(
+                "this database's audit log is keyed with another audit key (id {other}); give that key's file"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The backend this store talks to.
@@ -162,7 +188,7 @@ impl SqlStore {
         self.backend
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn migrate(&self, keying: Keying) -> Result<()> {
         let _writer = self.write_lock.lock().await;
         let mut conn = self.pool.acquire().await?;
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)").execute(&mut *conn).await?;
@@ -179,7 +205,7 @@ impl SqlStore {
             if done.is_none() {
                 sqlx::raw_sql(sql).execute(&mut *tx).await?;
                 if *version == audit_migration::KEYED_CHAINS {
-                    audit_migration::key_existing_chains(&mut tx, self.backend, &self.audit_key).await?;
+                    audit_migration::key_existing_chains(&mut tx, self.backend, &self.audit_key, keying).await?;
                 }
                 sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)").bind(version).execute(&mut *tx).await?;
                 tracing::info!(version, backend = ?self.backend, "applied migration");

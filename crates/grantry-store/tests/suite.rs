@@ -285,7 +285,7 @@ async fn expiries_are_reported_until_recorded(db: &Db) {
 
 async fn reopening_migrates_nothing_twice(db: &Db) {
     seed(db).await;
-    let again = grantry_store::SqlStore::open(&db.url, key()).await.unwrap();
+    let again = grantry_store::SqlStore::open(&db.url, key(), grantry_store::Keying::ExistingKey).await.unwrap();
     assert_eq!(again.schema_version().await.unwrap(), again.backend().latest_version());
     assert_eq!(grantry_store::StateStore::snapshot(&again).await.unwrap().changes.len(), 2);
 }
@@ -355,7 +355,7 @@ async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
         }
         pool.close().await;
     }
-    let store = grantry_store::SqlStore::open(&url, key()).await.unwrap();
+    let store = grantry_store::SqlStore::open(&url, key(), grantry_store::Keying::ExistingKey).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), grantry_store::Backend::Sqlite.latest_version());
     let store: Arc<dyn Store> = Arc::new(store);
     assert_eq!(store.snapshot().await.unwrap().revision, 3);

@@ -20,9 +20,16 @@ pub struct MigrateArgs {
 
 pub async fn run(args: MigrateArgs) -> Result<()> {
     let shown = grantry_store::redact_url(&args.db);
-    let path = args.key.file.clone().unwrap_or_else(|| grantry_store::audit_key::default_key_path(&args.db));
-    let key = grantry_store::audit_key::load_or_create(&path)?;
-    let store = grantry_store::SqlStore::open(&args.db, key).await.with_context(|| format!("cannot open the database {shown}"))?;
+    // Opening migrates (and, on an upgrade, makes the audit key and keys the old chains with it).
+    drop(args.key.open(&args.db).await?);
+    let path = match &args.key.file {
+        Some(p) => p.clone(),
+        None => grantry_store::audit_key::default_key_path(&args.db)?,
+    };
+    let key = grantry_store::audit_key::read(&path)?.with_context(|| format!("no audit key at {}", path.display()))?;
+    let store = grantry_store::SqlStore::open(&args.db, key, grantry_store::Keying::ExistingKey)
+        .await
+        .with_context(|| format!("cannot open the database {shown}"))?;
     let version = store.schema_version().await?;
     if args.out.json {
         return output::json(

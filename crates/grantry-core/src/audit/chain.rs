@@ -136,7 +136,10 @@ pub fn verify_chain(events: &[AuditEvent], key: &AuditKey, checkpoint: Option<&C
     }
     let last = events.last().map_or(0, |e| e.seq);
     match checkpoint {
-        None if last == 0 => Ok(0),
+        // Every organization's log begins with its creation: an empty one was emptied.
+        None if last == 0 => {
+            Err(ChainBreak::at(1, "the log is empty, yet every organization's log begins with its creation: it was removed"))
+        }
         None => Err(ChainBreak::at(last, "no signed checkpoint records the chain's head: the checkpoint was removed")),
         Some(c) => {
             head_matches(events, key, c, "the stored checkpoint")?;
@@ -241,6 +244,7 @@ mod tests {
         let truncated = &good[..4];
         assert_eq!(verify_chain(truncated, &k, Some(&cp)).unwrap_err().seq, 5, "the tail is gone");
         assert!(verify_chain(&good, &k, None).is_err(), "the checkpoint is gone");
+        assert_eq!(verify_chain(&[], &k, None).unwrap_err().seq, 1, "the whole log and its checkpoint are gone");
         // Someone with the database but not the key re-hashes the whole edited chain.
         let mut rehashed = edited.clone();
         let mut prev = GENESIS.to_owned();

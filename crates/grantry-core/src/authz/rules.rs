@@ -123,6 +123,35 @@ fn is_owner(o: &OrgState, actor: &Principal, now: Timestamp) -> bool {
     })
 }
 
+/// Requires that `actor` permanently holds, wherever `target` holds anything now — temporary
+/// grants, time-bounded roles and data permissions included — everything `target` holds there:
+/// a token that acts as `target` must not carry more than its issuer could.
+pub(super) fn require_covers_all_held(o: &OrgState, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
+    let mut scopes: Vec<ScopeRef> = o
+        .grants_of(target)
+        .iter()
+        .filter(|g| g.is_active(now))
+        .map(|g| match &g.anchor {
+            Anchor::Scope(s) => s.clone(),
+            Anchor::Resource(_) => ScopeRef::Org,
+        })
+        .collect();
+    scopes.dedup();
+    for scope in &scopes {
+        let theirs = o.held_at(cat, target, scope, now, false);
+        let mine = held_permanently(o, cat, actor, scope, now);
+        let missing: Vec<&str> = theirs.iter().filter(|p| !mine.contains(*p)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(CoreError::Forbidden(format!(
+                "{target} now holds at {} what you do not hold permanently ({}); a token acting as them would carry it, so only they may make one",
+                o.describe_scope(scope),
+                missing.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Requires that `actor` may manage `target`: itself always; another principal only with a
 /// permanent `User:Manage` and permanent permissions that cover all of the target's.
 pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {

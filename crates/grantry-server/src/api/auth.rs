@@ -51,7 +51,7 @@ impl FromRequestParts<AppState> for Caller {
         // A token minted on another server is unknown here until the change log is read: a caller
         // that names a revision gets one catch-up (no waiting) before its token is judged.
         if revision.is_some() && state.index().authenticate(&secret_hash, clock::now()) == Err(AuthFailure::Unknown) {
-            state.catch_up().await?;
+            state.catch_up_if_idle().await?;
         }
         let caller = Self::authenticate(state, &secret_hash, &slug, parts)?;
         // Read-your-writes, only for an authenticated caller: answered from an index at least

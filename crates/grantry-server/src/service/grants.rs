@@ -169,7 +169,13 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
     let (committed, grant) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            let grant = o.grant(id).ok_or_else(|| ServiceError::NotFound(format!("grant `{id}` not found in this organization")))?;
+            // Only temporary permission grants: roles leave through the role rules (owners kept,
+            // the member fallback), API-key scopes by editing the key.
+            let grant = o.grant(id).filter(|g| g.is_temporary() && matches!(g.target, GrantTarget::Permission { .. })).ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no temporary permission grant `{id}` in this organization; roles are revoked as roles, and an API key's scopes by editing the key"
+                ))
+            })?;
             let permit = ctx.authorize(ix, Action::RevokeGrant { grant })?;
             if let Some(r) = &grant.revoked {
                 return Err(ServiceError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));

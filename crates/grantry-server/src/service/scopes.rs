@@ -70,7 +70,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
         let env = find(o, ScopeKind::Environment, path)?;
-        ctx.authorize(&ix, Action::ManageScope { at: &env.as_ref() })?;
+        ctx.authorize(&ix, Action::SetProduction { environment: &env.as_ref(), is_production })?;
         if env.is_production == is_production {
             return Ok((ix.revision(), env.clone()));
         }
@@ -79,7 +79,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let env = find(o, ScopeKind::Environment, path)?;
-            let permit = ctx.authorize(ix, Action::ManageScope { at: &env.as_ref() })?;
+            let permit = ctx.authorize(ix, Action::SetProduction { environment: &env.as_ref(), is_production })?;
             let mut after = env.clone();
             after.is_production = is_production;
             let mut d = AuditDraft::new(&ctx.audit_actor(), "environment.updated", "environment", env.id.as_str());

@@ -101,7 +101,7 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
             if o.user(user).is_none() {
                 return Err(ServiceError::NotFound(format!("user `{user}` not found in this organization")));
             }
-            let permit = ctx.authorize(ix, Action::ManageUser { target: &Principal::User(user.clone()) })?;
+            let permit = ctx.authorize(ix, Action::IssueToken { to: &Principal::User(user.clone()) })?;
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
             Ok((ctx.batch(permit, vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))

@@ -247,3 +247,84 @@ async fn a_project_admin_reads_its_projects_feed_with_what_cascades_into_it() {
         assert_eq!(status, 403, "{path}: {body}");
     }
 }
+
+/// The grant id of `email`'s role `role`, from the role matrix.
+async fn role_grant_id(api: &Api, email: &str, role: &str) -> String {
+    let (_, matrix) = api.get("/roles/matrix").await;
+    let row = matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == email).unwrap().clone();
+    row["roles"].as_array().unwrap().iter().find(|h| h["role"] == role).unwrap()["grant_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_temporary_grant_endpoint_revokes_nothing_but_temporary_grants() {
+    let o = org().await;
+    let events = audit_len(&o.owner).await;
+    let owner_role = role_grant_id(&o.owner, "owner@acme.test", "org_owner").await;
+    let admin_role = role_grant_id(&o.owner, "admin@acme.test", "org_admin").await;
+    for (who, id) in [(&o.owner, &owner_role), (&o.admin, &owner_role), (&o.owner, &admin_role)] {
+        let (status, body) = who.delete(&format!("/role/temporary_permission_grant/{id}/")).await;
+        assert_eq!(status, 404, "{body}");
+    }
+    assert_eq!(audit_len(&o.owner).await, events, "nothing was written");
+}
+
+#[tokio::test]
+async fn nobody_mints_a_token_that_carries_more_than_they_hold() {
+    let o = org().await;
+    // bob holds org_owner for an hour; the developer holds conversation access.
+    let (status, body) = o.owner.grant_role("bob@acme.test", "org_owner", "org", json!({ "duration": "PT1H" })).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) =
+        o.dev.post(&format!("/conversation/{}/request_access", o.conv), &json!({ "justification": "Debugging issue #42" })).await;
+    assert_eq!(status, 201);
+    for target in [&o.bob_id, &o.dev_id] {
+        let (status, body) = o.admin.post(&format!("/users/{target}/tokens"), &json!({})).await;
+        assert_eq!(status, 403, "{body}");
+    }
+    let (status, body) = o.owner.post(&format!("/users/{}/tokens", o.dev_id), &json!({})).await;
+    assert_eq!(status, 403, "not even an owner, who holds no conversation access: {body}");
+    let (status, body) = o.dev.post(&format!("/users/{}/tokens", o.dev_id), &json!({})).await;
+    assert_eq!(status, 201, "one's own: {body}");
+}
+
+#[tokio::test]
+async fn only_org_admins_turn_production_off_and_conditions_hold_printable_values() {
+    let o = org().await;
+    let (_, lead) = o.owner.create_user("lead@acme.test", "org_member").await;
+    let (status, _) = o.owner.grant_role("lead@acme.test", "workspace_admin", "ml", json!({})).await;
+    assert_eq!(status, 201);
+    let path = "/projects/ml/agents/environments/prod";
+    let (status, body) = lead.patch(path, &json!({ "is_production": false })).await;
+    assert_eq!(status, 403, "declassifying production: {body}");
+    let (status, body) = o.admin.patch(path, &json!({ "is_production": false })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = lead.patch(path, &json!({ "is_production": true })).await;
+    assert_eq!(status, 200, "turning it on is a tier admin's to do: {body}");
+
+    let escape = raw_grant(
+        &o.dev_id,
+        "traces:read",
+        json!({ "is_prod": { "type": "Equals", "value": false }, "org_id": { "type": "Equals", "value": "\u{1b}]0;pwned\u{7}" } }),
+    );
+    let (status, body) = o.admin.post("/role/temporary_permission_grant/", &escape).await;
+    assert_eq!(status, 422, "{body}");
+    let many: Vec<String> = (0..101).map(|i| format!("u{i}")).collect();
+    let wide = raw_grant(&o.dev_id, MSG, json!({ "conversation_user_id": { "type": "In", "values": many } }));
+    let (status, body) = o.owner.post("/role/temporary_permission_grant/", &wide).await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn a_revision_nobody_wrote_is_answered_at_once() {
+    let o = org().await;
+    let started = std::time::Instant::now();
+    let resp = reqwest::Client::new()
+        .get(format!("{}/v1/acme/me", o.server.url))
+        .bearer_auth(&o.dev.token)
+        .header("grantry-at-least-revision", u64::MAX.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 503);
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "no wait: {:?}", started.elapsed());
+}

@@ -16,6 +16,8 @@ struct World {
     owner: Api,
     callers: Vec<Api>,
     member_id: String,
+    /// The project developer, whose own tokens the table revokes.
+    pdev_id: String,
     conv: String,
     trace: String,
     next: AtomicUsize,
@@ -116,14 +118,20 @@ impl World {
             "GET /v1/{org}/settings" => ("GET", "/settings".into(), None),
             "PATCH /v1/{org}/settings" => ("PATCH", "/settings".into(), Some(json!({ "audit_retention_days": 1826 }))),
             "DELETE /v1/{org}/tokens/{id}" => {
-                let (status, made) = self.owner.post(&format!("/users/{}/tokens", self.member_id), &json!({})).await;
+                // Minted by the developer itself (anyone may mint their own).
+                let (status, made) = self.callers[4].post(&format!("/users/{}/tokens", self.pdev_id), &json!({})).await;
                 assert_eq!(status, 201, "{made}");
                 ("DELETE", format!("/tokens/{}", made["id"].as_str().unwrap()), None)
             }
             "POST /v1/{org}/traces" => ("POST", "/traces".into(), Some(json!({ "project": "ml/agents", "environment": "prod" }))),
             "GET /v1/{org}/users" => ("GET", "/users".into(), None),
             "POST /v1/{org}/users" => ("POST", "/users".into(), Some(json!({ "email": format!("new{n}@acme.test") }))),
-            "POST /v1/{org}/users/{id}/tokens" => ("POST", format!("/users/{}/tokens", self.member_id), Some(json!({}))),
+            "POST /v1/{org}/users/{id}/tokens" => {
+                // For a user who holds only a role (a token acting as someone carries all they hold).
+                let email = self.user().await;
+                let id = self.owner.get(&format!("/users?email={email}")).await.1["users"][0]["id"].as_str().unwrap().to_owned();
+                ("POST", format!("/users/{id}/tokens"), Some(json!({})))
+            }
             "GET /v1/{org}/workspaces" => ("GET", "/workspaces".into(), None),
             "POST /v1/{org}/workspaces" => ("POST", "/workspaces".into(), Some(json!({ "slug": format!("w{n}") }))),
             other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
@@ -137,14 +145,14 @@ async fn world(server: &TestServer) -> World {
     let (_, admin) = owner.create_user("admin@acme.test", "org_admin").await;
     let (member_id, member) = owner.create_user("member@acme.test", "org_member").await;
     let (_, wsadmin) = owner.create_user("wsadmin@acme.test", "org_member").await;
-    let (_, pdev) = owner.create_user("pdev@acme.test", "org_member").await;
+    let (pdev_id, pdev) = owner.create_user("pdev@acme.test", "org_member").await;
     for (email, role, at) in [("wsadmin@acme.test", "workspace_admin", "ml"), ("pdev@acme.test", "project_developer", "ml/agents")] {
         let (status, body) = owner.grant_role(email, role, at, json!({})).await;
         assert_eq!(status, 201, "{body}");
     }
     let conv = owner.register_conversation(&member_id).await;
     let trace = owner.capture_trace("ml/agents", "prod").await;
-    let w = World { owner: owner.clone(), callers: vec![], member_id, conv, trace, next: AtomicUsize::new(0) };
+    let w = World { owner: owner.clone(), callers: vec![], member_id, pdev_id, conv, trace, next: AtomicUsize::new(0) };
     let key_in = owner.with_token(&w.key("ml/agents").await.1);
     let key_out = owner.with_token(&w.key("other/p").await.1);
     let (_, minted) = owner.post(&format!("/users/{}/tokens", w.member_id), &json!({})).await;

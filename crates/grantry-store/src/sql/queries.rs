@@ -152,6 +152,9 @@ pub(crate) const AUDIT_HEAD: Query = Query {
 pub(crate) const AUDIT_CHECKPOINT: Query =
     Query { name: "audit_checkpoint", access: Access::Org, sql: "SELECT * FROM audit_checkpoints WHERE org_id = $1" };
 
+pub(crate) const CHECKPOINT_KEYS: Query =
+    Query { name: "checkpoint_keys", access: Access::System, sql: "SELECT DISTINCT key_id FROM audit_checkpoints" };
+
 pub(crate) const DELETE_AUDIT_CHECKPOINT: Query =
     Query { name: "delete_audit_checkpoint", access: Access::Org, sql: "DELETE FROM audit_checkpoints WHERE org_id = $1" };
 
@@ -209,7 +212,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 34] = [
+pub(crate) const ALL: [Query; 35] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -233,6 +236,7 @@ pub(crate) const ALL: [Query; 34] = [
     RECORD_EXPIRY,
     AUDIT_HEAD,
     AUDIT_CHECKPOINT,
+    CHECKPOINT_KEYS,
     DELETE_AUDIT_CHECKPOINT,
     INSERT_AUDIT_CHECKPOINT,
     REHASH_AUDIT_EVENT,

@@ -180,7 +180,11 @@ fn change_kind(change: &Change) -> String {
 }
 
 async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>, key: &AuditKey) -> Result<Vec<AuditEvent>> {
+    if drafts.is_empty() {
+        return Ok(vec![]);
+    }
     let head: Option<(i64, String)> = sqlx::query_as(q::AUDIT_HEAD.sql).bind(org.as_str()).fetch_optional(&mut **tx).await?;
+    require_signed_head(tx, org, head.as_ref(), key).await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut events = Vec::with_capacity(drafts.len());
     for d in drafts {
@@ -226,6 +230,25 @@ async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<A
         write_checkpoint(tx, &Checkpoint::sign(key, org, head.seq, &head.hash, at)).await?;
     }
     Ok(events)
+}
+
+/// Refuses to append to a log whose head is not the one its signed checkpoint records: chaining
+/// onto a cut or rewritten tail (and signing it) would hide the cut. Nothing more is written to
+/// that organization until the log is restored.
+async fn require_signed_head(tx: &mut Tx<'_>, org: &OrgId, head: Option<&(i64, String)>, key: &AuditKey) -> Result<()> {
+    let checkpoint = super::read::audit_checkpoint(tx, org).await?;
+    let sound = match (head, &checkpoint) {
+        (None, None) => true,
+        (Some((seq, hash)), Some(c)) => c.is_signed_by(key) && c.seq == *seq && &c.head_hash == hash,
+        _ => false,
+    };
+    if sound {
+        return Ok(());
+    }
+    tracing::error!(org = %org, "the audit log's head does not match its signed checkpoint: it was cut or rewritten; refusing to write to it");
+    Err(StoreError::Corrupt(format!(
+        "the audit log of organization `{org}` does not match its signed checkpoint; run `audit verify` and restore the log"
+    )))
 }
 
 /// Replaces the organization's checkpoint with `c`.

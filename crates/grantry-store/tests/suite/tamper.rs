@@ -3,11 +3,14 @@
 //! key existed are keyed once, when the schema reaches version 5.
 
 use super::{batch, key, org, t, user, verified, Db};
+use grantry_core::audit::AuditDraft;
 use grantry_core::audit::{AuditEvent, AuditKey, GENESIS};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
-use grantry_store::AuditFilter;
+use grantry_core::model::Actor;
+use grantry_store::{AuditFilter, Keying, SqlStore, Store, StoreError, WriteBatch};
 use sqlx::Connection;
+use std::sync::Arc;
 
 /// A connection straight to the database, past the store (and, on PostgreSQL, past the
 /// per-organization row-level security, as a table owner could).
@@ -60,6 +63,15 @@ pub(super) async fn every_kind_of_tampering_is_detected_and_named(db: &Db) {
         six_events(db, &o).await;
         tamper(db, &o, sql).await;
         assert_eq!(verified(&db.store, &o).await, Err(*seq), "{what}");
+        // The next write must not chain onto a cut tail and sign it: the cut would vanish.
+        let next = WriteBatch { audit: vec![AuditDraft::new(&Actor::System, "x", "y", "z")], ..batch(&o, t(90), vec![]) };
+        let head_moved = ["delete the last", "truncate", "remove the checkpoint", "roll the checkpoint back over a cut tail"];
+        match db.store.commit(next).await {
+            Err(StoreError::Corrupt(_)) => assert!(head_moved.contains(what), "{what}: refused although the head is intact"),
+            Ok(_) => assert!(!head_moved.contains(what), "{what}: a write chained onto a tampered head"),
+            Err(e) => unreachable!("{what}: {e}"),
+        }
+        assert_eq!(verified(&db.store, &o).await, Err(*seq), "{what}, after the next write");
     }
 
     // Edited, then re-hashed with the plain SHA-256 chain the log used to carry.
@@ -101,13 +113,11 @@ fn rehash_plain(events: &mut [AuditEvent]) {
     }
 }
 
-#[tokio::test]
-async fn a_version_4_database_has_its_chains_keyed_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v4.db").display());
+/// A database as version 4 left it: chains hashed with plain SHA-256, `sound` and `broken`.
+async fn version_4_database(url: &str) {
     {
         // The database as version 4 left it: chains hashed with plain SHA-256, one of them broken.
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
         sqlx::raw_sql("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)").execute(&pool).await.unwrap();
         for (v, sql) in [
             (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -150,12 +160,36 @@ async fn a_version_4_database_has_its_chains_keyed_once() {
         }
         pool.close().await;
     }
-    let store = grantry_store::open(&url, key()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_version_4_database_has_its_chains_keyed_once_by_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v4.db").display());
+    version_4_database(&url).await;
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&url, key(), Keying::NewKey).await.unwrap());
     assert_eq!(verified(&store, "sound").await, Ok(3), "a sound chain is keyed and checkpointed");
     assert_eq!(verified(&store, "broken").await, Err(2), "a chain broken before keying still names its event");
+    store.commit(batch("broken", t(50), vec![])).await.unwrap();
     drop(store);
     let again = grantry_store::open(&url, key()).await.unwrap();
     assert_eq!(verified(&again, "sound").await, Ok(3), "reopening keys nothing twice");
+    let other = SqlStore::open(&url, AuditKey::from_bytes([5; 32]), Keying::NewKey).await.err().unwrap().to_string();
+    assert!(other.contains("keyed with another audit key"), "a new key for a keyed log is refused: {other}");
+}
+
+#[tokio::test]
+async fn unkeyed_chains_are_never_signed_with_a_key_that_existed_before() {
+    // Someone with the database resets it to version 4 and writes an unkeyed chain: a server
+    // holding the installation's key does not sign it.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("forged.db").display());
+    version_4_database(&url).await;
+    let store = grantry_store::open(&url, key()).await.unwrap();
+    assert_eq!(verified(&store, "sound").await, Err(1));
+    let refused =
+        store.commit(WriteBatch { audit: vec![AuditDraft::new(&Actor::System, "x", "y", "z")], ..batch("sound", t(60), vec![]) }).await;
+    assert!(matches!(refused, Err(StoreError::Corrupt(_))), "nothing is chained onto an unsigned head: {refused:?}");
 }
 
 fn legacy_event(org: &str, seq: i64) -> AuditEvent {
