@@ -14,6 +14,8 @@ use tokio::sync::Mutex;
 const LOG_PAGE: u32 = 500;
 /// How many requests may wait for a revision at once; more are told to retry.
 const REVISION_WAITERS: usize = 64;
+/// How many catch-ups for unknown tokens may run at once; more are judged without one.
+const STRANGER_CATCH_UPS: usize = 2;
 /// How many times a write is validated again after another server committed first.
 const WRITE_ATTEMPTS: u32 = 16;
 
@@ -30,6 +32,9 @@ pub struct AppState {
     applier: Arc<Mutex<()>>,
     /// Bounds the requests waiting for a revision this server has not reached.
     waiters: Arc<tokio::sync::Semaphore>,
+    /// Bounds the catch-ups made for tokens this server does not know (yet), apart from the
+    /// above, so unknown tokens cannot crowd out authenticated callers.
+    strangers: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -44,6 +49,7 @@ impl AppState {
             writer: Arc::new(Mutex::new(())),
             applier: Arc::new(Mutex::new(())),
             waiters: Arc::new(tokio::sync::Semaphore::new(REVISION_WAITERS)),
+            strangers: Arc::new(tokio::sync::Semaphore::new(STRANGER_CATCH_UPS)),
         })
     }
 
@@ -168,7 +174,7 @@ impl AppState {
     /// Catches up once, unless as many requests as may wait already do: for a token this server
     /// does not know yet (minted on another server), without letting unknown tokens load it.
     pub async fn catch_up_if_idle(&self) -> Result<()> {
-        match self.waiters.try_acquire() {
+        match self.strangers.try_acquire() {
             Ok(_waiting) => self.catch_up().await.map(drop),
             Err(_) => Ok(()),
         }

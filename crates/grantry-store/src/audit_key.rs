@@ -45,17 +45,22 @@ pub fn read(path: &Path) -> Result<Option<AuditKey>> {
     AuditKey::from_hex(&text).map(Some).ok_or_else(|| bad(path, "does not hold a key (64 hex digits)"))
 }
 
-/// Writes a new key to `path`, which must not exist yet, readable by its owner only.
+/// Writes a new key to `path`, which must not exist yet, readable by its owner only: written
+/// whole to a temporary file beside it, then linked into place, so no reader ever sees it half
+/// written and of several processes only one makes it.
 fn create(path: &Path) -> Result<AuditKey> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| bad(path, format!("no randomness available: {e}")))?;
     let key = AuditKey::from_bytes(bytes);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| bad(path, format!("cannot create: {e}")))?;
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| bad(path, format!("cannot create: {e}")))?;
-    writeln!(file, "{}", key.to_hex()).and_then(|()| file.sync_all()).map_err(|e| bad(path, format!("cannot write: {e}")))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| bad(path, e))?;
+    }
+    writeln!(file, "{}", key.to_hex()).and_then(|()| file.as_file().sync_all()).map_err(|e| bad(path, format!("cannot write: {e}")))?;
+    file.persist_noclobber(path).map_err(|e| bad(path, format!("cannot create: {}", e.error)))?;
     Ok(key)
 }
 
@@ -84,9 +89,12 @@ pub async fn open_with_key_file(url: &str, key_file: Option<&Path>) -> Result<Ar
             tracing::info!(path = %path.display(), key_id = key.id(), "created the audit key; keep it outside the database");
             Ok(Arc::new(store))
         }
-        Err(e) => {
+        // Only a key the database refuses is taken back; after any other failure it may already
+        // have keyed chains, or another process may be using it.
+        Err(e @ StoreError::AuditKeyMismatch(_)) => {
             let _ = std::fs::remove_file(&path);
             Err(e)
         }
+        Err(e) => Err(e),
     }
 }

@@ -19,6 +19,9 @@ pub enum StoreError {
     /// A stored value could not be read back (a bug or a hand-edited row).
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// The database's audit log is keyed with another audit key than the one given.
+    #[error("{0}")]
+    AuditKeyMismatch(String),
     /// The database URL is not usable.
     #[error("{0}")]
     InvalidUrl(String),

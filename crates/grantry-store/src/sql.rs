@@ -171,12 +171,23 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// Keys the chains still unkeyed (written before audit keys, and left so because the key
+    /// existed before the upgrade) with this store's key: an operator's decision, vouching that
+    /// nobody rewrote them in the meantime.
+    pub async fn key_unkeyed_chains(&self) -> Result<()> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        audit_migration::key_existing_chains(&mut tx, self.backend, &self.audit_key, Keying::NewKey).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Refuses a new key for a log already keyed with another one.
     async fn refuse_foreign_key(&self) -> Result<()> {
         let mut tx = self.begin(Scope::All, true).await?;
         let ids: Vec<String> = sqlx::query_scalar(queries::CHECKPOINT_KEYS.sql).fetch_all(&mut *tx).await?;
         match ids.into_iter().find(|id| *id != self.audit_key.id()) {
-            Some(other) => Err(StoreError::InvalidUrl(format!(
+            Some(other) => Err(StoreError::AuditKeyMismatch(format!(
                 "this database's audit log is keyed with another audit key (id {other}); give that key's file"
             ))),
             None => Ok(()),

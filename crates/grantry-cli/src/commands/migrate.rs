@@ -14,6 +14,10 @@ pub struct MigrateArgs {
     pub db: String,
     #[command(flatten)]
     pub key: AuditKeyArg,
+    /// Also key the audit chains an older version wrote that are still unkeyed (left so when the
+    /// audit key existed before the upgrade); only if nobody could have rewritten them since.
+    #[arg(long)]
+    pub key_unkeyed_chains: bool,
     #[command(flatten)]
     pub out: OutputArg,
 }
@@ -30,6 +34,9 @@ pub async fn run(args: MigrateArgs) -> Result<()> {
     let store = grantry_store::SqlStore::open(&args.db, key, grantry_store::Keying::ExistingKey)
         .await
         .with_context(|| format!("cannot open the database {shown}"))?;
+    if args.key_unkeyed_chains {
+        store.key_unkeyed_chains().await.context("cannot key the unkeyed audit chains")?;
+    }
     let version = store.schema_version().await?;
     if args.out.json {
         return output::json(

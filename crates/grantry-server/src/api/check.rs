@@ -84,9 +84,15 @@ pub(super) async fn check(
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
-            let u =
-                o.user_by_email(&email).ok_or_else(|| ApiError::NotFound(format!("no user with email `{email}` in this organization")))?;
-            Principal::User(u.id.clone())
+            match o.user_by_email(&email) {
+                Some(u) => Principal::User(u.id.clone()),
+                None => {
+                    // Whether an address exists is told only to those who may check others.
+                    let someone = Principal::User(UserId(String::new()));
+                    ctx.authorize(&ix, Action::Check { principal: &someone })?;
+                    return Err(ApiError::NotFound(format!("no user with email `{email}` in this organization")));
+                }
+            }
         }
         ("api_key", Some(id), None) => Principal::ApiKey(ApiKeyId(id)),
         (kind, _, _) => {

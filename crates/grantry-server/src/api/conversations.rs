@@ -71,6 +71,8 @@ pub(super) async fn register(
 ) -> Result<(StatusCode, Json<RegisteredConversation>)> {
     let owner = {
         let ix = state.index();
+        // Authorized before the owner is looked up, so users are not probed through it.
+        caller.ctx.authorize(&ix, Action::RegisterConversation)?;
         resolve_user(service::org(&ix, &caller.ctx.org)?, body.user_id, body.user_email)?
     };
     let owner = owner.ok_or_else(|| ApiError::Invalid {

@@ -204,6 +204,8 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
     let o = service::org(&ix, &caller.ctx.org)?;
     let now = caller.ctx.now;
     caller.ctx.authorize(&ix, Action::ListUsers)?;
+    // Others' temporary grants show to those who may list everyone's grants.
+    let sees_grants = caller.ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok();
     let cat = ix.catalogue();
     let rows = o
         .users()
@@ -235,10 +237,11 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                 .map(|h| h.scope.clone())
                 .collect();
             prod_traces.dedup();
+            let mine = caller.ctx.actor == Principal::User(u.id.clone());
             let temporary = o
                 .grants_of(&Principal::User(u.id.clone()))
                 .iter()
-                .filter(|g| g.is_active(now))
+                .filter(|g| (sees_grants || mine) && g.is_active(now))
                 .filter_map(|g| {
                     let (GrantTarget::Permission { grant }, Some(until)) = (&g.target, g.expires_at) else { return None };
                     let conditions = grant.conditions.iter().map(|(attr, c)| format!("{attr} {c}")).collect();

@@ -61,7 +61,7 @@ impl From<StoreError> for ServiceError {
                 Self::Conflict(format!("the organization kept changing while this change was validated (from revision {base}); try again"))
             }
             StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Corrupt(m) | StoreError::InvalidUrl(m) => Self::Internal(m),
+            StoreError::Corrupt(m) | StoreError::InvalidUrl(m) | StoreError::AuditKeyMismatch(m) => Self::Internal(m),
         }
     }
 }

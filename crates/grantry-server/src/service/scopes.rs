@@ -38,6 +38,12 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
                 return Err(ServiceError::Invalid { field: kind.name().into(), message: format!("`{path}` is not of the form {shape}") });
             }
             let slug = validate::slug(kind.name(), slug)?;
+            if kind == ScopeKind::Workspace && slug == "org" {
+                return Err(ServiceError::Invalid {
+                    field: "workspace".into(),
+                    message: "`org` names the organization itself in scope paths; choose another name".into(),
+                });
+            }
             let parent = match parent_kind {
                 None => ScopeRef::Org,
                 Some(pk) => find(o, pk, parent_path)?.as_ref(),

@@ -54,7 +54,7 @@ pub async fn create_user(
             let mut changes = vec![Change::UserCreated { user: user.clone() }, Change::GrantCreated { grant: grant.clone() }];
             let mut audit = vec![created, grant_event(&ctx.audit_actor(), "grant.created", &grant)];
             let token = if with_token {
-                let t = new_token(ctx, &user.id, None)?;
+                let t = new_token(ctx, &user.id, Some(for_another(None)?))?;
                 audit.push(token_event(ctx, "token.issued", &t.credential));
                 changes.push(Change::CredentialIssued { credential: t.credential.clone() });
                 Some(t)
@@ -65,6 +65,23 @@ pub async fn create_user(
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
+}
+
+/// How long a token minted for someone else lasts by default, and at most: it acts as them, and
+/// whatever they come to hold later, so it must not outlive the moment it was checked for long.
+pub const TOKEN_FOR_ANOTHER: SignedDuration = SignedDuration::from_hours(8);
+const TOKEN_FOR_ANOTHER_MAX: SignedDuration = SignedDuration::from_hours(24);
+
+/// The lifetime of a token minted for someone else: `ttl`, or eight hours; at most a day.
+fn for_another(ttl: Option<SignedDuration>) -> Result<SignedDuration> {
+    let ttl = ttl.unwrap_or(TOKEN_FOR_ANOTHER);
+    if ttl > TOKEN_FOR_ANOTHER_MAX {
+        return Err(ServiceError::Invalid {
+            field: "expires_in".into(),
+            message: "a token made for someone else lasts at most P1D; they can make a longer one of their own".into(),
+        });
+    }
+    Ok(ttl)
 }
 
 pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<IssuedToken> {
@@ -98,10 +115,12 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
     let (committed, token) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
+            // Authorized first, so whether a user exists is told only to those who may manage users.
+            let permit = ctx.authorize(ix, Action::IssueToken { to: &Principal::User(user.clone()) })?;
             if o.user(user).is_none() {
                 return Err(ServiceError::NotFound(format!("user `{user}` not found in this organization")));
             }
-            let permit = ctx.authorize(ix, Action::IssueToken { to: &Principal::User(user.clone()) })?;
+            let ttl = if ctx.actor == Principal::User(user.clone()) { ttl } else { Some(for_another(ttl)?) };
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
             Ok((ctx.batch(permit, vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))

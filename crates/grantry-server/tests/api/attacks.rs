@@ -328,3 +328,40 @@ async fn a_revision_nobody_wrote_is_answered_at_once() {
     assert_eq!(resp.status().as_u16(), 503);
     assert!(started.elapsed() < std::time::Duration::from_millis(500), "no wait: {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn what_a_member_may_learn_and_what_a_token_for_another_may_carry() {
+    let o = org().await;
+    let (status, _) =
+        o.dev.post(&format!("/conversation/{}/request_access", o.conv), &json!({ "justification": "Debugging issue #42" })).await;
+    assert_eq!(status, 201);
+    let (_, bob) = o.owner.create_user("bob2@acme.test", "org_member").await;
+    let temporary = |matrix: &Value, email: &str| {
+        matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == email).unwrap()["temporary"].as_array().unwrap().len()
+    };
+    let (_, seen_by_member) = bob.get("/roles/matrix").await;
+    assert_eq!(temporary(&seen_by_member, "dev@acme.test"), 0, "a member does not see others' temporary grants");
+    let (_, seen_by_dev) = o.dev.get("/roles/matrix").await;
+    assert_eq!(temporary(&seen_by_dev, "dev@acme.test"), 3, "one's own");
+    let (_, seen_by_admin) = o.admin.get("/roles/matrix").await;
+    assert_eq!(temporary(&seen_by_admin, "dev@acme.test"), 3);
+
+    // Whether an address exists is told only to those who may check others.
+    let body = json!({ "principal": { "type": "user", "email": "ghost@acme.test" }, "permission": MSG, "resource": { "type": "conversation", "id": o.conv } });
+    assert_eq!(bob.post("/check", &body).await.0, 403);
+    assert_eq!(o.admin.post("/check", &body).await.0, 404);
+
+    // A token for someone else expires within a day, eight hours unless asked.
+    let (_, carol) = o.owner.create_user("carol@acme.test", "org_member").await;
+    let carol_id = carol.get("/me").await.1["user"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = o.owner.post(&format!("/users/{carol_id}/tokens"), &json!({ "expires_in": "P2D" })).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, made) = o.owner.post(&format!("/users/{carol_id}/tokens"), &json!({})).await;
+    assert_eq!(status, 201, "{made}");
+    assert!(made["expires_at"].is_string(), "{made}");
+    let (status, own) = carol.post(&format!("/users/{carol_id}/tokens"), &json!({})).await;
+    assert_eq!((status, own["expires_at"].is_null()), (201, true), "one's own may last: {own}");
+
+    let (status, body) = o.owner.post("/workspaces", &json!({ "slug": "org" })).await;
+    assert_eq!(status, 422, "`org` is the organization's own name in scope paths: {body}");
+}

@@ -27,7 +27,8 @@ pub(super) async fn key_existing_chains(tx: &mut Transaction<'_, Any>, backend: 
     for row in orgs {
         let id = OrgId(row.try_get("id")?);
         let mut events = read::audit_events(tx, &id, &AuditFilter::default()).await?;
-        if events.is_empty() {
+        if events.is_empty() || read::audit_checkpoint(tx, &id).await?.is_some() {
+            // Nothing to key, or keyed already.
             continue;
         }
         if keying == Keying::ExistingKey {

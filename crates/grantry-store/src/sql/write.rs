@@ -39,7 +39,10 @@ pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch, key: &AuditKey) -
     for change in &batch.changes {
         write_change(tx, change).await?;
     }
-    let events = append_audit(tx, &batch.org, batch.at, batch.audit, key).await?;
+    // Only the batch that creates an organization begins a log; any other finding no log and no
+    // checkpoint finds a log that was removed.
+    let begins = batch.changes.iter().any(|c| matches!(c, Change::OrgCreated { org } if org.id == batch.org));
+    let events = append_audit(tx, &batch.org, batch.at, batch.audit, key, begins).await?;
     let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Committed { revision, events })
 }
@@ -179,12 +182,19 @@ fn change_kind(change: &Change) -> String {
     serde_json::to_value(change).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default()
 }
 
-async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>, key: &AuditKey) -> Result<Vec<AuditEvent>> {
+async fn append_audit(
+    tx: &mut Tx<'_>,
+    org: &OrgId,
+    at: Timestamp,
+    drafts: Vec<AuditDraft>,
+    key: &AuditKey,
+    begins: bool,
+) -> Result<Vec<AuditEvent>> {
     if drafts.is_empty() {
         return Ok(vec![]);
     }
     let head: Option<(i64, String)> = sqlx::query_as(q::AUDIT_HEAD.sql).bind(org.as_str()).fetch_optional(&mut **tx).await?;
-    require_signed_head(tx, org, head.as_ref(), key).await?;
+    require_signed_head(tx, org, head.as_ref(), key, begins).await?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut events = Vec::with_capacity(drafts.len());
     for d in drafts {
@@ -235,10 +245,10 @@ async fn append_audit(tx: &mut Tx<'_>, org: &OrgId, at: Timestamp, drafts: Vec<A
 /// Refuses to append to a log whose head is not the one its signed checkpoint records: chaining
 /// onto a cut or rewritten tail (and signing it) would hide the cut. Nothing more is written to
 /// that organization until the log is restored.
-async fn require_signed_head(tx: &mut Tx<'_>, org: &OrgId, head: Option<&(i64, String)>, key: &AuditKey) -> Result<()> {
+async fn require_signed_head(tx: &mut Tx<'_>, org: &OrgId, head: Option<&(i64, String)>, key: &AuditKey, begins: bool) -> Result<()> {
     let checkpoint = super::read::audit_checkpoint(tx, org).await?;
     let sound = match (head, &checkpoint) {
-        (None, None) => true,
+        (None, None) => begins,
         (Some((seq, hash)), Some(c)) => c.is_signed_by(key) && c.seq == *seq && &c.head_hash == hash,
         _ => false,
     };
@@ -247,7 +257,7 @@ async fn require_signed_head(tx: &mut Tx<'_>, org: &OrgId, head: Option<&(i64, S
     }
     tracing::error!(org = %org, "the audit log's head does not match its signed checkpoint: it was cut or rewritten; refusing to write to it");
     Err(StoreError::Corrupt(format!(
-        "the audit log of organization `{org}` does not match its signed checkpoint; run `audit verify` and restore the log"
+        "the audit log of organization `{org}` does not match its signed checkpoint; run `audit verify`, and restore the log (or, for chains written before audit keys, key them with `migrate --key-unkeyed-chains`)"
     )))
 }
 

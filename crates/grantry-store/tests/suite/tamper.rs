@@ -40,7 +40,8 @@ async fn six_events(db: &Db, o: &str) {
 }
 
 pub(super) async fn every_kind_of_tampering_is_detected_and_named(db: &Db) {
-    let cases: [(&str, &str, i64); 7] = [
+    let cases: [(&str, &str, i64); 8] = [
+        ("remove the whole log", "DELETE FROM audit_events WHERE org_id = $1; DELETE FROM audit_checkpoints WHERE org_id = $1", 1),
         ("edit", "UPDATE audit_events SET justification = 'nothing to see' WHERE org_id = $1 AND seq = 3", 3),
         ("delete in the middle", "DELETE FROM audit_events WHERE org_id = $1 AND seq = 3", 4),
         ("delete the last", "DELETE FROM audit_events WHERE org_id = $1 AND seq = 6", 6),
@@ -65,7 +66,8 @@ pub(super) async fn every_kind_of_tampering_is_detected_and_named(db: &Db) {
         assert_eq!(verified(&db.store, &o).await, Err(*seq), "{what}");
         // The next write must not chain onto a cut tail and sign it: the cut would vanish.
         let next = WriteBatch { audit: vec![AuditDraft::new(&Actor::System, "x", "y", "z")], ..batch(&o, t(90), vec![]) };
-        let head_moved = ["delete the last", "truncate", "remove the checkpoint", "roll the checkpoint back over a cut tail"];
+        let head_moved =
+            ["remove the whole log", "delete the last", "truncate", "remove the checkpoint", "roll the checkpoint back over a cut tail"];
         match db.store.commit(next).await {
             Err(StoreError::Corrupt(_)) => assert!(head_moved.contains(what), "{what}: refused although the head is intact"),
             Ok(_) => assert!(!head_moved.contains(what), "{what}: a write chained onto a tampered head"),
@@ -190,6 +192,9 @@ async fn unkeyed_chains_are_never_signed_with_a_key_that_existed_before() {
     let refused =
         store.commit(WriteBatch { audit: vec![AuditDraft::new(&Actor::System, "x", "y", "z")], ..batch("sound", t(60), vec![]) }).await;
     assert!(matches!(refused, Err(StoreError::Corrupt(_))), "nothing is chained onto an unsigned head: {refused:?}");
+    // The operator, vouching for the old chains, keys them.
+    SqlStore::open(&url, key(), Keying::ExistingKey).await.unwrap().key_unkeyed_chains().await.unwrap();
+    assert_eq!(verified(&store, "sound").await, Ok(3));
 }
 
 fn legacy_event(org: &str, seq: i64) -> AuditEvent {
