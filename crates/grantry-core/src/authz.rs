@@ -209,5 +209,20 @@ pub fn sees_scope(o: &OrgState, actor: &Principal, node: &ScopeRef) -> bool {
     o.is_within(node, &project) || o.is_within(&project, node)
 }
 
+/// Refuses an API key a scope path outside its project before anything is looked up at it, so a
+/// key cannot map the tree beyond its project by what exists (404) and what it may not (403).
+pub fn may_name(o: &OrgState, actor: &Principal, path: &str) -> Result<()> {
+    let Principal::ApiKey(id) = actor else { return Ok(()) };
+    let home = o.api_key(id).and_then(|k| o.scope(&k.project)).map(|n| o.path_of(n)).unwrap_or_default();
+    let related = path == home || path.starts_with(&format!("{home}/")) || home.starts_with(&format!("{path}/"));
+    if related {
+        Ok(())
+    } else {
+        Err(crate::CoreError::Forbidden(format!(
+            "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests;

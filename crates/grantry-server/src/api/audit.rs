@@ -73,6 +73,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
                 vec![]
             }
             Some(path) => {
+                grantry_core::authz::may_name(o, &caller.ctx.actor, path)?;
                 let node = match path {
                     "org" => ScopeRef::Org,
                     _ => o.scope_by_path(path).map(ScopeNode::as_ref).ok_or_else(|| {

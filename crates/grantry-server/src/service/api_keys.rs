@@ -94,7 +94,7 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let node = find(o, ScopeKind::Project, project)?;
+            let node = find(o, &ctx.actor, ScopeKind::Project, project)?;
             let at = node.as_ref();
             ctx.authorize(ix, Action::ManageApiKeys { project: &at })?;
             if scopes.is_empty() {

@@ -86,8 +86,8 @@ fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<
     let role = ix.catalogue().role(&change.role)?;
     let (tier, scope) = match &change.at {
         TierSel::Org => (Tier::Organization, ScopeRef::Org),
-        TierSel::Workspace(p) => (Tier::Workspace, find(o, ScopeKind::Workspace, p)?.as_ref()),
-        TierSel::Project(p) => (Tier::Project, find(o, ScopeKind::Project, p)?.as_ref()),
+        TierSel::Workspace(p) => (Tier::Workspace, find(o, &ctx.actor, ScopeKind::Workspace, p)?.as_ref()),
+        TierSel::Project(p) => (Tier::Project, find(o, &ctx.actor, ScopeKind::Project, p)?.as_ref()),
     };
     if role.tier != tier {
         return Err(ServiceError::Invalid {

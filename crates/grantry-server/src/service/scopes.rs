@@ -7,15 +7,17 @@ use crate::ids::new_id;
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
-use grantry_core::authz::Action;
+use grantry_core::authz::{self, Action};
 use grantry_core::change::Change;
 use grantry_core::ids::ScopeId;
 use grantry_core::index::OrgState;
-use grantry_core::model::{ScopeKind, ScopeNode, ScopeRef};
+use grantry_core::model::{Principal, ScopeKind, ScopeNode, ScopeRef};
 use grantry_core::validate;
 
-/// The node at `path`, which must be of `kind`, or an error naming what to create.
-pub fn find<'a>(o: &'a OrgState, kind: ScopeKind, path: &str) -> Result<&'a ScopeNode> {
+/// The node at `path`, which must be of `kind`, or an error naming what to create; an API key is
+/// refused paths outside its project before any lookup.
+pub fn find<'a>(o: &'a OrgState, actor: &Principal, kind: ScopeKind, path: &str) -> Result<&'a ScopeNode> {
+    authz::may_name(o, actor, path)?;
     let what = kind.name();
     o.scope_by_path(path)
         .filter(|n| n.kind == kind)
@@ -46,7 +48,7 @@ pub async fn create_scope(state: &AppState, ctx: &Ctx, kind: ScopeKind, path: &s
             }
             let parent = match parent_kind {
                 None => ScopeRef::Org,
-                Some(pk) => find(o, pk, parent_path)?.as_ref(),
+                Some(pk) => find(o, &ctx.actor, pk, parent_path)?.as_ref(),
             };
             let permit = ctx.authorize(ix, Action::ManageScope { at: &parent })?;
             if o.scope_by_path(path).is_some() {
@@ -75,7 +77,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
     {
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
-        let env = find(o, ScopeKind::Environment, path)?;
+        let env = find(o, &ctx.actor, ScopeKind::Environment, path)?;
         ctx.authorize(&ix, Action::SetProduction { environment: &env.as_ref(), is_production })?;
         if env.is_production == is_production {
             return Ok((ix.revision(), env.clone()));
@@ -84,7 +86,7 @@ pub async fn set_production(state: &AppState, ctx: &Ctx, path: &str, is_producti
     let (committed, node) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            let env = find(o, ScopeKind::Environment, path)?;
+            let env = find(o, &ctx.actor, ScopeKind::Environment, path)?;
             let permit = ctx.authorize(ix, Action::SetProduction { environment: &env.as_ref(), is_production })?;
             let mut after = env.clone();
             after.is_production = is_production;

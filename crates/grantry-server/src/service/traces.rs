@@ -21,7 +21,7 @@ pub async fn capture_trace(state: &AppState, ctx: &Ctx, project: &str, environme
     let (committed, trace) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            let env = find(o, ScopeKind::Environment, &format!("{project}/{environment}"))?;
+            let env = find(o, &ctx.actor, ScopeKind::Environment, &format!("{project}/{environment}"))?;
             let permit = ctx.authorize(ix, Action::CaptureTrace { environment: &env.as_ref() })?;
             // INVARIANT: the class is copied here, once; nothing updates it afterwards.
             let attributes: Attributes =

@@ -179,6 +179,15 @@ async fn an_api_key_sees_only_its_own_project() {
     assert_eq!(paths(key.get("/projects").await.1), ["ml/agents"]);
     assert_eq!(paths(key.get("/environments?under=ml/agents").await.1), ["ml/agents/prod"]);
     assert_eq!(paths(o.owner.get("/projects").await.1), ["ml/agents", "other/secret"], "people see the whole tree");
+    // Nor can it tell what exists beyond its project by probing: the same 403 either way.
+    for (project, env) in [("other/secret", "prod"), ("other/none", "prod"), ("nowhere/none", "x")] {
+        let (status, body) = key.post("/traces", &json!({ "project": project, "environment": env })).await;
+        assert_eq!(status, 403, "{project}: {body}");
+        let (status, _) = key.patch(&format!("/projects/{project}/environments/{env}"), &json!({ "is_production": true })).await;
+        assert_eq!(status, 403, "{project}");
+    }
+    let (status, _) = key.post("/traces", &json!({ "project": "ml/agents", "environment": "nope" })).await;
+    assert_eq!(status, 404, "its own project's tree it may know");
 }
 
 #[tokio::test]
