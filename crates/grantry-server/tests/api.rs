@@ -249,6 +249,12 @@ async fn the_sweeper_records_expiries_by_the_system_at_the_instant() {
         assert_eq!(e["actor"], json!({ "type": "system" }));
         assert_eq!(e["at"].as_str().unwrap(), end, "written for the instant of expiry");
     }
+    let (_, rows) = w.owner.get(&format!("/audit?event_type=rbac_grant&principal=user:{}", w.dev_id)).await;
+    let rows = rows["events"].as_array().unwrap();
+    let ended: Vec<&Value> = rows.iter().filter(|r| r["after"]["cause"]["event"] == "grant.expired").collect();
+    assert_eq!(ended.len(), 1, "one effective-set row for the three grants that ended together: {rows:?}");
+    assert_eq!(ended[0]["after"]["removed"].as_array().unwrap().len(), 3, "{}", ended[0]);
+    assert_eq!((ended[0]["actor"].clone(), ended[0]["at"].as_str().unwrap()), (json!({ "type": "system" }), end.as_str()));
     assert_eq!(w.owner.get("/audit/verify").await.1["ok"], true);
 }
 

@@ -188,8 +188,16 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             revoked.revoked = Some(revocation.clone());
             let mut event = grant_event(&ctx.audit_actor(), "grant.revoked", &revoked);
             event.before = serde_json::to_value(grant).ok();
+            let mut audit = vec![event];
+            // The principal's effective set at the organization, with the grant and without it.
+            let held = o.grants_of(&grant.principal);
+            let prior = o.effective_set(ix.catalogue(), held, &ScopeRef::Org, ctx.now);
+            let rest = held.iter().filter(|g| g.id != grant.id);
+            let new = o.effective_set(ix.catalogue(), rest, &ScopeRef::Org, ctx.now);
+            let cause = serde_json::json!({ "event": "grant.revoked", "grant_id": grant.id });
+            audit.extend(rbac_event(o, &ctx.audit_actor(), &grant.principal, &ScopeRef::Org, &prior, &new, cause));
             let change = Change::GrantRevoked { org: ctx.org.clone(), id: id.clone(), revocation };
-            Ok((ctx.batch(permit, vec![change], vec![event]), revoked))
+            Ok((ctx.batch(permit, vec![change], audit), revoked))
         })
         .await?;
     Ok((committed.revision, grant))
@@ -212,17 +220,34 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                 let o = org(ix, &org_id)?;
                 let mut changes = Vec::new();
                 let mut audit = Vec::new();
+                // One `rbac_grant` row per principal, scope and instant, however many grants end then.
+                let mut told = std::collections::BTreeSet::new();
                 for g in ids.iter().filter_map(|id| o.grant(id)) {
                     let Some(end) = g.expires_at else { continue };
                     let is_role = matches!(g.target, GrantTarget::Role { .. });
                     let mut event = grant_event(&Actor::System, if is_role { "role.expired" } else { "grant.expired" }, g);
                     event.at = Some(end);
                     audit.push(event);
-                    if let (true, Anchor::Scope(scope)) = (is_role, &g.anchor) {
+                    let first = told.insert((
+                        g.principal.to_string(),
+                        o.scope_path(match &g.anchor {
+                            Anchor::Scope(s) => s,
+                            Anchor::Resource(_) => &ScopeRef::Org,
+                        }),
+                        end,
+                    ));
+                    if let (true, Anchor::Scope(scope)) = (first, &g.anchor) {
                         // The effective set just before and at the instant of expiry.
                         let held = |t| o.effective_set(ix.catalogue(), o.grants_of(&g.principal), scope, t);
                         let before = end.checked_sub(grantry_core::SignedDuration::from_micros(1)).unwrap_or(end);
-                        let cause = serde_json::json!({ "event": "role.expired", "grant_id": g.id });
+                        let what = if is_role { "role.expired" } else { "grant.expired" };
+                        let together: Vec<&GrantId> = o
+                            .grants_of(&g.principal)
+                            .iter()
+                            .filter(|x| x.expires_at == Some(end) && x.anchor == g.anchor && ids.contains(&x.id))
+                            .map(|x| &x.id)
+                            .collect();
+                        let cause = serde_json::json!({ "event": what, "grant_ids": together });
                         if let Some(mut d) = rbac_event(o, &Actor::System, &g.principal, scope, &held(before), &held(end), cause) {
                             d.at = Some(end);
                             audit.push(d);

@@ -105,6 +105,12 @@ async fn a_member_cannot_widen_its_own_access_through_the_raw_grant_api() {
     let dev_row = matrix["rows"].as_array().unwrap().iter().find(|r| r["email"] == "dev@acme.test").unwrap();
     assert_eq!(dev_row["temporary"][0]["permission"], MSG, "{dev_row}");
     assert_eq!(dev_row["temporary"][0]["until"], made["expires_at"]);
+    let (status, _) =
+        o.dev.delete(&format!("/role/temporary_permission_grant/{}/", made["temporary_permission_grant_id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    let (_, rows) = o.owner.get(&format!("/audit?event_type=rbac_grant&principal=user:{}", o.dev_id)).await;
+    let revoked = rows["events"].as_array().unwrap().iter().find(|r| r["after"]["cause"]["event"] == "grant.revoked").cloned();
+    assert_eq!(revoked.map(|r| r["after"]["removed"].clone()), Some(json!([MSG])), "the revocation's effective-set row");
 
     // An org_admin may give prod traces bound to their class, for a while; a member may not ask an
     // admin's power for someone else.
