@@ -11,8 +11,6 @@
 mod rules;
 mod temporary;
 
-pub use rules::{held_permanently, require_covers};
-
 use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
 use crate::error::Result;
 use crate::index::OrgState;
@@ -134,7 +132,7 @@ impl SystemTask {
 
 /// Decides `action` for `actor` in organization `o` at `now`; on success, the permit to act.
 pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Action<'_>, now: Timestamp) -> Result<Permit> {
-    use rules::{require, require_at, require_manage, require_takes_away};
+    use rules::{require, require_at, require_covers, require_manage, require_takes_away};
     match action {
         Action::ReadOrganization => Ok(()),
         Action::ListUsers => require(o, cat, actor, perm::USER_LIST, now),
@@ -218,9 +216,7 @@ pub fn may_name(o: &OrgState, actor: &Principal, path: &str) -> Result<()> {
     if related {
         Ok(())
     } else {
-        Err(crate::CoreError::Forbidden(format!(
-            "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
-        )))
+        Err(rules::outside_project(o, id))
     }
 }
 

@@ -25,6 +25,7 @@ pub use auth::Caller;
 pub use openapi::ApiDoc;
 
 use crate::error::ApiError;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::Router;
 
@@ -55,7 +56,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no endpoint at `{}`; see /openapi.json for the API", uri.path()))
+    ServiceError::NotFound(format!("no endpoint at `{}`; see /openapi.json for the API", uri.path())).into()
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {

@@ -1,6 +1,8 @@
 //! The API's one error type: a stable code, the right status and a message that says what was
 //! wrong and how to fix it. A 5xx body is generic; its detail goes to the log. Services speak
-//! their own, transport-free `ServiceError`; it becomes an `ApiError` here, and only here.
+//! their own, transport-free `ServiceError`; the HTTP layer adds only what is its own (a
+//! malformed request, no credentials, a method, size or target it refuses), and every error
+//! becomes a status here, and only here.
 
 use crate::service::ServiceError;
 use axum::http::StatusCode;
@@ -17,28 +19,14 @@ pub enum ApiError {
     #[error("{0}")]
     Unauthenticated(String),
     #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     UriTooLong(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("{0}")]
-    RateLimited(String),
-    #[error("{0}")]
-    Unavailable(String),
-    /// The request named a revision this server has not applied yet.
-    #[error("this server is at revision {have}, not yet {wanted}")]
-    Behind { wanted: u64, have: u64 },
-    #[error("{0}")]
-    Internal(String),
+    /// What a service (or the validation a handler does before one) says.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
 }
 
 /// The server's result type.
@@ -50,17 +38,19 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_current"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::Service(e) => match e {
+                ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+                ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+                ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                ServiceError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+                ServiceError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+                ServiceError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+                ServiceError::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_current"),
+                ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
         }
     }
 }
@@ -77,48 +67,31 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The one place a service's error becomes an HTTP error.
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Invalid { field, message } => Self::Invalid { field, message },
-            ServiceError::NotFound(m) => Self::NotFound(m),
-            ServiceError::Conflict(m) => Self::Conflict(m),
-            ServiceError::Forbidden(m) => Self::Forbidden(m),
-            ServiceError::RateLimited(m) => Self::RateLimited(m),
-            ServiceError::Unavailable(m) => Self::Unavailable(m),
-            ServiceError::Behind { wanted, have } => Self::Behind { wanted, have },
-            ServiceError::Internal(m) => Self::Internal(m),
-        }
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let (message, details) = match &self {
-            Self::Internal(detail) => {
+            Self::Service(ServiceError::Internal(detail)) => {
                 tracing::error!(%detail, "internal error");
                 ("internal error; the server log has the detail".to_owned(), json!({}))
             }
-            Self::Unavailable(detail) => {
+            Self::Service(ServiceError::Unavailable(detail)) => {
                 tracing::warn!(%detail, "database unavailable");
                 ("the database is unavailable; try again shortly".to_owned(), json!({}))
             }
-            Self::Invalid { field, message } => (format!("{field}: {message}"), json!({ "field": field })),
-            Self::Behind { wanted, have } => (
+            Self::Service(ServiceError::Invalid { field, message }) => (format!("{field}: {message}"), json!({ "field": field })),
+            Self::Service(ServiceError::Behind { wanted, have }) => (
                 format!("this server has applied revision {have}, not yet {wanted}; retry shortly"),
                 json!({ "wanted": wanted, "have": have, "retry_after_ms": 200 }),
             ),
-            Self::BadRequest(m)
+            Self::Service(
+                ServiceError::Forbidden(m) | ServiceError::NotFound(m) | ServiceError::Conflict(m) | ServiceError::RateLimited(m),
+            )
+            | Self::BadRequest(m)
             | Self::Unauthenticated(m)
-            | Self::Forbidden(m)
-            | Self::NotFound(m)
             | Self::MethodNotAllowed(m)
             | Self::TooLarge(m)
-            | Self::UriTooLong(m)
-            | Self::Conflict(m)
-            | Self::RateLimited(m) => (m.clone(), json!({})),
+            | Self::UriTooLong(m) => (m.clone(), json!({})),
         };
         let body = json!({ "error": { "code": code, "message": message, "details": details } });
         (status, axum::Json(body)).into_response()

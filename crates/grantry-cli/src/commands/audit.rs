@@ -85,7 +85,7 @@ pub struct AuditAt {
     #[arg(short = 'e', long = "env", conflicts_with = "db")]
     env: Option<String>,
     /// Database URL (on the database directly; needs --org and the audit key).
-    #[arg(long, requires = "org", env = "GRANTRY_DB", hide_env_values = true)]
+    #[arg(long, requires = "org")]
     db: Option<String>,
     /// The organization's slug, with --db.
     #[arg(long)]

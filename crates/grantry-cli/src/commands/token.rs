@@ -16,7 +16,8 @@ pub enum TokenCommand {
         /// Whom the token is for (yourself when absent).
         #[arg(long)]
         user_email: Option<String>,
-        /// ISO 8601 lifetime, e.g. P30D (no end when absent).
+        /// ISO 8601 lifetime, e.g. P30D. Your own token has no end when absent; one for someone else
+        /// lasts PT8H when absent, and at most P1D.
         #[arg(long)]
         expires_in: Option<String>,
         #[command(flatten)]

@@ -20,7 +20,7 @@ pub enum UserCommand {
         /// Organization role: org_member (default), org_admin or org_owner.
         #[arg(long, default_value = "org_member")]
         role: String,
-        /// Also issue and print a token for the new user.
+        /// Also issue and print a token for the new user (it lasts eight hours; they can make their own).
         #[arg(long)]
         token: bool,
         #[command(flatten)]

@@ -80,6 +80,14 @@ fn a_cut_tail_is_caught_by_the_checkpoint_and_by_a_digest_kept_elsewhere() {
     let w = world();
     let key_file = format!("{}.audit-key", w.db.trim_start_matches("sqlite://"));
     assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600, "the audit key file");
+    // GRANTRY_DB in the environment does not stand in the way of verifying through the server.
+    let through_server = std::process::Command::new(GRANTRY)
+        .args(["audit", "verify", "-e", "admin"])
+        .env("GRANTRY_CONFIG", &w.owner.config)
+        .env("GRANTRY_DB", &w.db)
+        .output()
+        .unwrap();
+    assert!(through_server.status.success(), "{}", String::from_utf8_lossy(&through_server.stderr));
     let digest = w.owner.ok(&["audit", "digest", "-e", "admin"]).stdout;
     let digest_file = w._dir.path().join("digest.json");
     std::fs::write(&digest_file, &digest).unwrap();

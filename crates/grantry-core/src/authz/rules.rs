@@ -4,6 +4,7 @@
 
 use crate::catalogue::{perm, role, Catalogue};
 use crate::error::{CoreError, Result};
+use crate::ids::ApiKeyId;
 use crate::index::OrgState;
 use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef};
 use jiff::Timestamp;
@@ -29,13 +30,8 @@ pub(super) fn require_at(
     now: Timestamp,
 ) -> Result<()> {
     if let Principal::ApiKey(id) = actor {
-        if let Some(key) = o.api_key(id) {
-            if !o.is_within(scope, &ScopeRef::Project(key.project.clone())) {
-                let home = o.scope(&key.project).map(|n| o.path_of(n)).unwrap_or_default();
-                return Err(CoreError::Forbidden(format!(
-                    "api key `{id}` acts only within project `{home}`; use a key of the project you are working in"
-                )));
-            }
+        if o.api_key(id).is_some_and(|key| !o.is_within(scope, &ScopeRef::Project(key.project.clone()))) {
+            return Err(outside_project(o, id));
         }
     }
     if o.held_at(cat, actor, scope, now, false).contains(permission) {
@@ -45,15 +41,21 @@ pub(super) fn require_at(
     Err(CoreError::Forbidden(format!("you need the `{permission}` permission at {place} for this; ask an admin of it")))
 }
 
+/// The refusal of an API key acting outside its project.
+pub(super) fn outside_project(o: &OrgState, id: &ApiKeyId) -> CoreError {
+    let home = o.api_key(id).and_then(|k| o.scope(&k.project)).map(|n| o.path_of(n)).unwrap_or_default();
+    CoreError::Forbidden(format!("api key `{id}` acts only within project `{home}`; use a key of the project you are working in"))
+}
+
 /// What `principal` holds permanently at `scope` at `now` (temporary grants never count when
 /// privileges are compared).
-pub fn held_permanently(o: &OrgState, cat: &Catalogue, principal: &Principal, scope: &ScopeRef, now: Timestamp) -> BTreeSet<String> {
+pub(super) fn held_permanently(o: &OrgState, cat: &Catalogue, principal: &Principal, scope: &ScopeRef, now: Timestamp) -> BTreeSet<String> {
     o.held_at(cat, principal, scope, now, true)
 }
 
 /// Requires that `actor` holds every one of `perms` permanently at `scope`, and, when they include
 /// `traces:read:prod`, that it assigns roles permanently at the organization (org_admin or higher).
-pub fn require_covers<'a>(
+pub(super) fn require_covers<'a>(
     o: &OrgState,
     cat: &Catalogue,
     actor: &Principal,

@@ -5,8 +5,9 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -77,7 +78,9 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
                 let node = match path {
                     "org" => ScopeRef::Org,
                     _ => o.scope_by_path(path).map(ScopeNode::as_ref).ok_or_else(|| {
-                        ApiError::NotFound(format!("no workspace or project `{path}` in this organization; give `org`, `WS` or `WS/PRJ`"))
+                        ServiceError::NotFound(format!(
+                            "no workspace or project `{path}` in this organization; give `org`, `WS` or `WS/PRJ`"
+                        ))
                     })?,
                 };
                 caller.ctx.authorize(&ix, Action::ReadAudit { scope: &node })?;
@@ -87,7 +90,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     };
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 1000") });
+        return Err(ServiceError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 1000") }.into());
     }
     let filter = AuditFilter {
         event_type: q.event_type,
@@ -166,10 +169,11 @@ pub(super) async fn verify_digest(
 ) -> Result<Json<Verification>> {
     require_audit(&state, &caller)?;
     if b.digest.org != caller.ctx.org {
-        return Err(ApiError::Invalid {
+        return Err(ServiceError::Invalid {
             field: "digest".into(),
             message: format!("this digest is of organization `{}`, not this one; use a digest taken of this organization", b.digest.org),
-        });
+        }
+        .into());
     }
     Ok(Json(verify_org(&state, &caller.ctx.org, Some(&b.digest)).await?))
 }

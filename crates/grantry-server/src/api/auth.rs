@@ -5,6 +5,7 @@ use crate::clock;
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::service::Ctx;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
@@ -71,7 +72,7 @@ impl Caller {
             AuthFailure::Revoked(at) => ApiError::Unauthenticated(format!("token was revoked at {at}; get a new one")),
         })?;
         let org = ix.org_by_slug(slug).filter(|o| o.org().id == cred.org).ok_or_else(|| {
-            ApiError::Forbidden(format!("this token is not valid for organization `{slug}`; use a token issued in `{slug}`"))
+            ServiceError::Forbidden(format!("this token is not valid for organization `{slug}`; use a token issued in `{slug}`"))
         })?;
         if let Principal::User(id) = &cred.principal {
             if org.user(id).is_none_or(|u| u.status != UserStatus::Active) {

@@ -4,8 +4,9 @@
 
 use super::auth::Caller;
 use super::extract::ApiJson;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
@@ -90,16 +91,17 @@ pub(super) async fn check(
                     // Whether an address exists is told only to those who may check others.
                     let someone = Principal::User(UserId(String::new()));
                     ctx.authorize(&ix, Action::Check { principal: &someone })?;
-                    return Err(ApiError::NotFound(format!("no user with email `{email}` in this organization")));
+                    return Err(ServiceError::NotFound(format!("no user with email `{email}` in this organization")).into());
                 }
             }
         }
         ("api_key", Some(id), None) => Principal::ApiKey(ApiKeyId(id)),
         (kind, _, _) => {
-            return Err(ApiError::Invalid {
+            return Err(ServiceError::Invalid {
                 field: "principal".into(),
                 message: format!("`{kind}` principal needs exactly one of id or email (email only for users); types: user, api_key"),
-            });
+            }
+            .into());
         }
     };
     ctx.authorize(&ix, Action::Check { principal: &principal })?;

@@ -5,7 +5,8 @@ use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
 use super::page::page;
 use super::views::{ConversationView, GrantView};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
+use crate::service::ServiceError;
 use crate::service::{self, CONVERSATION};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -27,12 +28,16 @@ pub fn router() -> Router<AppState> {
 /// Resolves a user given by id or by email.
 pub(super) fn resolve_user(org: &OrgState, id: Option<String>, email: Option<String>) -> Result<Option<UserId>> {
     match (id, email) {
-        (Some(_), Some(_)) => Err(ApiError::Invalid { field: "user_id".into(), message: "give user_id or user_email, not both".into() }),
+        (Some(_), Some(_)) => {
+            Err(ServiceError::Invalid { field: "user_id".into(), message: "give user_id or user_email, not both".into() }.into())
+        }
         (Some(id), None) => Ok(Some(UserId(id))),
         (None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
             let user = org.user_by_email(&email).ok_or_else(|| {
-                ApiError::NotFound(format!("no user with email `{email}` in this organization; check the address or create the user first"))
+                ServiceError::NotFound(format!(
+                    "no user with email `{email}` in this organization; check the address or create the user first"
+                ))
             })?;
             Ok(Some(user.id.clone()))
         }
@@ -75,7 +80,7 @@ pub(super) async fn register(
         caller.ctx.authorize(&ix, Action::RegisterConversation)?;
         resolve_user(service::org(&ix, &caller.ctx.org)?, body.user_id, body.user_email)?
     };
-    let owner = owner.ok_or_else(|| ApiError::Invalid {
+    let owner = owner.ok_or_else(|| ServiceError::Invalid {
         field: "user_id".into(),
         message: "name the conversation's owner (user_id or user_email)".into(),
     })?;

@@ -6,7 +6,8 @@ use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
 use super::page::page;
 use super::views::{GrantView, PermissionGrantView};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
+use crate::service::ServiceError;
 use crate::service::{self, GrantSpec};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -64,7 +65,7 @@ pub(super) async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreateGrant>,
 ) -> Result<(StatusCode, Json<CreatedGrant>)> {
-    let conditions = serde_json::from_value(body.permission_grant.conditions.clone()).map_err(|e| ApiError::Invalid {
+    let conditions = serde_json::from_value(body.permission_grant.conditions.clone()).map_err(|e| ServiceError::Invalid {
         field: "permission_grant.conditions".into(),
         message: format!("{e}; write each as {{\"attr\": {{\"type\": \"Equals\", \"value\": …}}}}"),
     })?;
@@ -76,8 +77,8 @@ pub(super) async fn create(
         tags: body.tags,
     };
     let (revision, grants) = service::create_grants(&state, &caller.ctx, vec![spec], GrantSource::Manual).await?;
-    let g = grants.first().ok_or_else(|| ApiError::Internal("no grant made".into()))?;
-    let expires_at = g.expires_at.ok_or_else(|| ApiError::Internal("temporary grant without an end".into()))?;
+    let g = grants.first().ok_or_else(|| ServiceError::Internal("no grant made".into()))?;
+    let expires_at = g.expires_at.ok_or_else(|| ServiceError::Internal("temporary grant without an end".into()))?;
     Ok((StatusCode::CREATED, Json(CreatedGrant { temporary_permission_grant_id: g.id.0.clone(), expires_at, revision })))
 }
 
@@ -146,10 +147,11 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         "expires_at" => grants.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id))),
         "-expires_at" => grants.sort_by(|a, b| (b.expires_at, &b.id).cmp(&(a.expires_at, &a.id))),
         other => {
-            return Err(ApiError::Invalid {
+            return Err(ServiceError::Invalid {
                 field: "sort_by".into(),
                 message: format!("`{other}` is not a sort; use expires_at, -expires_at, created_at or -created_at"),
-            });
+            }
+            .into());
         }
     }
     let p = page(&grants, q.limit, q.continuation_token, |g| GrantView::new(g, o, ctx.now))?;

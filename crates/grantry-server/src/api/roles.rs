@@ -5,7 +5,8 @@
 use super::auth::Caller;
 use super::extract::ApiJson;
 use super::views::GrantView;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
+use crate::service::ServiceError;
 use crate::service::{self, RoleChange, TierSel, Window};
 use crate::state::AppState;
 use axum::extract::State;
@@ -52,16 +53,18 @@ impl RoleTarget {
             (TierInput::Workspace, Some(p)) => TierSel::Workspace(p),
             (TierInput::Project, Some(p)) => TierSel::Project(p),
             (TierInput::Organization, Some(_)) => {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "path".into(),
                     message: "the organization tier takes no path; leave it out".into(),
-                });
+                }
+                .into());
             }
             (_, None) => {
-                return Err(ApiError::Invalid {
+                return Err(ServiceError::Invalid {
                     field: "path".into(),
                     message: "name the node: `WS` for a workspace, `WS/PRJ` for a project".into(),
-                });
+                }
+                .into());
             }
         };
         Ok(RoleChange { email: self.user_email, role: self.role, at })
@@ -120,7 +123,9 @@ pub(super) async fn grant(
         (Some(d), None) => Window::For(d),
         (None, Some(t)) => Window::Until(t),
         (Some(_), Some(_)) => {
-            return Err(ApiError::Invalid { field: "until".into(), message: "give either `duration` or `until`, not both".into() })
+            return Err(
+                ServiceError::Invalid { field: "until".into(), message: "give either `duration` or `until`, not both".into() }.into()
+            )
         }
     };
     let change = RoleTarget { user_email: b.user_email, role: b.role, tier: b.tier, path: b.path }.change()?;

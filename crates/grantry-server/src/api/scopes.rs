@@ -3,8 +3,9 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -164,7 +165,9 @@ pub(super) async fn create_environment(
     ApiJson(b): ApiJson<NewEnvironment>,
 ) -> Result<(StatusCode, Json<ScopeWritten>)> {
     if b.name.contains('/') {
-        return Err(ApiError::Invalid { field: "name".into(), message: format!("`{}` must be a single name, without `/`", b.name) });
+        return Err(
+            ServiceError::Invalid { field: "name".into(), message: format!("`{}` must be a single name, without `/`", b.name) }.into()
+        );
     }
     create(&state, &caller, ScopeKind::Environment, &format!("{}/{}", b.project, b.name), b.is_production).await
 }

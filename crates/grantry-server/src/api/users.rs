@@ -4,8 +4,9 @@
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
 use super::views::{TokenView, UserView};
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -85,7 +86,7 @@ pub struct CreateUser {
     pub email: String,
     /// An organization role (`org_member` when absent): `org_owner`, `org_admin`, `org_member`.
     pub role: Option<String>,
-    /// Also issue a token for the new user.
+    /// Also issue a token for the new user (it lasts eight hours).
     #[serde(default)]
     pub token: bool,
 }
@@ -117,7 +118,8 @@ pub(super) async fn create(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueToken {
-    /// ISO 8601 lifetime (at most P365D); no end when absent.
+    /// ISO 8601 lifetime (at most P365D). One's own token has no end when absent; one for someone
+    /// else lasts PT8H when absent, and at most P1D.
     pub expires_in: Option<String>,
 }
 
@@ -131,7 +133,7 @@ pub(super) async fn issue_token(
 ) -> Result<(StatusCode, Json<TokenView>)> {
     let ttl = body.expires_in.as_deref().map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365))).transpose().map_err(
         |e| match e {
-            grantry_core::CoreError::Invalid { message, .. } => ApiError::Invalid { field: "expires_in".into(), message },
+            grantry_core::CoreError::Invalid { message, .. } => ServiceError::Invalid { field: "expires_in".into(), message },
             other => other.into(),
         },
     )?;

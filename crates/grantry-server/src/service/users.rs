@@ -69,7 +69,7 @@ pub async fn create_user(
 
 /// How long a token minted for someone else lasts by default, and at most: it acts as them, and
 /// whatever they come to hold later, so it must not outlive the moment it was checked for long.
-pub const TOKEN_FOR_ANOTHER: SignedDuration = SignedDuration::from_hours(8);
+const TOKEN_FOR_ANOTHER: SignedDuration = SignedDuration::from_hours(8);
 const TOKEN_FOR_ANOTHER_MAX: SignedDuration = SignedDuration::from_hours(24);
 
 /// The lifetime of a token minted for someone else: `ttl`, or eight hours; at most a day.
