@@ -2,6 +2,7 @@
 //! what was wrong and how to fix it) as the error.
 
 use crate::config::Profile;
+use crate::exit::UsageError;
 use anyhow::{anyhow, Result};
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -25,14 +26,21 @@ pub struct ServerError {
 }
 
 impl Client {
-    /// A client for `profile`.
-    pub fn new(profile: &Profile) -> Self {
-        Self {
-            http: reqwest::Client::new(),
+    /// A client for `profile`: HTTPS trusts the system's certificate authorities, and those in the
+    /// profile's `ca_cert` file.
+    pub fn new(profile: &Profile) -> Result<Self> {
+        let mut http = reqwest::Client::builder().use_rustls_tls().connect_timeout(std::time::Duration::from_secs(10));
+        if let Some(path) = &profile.ca_cert {
+            for cert in read_ca_bundle(path)? {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        Ok(Self {
+            http: http.build().map_err(|e| anyhow!("cannot set up HTTPS ({e})"))?,
             url: profile.url.trim_end_matches('/').to_owned(),
             org: profile.org.clone(),
             token: profile.token.0.clone(),
-        }
+        })
     }
 
     /// The server's base URL.
@@ -65,10 +73,15 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| anyhow!("cannot reach the Grantry server at {} ({e}); is `grantry serve` running there?", self.url))?;
+        let resp = req.send().await.map_err(|e| {
+            let why = error_chain(&e);
+            let hint = if why.contains("certificate") {
+                "if a private authority signed the server's certificate, trust it with `grantry login … --ca-cert FILE`"
+            } else {
+                "is `grantry serve` running there?"
+            };
+            anyhow!("cannot reach the Grantry server at {} ({why}); {hint}", self.url)
+        })?;
         let status = resp.status();
         let body: Value = resp.json().await.map_err(|e| anyhow!("the server at {} sent a response that is not JSON ({e})", self.url))?;
         if status.is_success() {
@@ -81,4 +94,27 @@ impl Client {
         };
         Err(ServerError { status: status.as_u16(), code: field("code"), message }.into())
     }
+}
+
+/// The certificates in a PEM file of certificate authorities.
+pub fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let bad = |why: String| UsageError(format!("--ca-cert {}: {why}; give a PEM file of certificate authorities", path.display()));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("it holds no certificate".to_owned()).into());
+    }
+    Ok(certs)
+}
+
+/// An error and its causes, innermost last: reqwest's own message says only that sending failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

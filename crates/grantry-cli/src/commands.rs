@@ -20,6 +20,7 @@ pub mod user;
 use crate::cli::Command;
 use crate::client::Client;
 use crate::config::Config;
+use crate::exit::NotFound;
 use anyhow::Result;
 use grantry_core::Timestamp;
 
@@ -49,7 +50,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
 
 /// A client for the profile named `env`.
 pub fn client(env: &str) -> Result<Client> {
-    Ok(Client::new(Config::load()?.profile(env)?))
+    Client::new(Config::load()?.profile(env)?)
 }
 
 /// A time as people read it: `2026-11-23 14:05:09 UTC`.
@@ -65,8 +66,7 @@ pub fn fmt_opt_time(t: Option<Timestamp>) -> String {
 /// Looks a user's id up by email through the API.
 pub async fn user_id_by_email(client: &Client, email: &str) -> Result<String> {
     let list: serde_json::Value = client.get("/users", &[("email", email.to_owned())]).await?;
-    list.pointer("/users/0/id")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("no user with email `{email}` in this organization; check the address or create the user first"))
+    list.pointer("/users/0/id").and_then(serde_json::Value::as_str).map(str::to_owned).ok_or_else(|| {
+        NotFound(format!("no user with email `{email}` in this organization; check the address or create the user first")).into()
+    })
 }

@@ -26,6 +26,10 @@ pub struct Profile {
     pub url: String,
     pub org: String,
     pub token: Secret,
+    /// A PEM file of certificate authorities to trust besides the system's, for a server whose
+    /// certificate they sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The config file.

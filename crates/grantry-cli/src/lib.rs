@@ -9,7 +9,7 @@ mod exit;
 mod output;
 
 use clap::Parser;
-use exit::{Denied, Exit, UsageError};
+use exit::{Denied, Exit};
 use std::process::ExitCode;
 
 /// Runs the program with the process's arguments.
@@ -27,11 +27,7 @@ pub fn run() -> ExitCode {
         Err(e) if e.is::<Denied>() => Exit::Denied.into(),
         Err(e) => {
             eprintln!("error: {}", output::clean_line(&format!("{e:#}")));
-            if e.is::<UsageError>() {
-                Exit::Usage.into()
-            } else {
-                Exit::Failure.into()
-            }
+            Exit::of(&e).into()
         }
     }
 }

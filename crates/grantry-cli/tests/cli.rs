@@ -7,6 +7,8 @@
 mod hostile;
 #[path = "cli/support.rs"]
 mod support;
+#[path = "cli/tls.rs"]
+mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -78,18 +80,18 @@ fn bad_input_gets_a_clear_error_and_nothing_is_written() {
     let before = w.grant_count();
     let short = ["conversation", "request-access", &w.conv, "-e", "production", "-j", "too short"];
     let cases: Vec<(Vec<&str>, i32, &str)> = vec![
-        (short.to_vec(), 1, "at least 10"),
+        (short.to_vec(), 2, "at least 10"),
         (
             vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "P4D"],
-            1,
+            2,
             "maximum of P3D",
         ),
-        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "PT0S"], 1, "not positive"),
-        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "2h"], 1, "ISO 8601"),
+        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "PT0S"], 2, "not positive"),
+        (vec!["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42", "-d", "2h"], 2, "ISO 8601"),
         (vec!["conversation", "request-access", "abc123", "-e", "production", "-j", "Debugging issue #42"], 2, "24-character"),
         (
             vec!["conversation", "request-access", "aaaaaaaaaaaaaaaaaaaaaaaa", "-e", "production", "-j", "Debugging issue #42"],
-            1,
+            4,
             "not found",
         ),
         (vec!["conversation", "request-access", &w.conv, "-j", "Debugging issue #42"], 2, "needs -e/--env"),
@@ -116,7 +118,7 @@ fn bad_input_gets_a_clear_error_and_nothing_is_written() {
                 "--user-email",
                 "nobody@acme.test",
             ],
-            1,
+            4,
             "nobody@acme.test",
         ),
         (
@@ -131,7 +133,7 @@ fn bad_input_gets_a_clear_error_and_nothing_is_written() {
                 "--user-email",
                 "bob@acme.test",
             ],
-            1,
+            5,
             "User:Manage",
         ),
         (vec!["conversation", "request-access", &w.conv, "-e", "staging", "-j", "Debugging issue #42"], 2, "no environment `staging`"),
@@ -141,13 +143,13 @@ fn bad_input_gets_a_clear_error_and_nothing_is_written() {
         let r = w.dev.grantry(&args);
         assert_eq!(r.code, code, "{args:?}: {}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains(needle), "{args:?}: `{}` should mention `{needle}`", r.stderr);
-        if code == 1 {
+        if !r.stderr.contains("Usage:") {
             assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
         }
     }
     // A bad token saves nothing; a revoked one is refused on its next use.
     let r = w.dev.grantry(&["login", "--env", "bogus", "--url", &w.server.url, "--org", "acme", "--token", "gty_bad"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 5);
     assert!(r.stderr.contains("malformed token"), "{}", r.stderr);
     assert!(!std::fs::read_to_string(&w.dev.config).unwrap().contains("bogus"));
     let tok = w.owner.ok(&["token", "create", "-e", "admin", "--user-email", "dev@acme.test", "--json"]).json();
@@ -155,7 +157,7 @@ fn bad_input_gets_a_clear_error_and_nothing_is_written() {
     temp.ok(&["login", "--env", "production", "--url", &w.server.url, "--org", "acme", "--token", tok["token"].as_str().unwrap()]);
     w.owner.ok(&["token", "revoke", "-e", "admin", tok["id"].as_str().unwrap()]);
     let r = temp.grantry(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging issue #42"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 5);
     assert!(r.stderr.contains("revoked"), "{}", r.stderr);
 
     assert_eq!(w.grant_count(), before, "no grant was written by any failed call");
@@ -196,7 +198,7 @@ async fn audit_lists_verifies_and_detects_an_edited_row() {
     assert_eq!(events.as_array().unwrap().len(), 3);
     assert!(events.as_array().unwrap().iter().all(|e| e["justification"] == "Debugging reported issue #42"));
     assert!(w.owner.ok(&["audit", "verify", "-e", "admin"]).stdout.contains("verifies"));
-    assert_eq!(w.dev.grantry(&["audit", "list", "-e", "production"]).code, 1, "members do not read the audit log");
+    assert_eq!(w.dev.grantry(&["audit", "list", "-e", "production"]).code, 5, "members do not read the audit log");
 
     let pool = sqlx::SqlitePool::connect(&w.db).await.unwrap();
     sqlx::query("UPDATE audit_events SET event_type = 'grant.revoked' WHERE seq = 3").execute(&pool).await.unwrap();
@@ -246,7 +248,7 @@ fn the_server_reads_a_config_file_below_flags() {
 
     std::fs::write(&config, "db = \"sqlite://x.db\"\nport = 8080\n").unwrap();
     let out = Command::new(GRANTRY).args(["serve", "--config", config.to_str().unwrap()]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a bad config file is bad input");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown field `port`"), "{err}");
 }
@@ -261,7 +263,7 @@ fn migrate_brings_a_new_database_to_the_latest_schema() {
     assert_eq!((first["backend"].as_str(), first["schema_version"].as_i64()), (Some("sqlite"), Some(latest)));
     assert_eq!(person.ok(&["migrate", "--db", &db, "--json"]).json()["schema_version"], latest, "idempotent");
     let r = person.grantry(&["migrate", "--db", "mysql://root:hunter2@db/x"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2, "an unsupported URL is bad input");
     assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
 }
 
@@ -290,10 +292,10 @@ fn workspaces_projects_and_environments_from_the_cli() {
     let dev_role = roles.as_array().unwrap().iter().find(|r| r["name"] == "project_developer").unwrap().clone();
     assert_eq!((dev_role["tier"].as_str(), dev_role["grants"].as_array().unwrap().len()), (Some("project"), 1), "{dev_role}");
     let r = w.owner.grantry(&["project", "create", "nope/agents", "-e", "admin"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 4);
     assert!(r.stderr.contains("no workspace `nope`"), "{}", r.stderr);
     let r = w.dev.grantry(&["workspace", "create", "mine", "-e", "production"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 5);
     assert!(r.stderr.contains("Scope:Manage"), "{}", r.stderr);
 }
 
@@ -314,14 +316,18 @@ fn roles_keys_and_the_audit_feed_from_the_cli() {
     // Bad input: one line naming the problem, a non-zero exit, nothing written.
     let events = || a(&["audit", "list", "--json"]).json().as_array().unwrap().len();
     let before = events();
-    for (args, says) in [
-        (vec!["--role", "project_admin", "--workspace", "ml"], "is a project role and cannot be held at a workspace"),
-        (vec!["--role", "project_boss", "--project", "ml/agents"], "unknown role `project_boss`"),
-        (vec!["--role", "project_admin", "--project", "ml/nope"], "no project `ml/nope`"),
-        (vec!["--role", "project_admin", "--project", "ml/agents", "--duration", "P4D"], "longer than this organization's maximum of P3D"),
+    for (args, code, says) in [
+        (vec!["--role", "project_admin", "--workspace", "ml"], 2, "is a project role and cannot be held at a workspace"),
+        (vec!["--role", "project_boss", "--project", "ml/agents"], 2, "unknown role `project_boss`"),
+        (vec!["--role", "project_admin", "--project", "ml/nope"], 4, "no project `ml/nope`"),
+        (
+            vec!["--role", "project_admin", "--project", "ml/agents", "--duration", "P4D"],
+            2,
+            "longer than this organization's maximum of P3D",
+        ),
     ] {
         let r = w.owner.grantry(&[&["role", "grant", "-e", "admin", "--user-email", "dev@acme.test"], &args[..]].concat());
-        assert_eq!(r.code, 1, "{args:?}: {}", r.stdout);
+        assert_eq!(r.code, code, "{args:?}: {}", r.stdout);
         assert!(r.stderr.contains(says) && r.stderr.lines().count() == 1, "{args:?}: {}", r.stderr);
     }
     let r = w.owner.grantry(&[
@@ -336,9 +342,9 @@ fn roles_keys_and_the_audit_feed_from_the_cli() {
         "--project",
         "ml/agents",
     ]);
-    assert!(r.code == 1 && r.stderr.contains("does not hold `project_admin`"), "{}", r.stderr);
+    assert!(r.code == 4 && r.stderr.contains("does not hold `project_admin`"), "{}", r.stderr);
     let r = w.dev.grantry(&["role", "grant", "-e", "production", "--user-email", "dev@acme.test", "--role", "org_owner", "--org"]);
-    assert!(r.code == 1 && r.stderr.contains("Role:Assign"), "{}", r.stderr);
+    assert!(r.code == 5 && r.stderr.contains("Role:Assign"), "{}", r.stderr);
     assert_eq!(
         w.owner.grantry(&["role", "grant", "-e", "admin", "--user-email", "dev@acme.test", "--role", "project_admin"]).code,
         2,
@@ -395,13 +401,17 @@ fn roles_keys_and_the_audit_feed_from_the_cli() {
     assert!(a(&["apikey", "list"]).stdout.contains("prod reader"));
     a(&["apikey", "revoke", key_id]);
     assert_eq!(check(&["--api-key", key_id]), 3, "refused on the very next request");
-    assert_eq!(as_key.grantry(&["check", "-e", "k", "--permission", "traces:read:prod", "--resource", &id]).code, 1);
+    assert_eq!(
+        as_key.grantry(&["check", "-e", "k", "--permission", "traces:read:prod", "--resource", &id]).code,
+        5,
+        "a revoked key is not authorised"
+    );
 
     // Settings: retention five years by default, a per-organization setting.
     assert!(a(&["org", "settings"]).stdout.contains("audit_retention_days     1826"));
     let set = a(&["org", "settings", "--audit-retention-days", "3650", "--json"]).json();
     assert_eq!(set["audit_retention_days"], 3650);
-    assert_eq!(w.dev.grantry(&["org", "settings", "-e", "production", "--audit-retention-days", "400"]).code, 1);
+    assert_eq!(w.dev.grantry(&["org", "settings", "-e", "production", "--audit-retention-days", "400"]).code, 5);
     assert!(a(&["audit", "verify"]).stdout.contains("audit chain verifies"));
 }
 

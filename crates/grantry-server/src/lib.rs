@@ -14,17 +14,21 @@ pub mod ids;
 pub mod service;
 pub mod state;
 pub mod sweeper;
+pub mod tls;
 
 pub use error::{ApiError, Result};
 pub use state::AppState;
 
+use axum::serve::Listener;
 use std::future::Future;
-use std::net::SocketAddr;
-use tokio::net::TcpListener;
 
-/// Serves the API on `listener` until `shutdown` resolves, with the expiry sweeper and the
+/// Serves the API on `listener` (TCP, or TLS over it: `tls::TlsListener`) until `shutdown` resolves, with the expiry sweeper and the
 /// change-log follower running.
-pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve<L: Listener<Addr: std::fmt::Debug>>(
+    state: AppState,
+    listener: L,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweeper::run(state.clone()));
     let follower = tokio::spawn(follower::run(state.clone()));
     let result = serve_api(state, listener, shutdown).await;
@@ -34,7 +38,10 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl Future
 }
 
 /// Serves the API alone, without background jobs.
-pub async fn serve_api(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+pub async fn serve_api<L: Listener<Addr: std::fmt::Debug>>(
+    state: AppState,
+    listener: L,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
 }

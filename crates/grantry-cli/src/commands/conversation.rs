@@ -7,8 +7,9 @@ use super::{client, fmt_time, grant};
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
 use crate::config::Config;
+use crate::exit::NotFound;
 use crate::output;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use grantry_server::api::views::GrantView;
 use serde_json::{json, Value};
@@ -68,7 +69,7 @@ pub async fn run(command: ConversationCommand) -> Result<()> {
         ConversationCommand::RequestAccess { conversation, justification, env, duration, user_email, out } => {
             let config = Config::load()?;
             let target = target::resolve(&conversation, env.as_deref(), &config)?;
-            let c = Client::new(config.profile(&target.env)?);
+            let c = Client::new(config.profile(&target.env)?)?;
             request_access(&c, &target, &justification, duration, user_email, out.json).await
         }
         ConversationCommand::ListAccess(args) => grant::run_list(args).await,
@@ -89,7 +90,9 @@ async fn request_access(
     let owner = found
         .pointer("/conversations/0/user_id")
         .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("conversation `{}` not found in environment `{}`; check the id or the environment", target.id, target.env))?
+        .ok_or_else(|| {
+            NotFound(format!("conversation `{}` not found in environment `{}`; check the id or the environment", target.id, target.env))
+        })?
         .to_owned();
     let body = json!({ "justification": justification, "duration": duration, "user_email": user_email });
     let made: Value = c.post(&format!("/conversation/{}/request_access", target.id), &body).await?;

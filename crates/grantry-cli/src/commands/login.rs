@@ -3,10 +3,12 @@
 use crate::cli::OutputArg;
 use crate::client::Client;
 use crate::config::{Config, Profile, Secret};
+use crate::exit::UsageError;
 use crate::output;
 use anyhow::Result;
 use clap::Args;
 use serde_json::{json, Value};
+use std::path::PathBuf;
 
 /// Save a profile.
 #[derive(Debug, Args)]
@@ -23,13 +25,23 @@ pub struct LoginArgs {
     /// A token (from `grantry admin bootstrap`, `user create --token` or `token create`).
     #[arg(long, env = "GRANTRY_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// A PEM file of certificate authorities to trust for this server, besides the system's (for
+    /// a server whose certificate a private authority signs). Saved with the profile.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArg,
 }
 
 pub async fn run(args: LoginArgs) -> Result<()> {
-    let profile = Profile { url: args.url.trim_end_matches('/').to_owned(), org: args.org, token: Secret(args.token.trim().to_owned()) };
-    let me: Value = Client::new(&profile).get("/me", &[]).await?;
+    // Saved as an absolute path, so the profile works from any directory.
+    let ca_cert = match args.ca_cert {
+        Some(path) => Some(std::path::absolute(&path).map_err(|e| UsageError(format!("--ca-cert {}: {e}", path.display())))?),
+        None => None,
+    };
+    let profile =
+        Profile { url: args.url.trim_end_matches('/').to_owned(), org: args.org, token: Secret(args.token.trim().to_owned()), ca_cert };
+    let me: Value = Client::new(&profile)?.get("/me", &[]).await?;
     let mut config = Config::load()?;
     config.profiles.insert(args.env.clone(), profile);
     let path = config.save()?;

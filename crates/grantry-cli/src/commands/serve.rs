@@ -2,8 +2,10 @@
 
 mod demo;
 
+use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use clap::Args;
+use grantry_server::tls::TlsListener;
 use grantry_server::AppState;
 use serde::Deserialize;
 use std::io::Write;
@@ -24,7 +26,14 @@ pub struct ServeArgs {
     /// server of an installation the same file].
     #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
     pub audit_key: Option<PathBuf>,
-    /// A TOML file with `db`, `listen`, `log` and `audit_key_file` (unknown keys are errors).
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_KEY", hide_env_values = true, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A TOML file with `db`, `listen`, `log`, `audit_key_file`, `tls_cert` and `tls_key` (unknown
+    /// keys are errors).
     #[arg(long, env = "GRANTRY_SERVER_CONFIG")]
     pub config: Option<PathBuf>,
     /// Seed a demo organization with users and conversations, and print a token and commands to try.
@@ -40,6 +49,8 @@ struct FileConfig {
     listen: Option<String>,
     log: Option<String>,
     audit_key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// The settings in force.
@@ -48,6 +59,8 @@ struct Settings {
     listen: String,
     log: String,
     audit_key_file: Option<PathBuf>,
+    /// Certificate chain and key, when serving HTTPS.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Settings {
@@ -55,8 +68,12 @@ impl Settings {
         let file: FileConfig = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                toml::from_str(&text)
-                    .with_context(|| format!("{} is not a valid server config (keys: db, listen, log, audit_key_file)", path.display()))?
+                toml::from_str(&text).map_err(|e| {
+                    UsageError(format!(
+                        "{} is not a valid server config (keys: db, listen, log, audit_key_file, tls_cert, tls_key): {e}",
+                        path.display()
+                    ))
+                })?
             }
             None => FileConfig::default(),
         };
@@ -66,6 +83,15 @@ impl Settings {
             listen: args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             log,
             audit_key_file: args.audit_key.clone().or(file.audit_key_file),
+            tls: match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => {
+                    return Err(
+                        UsageError("give both a TLS certificate and its key (--tls-cert and --tls-key), or neither".to_owned()).into()
+                    )
+                }
+            },
         })
     }
 }
@@ -74,10 +100,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let settings = Settings::resolve(&args)?;
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).with_context(|| format!("`{}` is not a log filter", settings.log))?,
+            tracing_subscriber::EnvFilter::try_new(&settings.log).map_err(|e| {
+                UsageError(format!("`{}` is not a log filter ({e}); try `info` or `warn,grantry_server=debug`", settings.log))
+            })?,
         )
         .with_writer(std::io::stderr)
         .init();
+    let tls = match &settings.tls {
+        Some((cert, key)) => Some(grantry_server::tls::server_config(cert, key).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
     let db = grantry_store::redact_url(&settings.db);
     let store = grantry_store::open_with_key_file(&settings.db, settings.audit_key_file.as_deref())
         .await
@@ -85,14 +117,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let state = AppState::load(store).await.context("cannot load the state")?;
     let listener =
         tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let url = format!("{}://{}", if tls.is_some() { "https" } else { "http" }, listener.local_addr()?);
     if args.demo {
         demo::seed(&state, &url).await.context("cannot seed the demo organization")?;
     }
     crate::say!("grantry listening on {url} (database {db})");
     std::io::stdout().flush()?;
-    grantry_server::serve(state, listener, shutdown()).await.context("the server failed")?;
-    Ok(())
+    match tls {
+        Some(config) => grantry_server::serve(state, TlsListener::new(listener, config)?, shutdown()).await,
+        None => grantry_server::serve(state, listener, shutdown()).await,
+    }
+    .context("the server failed")
 }
 
 async fn shutdown() {

@@ -58,8 +58,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &str) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    /// The server with more flags (`--tls-cert …`); its URL is the one it prints, http or https.
+    pub fn start_with(db: &str, args: &[&str]) -> Self {
         let mut child = Command::new(GRANTRY)
             .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("GRANTRY_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -67,7 +73,11 @@ impl Server {
             .expect("spawn server");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .unwrap_or_else(|| panic!("no URL in `{line}`"))
+            .to_owned();
         Self { child, url }
     }
 }

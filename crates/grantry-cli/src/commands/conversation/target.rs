@@ -88,7 +88,7 @@ mod tests {
             ("production", "https://amigo.ai", "org"),
             ("other", "http://127.0.0.1:9090", "acme"),
         ] {
-            c.profiles.insert(name.into(), Profile { url: url.into(), org: org.into(), token: Secret("t".into()) });
+            c.profiles.insert(name.into(), Profile { url: url.into(), org: org.into(), token: Secret("t".into()), ca_cert: None });
         }
         c
     }
