@@ -29,9 +29,7 @@ impl Exit {
     pub fn of(e: &anyhow::Error) -> Self {
         if e.is::<Denied>() {
             Self::Denied
-        } else if e.is::<UsageError>() {
-            Self::Usage
-        } else if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::InvalidUrl(_))) {
+        } else if e.is::<UsageError>() || matches!(e.downcast_ref::<StoreError>(), Some(StoreError::InvalidUrl(_))) {
             Self::Usage
         } else if e.is::<NotFound>() {
             Self::NotFound
