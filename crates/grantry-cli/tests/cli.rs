@@ -5,6 +5,8 @@
 
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/readme.rs"]
+mod readme;
 #[path = "cli/support.rs"]
 mod support;
 #[path = "cli/tls.rs"]

@@ -10,9 +10,9 @@ use crate::output;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use grantry_core::audit::{AuditEvent, Checkpoint};
+use grantry_server::api::views::AuditEventView;
 use grantry_server::AppState;
 use serde_json::Value;
-use std::collections::HashMap;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -120,13 +120,6 @@ async fn principal_filter(c: &Client, value: Option<String>) -> Result<Option<St
     }
 }
 
-/// `user:ID` → email for every user the caller may list; empty if it may not.
-async fn emails(c: &Client) -> HashMap<String, String> {
-    let list: Value = c.get("/users", &[]).await.unwrap_or_default();
-    let users = list["users"].as_array().into_iter().flatten();
-    users.filter_map(|u| Some((format!("user:{}", u["id"].as_str()?), u["email"].as_str()?.to_owned()))).collect()
-}
-
 /// What an `rbac_grant` row changed in the effective set: `+traces:read:prod -Role:Assign`.
 fn change(e: &AuditEvent) -> String {
     let Some(after) = e.after.as_ref().filter(|_| e.event_type == "rbac_grant") else { return String::new() };
@@ -151,24 +144,22 @@ pub async fn run(command: AuditCommand) -> Result<()> {
             ];
             query.extend(filters.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
             let page: Value = c.get("/audit", &query).await?;
-            let events: Vec<AuditEvent> = serde_json::from_value(page["events"].clone())?;
             if out.json {
-                return output::json(&events);
+                return output::json(&page["events"]);
             }
-            let emails = emails(&c).await;
-            let name = |p: String| emails.get(&p).cloned().unwrap_or(p);
+            let events: Vec<AuditEventView> = serde_json::from_value(page["events"].clone())?;
             let rows: Vec<Vec<String>> = events
-                .iter()
-                .map(|e| {
+                .into_iter()
+                .map(|AuditEventView { event: e, actor_email, principal_email }| {
                     let target = format!("{}:{}", e.target_type, e.target_id);
                     vec![
                         e.seq.to_string(),
                         fmt_time(e.at),
                         e.event_type.clone(),
-                        name(e.actor.to_string()),
+                        actor_email.unwrap_or_else(|| e.actor.to_string()),
                         target,
-                        e.principal.clone().map(name).unwrap_or_default(),
-                        change(e),
+                        principal_email.or_else(|| e.principal.clone()).unwrap_or_default(),
+                        change(&e),
                         e.justification.clone().unwrap_or_default(),
                     ]
                 })

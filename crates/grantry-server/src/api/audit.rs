@@ -5,6 +5,7 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
+use super::views::AuditEventView;
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
@@ -12,10 +13,10 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use grantry_core::audit::{AuditEvent, ChainBreak, Checkpoint};
+use grantry_core::audit::{ChainBreak, Checkpoint};
 use grantry_core::authz::Action;
 use grantry_core::ids::OrgId;
-use grantry_core::model::{ScopeNode, ScopeRef};
+use grantry_core::model::{Principal, ScopeNode, ScopeRef};
 use grantry_core::Timestamp;
 use grantry_store::AuditFilter;
 use serde::{Deserialize, Serialize};
@@ -54,8 +55,7 @@ pub struct ListAudit {
 /// A page of audit events, oldest first.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditPage {
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<AuditEvent>,
+    pub events: Vec<AuditEventView>,
     /// Pass as `after_seq` for the next page; absent on the last page.
     pub next_after_seq: Option<i64>,
 }
@@ -107,6 +107,20 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let events = state.store.audit_events(&caller.ctx.org, filter).await?;
     let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
     let next_after_seq = events.last().map(|e| e.seq).filter(|_| full);
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let email = |who: &str| match who.parse::<Principal>() {
+        Ok(Principal::User(id)) => o.user(&id).map(|u| u.email.clone()),
+        _ => None,
+    };
+    let events = events
+        .into_iter()
+        .map(|event| AuditEventView {
+            actor_email: email(&event.actor.to_string()),
+            principal_email: event.principal.as_deref().and_then(email),
+            event,
+        })
+        .collect();
     Ok(Json(AuditPage { events, next_after_seq }))
 }
 

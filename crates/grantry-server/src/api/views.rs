@@ -1,5 +1,6 @@
 //! What the API sends back: the records of the core in the API's (Amigo-compatible) shapes.
 
+use grantry_core::audit::AuditEvent;
 use grantry_core::index::OrgState;
 use grantry_core::model::{Anchor, Grant, GrantTarget, Principal, Resource, User};
 use grantry_core::Timestamp;
@@ -200,4 +201,16 @@ pub struct ErrorDetail {
     pub message: String,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+}
+
+/// An audit event as stored and chained, with the emails of the users it names (as they are now).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEventView {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub event: AuditEvent,
+    /// The actor's email, when the actor is a user.
+    pub actor_email: Option<String>,
+    /// The affected principal's email, when it is a user.
+    pub principal_email: Option<String>,
 }

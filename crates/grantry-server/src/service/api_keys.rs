@@ -140,9 +140,9 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
                 &ctx.audit_actor(),
                 &principal,
                 &at,
-                &BTreeSet::new(),
-                &scopes,
+                (&BTreeSet::new(), &scopes),
                 json!({ "event": "apikey.created" }),
+                None,
             ));
             Ok((ctx.batch(permit, changes, audit), CreatedKey { key, scopes, secret }))
         })
@@ -216,7 +216,7 @@ pub async fn edit_key(
             let mut audit = vec![key_event(ctx, "apikey.updated", key, &new)];
             audit[0].before = Some(json!({ "key": key, "scopes": prior }));
             let cause = json!({ "event": "apikey.updated", "added": add, "removed": remove });
-            audit.extend(rbac_event(o, &ctx.audit_actor(), &Principal::ApiKey(id.clone()), &at, &prior, &new, cause));
+            audit.extend(rbac_event(o, &ctx.audit_actor(), &Principal::ApiKey(id.clone()), &at, (&prior, &new), cause, None));
             Ok((ctx.batch(permit, changes, audit), (key.clone(), new)))
         })
         .await?;
@@ -247,9 +247,9 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
                 &ctx.audit_actor(),
                 &principal,
                 &at,
-                &prior,
-                &BTreeSet::new(),
+                (&prior, &BTreeSet::new()),
                 json!({ "event": "apikey.revoked" }),
+                None,
             ));
             Ok((ctx.batch(permit, changes, audit), revoked))
         })

@@ -95,7 +95,8 @@ fn rbac_rows(ix: &DecisionIndex, ctx: &Ctx, grants: &[Grant]) -> Result<Vec<gran
             let ids: Vec<&GrantId> = grants.iter().filter(|g| &g.principal == p).map(|g| &g.id).collect();
             let cause =
                 serde_json::json!({ "event": "grant.created", "grant_ids": ids, "expires_at": grants.first().and_then(|g| g.expires_at) });
-            rbac_event(o, &ctx.audit_actor(), p, &ScopeRef::Org, &prior, &new, cause)
+            let justification = grants.iter().find(|g| &g.principal == p).and_then(|g| g.justification.as_deref());
+            rbac_event(o, &ctx.audit_actor(), p, &ScopeRef::Org, (&prior, &new), cause, justification)
         })
         .collect())
 }
@@ -195,7 +196,7 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             let rest = held.iter().filter(|g| g.id != grant.id);
             let new = o.effective_set(ix.catalogue(), rest, &ScopeRef::Org, ctx.now);
             let cause = serde_json::json!({ "event": "grant.revoked", "grant_id": grant.id });
-            audit.extend(rbac_event(o, &ctx.audit_actor(), &grant.principal, &ScopeRef::Org, &prior, &new, cause));
+            audit.extend(rbac_event(o, &ctx.audit_actor(), &grant.principal, &ScopeRef::Org, (&prior, &new), cause, None));
             let change = Change::GrantRevoked { org: ctx.org.clone(), id: id.clone(), revocation };
             Ok((ctx.batch(permit, vec![change], audit), revoked))
         })
@@ -248,7 +249,15 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                             .map(|x| &x.id)
                             .collect();
                         let cause = serde_json::json!({ "event": what, "grant_ids": together });
-                        if let Some(mut d) = rbac_event(o, &Actor::System, &g.principal, scope, &held(before), &held(end), cause) {
+                        if let Some(mut d) = rbac_event(
+                            o,
+                            &Actor::System,
+                            &g.principal,
+                            scope,
+                            (&held(before), &held(end)),
+                            cause,
+                            g.justification.as_deref(),
+                        ) {
                             d.at = Some(end);
                             audit.push(d);
                         }

@@ -9,15 +9,16 @@ use serde_json::json;
 use std::collections::BTreeSet;
 
 /// The `rbac_grant` row for a change of `principal`'s effective set at `scope` from `prior` to
-/// `new`, or `None` when the set did not change. `cause` names the change (`role.granted`, …).
+/// `new` (the pair), or `None` when the set did not change. `cause` names the change (`role.granted`, …) and
+/// `justification` is the one the change was made with, if any.
 pub fn rbac_event(
     o: &OrgState,
     by: &Actor,
     principal: &Principal,
     scope: &ScopeRef,
-    prior: &BTreeSet<String>,
-    new: &BTreeSet<String>,
+    (prior, new): (&BTreeSet<String>, &BTreeSet<String>),
     cause: serde_json::Value,
+    justification: Option<&str>,
 ) -> Option<AuditDraft> {
     if prior == new {
         return None;
@@ -25,6 +26,7 @@ pub fn rbac_event(
     let path = o.scope_path(scope);
     let mut d = AuditDraft::new(by, "rbac_grant", "scope", &path);
     d.principal = Some(principal.to_string());
+    d.justification = justification.map(str::to_owned);
     d.before = Some(json!({ "scope": path, "effective": prior }));
     d.after = Some(json!({
         "scope": path,

@@ -262,7 +262,7 @@ pub async fn grant_role(
             changes.push(Change::GrantCreated { grant: grant.clone() });
             audit.push(grant_event(&ctx.audit_actor(), "role.granted", &grant));
             let cause = json!({ "event": "role.granted", "role": r.role.name, "grant_id": grant.id, "expires_at": grant.expires_at });
-            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
+            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, (&prior, &new), cause, grant.justification.as_deref());
             let effective_changed = rbac.is_some();
             audit.extend(rbac);
             Ok((ctx.batch(permit, changes, audit), RoleGranted { grant, replaced: revoked, effective_changed }))
@@ -302,7 +302,7 @@ pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Re
             let new = o.effective_set(cat, after, &r.scope, ctx.now);
             let cause =
                 json!({ "event": "role.revoked", "role": r.role.name, "grant_ids": revoked.iter().map(|g| &g.id).collect::<Vec<_>>() });
-            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, &prior, &new, cause);
+            let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, (&prior, &new), cause, None);
             let changed = rbac.is_some();
             audit.extend(rbac);
             Ok((ctx.batch(permit, changes, audit), (revoked, changed)))
