@@ -20,6 +20,13 @@ pub enum OrgCommand {
         /// The longest temporary permission grant, ISO 8601 (default P3D).
         #[arg(long)]
         max_grant_duration: Option<String>,
+        /// The window of a grant asked for without --duration, ISO 8601 (default PT2H; at most
+        /// the maximum).
+        #[arg(long)]
+        default_grant_duration: Option<String>,
+        /// The shortest justification, in characters (default 10).
+        #[arg(long)]
+        min_justification_chars: Option<usize>,
         /// The longest justification, in characters (default 1000; at most 10000).
         #[arg(long)]
         max_justification_chars: Option<usize>,
@@ -31,21 +38,27 @@ pub enum OrgCommand {
 }
 
 pub async fn run(command: OrgCommand) -> Result<()> {
-    let OrgCommand::Settings { audit_retention_days, max_role_duration, max_grant_duration, max_justification_chars, env, out } = command;
+    let OrgCommand::Settings {
+        audit_retention_days,
+        max_role_duration,
+        max_grant_duration,
+        default_grant_duration,
+        min_justification_chars,
+        max_justification_chars,
+        env,
+        out,
+    } = command;
     let c = client(&env.env)?;
-    let unchanged =
-        audit_retention_days.is_none() && max_role_duration.is_none() && max_grant_duration.is_none() && max_justification_chars.is_none();
-    let settings: Value = if unchanged {
-        c.get("/settings", &[]).await?
-    } else {
-        let body = json!({
-            "audit_retention_days": audit_retention_days,
-            "max_role_duration": max_role_duration,
-            "max_grant_duration": max_grant_duration,
-            "max_justification_chars": max_justification_chars,
-        });
-        c.patch("/settings", &body).await?
-    };
+    let body = json!({
+        "audit_retention_days": audit_retention_days,
+        "max_role_duration": max_role_duration,
+        "max_grant_duration": max_grant_duration,
+        "default_grant_duration": default_grant_duration,
+        "min_justification_chars": min_justification_chars,
+        "max_justification_chars": max_justification_chars,
+    });
+    let changes = body.as_object().is_some_and(|o| o.values().any(|v| !v.is_null()));
+    let settings: Value = if changes { c.patch("/settings", &body).await? } else { c.get("/settings", &[]).await? };
     if out.json {
         return output::json(&settings);
     }

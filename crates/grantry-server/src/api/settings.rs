@@ -55,9 +55,16 @@ impl SettingsView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettings {
+    /// The longest temporary permission grant, ISO 8601 (at most P366D).
     pub max_grant_duration: Option<String>,
+    /// The window of a grant asked for without a duration, ISO 8601 (at most the maximum).
+    pub default_grant_duration: Option<String>,
+    /// The longest time-bounded role, ISO 8601 (at most P366D).
     pub max_role_duration: Option<String>,
     pub audit_retention_days: Option<u32>,
+    /// The shortest justification, in characters (at least 1, at most the longest).
+    #[schema(minimum = 1, maximum = 10000)]
+    pub min_justification_chars: Option<usize>,
     /// The longest justification, in characters (up to 10000).
     #[schema(minimum = 1, maximum = 10000)]
     pub max_justification_chars: Option<usize>,
@@ -79,8 +86,10 @@ pub(super) async fn update(
 ) -> Result<Json<SettingsView>> {
     let patch = PolicyPatch {
         max_grant_duration: b.max_grant_duration,
+        default_grant_duration: b.default_grant_duration,
         max_role_duration: b.max_role_duration,
         audit_retention_days: b.audit_retention_days,
+        min_justification_chars: b.min_justification_chars,
         max_justification_chars: b.max_justification_chars,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;

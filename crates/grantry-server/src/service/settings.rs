@@ -1,6 +1,7 @@
 //! The organization's policy settings: where the seeds disagree or leave a choice, each rule is a
-//! setting with the seed's value as its default — the longest temporary grant and role window, and
-//! how long audit events are kept (seed 002: five years). Changing them needs
+//! setting with the seed's value as its default — the longest temporary grant and role window, the
+//! default grant window, the shortest and longest justification, and how long audit events are
+//! kept (seed 002: five years). Changing them needs
 //! `Organization:Manage`; each change is audited with the settings before and after.
 
 use super::{org, Ctx};
@@ -17,8 +18,10 @@ use grantry_core::SignedDuration;
 #[derive(Debug, Clone, Default)]
 pub struct PolicyPatch {
     pub max_grant_duration: Option<String>,
+    pub default_grant_duration: Option<String>,
     pub max_role_duration: Option<String>,
     pub audit_retention_days: Option<u32>,
+    pub min_justification_chars: Option<usize>,
     pub max_justification_chars: Option<usize>,
 }
 
@@ -34,6 +37,9 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         let mut p = current.clone();
         if let Some(text) = &patch.max_grant_duration {
             p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+        }
+        if let Some(text) = &patch.default_grant_duration {
+            p.default_grant_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
         }
         if let Some(text) = &patch.max_role_duration {
             p.max_role_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
@@ -51,22 +57,32 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
             }
             p.audit_retention_days = days;
         }
+        if let Some(n) = patch.min_justification_chars {
+            p.min_justification_chars = n;
+        }
         if let Some(n) = patch.max_justification_chars {
-            if n < p.min_justification_chars || n > LONGEST_JUSTIFICATION {
-                return Err(ServiceError::Invalid {
-                    field: "max_justification_chars".into(),
-                    message: format!(
-                        "{n} is out of range; allow between {} (the minimum) and {LONGEST_JUSTIFICATION} characters",
-                        p.min_justification_chars
-                    ),
-                });
-            }
             p.max_justification_chars = n;
         }
-        if p.default_grant_duration > p.max_grant_duration {
+        let (min, max) = (p.min_justification_chars, p.max_justification_chars);
+        if min == 0 || min > max || max > LONGEST_JUSTIFICATION {
+            let field = if patch.min_justification_chars.is_some() { "min_justification_chars" } else { "max_justification_chars" };
             return Err(ServiceError::Invalid {
-                field: "max_grant_duration".into(),
-                message: "is shorter than the default grant duration; raise it".into(),
+                field: field.into(),
+                message: format!(
+                    "a justification of {min} to {max} characters is out of range; the minimum must be at least 1 and at most \
+                     the maximum, and the maximum at most {LONGEST_JUSTIFICATION}"
+                ),
+            });
+        }
+        if p.default_grant_duration > p.max_grant_duration {
+            let field = if patch.default_grant_duration.is_some() { "default_grant_duration" } else { "max_grant_duration" };
+            return Err(ServiceError::Invalid {
+                field: field.into(),
+                message: format!(
+                    "the default grant duration ({}) would be longer than the maximum ({}); keep the default within the maximum",
+                    grantry_core::duration::format_iso(p.default_grant_duration),
+                    grantry_core::duration::format_iso(p.max_grant_duration)
+                ),
             });
         }
         Ok(p)
