@@ -320,6 +320,11 @@ fn roles_keys_and_the_audit_feed_from_the_cli() {
     let before = events();
     for (args, code, says) in [
         (vec!["--role", "project_admin", "--workspace", "ml"], 2, "is a project role and cannot be held at a workspace"),
+        (
+            vec!["--role", "org_admin", "--workspace", "ml"],
+            2,
+            "is an organization role and cannot be held at a workspace; give it at the organization",
+        ),
         (vec!["--role", "project_boss", "--project", "ml/agents"], 2, "unknown role `project_boss`"),
         (vec!["--role", "project_admin", "--project", "ml/nope"], 4, "no project `ml/nope`"),
         (
@@ -441,7 +446,7 @@ fn org_settings_set_the_policy_that_requests_follow() {
     assert!(r.stderr.contains("at least 20"), "{}", r.stderr);
     let made = ask("twenty-one characters").json();
     let expires: jiff::Timestamp = made["grants"][0]["expires_at"].as_str().unwrap().parse().unwrap();
-    let left = expires.duration_since(jiff::Timestamp::now());
+    let left = expires.duration_since(grantry_server::clock::now());
     assert!(left > jiff::SignedDuration::from_mins(55) && left <= jiff::SignedDuration::from_hours(1), "{left:?}");
 
     // Out-of-range values are bad input and change nothing; members may not change settings.

@@ -68,6 +68,23 @@ impl Tier {
             Self::Project => "project",
         }
     }
+
+    /// "a workspace role" needs its article: `an` for the organization, `a` otherwise.
+    pub fn article(self) -> &'static str {
+        match self {
+            Self::Organization => "an",
+            Self::Workspace | Self::Project => "a",
+        }
+    }
+
+    /// Where a role of this tier is held: `the organization`, `a workspace`, `a project`.
+    pub fn place(self) -> &'static str {
+        match self {
+            Self::Organization => "the organization",
+            Self::Workspace => "a workspace",
+            Self::Project => "a project",
+        }
+    }
 }
 
 /// A permission with the conditions under which it applies; the unit a role or grant carries.

@@ -10,6 +10,11 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create an organization (if absent) and an owner, and print a token for the owner.
+    #[command(after_help = crate::examples!(
+        "grantry admin bootstrap --org acme --email ana@acme.example                 # on ./grantry.db",
+        "grantry admin bootstrap --db sqlite:///var/lib/grantry/grantry.db --org acme --email ana@acme.example",
+        "grantry admin bootstrap --db postgres://app:secret@db:5432/grantry --audit-key /etc/grantry/audit.key --org acme --email ana@acme.example"
+    ))]
     Bootstrap {
         /// Database URL (sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB).
         #[arg(long, env = "GRANTRY_DB", hide_env_values = true, default_value = "sqlite://grantry.db")]
@@ -27,6 +32,10 @@ pub enum AdminCommand {
     },
     /// Report, for every organization-scoped table, whether tenant isolation is in force in the
     /// database itself (row-level security on PostgreSQL). Exit 1 on PostgreSQL when it is not.
+    #[command(after_help = crate::examples!(
+        "grantry admin isolation --db postgres://app:secret@db:5432/grantry --audit-key /etc/grantry/audit.key",
+        "grantry admin isolation --db sqlite://grantry.db --json"
+    ))]
     Isolation {
         /// Database URL (sqlite://PATH or postgres://…).
         #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]

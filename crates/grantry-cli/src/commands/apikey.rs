@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
     /// Create a key that acts only within a project and its scopes; prints its secret once.
+    #[command(after_help = crate::examples!(
+        "grantry apikey create -e admin --project ml/agents --scope traces:read:prod --name prod-reader",
+        "grantry apikey create -e admin --project ml/agents --scope Trace:Capture --name ingest"
+    ))]
     Create {
         /// The project, as WORKSPACE/PROJECT.
         #[arg(long)]
@@ -27,6 +31,10 @@ pub enum ApiKeyCommand {
         out: OutputArg,
     },
     /// List the keys of the projects you manage keys of.
+    #[command(after_help = crate::examples!(
+        "grantry apikey list -e admin",
+        "grantry apikey list -e admin --json"
+    ))]
     List {
         #[command(flatten)]
         env: EnvArg,
@@ -34,6 +42,10 @@ pub enum ApiKeyCommand {
         out: OutputArg,
     },
     /// Add or remove scopes of a key.
+    #[command(after_help = crate::examples!(
+        "grantry apikey edit 5f3c0d7e9a1b2c3d4e5f6a7b --add-scope traces:read -e admin",
+        "grantry apikey edit 5f3c0d7e9a1b2c3d4e5f6a7b --remove-scope traces:read:prod --add-scope traces:read -e admin"
+    ))]
     Edit {
         /// The key's id.
         id: String,
@@ -49,6 +61,9 @@ pub enum ApiKeyCommand {
         out: OutputArg,
     },
     /// Revoke a key: it is refused from the next request on.
+    #[command(after_help = crate::examples!(
+        "grantry apikey revoke 5f3c0d7e9a1b2c3d4e5f6a7b -e admin"
+    ))]
     Revoke {
         /// The key's id.
         id: String,

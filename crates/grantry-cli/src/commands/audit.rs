@@ -17,8 +17,14 @@ use serde_json::Value;
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// List audit events, oldest first.
+    #[command(after_help = crate::examples!(
+        "grantry audit list -e admin",
+        "grantry audit list -e admin --type grant.created --actor dev@acme.example",
+        "grantry audit list -e admin --type rbac_grant --principal dev@acme.example --scope ml/agents",
+        "grantry audit list -e admin --since 2026-11-01T00:00:00Z --limit 100 --json"
+    ))]
     List {
-        /// Environment name (the profile saved by `grantry login`).
+        /// The profile saved by `grantry login`.
         #[arg(short = 'e', long = "env")]
         env: String,
         /// Only this event type (rbac_grant, role.granted, role.expired, grant.created, apikey.created, …).
@@ -48,6 +54,11 @@ pub enum AuditCommand {
     /// Verify the organization's audit chain: every event's keyed hash, the signed checkpoint of
     /// its head and, with --digest, a digest kept elsewhere. Exit 1, naming the event, if an event
     /// was edited, removed, reordered, re-hashed, or the tail was cut.
+    #[command(after_help = crate::examples!(
+        "grantry audit verify -e admin",
+        "grantry audit verify --db sqlite://grantry.db --org acme",
+        "grantry audit verify -e admin --digest digest-2026-11-24.json"
+    ))]
     Verify {
         #[command(flatten)]
         at: AuditAt,
@@ -60,6 +71,10 @@ pub enum AuditCommand {
     /// Print a signed digest of the audit log's head (sequence, hash, time) as JSON, after
     /// verifying it; keep it where the database's writers cannot reach, and check the log against
     /// it later with `grantry audit verify --digest FILE`.
+    #[command(after_help = crate::examples!(
+        "grantry audit digest -e admin > digest-2026-11-24.json",
+        "grantry audit digest --db sqlite://grantry.db --org acme"
+    ))]
     Digest {
         #[command(flatten)]
         at: AuditAt,
@@ -81,7 +96,7 @@ fn broken(result: &Value) -> Result<()> {
 /// Where to reach the audit log: through the server, or on the database directly.
 #[derive(Debug, clap::Args)]
 pub struct AuditAt {
-    /// Environment name (through the server).
+    /// The profile saved by `grantry login` (through the server).
     #[arg(short = 'e', long = "env", conflicts_with = "db")]
     env: Option<String>,
     /// Database URL (on the database directly; needs --org and the audit key).

@@ -10,6 +10,10 @@ use serde_json::Value;
 #[derive(Debug, Subcommand)]
 pub enum PermissionCommand {
     /// List the permissions, with the attributes a condition on each may test.
+    #[command(after_help = crate::examples!(
+        "grantry permission list -e admin",
+        "grantry permission list -e admin --json"
+    ))]
     List {
         #[command(flatten)]
         env: EnvArg,

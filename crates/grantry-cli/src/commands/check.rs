@@ -23,8 +23,9 @@ pub struct CheckArgs {
     /// The permission, e.g. Conversation:GetMessage.
     #[arg(long)]
     pub permission: String,
-    /// The resource as TYPE:ID, e.g. conversation:65a1…
-    #[arg(long)]
+    /// The resource as TYPE:ID: conversation:ID, trace:ID, organization:ID, or any other type
+    /// with its attributes given by --attr.
+    #[arg(long, value_name = "TYPE:ID")]
     pub resource: String,
     /// An attribute of a resource grantry does not know, as KEY=VALUE (repeatable).
     #[arg(long = "attr", value_name = "KEY=VALUE")]

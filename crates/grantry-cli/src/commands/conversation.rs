@@ -17,6 +17,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum ConversationCommand {
     /// Register a conversation with its owner; prints its id and URL.
+    #[command(after_help = crate::examples!(
+        "grantry conversation create -e admin --owner-email bob@acme.example",
+        "grantry conversation create -e admin --owner-email bob@acme.example --id 65a1f0c2d3e4b5a6978897aa"
+    ))]
     Create {
         #[command(flatten)]
         env: EnvArg,
@@ -30,16 +34,24 @@ pub enum ConversationCommand {
         out: OutputArg,
     },
     /// Request temporary access to one conversation: three grants scoped to its owner.
+    #[command(after_help = crate::examples!(
+        "forge conversation request-access https://acme.example.com/admin/conversation/65a1f0c2d3e4b5a6978897aa -j \"Debugging reported issue #42\"",
+        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e production -j \"Reviewing customer feedback\" -d PT4H",
+        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e production -j \"Pairing on ticket 1234\" --user-email colleague@acme.example"
+    ))]
     RequestAccess {
         /// Conversation URL or 24-char hex ID.
         conversation: String,
-        /// Reason for access (minimum 10 characters).
+        /// Reason for access (at least the organization's minimum, 10 characters unless
+        /// `grantry org settings` changed it).
         #[arg(short = 'j', long)]
         justification: String,
-        /// Environment name (inferred from the URL when absent; required with a bare id).
+        /// The profile saved by `grantry login` (inferred from the URL when absent; required with
+        /// a bare id).
         #[arg(short = 'e', long = "env")]
         env: Option<String>,
-        /// ISO 8601 duration (e.g. PT30M, PT2H, P1D); PT2H when absent, at most P3D.
+        /// ISO 8601 duration (e.g. PT30M, PT2H, P1D); the organization's default (PT2H) when
+        /// absent, at most its maximum (P3D).
         #[arg(short = 'd', long)]
         duration: Option<String>,
         /// Email of user to grant access to (yourself when absent).
@@ -49,6 +61,10 @@ pub enum ConversationCommand {
         out: OutputArg,
     },
     /// List active temporary grants: yours, or everyone's with --all.
+    #[command(after_help = crate::examples!(
+        "forge conversation list-access -e production                     # your active grants",
+        "forge conversation list-access -e admin --all --show-expired     # everyone's, ended ones too"
+    ))]
     ListAccess(grant::ListArgs),
 }
 

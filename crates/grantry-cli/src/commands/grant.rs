@@ -15,7 +15,8 @@ use serde_json::Value;
 pub struct ListArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// Show all users' grants (not just your own).
+    /// Show all users' grants, not just your own (for those who may list everyone's grants —
+    /// org_admin and org_owner; for anyone else it still shows only their own).
     #[arg(long)]
     pub all: bool,
     /// Include expired (and revoked) grants.
@@ -28,8 +29,15 @@ pub struct ListArgs {
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
     /// List temporary grants: yours, or everyone's with --all.
+    #[command(after_help = crate::examples!(
+        "grantry grant list -e production",
+        "grantry grant list -e admin --all --show-expired --json"
+    ))]
     List(ListArgs),
     /// Revoke a grant; it stops working on the next check.
+    #[command(after_help = crate::examples!(
+        "grantry grant revoke -e admin b81d59163c54a77b96e5ae28"
+    ))]
     Revoke {
         #[command(flatten)]
         env: EnvArg,

@@ -10,6 +10,11 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
     /// Show the settings; with options, change those first (needs Organization:Manage).
+    #[command(after_help = crate::examples!(
+        "grantry org settings -e admin",
+        "grantry org settings -e admin --max-grant-duration P1D --default-grant-duration PT1H",
+        "grantry org settings -e admin --min-justification-chars 20 --audit-retention-days 3650"
+    ))]
     Settings {
         /// How many days audit events are kept (default 1826, five years).
         #[arg(long)]

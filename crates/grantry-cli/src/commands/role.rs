@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
     /// List the roles, their tier and the permissions they carry.
+    #[command(after_help = crate::examples!(
+        "grantry role list -e admin",
+        "grantry role list -e admin --json"
+    ))]
     List {
         #[command(flatten)]
         env: EnvArg,
@@ -20,6 +24,18 @@ pub enum RoleCommand {
     },
     /// Grant a role to a user at the organization, a workspace or a project; permanently
     /// (replacing the user's role there), or for a window that ends on its own.
+    ///
+    /// The rules: a role is granted only at its own tier (org_* with --org, workspace_* with
+    /// --workspace, project_* with --project). You need Role:Assign there and must hold every
+    /// permission of the role permanently there (temporary grants never count); a role carrying
+    /// traces:read:prod needs org_admin or higher. A window (--duration or --until) is at most the
+    /// organization's max_role_duration (P3D unless `grantry org settings` changed it).
+    #[command(after_help = crate::examples!(
+        "grantry role grant -e admin --user-email dev@acme.example --role project_developer --project ml/agents",
+        "grantry role grant -e admin --user-email dev@acme.example --role project_admin --project ml/agents --duration PT4H -j \"incident 4711\"",
+        "grantry role grant -e admin --user-email ops@acme.example --role workspace_admin --workspace ml --until 2026-11-30T18:00:00Z",
+        "grantry role grant -e admin --user-email ops@acme.example --role org_admin --org"
+    ))]
     Grant {
         #[command(flatten)]
         target: RoleTargetArgs,
@@ -38,6 +54,10 @@ pub enum RoleCommand {
         out: OutputArg,
     },
     /// Revoke a role a user holds at a tier (permanent and time-bounded grants of it alike).
+    #[command(after_help = crate::examples!(
+        "grantry role revoke -e admin --user-email dev@acme.example --role project_admin --project ml/agents",
+        "grantry role revoke -e admin --user-email ops@acme.example --role org_admin --org"
+    ))]
     Revoke {
         #[command(flatten)]
         target: RoleTargetArgs,
@@ -47,6 +67,10 @@ pub enum RoleCommand {
         out: OutputArg,
     },
     /// Every user's roles at each tier, and where each reads production traces.
+    #[command(after_help = crate::examples!(
+        "grantry role matrix -e admin",
+        "grantry role matrix -e admin --json"
+    ))]
     Matrix {
         #[command(flatten)]
         env: EnvArg,

@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
     /// Create a workspace.
+    #[command(after_help = crate::examples!(
+        "grantry workspace create ml -e admin"
+    ))]
     Create {
         /// The workspace's slug (lowercase letters, digits, dashes).
         slug: String,
@@ -20,6 +23,10 @@ pub enum WorkspaceCommand {
         out: OutputArg,
     },
     /// List workspaces.
+    #[command(after_help = crate::examples!(
+        "grantry workspace list -e admin",
+        "grantry workspace list -e admin --json"
+    ))]
     List {
         #[command(flatten)]
         env: EnvArg,
@@ -31,6 +38,9 @@ pub enum WorkspaceCommand {
 #[derive(Debug, Subcommand)]
 pub enum ProjectCommand {
     /// Create a project, named WORKSPACE/PROJECT.
+    #[command(after_help = crate::examples!(
+        "grantry project create ml/agents -e admin"
+    ))]
     Create {
         /// WORKSPACE/PROJECT.
         project: String,
@@ -40,6 +50,10 @@ pub enum ProjectCommand {
         out: OutputArg,
     },
     /// List projects.
+    #[command(after_help = crate::examples!(
+        "grantry project list -e admin",
+        "grantry project list -e admin --workspace ml"
+    ))]
     List {
         /// Only the projects of this workspace.
         #[arg(long)]
@@ -54,6 +68,10 @@ pub enum ProjectCommand {
 #[derive(Debug, Subcommand)]
 pub enum EnvironmentCommand {
     /// Create an environment in a project.
+    #[command(after_help = crate::examples!(
+        "grantry environment create --project ml/agents prod --production -e admin",
+        "grantry environment create --project ml/agents staging -e admin"
+    ))]
     Create {
         /// The project, as WORKSPACE/PROJECT.
         #[arg(long)]
@@ -69,6 +87,10 @@ pub enum EnvironmentCommand {
         out: OutputArg,
     },
     /// Change an environment's production flag (traces already captured keep their class).
+    #[command(after_help = crate::examples!(
+        "grantry environment update --project ml/agents staging --production true -e admin",
+        "grantry environment update --project ml/agents staging --production false -e admin     # org_admin or higher"
+    ))]
     Update {
         /// The project, as WORKSPACE/PROJECT.
         #[arg(long)]
@@ -84,6 +106,10 @@ pub enum EnvironmentCommand {
         out: OutputArg,
     },
     /// List environments.
+    #[command(after_help = crate::examples!(
+        "grantry environment list -e admin",
+        "grantry environment list --project ml/agents -e admin"
+    ))]
     List {
         /// Only the environments of this project (WORKSPACE/PROJECT).
         #[arg(long)]

@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
-    #[arg(long, env = "GRANTRY_LISTEN")]
+    #[arg(long, env = "GRANTRY_LISTEN", hide_env_values = true)]
     pub listen: Option<String>,
     /// The audit key file, kept outside the database (created 0600 if missing) [default: beside a
     /// SQLite database, `PATH.audit-key`; `grantry-audit.key` here for PostgreSQL — give every
@@ -27,14 +27,14 @@ pub struct ServeArgs {
     #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
     pub audit_key: Option<PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs --tls-key.
-    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", requires = "tls_key")]
+    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", hide_env_values = true, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_KEY", hide_env_values = true, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// A TOML file with `db`, `listen`, `log`, `audit_key_file`, `tls_cert` and `tls_key` (unknown
     /// keys are errors).
-    #[arg(long, env = "GRANTRY_SERVER_CONFIG")]
+    #[arg(long, value_name = "FILE", env = "GRANTRY_SERVER_CONFIG", hide_env_values = true)]
     pub config: Option<PathBuf>,
     /// Seed a demo organization with users and conversations, and print a token and commands to try.
     #[arg(long)]

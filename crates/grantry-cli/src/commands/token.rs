@@ -10,6 +10,11 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Issue a token, for yourself or (with --user-email) a user you manage.
+    #[command(after_help = crate::examples!(
+        "grantry token create -e admin                                  # for yourself, without an end",
+        "grantry token create -e admin --expires-in P30D",
+        "grantry token create -e admin --user-email dev@acme.example    # for a user you manage: PT8H, at most P1D"
+    ))]
     Create {
         #[command(flatten)]
         env: EnvArg,
@@ -24,6 +29,9 @@ pub enum TokenCommand {
         out: OutputArg,
     },
     /// Revoke a token; it is refused from the next request on.
+    #[command(after_help = crate::examples!(
+        "grantry token revoke -e admin 5f3c0d7e9a1b2c3d4e5f6a7b"
+    ))]
     Revoke {
         #[command(flatten)]
         env: EnvArg,

@@ -10,6 +10,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum TraceCommand {
     /// Capture a trace; it is a production trace if its environment is production now, for good.
+    #[command(after_help = crate::examples!(
+        "grantry trace capture --project ml/agents --environment prod -e admin",
+        "grantry trace capture --project ml/agents --environment staging -e admin --json"
+    ))]
     Capture {
         /// The project, as WORKSPACE/PROJECT.
         #[arg(long)]

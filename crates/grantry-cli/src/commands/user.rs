@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a user with an organization role.
+    #[command(after_help = crate::examples!(
+        "grantry user create -e admin --email dev@acme.example",
+        "grantry user create -e admin --email dev@acme.example --token      # and print a token for them (eight hours)",
+        "grantry user create -e admin --email ops@acme.example --role org_admin"
+    ))]
     Create {
         #[command(flatten)]
         env: EnvArg,
@@ -27,6 +32,10 @@ pub enum UserCommand {
         out: OutputArg,
     },
     /// List users.
+    #[command(after_help = crate::examples!(
+        "grantry user list -e admin",
+        "grantry user list -e admin --json"
+    ))]
     List {
         #[command(flatten)]
         env: EnvArg,

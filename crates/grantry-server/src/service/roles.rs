@@ -93,10 +93,12 @@ fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<
         return Err(ServiceError::Invalid {
             field: "role".into(),
             message: format!(
-                "`{}` is a {} role and cannot be held at a {}; give it at its own tier",
+                "`{}` is {} {} role and cannot be held at {}; give it at {}",
                 role.name,
+                role.tier.article(),
                 role.tier.name(),
-                tier.name()
+                tier.place(),
+                role.tier.place()
             ),
         });
     }
