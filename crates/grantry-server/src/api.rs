@@ -11,6 +11,7 @@ mod conversations;
 mod extract;
 mod grants;
 mod health;
+mod links;
 mod openapi;
 mod page;
 mod roles;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(links::router())
         .nest("/v1/{org}", org.method_not_allowed_fallback(method_not_allowed))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

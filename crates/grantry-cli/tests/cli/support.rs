@@ -54,6 +54,7 @@ impl Person {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    pub banner: String,
 }
 
 impl Server {
@@ -71,14 +72,19 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .unwrap_or_else(|| panic!("no URL in `{line}`"))
-            .to_owned();
-        Self { child, url }
+        // What it prints before it listens (`--demo`'s banner), then the line with its URL.
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut banner = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).expect("read") > 0, "the server ended before listening:\n{banner}");
+            if line.starts_with("grantry listening on ") {
+                let url = line.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"));
+                let url = url.unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
+                return Self { child, url, banner };
+            }
+            banner.push_str(&line);
+        }
     }
 }
 

@@ -380,3 +380,33 @@ async fn what_a_member_may_learn_and_what_a_token_for_another_may_carry() {
     let (status, body) = o.owner.post("/workspaces", &json!({ "slug": "org" })).await;
     assert_eq!(status, 422, "`org` is the organization's own name in scope paths: {body}");
 }
+
+/// The URL `conversation create` prints resolves to a page that says what it is and how to ask
+/// for access, reads nothing, and reflects nothing it has not validated.
+#[tokio::test]
+async fn the_printed_conversation_url_resolves_and_reflects_nothing_unvalidated() {
+    let o = org().await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", o.server.url);
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let page = get(format!("/acme/admin/conversation/{}", o.conv)).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/plain; charset=utf-8");
+    let text = page.text().await.unwrap();
+    assert!(text.contains(&o.conv) && text.contains("forge conversation request-access"), "{text}");
+    assert!(!text.contains(&o.bob_id), "the owner is not told to a browser without a token: {text}");
+    // Any organization and id of the right shape get the same page: it tells nothing about what exists.
+    let other = get("/globex/admin/conversation/0123456789abcdef01234567".to_owned()).await;
+    assert_eq!(other.status(), 200);
+    for path in ["/acme/admin/conversation/%3Cscript%3E", "/ACME%3Cb%3E/admin/conversation/0123456789abcdef01234567"] {
+        let r = get(path.to_owned()).await;
+        assert_eq!(r.status(), 422, "{path}");
+        // The error is JSON, never a page a browser would render.
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid", "{body}");
+    }
+}
