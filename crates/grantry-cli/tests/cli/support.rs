@@ -72,18 +72,20 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn server");
-        // What it prints before it listens (`--demo`'s banner), then the line with its URL.
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut banner = String::new();
+        // What it prints before it listens (`--demo`'s banner), then the line with its URL. The
+        // server is ours from here on: dropping it (a failed assertion too) stops it.
+        let stdout = child.stdout.take().expect("stdout");
+        let mut server = Self { child, url: String::new(), banner: String::new() };
+        let mut stdout = BufReader::new(stdout);
         loop {
             let mut line = String::new();
-            assert!(stdout.read_line(&mut line).expect("read") > 0, "the server ended before listening:\n{banner}");
+            assert!(stdout.read_line(&mut line).expect("read") > 0, "the server ended before listening:\n{}", server.banner);
             if line.starts_with("grantry listening on ") {
                 let url = line.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"));
-                let url = url.unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
-                return Self { child, url, banner };
+                server.url = url.unwrap_or_else(|| panic!("no URL in `{line}`")).to_owned();
+                return server;
             }
-            banner.push_str(&line);
+            server.banner.push_str(&line);
         }
     }
 }
