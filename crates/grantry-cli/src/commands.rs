@@ -70,3 +70,22 @@ pub async fn user_id_by_email(client: &Client, email: &str) -> Result<String> {
         NotFound(format!("no user with email `{email}` in this organization; check the address or create the user first")).into()
     })
 }
+
+/// An attribute's value as typed: `true` and `false` are booleans, whole numbers are numbers,
+/// anything else is text.
+pub fn attr_value(text: &str) -> serde_json::Value {
+    match text {
+        "true" => serde_json::Value::Bool(true),
+        "false" => serde_json::Value::Bool(false),
+        t => t.parse::<i64>().map_or_else(|_| serde_json::Value::String(t.to_owned()), serde_json::Value::from),
+    }
+}
+
+/// `--flag KEY=VALUE`: the key, and the value as [`attr_value`] reads it.
+pub fn key_value<'a>(flag: &str, text: &'a str) -> Result<(&'a str, serde_json::Value)> {
+    let (k, v) = text
+        .split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| crate::exit::UsageError(format!("--{flag} `{text}` must be KEY=VALUE")))?;
+    Ok((k, attr_value(v)))
+}

@@ -3,6 +3,8 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "integration tests fail loudly at the point of failure")]
 
+#[path = "cli/everyday.rs"]
+mod everyday;
 #[path = "cli/hostile.rs"]
 mod hostile;
 #[path = "cli/readme.rs"]

@@ -14,7 +14,7 @@ mod temporary;
 use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
 use crate::error::Result;
 use crate::index::OrgState;
-use crate::model::{Grant, Principal, ScopeRef};
+use crate::model::{Grant, Principal, Resource, ScopeRef};
 use jiff::Timestamp;
 
 /// Something a caller can ask the service to do, with what the decision needs to know about it.
@@ -52,6 +52,13 @@ pub enum Action<'a> {
     SetProduction { environment: &'a ScopeRef, is_production: bool },
     /// Capture a trace in `environment`.
     CaptureTrace { environment: &'a ScopeRef },
+    /// See trace `trace`: what reading it needs (`traces:read:prod` for a production trace,
+    /// `traces:read` otherwise), decided as a check is.
+    ReadTrace { trace: &'a Resource },
+    /// List the tokens of `of` (one's own: anyone).
+    ListTokens { of: &'a Principal },
+    /// Suspend, resume or delete user `target` (another user, whom the actor may manage).
+    SetUserStatus { target: &'a Principal },
     /// Give `role` at `scope` to someone, taking away the roles of `removing` there.
     GrantRole { role: &'a Role, scope: &'a ScopeRef, removing: &'a [&'a Grant] },
     /// Take away the role grants of `removing` at `scope`.
@@ -83,6 +90,9 @@ impl Action<'_> {
             Self::ManageScope { .. } => "manage_scope",
             Self::SetProduction { .. } => "set_production",
             Self::CaptureTrace { .. } => "capture_trace",
+            Self::ReadTrace { .. } => "read_trace",
+            Self::ListTokens { .. } => "list_tokens",
+            Self::SetUserStatus { .. } => "set_user_status",
             Self::GrantRole { .. } => "grant_role",
             Self::RevokeRole { .. } => "revoke_role",
             Self::ManageApiKeys { .. } => "manage_api_keys",
@@ -179,6 +189,13 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             }
         }
         Action::CaptureTrace { environment } => require_at(o, cat, actor, perm::TRACE_CAPTURE, environment, now),
+        Action::ReadTrace { trace } => rules::require_readable_trace(o, actor, trace, now),
+        Action::ListTokens { of } if of == actor => Ok(()),
+        Action::ListTokens { of } => require_manage(o, cat, actor, of, now),
+        Action::SetUserStatus { target } if target == actor => {
+            Err(crate::CoreError::Forbidden("you cannot suspend or delete yourself; ask another administrator".to_owned()))
+        }
+        Action::SetUserStatus { target } => require_manage(o, cat, actor, target, now),
         Action::GrantRole { role, scope, removing } => {
             require_at(o, cat, actor, perm::ROLE_ASSIGN, scope, now)?;
             require_covers(o, cat, actor, &format!("role `{}`", role.name), role.permission_names(), scope, now)?;

@@ -36,6 +36,12 @@ pub enum Change {
         user: UserId,
         status: UserStatus,
     },
+    /// A user left the organization: the record goes (its history stays in the audit log), and
+    /// the same batch revokes the user's grants and tokens.
+    UserDeleted {
+        org: OrgId,
+        user: UserId,
+    },
     CredentialIssued {
         credential: Credential,
     },
@@ -52,6 +58,11 @@ pub enum Change {
         org: OrgId,
         id: ApiKeyId,
         at: Timestamp,
+    },
+    ApiKeyRenamed {
+        org: OrgId,
+        id: ApiKeyId,
+        name: String,
     },
     ResourceRegistered {
         resource: Resource,
@@ -95,6 +106,8 @@ impl Change {
             Self::ApiKeyCreated { key } => &key.org,
             Self::GrantCreated { grant } => &grant.org,
             Self::UserStatusChanged { org, .. }
+            | Self::UserDeleted { org, .. }
+            | Self::ApiKeyRenamed { org, .. }
             | Self::CredentialRevoked { org, .. }
             | Self::GrantRevoked { org, .. }
             | Self::GrantExpiryRecorded { org, .. }

@@ -27,6 +27,15 @@ pub fn parse_grant_duration(text: &str, max: SignedDuration) -> Result<SignedDur
     bounded("duration", &format!("`{text}`"), duration, max)
 }
 
+/// Parses a grace period: `PT0S` (none), or a duration as [`parse_grant_duration`] takes one,
+/// up to `max`.
+pub fn parse_grace(text: &str, max: SignedDuration) -> Result<SignedDuration> {
+    match ISO.parse_span(text.trim()) {
+        Ok(span) if span.is_zero() => Ok(SignedDuration::ZERO),
+        _ => parse_grant_duration(text, max),
+    }
+}
+
 /// The window from `now` until `end`, which must be in the future and at most `max` away.
 pub fn window_until(now: jiff::Timestamp, end: jiff::Timestamp, max: SignedDuration) -> Result<SignedDuration> {
     bounded("until", &format!("`{end}`"), end.duration_since(now), max)

@@ -67,6 +67,16 @@ pub enum UserStatus {
     Suspended,
 }
 
+impl UserStatus {
+    /// The status as stored and shown: `active` or `suspended`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
 /// A person in an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

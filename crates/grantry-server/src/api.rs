@@ -18,6 +18,7 @@ mod roles;
 mod scopes;
 mod settings;
 mod traces;
+mod user_status;
 mod users;
 pub mod views;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(check::router())
         .merge(users::router())
+        .merge(user_status::router())
         .merge(audit::router())
         .merge(admin::router())
         .merge(catalogue::router())

@@ -12,9 +12,10 @@ mod roles;
 mod scopes;
 mod settings;
 mod traces;
+mod user_status;
 mod users;
 
-pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, CreatedKey};
+pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, rotate_key, CreatedKey, KeyEdit, MAX_ROTATION_GRACE};
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
 pub use error::ServiceError;
@@ -23,6 +24,7 @@ pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Windo
 pub use scopes::{create_scope, set_production};
 pub use settings::{update_policy, PolicyPatch};
 pub use traces::{capture_trace, TRACE};
+pub use user_status::{set_standing, Standing};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 
 use crate::service::error::Result;

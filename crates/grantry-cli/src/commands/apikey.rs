@@ -60,6 +60,36 @@ pub enum ApiKeyCommand {
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Rename a key.
+    #[command(after_help = crate::examples!("grantry apikey rename 5f3c0d7e9a1b2c3d4e5f6a7b --name ingest-eu -e admin"))]
+    Rename {
+        /// The key's id.
+        id: String,
+        /// The new name (1 to 100 printable characters).
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Give a key a new secret (printed once); its current secrets keep working for --grace, then
+    /// are refused. Audited as apikey.rotated.
+    #[command(after_help = crate::examples!(
+        "grantry apikey rotate 5f3c0d7e9a1b2c3d4e5f6a7b --grace PT1H -e admin      # an hour to roll the new secret out",
+        "grantry apikey rotate 5f3c0d7e9a1b2c3d4e5f6a7b --grace PT0S -e admin      # the old secret stops now"
+    ))]
+    Rotate {
+        /// The key's id.
+        id: String,
+        /// How long the current secrets keep working, ISO 8601: PT0S (not at all) up to P7D.
+        #[arg(long)]
+        grace: String,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
     /// Revoke a key: it is refused from the next request on.
     #[command(after_help = crate::examples!(
         "grantry apikey revoke 5f3c0d7e9a1b2c3d4e5f6a7b -e admin"
@@ -120,6 +150,25 @@ pub async fn run(command: ApiKeyCommand) -> Result<()> {
                 return output::json(&written);
             }
             crate::say!("Api key {id} now carries: {}.", scopes(&written["key"]));
+            Ok(())
+        }
+        ApiKeyCommand::Rename { id, name, env, out } => {
+            let written: Value = client(&env.env)?.patch(&format!("/api-keys/{id}"), &json!({ "name": name })).await?;
+            if out.json {
+                return output::json(&written);
+            }
+            crate::say!("Api key {id} is now named `{}`.", written["key"]["name"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        ApiKeyCommand::Rotate { id, grace, env, out } => {
+            let rotated: Value = client(&env.env)?.post(&format!("/api-keys/{id}/rotate"), &json!({ "grace": grace })).await?;
+            if out.json {
+                return output::json(&rotated);
+            }
+            let until = time(&rotated["old_secrets_until"]).map(fmt_time).unwrap_or_default();
+            crate::say!("Rotated api key {id}; its old secrets work until {until}.");
+            crate::say!("New secret (shown only now; send it as `Authorization: Bearer …`):");
+            crate::say!("{}", rotated["secret"].as_str().unwrap_or_default());
             Ok(())
         }
         ApiKeyCommand::Revoke { id, env, out } => {

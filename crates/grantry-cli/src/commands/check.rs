@@ -1,7 +1,7 @@
 //! `grantry check`: may this principal do this action on this resource, now? Prints the decision
 //! and its reasons; exit 0 allowed, 3 denied.
 
-use super::client;
+use super::{client, key_value};
 use crate::cli::{EnvArg, OutputArg};
 use crate::exit::{Denied, UsageError};
 use crate::output;
@@ -37,14 +37,6 @@ pub struct CheckArgs {
     pub out: OutputArg,
 }
 
-fn attr_value(text: &str) -> Value {
-    match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        t => t.parse::<i64>().map_or_else(|_| Value::String(t.to_owned()), Value::from),
-    }
-}
-
 pub async fn run(args: CheckArgs) -> Result<()> {
     let (kind, id) =
         args.resource.split_once(':').filter(|(k, i)| !k.is_empty() && !i.is_empty()).ok_or_else(|| {
@@ -52,8 +44,8 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         })?;
     let mut attributes = Map::new();
     for a in &args.attrs {
-        let (k, v) = a.split_once('=').ok_or_else(|| UsageError(format!("--attr `{a}` must be KEY=VALUE")))?;
-        attributes.insert(k.to_owned(), attr_value(v));
+        let (k, v) = key_value("attr", a)?;
+        attributes.insert(k.to_owned(), v);
     }
     let c = client(&args.env.env)?;
     let principal = match (&args.user_email, &args.api_key) {

@@ -1,10 +1,11 @@
-//! `grantry token …`: issue and revoke login tokens.
+//! `grantry token …`: issue, list and revoke login tokens.
 
-use super::{client, fmt_opt_time, user_id_by_email};
+use super::{client, fmt_opt_time, fmt_time, user_id_by_email};
 use crate::cli::{EnvArg, OutputArg};
 use crate::output;
 use anyhow::Result;
 use clap::Subcommand;
+use grantry_server::api::views::CredentialView;
 use serde_json::{json, Value};
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +26,20 @@ pub enum TokenCommand {
         /// lasts PT8H when absent, and at most P1D.
         #[arg(long)]
         expires_in: Option<String>,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// List tokens (never their secrets): yours, or with --user-email those of a user you manage.
+    #[command(after_help = crate::examples!(
+        "grantry token list -e admin",
+        "grantry token list -e admin --user-email dev@acme.example --json"
+    ))]
+    List {
+        #[command(flatten)]
+        env: EnvArg,
+        /// Whose tokens (yours when absent).
+        #[arg(long)]
+        user_email: Option<String>,
         #[command(flatten)]
         out: OutputArg,
     },
@@ -60,6 +75,24 @@ pub async fn run(command: TokenCommand) -> Result<()> {
             let expires = serde_json::from_value(token["expires_at"].clone()).ok();
             crate::say!("Token {} (expires {}); the secret is shown once:", token["id"].as_str().unwrap_or("?"), fmt_opt_time(expires));
             crate::say!("{}", token["token"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        TokenCommand::List { env, user_email, out } => {
+            let c = client(&env.env)?;
+            let query = match user_email {
+                Some(e) => vec![("user_id", user_id_by_email(&c, &e).await?)],
+                None => vec![],
+            };
+            let list: Value = c.get("/tokens", &query).await?;
+            if out.json {
+                return output::json(&list["tokens"]);
+            }
+            let tokens: Vec<CredentialView> = serde_json::from_value(list["tokens"].clone())?;
+            let rows: Vec<Vec<String>> = tokens
+                .into_iter()
+                .map(|t| vec![t.id, t.status, fmt_time(t.created_at), fmt_opt_time(t.expires_at), fmt_opt_time(t.revoked_at)])
+                .collect();
+            output::print_table(&["ID", "STATUS", "CREATED", "EXPIRES", "REVOKED"], &rows, "No tokens.");
             Ok(())
         }
         TokenCommand::Revoke { env, id, out } => {

@@ -1,10 +1,11 @@
-//! `grantry user …`: create and list users.
+//! `grantry user …`: create, list, suspend, resume and delete users.
 
-use super::{client, fmt_time};
+use super::{client, fmt_time, user_id_by_email};
 use crate::cli::{EnvArg, OutputArg};
+use crate::exit::UsageError;
 use crate::output;
 use anyhow::Result;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use grantry_server::api::views::UserView;
 use serde_json::{json, Value};
 
@@ -42,6 +43,44 @@ pub enum UserCommand {
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Suspend a user: their tokens and grants stop working at once (all come back on resume).
+    #[command(after_help = crate::examples!(
+        "grantry user suspend -e admin --email dev@acme.example -j \"on leave until 2026-12-01\""
+    ))]
+    Suspend(StandingArgs),
+    /// Lift a suspension.
+    #[command(after_help = crate::examples!("grantry user resume -e admin --email dev@acme.example -j \"back from leave\""))]
+    Resume(StandingArgs),
+    /// Delete a user for good: their grants and tokens are revoked and the user removed (the audit
+    /// log keeps the history); the email may then be used for a new user.
+    #[command(after_help = crate::examples!("grantry user delete -e admin --email dev@acme.example --yes"))]
+    Delete {
+        #[command(flatten)]
+        env: EnvArg,
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        /// Confirm: deleting cannot be undone.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}
+
+/// Whose standing changes, and why.
+#[derive(Debug, Args)]
+pub struct StandingArgs {
+    #[command(flatten)]
+    env: EnvArg,
+    /// The user's email.
+    #[arg(long)]
+    email: String,
+    /// Why (kept in the audit log).
+    #[arg(short = 'j', long)]
+    justification: Option<String>,
+    #[command(flatten)]
+    out: OutputArg,
 }
 
 pub async fn run(command: UserCommand) -> Result<()> {
@@ -58,6 +97,16 @@ pub async fn run(command: UserCommand) -> Result<()> {
             }
             Ok(())
         }
+        UserCommand::Suspend(a) => standing(&a.env, &a.email, "suspend", a.justification, a.out).await,
+        UserCommand::Resume(a) => standing(&a.env, &a.email, "resume", a.justification, a.out).await,
+        UserCommand::Delete { env, email, yes, out } => {
+            if !yes {
+                return Err(
+                    UsageError(format!("deleting `{email}` cannot be undone; pass --yes to confirm (or suspend them instead)")).into()
+                );
+            }
+            standing(&env, &email, "delete", None, out).await
+        }
         UserCommand::List { env, out } => {
             let list: Value = client(&env.env)?.get("/users", &[]).await?;
             if out.json {
@@ -70,4 +119,24 @@ pub async fn run(command: UserCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Suspends, resumes or deletes the user with `email`.
+async fn standing(env: &EnvArg, email: &str, verb: &str, justification: Option<String>, out: OutputArg) -> Result<()> {
+    let c = client(&env.env)?;
+    let id = user_id_by_email(&c, email).await?;
+    let done: Value = match verb {
+        "delete" => c.delete(&format!("/users/{id}")).await?,
+        _ => c.post(&format!("/users/{id}/{verb}"), &json!({ "justification": justification })).await?,
+    };
+    if out.json {
+        return output::json(&done);
+    }
+    let what = match verb {
+        "suspend" => "Suspended; their tokens and grants stop working until `grantry user resume`",
+        "resume" => "Resumed; their tokens and grants work again",
+        _ => "Deleted; their grants and tokens are revoked",
+    };
+    crate::say!("{what}: {email} ({id}).");
+    Ok(())
 }

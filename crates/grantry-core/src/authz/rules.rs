@@ -2,11 +2,13 @@
 //! the scope tree), managing another principal, and covering — with one's own permanent
 //! permissions — what is given or taken away.
 
+use crate::attr::AttrValue;
 use crate::catalogue::{perm, role, Catalogue};
+use crate::decision::ResourceQuery;
 use crate::error::{CoreError, Result};
 use crate::ids::ApiKeyId;
 use crate::index::OrgState;
-use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef};
+use crate::model::{Anchor, Grant, GrantTarget, Principal, Resource, ScopeRef};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
@@ -177,4 +179,16 @@ pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, t
         )));
     }
     Ok(())
+}
+
+/// Requires that `actor` may read trace `trace`: the permission of its class, decided as a check.
+pub(super) fn require_readable_trace(o: &OrgState, actor: &Principal, trace: &Resource, now: Timestamp) -> Result<()> {
+    let permission =
+        if trace.attributes.get("is_prod") == Some(&AttrValue::Bool(true)) { perm::TRACES_READ_PROD } else { perm::TRACES_READ };
+    let query = ResourceQuery { reference: trace.reference.clone(), attributes: trace.attributes.clone() };
+    if o.check(actor, permission, &query, now) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!("reading trace `{}` needs `{permission}` on it; ask an admin of its project", trace.reference.id)))
+    }
 }

@@ -62,6 +62,11 @@ impl OrgState {
                 u.status = *status;
                 self.compiled.set_active(&Principal::User(user.clone()), *status == UserStatus::Active);
             }
+            Change::UserDeleted { user, .. } => {
+                let u = self.users.remove(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
+                self.user_by_email.remove(&u.email);
+                self.compiled.set_active(&Principal::User(user.clone()), false);
+            }
             Change::ScopeNodeCreated { node } => {
                 let path = match &node.parent {
                     ScopeRef::Org => node.slug.clone(),
@@ -87,6 +92,10 @@ impl OrgState {
                 key.revoked_at = Some(*at);
                 // INVARIANT: the batch that revokes a key also revokes its scope grants, so the
                 // compiled layout needs no flag of its own.
+            }
+            Change::ApiKeyRenamed { id, name, .. } => {
+                let key = self.api_keys.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("api key `{id}` is not known")))?;
+                key.name = name.clone();
             }
             Change::ResourceRegistered { resource } => {
                 self.compiled.add_resource(resource, &self.resources, &self.scope_parent);

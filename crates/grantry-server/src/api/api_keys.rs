@@ -1,27 +1,33 @@
 //! API keys of projects (seed 002): `POST /api-keys` (the secret is in this response only),
 //! `GET /api-keys` (the keys of the projects the caller manages keys of), `PATCH /api-keys/{id}`
-//! to add or remove scopes, `DELETE /api-keys/{id}` to revoke.
+//! to add or remove scopes and rename, `POST /api-keys/{id}/rotate` for a new secret (the old ones
+//! working for a grace period), `DELETE /api-keys/{id}` to revoke.
 
 use super::auth::Caller;
 use super::extract::ApiJson;
 use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use grantry_core::authz::Action;
 use grantry_core::catalogue::Catalogue;
+use grantry_core::duration::parse_grace;
 use grantry_core::ids::ApiKeyId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{ApiKey, ScopeRef};
-use grantry_core::Timestamp;
+use grantry_core::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api-keys", get(list).post(create)).route("/api-keys/{id}", patch(edit).delete(revoke))
+    Router::new()
+        .route("/api-keys", get(list).post(create))
+        .route("/api-keys/{id}", patch(edit).delete(revoke))
+        .route("/api-keys/{id}/rotate", post(rotate))
 }
 
 /// An API key (never its secret).
@@ -97,6 +103,27 @@ pub struct EditKey {
     pub add_scopes: Vec<String>,
     #[serde(default)]
     pub remove_scopes: Vec<String>,
+    /// A new name (1 to 100 printable characters).
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+}
+
+/// How to rotate a key's secret.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// How long the key's current secrets keep working, ISO 8601, from PT0S (not at all) to P7D.
+    pub grace: String,
+}
+
+/// A rotated key: its new secret (shown only here), and until when the old ones work.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RotatedKey {
+    pub key: KeyView,
+    pub secret: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub old_secrets_until: Timestamp,
+    pub revision: u64,
 }
 
 fn view(state: &AppState, caller: &Caller, key: &ApiKey) -> Result<KeyView> {
@@ -138,7 +165,8 @@ pub(super) async fn edit(
     Path((_, id)): Path<(String, String)>,
     ApiJson(b): ApiJson<EditKey>,
 ) -> Result<Json<KeyWritten>> {
-    let (revision, key, _) = service::edit_key(&state, &caller.ctx, &ApiKeyId(id), &b.add_scopes, &b.remove_scopes).await?;
+    let edit = service::KeyEdit { add: b.add_scopes, remove: b.remove_scopes, name: b.name };
+    let (revision, key, _) = service::edit_key(&state, &caller.ctx, &ApiKeyId(id), &edit).await?;
     Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
 }
 
@@ -151,4 +179,17 @@ pub(super) async fn revoke(
 ) -> Result<Json<KeyWritten>> {
     let (revision, key) = service::revoke_key(&state, &caller.ctx, &ApiKeyId(id)).await?;
     Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
+}
+
+#[utoipa::path(post, path = "/v1/{org}/api-keys/{id}/rotate", request_body = RotateKey, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = RotatedKey), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<RotateKey>,
+) -> Result<Json<RotatedKey>> {
+    let grace = parse_grace(&b.grace, SignedDuration::from_hours(366 * 24)).map_err(ServiceError::about("grace"))?;
+    let (revision, key, secret, until) = service::rotate_key(&state, &caller.ctx, &ApiKeyId(id), grace).await?;
+    Ok(Json(RotatedKey { key: view(&state, &caller, &key)?, secret, old_secrets_until: until, revision }))
 }

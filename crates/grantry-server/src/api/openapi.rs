@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, settings, traces, users};
+use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, settings, traces, user_status, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,15 +14,16 @@ use utoipa::OpenApi;
         grants::create, grants::list, grants::revoke,
         conversations::register, conversations::list, conversations::request_access,
         check::check,
-        users::me, users::list, users::create, users::issue_token, users::revoke_token,
+        users::me, users::list, users::create, users::issue_token, users::revoke_token, users::list_tokens,
+        user_status::suspend, user_status::resume, user_status::remove,
         audit::list, audit::verify, audit::verify_digest,
         admin::isolation,
         catalogue::catalogue,
         scopes::create_workspace, scopes::list_workspaces, scopes::create_project, scopes::list_projects,
         scopes::create_environment, scopes::list_environments, scopes::update_environment,
-        traces::capture,
+        traces::capture, traces::list, traces::show,
         roles::grant, roles::revoke, roles::matrix,
-        api_keys::create, api_keys::list, api_keys::edit, api_keys::revoke,
+        api_keys::create, api_keys::list, api_keys::edit, api_keys::revoke, api_keys::rotate,
         settings::show, settings::update,
     ),
     components(schemas(super::views::ErrorBody)),

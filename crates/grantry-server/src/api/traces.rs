@@ -1,21 +1,26 @@
-//! `POST /v1/{org}/traces`: capture a trace in an environment, classified at capture (seed 002).
+//! Traces (seed 002): `POST /v1/{org}/traces` captures one in an environment, classified at
+//! capture; `GET /v1/{org}/traces` lists, and `GET /v1/{org}/traces/{id}` shows, those the caller
+//! may read (each by the permission of its class, decided as a check is).
 
 use super::auth::Caller;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::views::TraceView;
 use crate::error::Result;
 use crate::service;
+use crate::service::ServiceError;
 use crate::state::AppState;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use grantry_core::attr::AttrValue;
-use grantry_core::Timestamp;
+use grantry_core::authz::Action;
+use grantry_core::model::{Resource, ResourceRef, ScopeKind};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/traces", post(capture))
+    Router::new().route("/traces", post(capture).get(list)).route("/traces/{id}", get(show))
 }
 
 /// Where a trace was captured.
@@ -31,13 +36,8 @@ pub struct CaptureTrace {
 /// A captured trace.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CapturedTrace {
-    pub id: String,
-    /// `WS/PRJ/ENV`.
-    pub environment: String,
-    /// The environment's production flag at capture; fixed for the trace's life.
-    pub is_prod: bool,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
+    #[serde(flatten)]
+    pub trace: TraceView,
     pub revision: u64,
 }
 
@@ -49,13 +49,67 @@ pub(super) async fn capture(
     ApiJson(b): ApiJson<CaptureTrace>,
 ) -> Result<(StatusCode, Json<CapturedTrace>)> {
     let (revision, trace) = service::capture_trace(&state, &caller.ctx, &b.project, &b.environment).await?;
-    let is_prod = trace.attributes.get("is_prod") == Some(&AttrValue::Bool(true));
-    let body = CapturedTrace {
-        id: trace.reference.id,
-        environment: format!("{}/{}", b.project, b.environment),
-        is_prod,
-        created_at: trace.created_at,
-        revision,
-    };
+    let ix = state.index();
+    let body = CapturedTrace { trace: TraceView::new(service::org(&ix, &caller.ctx.org)?, &trace), revision };
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Which traces to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListTraces {
+    /// Only the traces of this project (`WS/PRJ`) or environment (`WS/PRJ/ENV`).
+    pub under: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// Traces, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TraceList {
+    pub traces: Vec<TraceView>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/traces", params(("org" = String, Path), ListTraces), responses((status = 200, body = TraceList)))]
+pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListTraces>) -> Result<Json<TraceList>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ServiceError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 1000") }.into());
+    }
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let under = match q.under.as_deref() {
+        None => None,
+        Some(path) => {
+            grantry_core::authz::may_name(o, &caller.ctx.actor, path)?;
+            let node = o.scope_by_path(path).filter(|n| matches!(n.kind, ScopeKind::Project | ScopeKind::Environment));
+            let node =
+                node.ok_or_else(|| ServiceError::NotFound(format!("no project or environment `{path}`; give WS/PRJ or WS/PRJ/ENV")))?;
+            Some(node.as_ref())
+        }
+    };
+    let mut traces: Vec<&Resource> = o
+        .resources_of(service::TRACE)
+        .into_iter()
+        .filter(|t| under.as_ref().is_none_or(|u| o.is_within(&t.scope, u)))
+        .filter(|t| caller.ctx.authorize(&ix, Action::ReadTrace { trace: t }).is_ok())
+        .collect();
+    traces.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.reference.id.cmp(&b.reference.id)));
+    let traces = traces.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|t| TraceView::new(o, t)).collect();
+    Ok(Json(TraceList { traces }))
+}
+
+#[utoipa::path(get, path = "/v1/{org}/traces/{id}", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = TraceView), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn show(State(state): State<AppState>, caller: Caller, Path((_, id)): Path<(String, String)>) -> Result<Json<TraceView>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let id = grantry_core::validate::record_id("trace", &id)?;
+    let trace = o
+        .resource(&ResourceRef::new(service::TRACE, id.as_str()))
+        .ok_or_else(|| ServiceError::NotFound(format!("no trace `{id}` in this organization")))?;
+    caller.ctx.authorize(&ix, Action::ReadTrace { trace })?;
+    Ok(Json(TraceView::new(o, trace)))
 }

@@ -3,7 +3,7 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
-use super::views::{TokenView, UserView};
+use super::views::{CredentialView, TokenView, UserView};
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
         .route("/users", get(list).post(create))
         .route("/users/{id}/tokens", post(issue_token))
+        .route("/tokens", get(list_tokens))
         .route("/tokens/{id}", delete(revoke_token))
 }
 
@@ -131,12 +132,12 @@ pub(super) async fn issue_token(
     Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<TokenView>)> {
-    let ttl = body.expires_in.as_deref().map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365))).transpose().map_err(
-        |e| match e {
-            grantry_core::CoreError::Invalid { message, .. } => ServiceError::Invalid { field: "expires_in".into(), message },
-            other => other.into(),
-        },
-    )?;
+    let ttl = body
+        .expires_in
+        .as_deref()
+        .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
+        .transpose()
+        .map_err(ServiceError::about("expires_in"))?;
     let (revision, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
     Ok((StatusCode::CREATED, Json(TokenView::new(&token, revision))))
 }
@@ -155,4 +156,44 @@ pub(super) async fn revoke_token(
 ) -> Result<Json<Revoked>> {
     let revision = service::revoke_token(&state, &caller.ctx, &TokenId(id)).await?;
     Ok(Json(Revoked { revision }))
+}
+
+/// Whose tokens to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListTokens {
+    /// The user whose tokens to list (the caller's own when absent; another user's needs
+    /// `User:Manage` over them).
+    #[param(pattern = "^[0-9a-f]{24}$")]
+    pub user_id: Option<String>,
+}
+
+/// Tokens, oldest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<CredentialView>,
+}
+
+#[utoipa::path(get, path = "/v1/{org}/tokens", params(("org" = String, Path), ListTokens), responses((status = 200, body = TokenList)))]
+pub(super) async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListTokens>,
+) -> Result<Json<TokenList>> {
+    let ctx = &caller.ctx;
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    let of = match q.user_id {
+        None => ctx.actor.clone(),
+        Some(id) => {
+            let id = grantry_core::validate::record_id("user_id", &id)?;
+            let user = o.user(&UserId(id.clone())).ok_or_else(|| ServiceError::NotFound(format!("no user `{id}` in this organization")))?;
+            Principal::User(user.id.clone())
+        }
+    };
+    ctx.authorize(&ix, Action::ListTokens { of: &of })?;
+    let mut tokens: Vec<CredentialView> = ix.credentials_of(&ctx.org, &of).into_iter().map(|c| CredentialView::new(c, ctx.now)).collect();
+    tokens.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+    Ok(Json(TokenList { tokens }))
 }

@@ -1,5 +1,6 @@
 //! What the API sends back: the records of the core in the API's (Amigo-compatible) shapes.
 
+use grantry_core::attr::AttrValue;
 use grantry_core::audit::AuditEvent;
 use grantry_core::index::OrgState;
 use grantry_core::model::{Anchor, Grant, GrantTarget, Principal, Resource, User};
@@ -130,13 +131,7 @@ impl UserView {
                 GrantTarget::Permission { .. } => None,
             })
             .collect();
-        Self {
-            id: u.id.0.clone(),
-            email: u.email.clone(),
-            status: serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-            created_at: u.created_at,
-            roles,
-        }
+        Self { id: u.id.0.clone(), email: u.email.clone(), status: u.status.as_str().to_owned(), created_at: u.created_at, roles }
     }
 }
 
@@ -188,6 +183,44 @@ impl TokenView {
     }
 }
 
+/// A token as listed: never its secret (only its hash is stored).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CredentialView {
+    pub id: String,
+    /// Whom it acts as: `user:ID` or `api_key:ID`.
+    pub principal: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    /// When it stops (or stopped) being accepted; after a key rotation, the end of its grace period.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+    /// `active`, `expired` or `revoked`, now.
+    pub status: String,
+}
+
+impl CredentialView {
+    /// The view of `c` at `now`.
+    pub fn new(c: &grantry_core::model::Credential, now: Timestamp) -> Self {
+        let status = if c.revoked_at.is_some_and(|at| at <= now) {
+            "revoked"
+        } else if c.expires_at.is_some_and(|at| at <= now) {
+            "expired"
+        } else {
+            "active"
+        };
+        Self {
+            id: c.id.0.clone(),
+            principal: c.principal.to_string(),
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            revoked_at: c.revoked_at,
+            status: status.to_owned(),
+        }
+    }
+}
+
 /// The error body every failing call returns.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
@@ -213,4 +246,28 @@ pub struct AuditEventView {
     pub actor_email: Option<String>,
     /// The affected principal's email, when it is a user.
     pub principal_email: Option<String>,
+}
+
+/// A trace as the caller may see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TraceView {
+    pub id: String,
+    /// `WS/PRJ/ENV`.
+    pub environment: String,
+    /// The environment's production flag at capture; fixed for the trace's life.
+    pub is_prod: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl TraceView {
+    /// The view of `trace` in organization `o`.
+    pub fn new(o: &OrgState, trace: &Resource) -> Self {
+        Self {
+            id: trace.reference.id.clone(),
+            environment: o.scope_path(&trace.scope),
+            is_prod: trace.attributes.get("is_prod") == Some(&AttrValue::Bool(true)),
+            created_at: trace.created_at,
+        }
+    }
 }

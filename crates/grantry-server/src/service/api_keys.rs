@@ -2,7 +2,8 @@
 //! its scopes. Each scope is a permanent grant to the key anchored at the project, so adding or
 //! removing a scope is a grant or a revocation, decided like any other; the secret is shown once
 //! and stored hashed. Creating, editing and revoking a key write `apikey.*` events and an
-//! `rbac_grant` row with the key's scopes before and after.
+//! `rbac_grant` row with the key's scopes before and after. Rotating a key issues a new secret and
+//! lets the old ones work for a grace period the caller gives.
 
 use super::rbac::rbac_event;
 use super::scopes::find;
@@ -19,12 +20,29 @@ use grantry_core::ids::{ApiKeyId, GrantId, TokenId};
 use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{Anchor, ApiKey, Credential, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef};
 use grantry_core::secret::hash_secret;
-use grantry_core::Timestamp;
+use grantry_core::{SignedDuration, Timestamp};
 use serde_json::json;
 use std::collections::BTreeSet;
 
 /// The admin permissions a key may carry besides data permissions: capturing traces, for ingestion.
 const KEY_ADMIN_SCOPES: [&str; 1] = [perm::TRACE_CAPTURE];
+
+/// A key's name: at most 100 printable characters, not blank.
+fn key_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(grantry_core::validate::is_hostile) {
+        return Err(ServiceError::Invalid { field: "name".into(), message: "must be 1 to 100 printable characters".into() });
+    }
+    Ok(name.to_owned())
+}
+
+/// What to change about a key: scopes to add and remove, and a new name.
+#[derive(Debug, Clone, Default)]
+pub struct KeyEdit {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+    pub name: Option<String>,
+}
 
 /// A key as made: the record, its scopes, and its secret (shown once).
 #[derive(Debug, Clone)]
@@ -105,10 +123,7 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
             let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &named })?;
             let name = match name.map(str::trim) {
                 None | Some("") => format!("{project} key"),
-                Some(n) if n.chars().count() > 100 || n.chars().any(grantry_core::validate::is_hostile) => {
-                    return Err(ServiceError::Invalid { field: "name".into(), message: "must be at most 100 printable characters".into() });
-                }
-                Some(n) => n.to_owned(),
+                Some(n) => key_name(n)?,
             };
             let key = ApiKey {
                 id: ApiKeyId(new_id()?),
@@ -168,25 +183,23 @@ fn managed_key<'a>(
     Ok((key, ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now), permit))
 }
 
-/// Adds and removes scopes of key `id`; the key keeps at least one.
-pub async fn edit_key(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &ApiKeyId,
-    add: &[String],
-    remove: &[String],
-) -> Result<(u64, ApiKey, BTreeSet<String>)> {
+/// Adds and removes scopes of key `id` (it keeps at least one) and renames it, in one change.
+pub async fn edit_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, edit: &KeyEdit) -> Result<(u64, ApiKey, BTreeSet<String>)> {
     let (committed, out) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
-            let (key, at, prior, _) = managed_key(ix, o, ctx, id)?;
-            let (add, remove) = (valid_scopes(cat, add)?, valid_scopes(cat, remove)?);
-            if add.is_empty() && remove.is_empty() {
+            let (key, at, prior, permit) = managed_key(ix, o, ctx, id)?;
+            let (add, remove) = (valid_scopes(cat, &edit.add)?, valid_scopes(cat, &edit.remove)?);
+            let name = edit.name.as_deref().map(key_name).transpose()?;
+            if add.is_empty() && remove.is_empty() && name.is_none() {
                 return Err(ServiceError::Invalid {
                     field: "add_scopes".into(),
-                    message: "nothing to change; add or remove a scope".into(),
+                    message: "nothing to change; add or remove a scope, or give a new name".into(),
                 });
+            }
+            if name.as_ref() == Some(&key.name) {
+                return Err(ServiceError::Conflict(format!("api key `{id}` is already named `{}`", key.name)));
             }
             let listed = prior.iter().cloned().collect::<Vec<_>>().join(", ");
             if let Some(s) = add.iter().find(|s| prior.contains(*s)) {
@@ -203,8 +216,14 @@ pub async fn edit_key(
                 });
             }
             let changed: Vec<&str> = add.iter().chain(remove.iter()).map(String::as_str).collect();
-            let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &changed })?;
+            let permit =
+                if changed.is_empty() { permit } else { ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &changed })? };
             let mut changes = Vec::new();
+            let mut renamed = key.clone();
+            if let Some(name) = name {
+                changes.push(Change::ApiKeyRenamed { org: ctx.org.clone(), id: id.clone(), name: name.clone() });
+                renamed.name = name;
+            }
             for s in &add {
                 changes.push(Change::GrantCreated { grant: scope_grant(ctx, id, &at, s)? });
             }
@@ -213,14 +232,65 @@ pub async fn edit_key(
                 g.is_active(ctx.now) && matches!(&g.target, GrantTarget::Permission { grant } if remove.contains(&grant.permission))
             });
             changes.extend(gone.map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() }));
-            let mut audit = vec![key_event(ctx, "apikey.updated", key, &new)];
+            let mut audit = vec![key_event(ctx, "apikey.updated", &renamed, &new)];
             audit[0].before = Some(json!({ "key": key, "scopes": prior }));
             let cause = json!({ "event": "apikey.updated", "added": add, "removed": remove });
             audit.extend(rbac_event(o, &ctx.audit_actor(), &Principal::ApiKey(id.clone()), &at, (&prior, &new), cause, None));
-            Ok((ctx.batch(permit, changes, audit), (key.clone(), new)))
+            Ok((ctx.batch(permit, changes, audit), (renamed, new)))
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
+}
+
+/// The longest grace period a rotated-out secret may keep working.
+pub const MAX_ROTATION_GRACE: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// Rotates key `id`'s secret: a new one (shown once), and every secret it had keeps working for
+/// `grace` more (none: `PT0S`), then is refused.
+pub async fn rotate_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, grace: SignedDuration) -> Result<(u64, ApiKey, String, Timestamp)> {
+    if grace.is_negative() || grace > MAX_ROTATION_GRACE {
+        return Err(ServiceError::Invalid {
+            field: "grace".into(),
+            message: format!("give a grace period from PT0S to {}", grantry_core::duration::format_iso(MAX_ROTATION_GRACE)),
+        });
+    }
+    let (committed, (key, secret, until)) = state
+        .write_as(ctx, |ix, ctx| {
+            let o = org(ix, &ctx.org)?;
+            let (key, _, scopes, permit) = managed_key(ix, o, ctx, id)?;
+            let until = ctx.now.checked_add(grace).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let principal = Principal::ApiKey(id.clone());
+            let retiring: Vec<&Credential> = ix
+                .credentials_of(&ctx.org, &principal)
+                .into_iter()
+                .filter(|c| c.revoked_at.is_none_or(|at| at > until) && c.expires_at.is_none_or(|at| at > ctx.now))
+                .collect();
+            let secret = new_secret()?;
+            let credential = Credential {
+                id: TokenId(new_id()?),
+                org: ctx.org.clone(),
+                principal: principal.clone(),
+                secret_hash: hash_secret(&secret),
+                created_at: ctx.now,
+                expires_at: None,
+                revoked_at: None,
+            };
+            let mut changes: Vec<Change> =
+                retiring.iter().map(|c| Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: until }).collect();
+            changes.push(Change::CredentialIssued { credential: credential.clone() });
+            let mut event = key_event(ctx, "apikey.rotated", key, &scopes);
+            event.after = Some(json!({
+                "key": key,
+                "new_token": credential.id,
+                "retired_tokens": retiring.iter().map(|c| &c.id).collect::<Vec<_>>(),
+                "grace": grantry_core::duration::format_iso(grace),
+                "old_secrets_until": until,
+            }));
+            let audit = vec![event, token_event(ctx, "token.issued", &credential)];
+            Ok((ctx.batch(permit, changes, audit), (key.clone(), secret, until)))
+        })
+        .await?;
+    Ok((committed.revision, key, secret, until))
 }
 
 /// Revokes key `id`: its secret stops authenticating and its scopes stop on the next request.
@@ -232,7 +302,7 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
             let principal = Principal::ApiKey(id.clone());
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];
-            for c in ix.credentials_of(&ctx.org, &principal).into_iter().filter(|c| c.revoked_at.is_none()) {
+            for c in ix.credentials_of(&ctx.org, &principal).into_iter().filter(|c| c.revoked_at.is_none_or(|at| at > ctx.now)) {
                 changes.push(Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: ctx.now });
             }
             for g in o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)) {

@@ -37,6 +37,16 @@ pub enum ServiceError {
 /// The services' result type.
 pub type Result<T> = std::result::Result<T, ServiceError>;
 
+impl ServiceError {
+    /// A core error about an input, said of `field` instead (a duration parsed for `grace`, say).
+    pub fn about(field: &'static str) -> impl FnOnce(CoreError) -> Self {
+        move |e| match e {
+            CoreError::Invalid { message, .. } => Self::Invalid { field: field.to_owned(), message },
+            other => other.into(),
+        }
+    }
+}
+
 impl From<CoreError> for ServiceError {
     fn from(e: CoreError) -> Self {
         match e {

@@ -136,7 +136,7 @@ pub async fn revoke_token(state: &AppState, ctx: &Ctx, id: &TokenId) -> Result<u
             let cred =
                 ix.credential(id).filter(|c| c.org == ctx.org).ok_or_else(|| ServiceError::NotFound(format!("token `{id}` not found")))?;
             let permit = ctx.authorize(ix, Action::ManageUser { target: &cred.principal })?;
-            if cred.revoked_at.is_some() {
+            if cred.revoked_at.is_some_and(|at| at <= ctx.now) {
                 return Err(ServiceError::Conflict(format!("token `{id}` is already revoked")));
             }
             let mut revoked = cred.clone();

@@ -44,6 +44,12 @@ impl World {
         email
     }
 
+    /// A new member's id.
+    async fn user_id(&self) -> String {
+        let email = format!("s{}@acme.test", self.n());
+        self.owner.create_user(&email, "org_member").await.0
+    }
+
     fn seed_grant(&self, user_id: &str, org_id: &str) -> Value {
         json!({ "user_id": user_id, "justification": "route matrix: a seed-shaped grant",
                 "permission_grant": { "permission_name": "Conversation:GetMessage", "conditions": {
@@ -134,6 +140,20 @@ impl World {
             }
             "GET /v1/{org}/workspaces" => ("GET", "/workspaces".into(), None),
             "POST /v1/{org}/workspaces" => ("POST", "/workspaces".into(), Some(json!({ "slug": format!("w{n}") }))),
+            "GET /v1/{org}/tokens" => ("GET", "/tokens".into(), None),
+            "GET /v1/{org}/traces" => ("GET", "/traces?under=ml/agents".into(), None),
+            "GET /v1/{org}/traces/{id}" => ("GET", format!("/traces/{}", self.trace), None),
+            "POST /v1/{org}/users/{id}/suspend" => ("POST", format!("/users/{}/suspend", self.user_id().await), Some(json!({}))),
+            "POST /v1/{org}/users/{id}/resume" => {
+                let id = self.user_id().await;
+                let (status, body) = self.owner.post(&format!("/users/{id}/suspend"), &json!({})).await;
+                assert_eq!(status, 200, "{body}");
+                ("POST", format!("/users/{id}/resume"), Some(json!({ "justification": "route matrix: back from leave" })))
+            }
+            "DELETE /v1/{org}/users/{id}" => ("DELETE", format!("/users/{}", self.user_id().await), None),
+            "POST /v1/{org}/api-keys/{id}/rotate" => {
+                ("POST", format!("/api-keys/{}/rotate", self.key("ml/agents").await.0), Some(json!({ "grace": "PT1H" })))
+            }
             other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
         }
     }

@@ -103,6 +103,9 @@ pub(crate) const INSERT_USER: Query = Query {
     sql: "INSERT INTO users (org_id, id, email, status, created_at_us) VALUES ($1, $2, $3, $4, $5)",
 };
 
+pub(crate) const DELETE_USER: Query =
+    Query { name: "delete_user", access: Access::Org, sql: "DELETE FROM users WHERE org_id = $1 AND id = $2" };
+
 pub(crate) const SET_USER_STATUS: Query =
     Query { name: "set_user_status", access: Access::Org, sql: "UPDATE users SET status = $1 WHERE org_id = $2 AND id = $3" };
 
@@ -115,7 +118,8 @@ pub(crate) const INSERT_CREDENTIAL: Query = Query {
 pub(crate) const REVOKE_CREDENTIAL: Query = Query {
     name: "revoke_credential",
     access: Access::Org,
-    sql: "UPDATE credentials SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL",
+    // A revocation set for later (a rotated key's grace period) may be brought forward.
+    sql: "UPDATE credentials SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND (revoked_at_us IS NULL OR revoked_at_us > $1)",
 };
 
 pub(crate) const INSERT_RESOURCE: Query = Query {
@@ -205,6 +209,9 @@ pub(crate) const INSERT_API_KEY: Query = Query {
         "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 };
 
+pub(crate) const RENAME_API_KEY: Query =
+    Query { name: "rename_api_key", access: Access::Org, sql: "UPDATE api_keys SET name = $1 WHERE org_id = $2 AND id = $3" };
+
 pub(crate) const REVOKE_API_KEY: Query = Query {
     name: "revoke_api_key",
     access: Access::Org,
@@ -212,7 +219,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 35] = [
+pub(crate) const ALL: [Query; 37] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -228,6 +235,7 @@ pub(crate) const ALL: [Query; 35] = [
     INSERT_ORG,
     INSERT_USER,
     SET_USER_STATUS,
+    DELETE_USER,
     INSERT_CREDENTIAL,
     REVOKE_CREDENTIAL,
     INSERT_RESOURCE,
@@ -248,6 +256,7 @@ pub(crate) const ALL: [Query; 35] = [
     SNAPSHOT_API_KEYS,
     INSERT_API_KEY,
     REVOKE_API_KEY,
+    RENAME_API_KEY,
 ];
 
 /// The identifiers of `sql`, lowercased, in order.

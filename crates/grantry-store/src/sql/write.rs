@@ -77,6 +77,9 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        Change::ApiKeyRenamed { org, id, name } => {
+            sqlx::query(q::RENAME_API_KEY.sql).bind(name).bind(org.as_str()).bind(id.as_str()).execute(&mut **tx).await?.rows_affected()
+        }
         Change::ApiKeyRevoked { org, id, at } => stamp(tx, q::REVOKE_API_KEY.sql, *at, org, id.as_str()).await?,
         Change::ScopeNodeCreated { node: n } => sqlx::query(q::INSERT_SCOPE_NODE.sql)
             .bind(n.org.as_str())
@@ -112,6 +115,9 @@ async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        Change::UserDeleted { org, user } => {
+            sqlx::query(q::DELETE_USER.sql).bind(org.as_str()).bind(user.as_str()).execute(&mut **tx).await?.rows_affected()
+        }
         Change::CredentialIssued { credential: c } => sqlx::query(q::INSERT_CREDENTIAL.sql)
             .bind(c.id.as_str())
             .bind(c.org.as_str())

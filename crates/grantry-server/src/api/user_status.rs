@@ -1,0 +1,85 @@
+//! A user's standing: `POST /users/{id}/suspend` and `/resume` (with an optional justification),
+//! and `DELETE /users/{id}`, which revokes the user's grants and tokens and removes the user.
+
+use super::auth::Caller;
+use super::extract::ApiJson;
+use crate::error::Result;
+use crate::service::{self, Standing};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use grantry_core::ids::UserId;
+use grantry_core::model::UserStatus;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/users/{id}/suspend", post(suspend)).route("/users/{id}/resume", post(resume)).route("/users/{id}", delete(remove))
+}
+
+/// Why the change is made (kept in the audit log).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StandingChange {
+    #[schema(min_length = 1, max_length = 10000)]
+    pub justification: Option<String>,
+}
+
+/// Where the user stands now.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StandingView {
+    pub id: String,
+    pub email: String,
+    /// `active`, `suspended` or `deleted`.
+    pub status: String,
+    pub revision: u64,
+}
+
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    standing: Standing,
+    justification: Option<&str>,
+) -> Result<Json<StandingView>> {
+    let (revision, user) = service::set_standing(state, &caller.ctx, &UserId(id), standing, justification).await?;
+    let status = match standing {
+        Standing::Suspend => UserStatus::Suspended.as_str(),
+        Standing::Resume => UserStatus::Active.as_str(),
+        Standing::Delete => "deleted",
+    };
+    Ok(Json(StandingView { id: user.id.0, email: user.email, status: status.to_owned(), revision }))
+}
+
+#[utoipa::path(post, path = "/v1/{org}/users/{id}/suspend", request_body = StandingChange, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = StandingView), (status = 409, body = super::views::ErrorBody)))]
+pub(super) async fn suspend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<StandingChange>,
+) -> Result<Json<StandingView>> {
+    change(&state, &caller, id, Standing::Suspend, b.justification.as_deref()).await
+}
+
+#[utoipa::path(post, path = "/v1/{org}/users/{id}/resume", request_body = StandingChange, params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = StandingView), (status = 409, body = super::views::ErrorBody)))]
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<StandingChange>,
+) -> Result<Json<StandingView>> {
+    change(&state, &caller, id, Standing::Resume, b.justification.as_deref()).await
+}
+
+#[utoipa::path(delete, path = "/v1/{org}/users/{id}", params(("org" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = StandingView)))]
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<StandingView>> {
+    change(&state, &caller, id, Standing::Delete, None).await
+}

@@ -1,0 +1,125 @@
+//! A user's standing in the organization: suspend (every token and every grant stops working at
+//! once, and all of it comes back on resume), resume, and delete (the user leaves for good: their
+//! grants and tokens are revoked, their record removed — its history stays in the audit log — and
+//! the email may be used again, by a new user with a new id). Only another user who may manage
+//! them does this; nobody suspends or deletes themselves.
+
+use super::rbac::rbac_event;
+use super::{org, Ctx};
+use crate::service::error::{Result, ServiceError};
+use crate::state::AppState;
+use grantry_core::audit::AuditDraft;
+use grantry_core::authz::Action;
+use grantry_core::change::Change;
+use grantry_core::ids::UserId;
+use grantry_core::model::{Anchor, Principal, Revocation, ScopeRef, User, UserStatus};
+use grantry_core::validate;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// What happens to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Suspend,
+    Resume,
+    Delete,
+}
+
+impl Standing {
+    fn event(self) -> &'static str {
+        match self {
+            Self::Suspend => "user.suspended",
+            Self::Resume => "user.resumed",
+            Self::Delete => "user.deleted",
+        }
+    }
+}
+
+/// Suspends, resumes or deletes `user`, with an optional justification; the user as they were.
+pub async fn set_standing(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &UserId,
+    standing: Standing,
+    justification: Option<&str>,
+) -> Result<(u64, User)> {
+    let (committed, before) = state
+        .write_as(ctx, |ix, ctx| {
+            let o = org(ix, &ctx.org)?;
+            let u = o.user(user).ok_or_else(|| ServiceError::NotFound(format!("no user `{user}` in this organization")))?;
+            let principal = Principal::User(u.id.clone());
+            let permit = ctx.authorize(ix, Action::SetUserStatus { target: &principal })?;
+            let policy = &o.org().policy;
+            let justification = justification
+                .map(|j| validate::justification(j, policy.min_justification_chars, policy.max_justification_chars))
+                .transpose()?;
+            let mut event = AuditDraft::new(&ctx.audit_actor(), standing.event(), "user", u.id.as_str());
+            event.principal = Some(principal.to_string());
+            event.before = serde_json::to_value(u).ok();
+            event.justification.clone_from(&justification);
+            let (changes, audit) = match (standing, u.status) {
+                (Standing::Suspend, UserStatus::Suspended) => {
+                    return Err(ServiceError::Conflict(format!("`{}` is already suspended; `grantry user resume` lifts it", u.email)))
+                }
+                (Standing::Resume, UserStatus::Active) => {
+                    return Err(ServiceError::Conflict(format!("`{}` is not suspended", u.email)));
+                }
+                (Standing::Suspend | Standing::Resume, _) => {
+                    let status = if standing == Standing::Suspend { UserStatus::Suspended } else { UserStatus::Active };
+                    event.after = Some(json!({ "status": status }));
+                    (vec![Change::UserStatusChanged { org: ctx.org.clone(), user: u.id.clone(), status }], vec![event])
+                }
+                (Standing::Delete, _) => {
+                    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+                    let grants: Vec<_> = o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)).collect();
+                    let tokens: Vec<_> = ix
+                        .credentials_of(&ctx.org, &principal)
+                        .into_iter()
+                        .filter(|c| c.revoked_at.is_none_or(|at| at > ctx.now))
+                        .collect();
+                    let mut changes: Vec<Change> = grants
+                        .iter()
+                        .map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() })
+                        .collect();
+                    changes.extend(tokens.iter().map(|c| Change::CredentialRevoked {
+                        org: ctx.org.clone(),
+                        id: c.id.clone(),
+                        at: ctx.now,
+                    }));
+                    changes.push(Change::UserDeleted { org: ctx.org.clone(), user: u.id.clone() });
+                    let grant_ids: Vec<_> = grants.iter().map(|g| &g.id).collect();
+                    let token_ids: Vec<_> = tokens.iter().map(|c| &c.id).collect();
+                    event.after = Some(json!({ "revoked_grants": grant_ids, "revoked_tokens": token_ids }));
+                    let mut audit = vec![event];
+                    // What they held, scope by scope, is gone: one `rbac_grant` row per scope.
+                    let mut scopes: Vec<ScopeRef> = grants
+                        .iter()
+                        .map(|g| match &g.anchor {
+                            Anchor::Scope(s) => s.clone(),
+                            Anchor::Resource(_) => ScopeRef::Org,
+                        })
+                        .collect();
+                    scopes.sort_by_key(|s| o.scope_path(s));
+                    scopes.dedup();
+                    for scope in &scopes {
+                        let prior = o.effective_set(ix.catalogue(), o.grants_of(&principal), scope, ctx.now);
+                        let cause = json!({ "event": "user.deleted" });
+                        let none = BTreeSet::new();
+                        audit.extend(rbac_event(
+                            o,
+                            &ctx.audit_actor(),
+                            &principal,
+                            scope,
+                            (&prior, &none),
+                            cause,
+                            justification.as_deref(),
+                        ));
+                    }
+                    (changes, audit)
+                }
+            };
+            Ok((ctx.batch(permit, changes, audit), u.clone()))
+        })
+        .await?;
+    Ok((committed.revision, before))
+}
