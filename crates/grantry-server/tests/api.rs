@@ -8,6 +8,8 @@ use std::time::Duration;
 mod attacks;
 #[path = "api/route_matrix.rs"]
 mod route_matrix;
+#[path = "api/standing.rs"]
+mod standing;
 #[path = "api/tiers.rs"]
 mod tiers;
 
