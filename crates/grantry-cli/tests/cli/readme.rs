@@ -8,7 +8,7 @@
 //!   command printed (stdout and stderr), in order. `…` stands for anything; times and dates
 //!   match any time and date; runs of spaces match any run of spaces. A line that ends in
 //!   `(exit N)` or `(exit code N)` says how the command ends; otherwise it must succeed.
-//! - A plain fenced block right after a ```bash block is the output of that block's last command.
+//! - A ```text block is the output of the last command run before it (prose may come between).
 //! - Ids, tokens and abbreviated ids the README shows in quoted output (`65a1f0c2…` or
 //!   `65a1f0c2d3e4b5a6978897aa`, `gty_…`) are bound to what the program really printed there, and
 //!   every later command and quoted line that uses them gets the real value — the placeholders a
@@ -46,20 +46,13 @@ fn steps(readme: &str) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let (mut section, mut skip) = (String::new(), false);
     let mut lines = readme.lines().peekable();
-    let mut last_block_was_bash = false;
     while let Some(line) = lines.next() {
         if let Some(title) = line.strip_prefix("## ") {
             section = title.trim().to_owned();
             skip = NOT_HERE.iter().any(|(s, _)| section.starts_with(s));
-            last_block_was_bash = false;
             continue;
         }
-        let Some(lang) = line.strip_prefix("```") else {
-            if !line.trim().is_empty() {
-                last_block_was_bash = false;
-            }
-            continue;
-        };
+        let Some(lang) = line.strip_prefix("```") else { continue };
         let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
         if skip {
             continue;
@@ -95,14 +88,12 @@ fn steps(readme: &str) -> Vec<Step> {
                         after_command = true;
                     }
                 }
-                last_block_was_bash = true;
             }
-            "" | "text" if last_block_was_bash => {
-                let step = steps.last_mut().unwrap();
+            "text" => {
+                let step = steps.last_mut().unwrap_or_else(|| panic!("a ```text block in `{section}` before any command"));
                 step.expected.extend(body.iter().map(|l| (*l).to_owned()));
-                last_block_was_bash = false;
             }
-            _ => last_block_was_bash = false,
+            _ => {}
         }
     }
     steps
@@ -321,7 +312,7 @@ fn quoted_lines_match_and_bind() {
     );
     let wrong = Step { expected: vec!["Registered conversation 65a1f0c2d3e4b5a6978897aa (owner ann@x)".to_owned()], ..step };
     assert!(check_output(&wrong, &printed, &mut bound).is_err(), "a bound id must be printed as it is");
-    let parsed = steps("## Walk\n```bash\nfoo --x \\\n  --y\n# out (exit 3)\n\n# a comment\nbar &  # bg\n```\n```\nline\n```\n");
+    let parsed = steps("## Walk\n```bash\nfoo --x \\\n  --y\n# out (exit 3)\n\n# a comment\nbar &  # bg\n```\nprose\n```text\nline\n```\n");
     assert_eq!(parsed.len(), 2);
     assert_eq!((parsed[0].command.as_str(), parsed[0].exit, parsed[0].expected.as_slice()), ("foo --x --y", 3, &["out".to_owned()][..]));
     assert_eq!((parsed[1].command.as_str(), parsed[1].expected.as_slice()), ("bar &  # bg", &["line".to_owned()][..]));
