@@ -38,7 +38,8 @@ fn users_are_suspended_resumed_and_deleted() {
     assert!(r.code == 5 && r.stderr.contains("yourself"), "{}", r.stderr);
     let r = w.dev.grantry(&["user", "suspend", "-e", "production", "--email", "bob@acme.test"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
-    let made = w.owner.ok(&["user", "create", "-e", "admin", "--email", "ops@acme.test", "--role", "org_admin", "--token", "--json"]).json();
+    let made =
+        w.owner.ok(&["user", "create", "-e", "admin", "--email", "ops@acme.test", "--role", "org_admin", "--token", "--json"]).json();
     let ops = Person { config: w.dev.config.with_file_name("ops.toml") };
     ops.ok(&["login", "--env", "ops", "--url", &w.server.url, "--org", "acme", "--token", made["token"]["token"].as_str().unwrap()]);
     let r = ops.grantry(&["user", "suspend", "-e", "ops", "--email", "owner@acme.test"]);
@@ -87,7 +88,9 @@ fn traces_are_listed_and_shown_to_those_who_may_read_them() {
     a(&["project", "create", "ml/agents"]);
     a(&["environment", "create", "--project", "ml/agents", "prod", "--production"]);
     a(&["environment", "create", "--project", "ml/agents", "staging"]);
-    let capture = |env: &str| a(&["trace", "capture", "--project", "ml/agents", "--environment", env, "--json"]).json()["id"].as_str().unwrap().to_owned();
+    let capture = |env: &str| {
+        a(&["trace", "capture", "--project", "ml/agents", "--environment", env, "--json"]).json()["id"].as_str().unwrap().to_owned()
+    };
     let (prod, staging) = (capture("prod"), capture("staging"));
     a(&["role", "grant", "--user-email", "dev@acme.test", "--role", "project_developer", "--project", "ml/agents"]);
 
@@ -148,7 +151,9 @@ fn grant_create_makes_the_raw_seed_grant() {
     let w = world();
     let bob = id_of(&w, "bob@acme.test");
     let shape = ["--permission", "Conversation:GetMessage", "-j", "Debugging issue #42", "-d", "PT1H"];
-    let owner_says = |extra: &[&str]| w.owner.grantry(&[&["grant", "create", "-e", "admin", "--user-email", "dev@acme.test"], &shape[..], extra].concat());
+    let owner_says = |extra: &[&str]| {
+        w.owner.grantry(&[&["grant", "create", "-e", "admin", "--user-email", "dev@acme.test"], &shape[..], extra].concat())
+    };
     let r = owner_says(&["--equals", "novalue"]);
     assert!(r.code == 2 && r.stderr.contains("KEY=VALUE"), "{}", r.stderr);
     let r = owner_says(&["--equals", "org_id=x", "--own-org"]);

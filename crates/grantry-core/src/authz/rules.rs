@@ -157,20 +157,24 @@ pub(super) fn require_covers_all_held(o: &OrgState, cat: &Catalogue, actor: &Pri
 }
 
 /// Requires that `actor` may manage `target`: itself always; another principal only with a
-/// permanent `User:Manage` and permanent permissions that cover all of the target's.
+/// permanent `User:Manage` and permanent permissions that cover all of the target's. The target's
+/// are counted from their permanent grants even while they are suspended: a suspended owner is
+/// still an owner to anyone who would act for them, mint them a token, or resume or delete them.
 pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
     if actor == target {
         return Ok(());
     }
-    let admin = |p: &Principal| cat.admin_subset(held_permanently(o, cat, p, &ScopeRef::Org, now).iter().map(String::as_str));
-    let mine = admin(actor);
+    let permanent = o.grants_of(target).iter().filter(|g| !g.is_temporary());
+    let theirs = o.effective_set(cat, permanent, &ScopeRef::Org, now);
+    let admin = |held: &BTreeSet<String>| cat.admin_subset(held.iter().map(String::as_str));
+    let mine = admin(&held_permanently(o, cat, actor, &ScopeRef::Org, now));
     if !mine.contains(perm::USER_MANAGE) {
         return Err(CoreError::Forbidden(format!(
             "acting for another user needs the `{}` permission held through a permanent role; ask an organization admin",
             perm::USER_MANAGE
         )));
     }
-    let theirs = admin(target);
+    let theirs = admin(&theirs);
     let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
     if !missing.is_empty() {
         return Err(CoreError::Forbidden(format!(

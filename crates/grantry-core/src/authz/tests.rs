@@ -113,3 +113,30 @@ fn only_owners_take_away_an_owners_role() {
     assert!(authorize(o, cat, &user("owner"), revoke, t(1)).is_ok());
     assert!(authorize(o, cat, &user("admin"), Action::RevokeRole { scope: &ScopeRef::Org, removing: &owner_role }, t(1)).is_err());
 }
+
+#[test]
+fn a_suspended_owner_is_still_an_owner_to_suspend_resume_or_delete() {
+    let mut ix = setup();
+    let suspend = Change::UserStatusChanged { org: org(), user: crate::ids::UserId::from("owner"), status: UserStatus::Suspended };
+    ix.apply(&suspend).unwrap();
+    let o = ix.org(&org()).unwrap();
+    let may = |actor: &str, target: &str| authorize(o, ix.catalogue(), &user(actor), Action::SetUserStatus { target: &user(target) }, t(1));
+    // The suspended owner holds nothing now, yet an admin may neither bring them back nor delete them.
+    let refused = may("admin", "owner").unwrap_err();
+    assert!(refused.to_string().contains("Organization:Manage"), "{refused}");
+    assert!(may("admin", "alice").is_ok(), "an admin manages a member");
+    assert!(may("alice", "bob").is_err(), "a member manages nobody");
+    assert!(may("admin", "admin").unwrap_err().to_string().contains("yourself"));
+}
+
+#[test]
+fn an_admin_does_not_mint_a_token_for_a_suspended_owner() {
+    let mut ix = setup();
+    let suspend = Change::UserStatusChanged { org: org(), user: crate::ids::UserId::from("owner"), status: UserStatus::Suspended };
+    ix.apply(&suspend).unwrap();
+    let o = ix.org(&org()).unwrap();
+    let may = |action: Action<'_>| authorize(o, ix.catalogue(), &user("admin"), action, t(1)).is_ok();
+    // A token minted now would carry the owner's powers the moment they are resumed.
+    assert!(!may(Action::IssueToken { to: &user("owner") }));
+    assert!(!may(Action::ManageUser { target: &user("owner") }));
+}

@@ -15,7 +15,8 @@ async fn deleting_a_user_revokes_all_they_hold_and_frees_the_email(server: TestS
     let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
     let (bob_id, _) = owner.create_user("bob@acme.test", "org_member").await;
     let conv = owner.register_conversation(&bob_id).await;
-    let (status, body) = dev.post(&format!("/conversation/{conv}/request_access"), &json!({ "justification": "Debugging issue #42" })).await;
+    let (status, body) =
+        dev.post(&format!("/conversation/{conv}/request_access"), &json!({ "justification": "Debugging issue #42" })).await;
     assert_eq!(status, 201, "{body}");
 
     let (status, body) = owner.post(&format!("/users/{dev_id}/suspend"), &json!({ "justification": "on leave until December" })).await;
