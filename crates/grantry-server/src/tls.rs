@@ -1,6 +1,6 @@
 //! HTTPS without a proxy: the server's certificate chain and key from PEM files, and a listener
-//! that completes each TLS handshake in a task of its own (bounded in time), so a slow or silent
-//! client never holds up anyone else's connection.
+//! that completes each TLS handshake in a task of its own (bounded in time, and at most 256 at
+//! once), so a slow or silent client never holds up anyone else's connection.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -18,6 +18,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// How long a client has to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many handshakes may be under way at once; more connections wait in the kernel's backlog.
+const HANDSHAKES_AT_ONCE: usize = 256;
 
 /// Why the certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -65,8 +68,10 @@ impl TlsListener {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
         let tls = TlsAcceptor::from(config);
+        let handshakes = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
         let acceptor = tokio::spawn(async move {
             loop {
+                let Ok(slot) = handshakes.clone().acquire_owned().await else { return };
                 let (stream, peer) = match tcp.accept().await {
                     Ok(conn) => conn,
                     Err(e) => {
@@ -78,7 +83,9 @@ impl TlsListener {
                 };
                 let (tls, tx) = (tls.clone(), tx.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await;
+                    drop(slot);
+                    match handshake {
                         Ok(Ok(stream)) => {
                             let _ = tx.send((stream, peer)).await;
                         }

@@ -43,6 +43,9 @@ fn the_cli_talks_to_an_https_server_it_is_told_to_trust() {
     assert!(r.stderr.contains("cannot reach the Grantry server") && r.stderr.contains("--ca-cert"), "{}", r.stderr);
     assert!(!owner.config.exists(), "a failed login saves no profile");
 
+    // A client that connects and never says anything holds up nobody else.
+    let silent = std::net::TcpStream::connect(server.url.trim_start_matches("https://")).unwrap();
+
     // With it, every command works over HTTPS, and the profile remembers the authority.
     owner.ok(&["login", "--env", "admin", "--url", &server.url, "--org", "acme", "--token", token, "--ca-cert", &ca]);
     owner.ok(&["user", "create", "-e", "admin", "--email", "dev@acme.test"]);
@@ -50,6 +53,8 @@ fn the_cli_talks_to_an_https_server_it_is_told_to_trust() {
     assert_eq!(users.as_array().unwrap().len(), 2, "{users}");
     let saved = std::fs::read_to_string(&owner.config).unwrap();
     assert!(saved.contains("ca_cert = ") && saved.contains("ca.pem"), "{saved}");
+
+    drop(silent);
 
     // Plain HTTP to the HTTPS port is not served.
     let plain = server.url.replace("https://", "http://");
