@@ -15,7 +15,7 @@ const TOP_HELP: &str = concat!(
     "Profiles: -e/--env NAME picks a profile saved by `grantry login` (server URL, organization, token). It is\n",
     "never a project's environment: those are named with --environment and `grantry environment`.\n\n",
     "Exit codes: 0 success (check: allowed), 1 failure, 2 bad usage or input (before calling the server, or\n",
-    "the server's 400/422), 3 denied (check), 4 not found, 5 not authorised (401/403).\n\n",
+    "the server's 400/413/414/422), 3 denied (check), 4 not found, 5 not authorised (401/403).\n\n",
     crate::examples!(
         "grantry serve --demo",
         "grantry admin bootstrap --org acme --email ana@acme.example",

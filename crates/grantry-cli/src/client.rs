@@ -98,7 +98,9 @@ impl Client {
 
 /// The certificates in a PEM file of certificate authorities.
 pub fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
-    let bad = |why: String| UsageError(format!("--ca-cert {}: {why}; give a PEM file of certificate authorities", path.display()));
+    let bad = |why: String| {
+        UsageError(format!("the certificate authorities file {} (--ca-cert): {why}; give a PEM file of certificates", path.display()))
+    };
     let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
     if certs.is_empty() {

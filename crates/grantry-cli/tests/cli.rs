@@ -3,6 +3,8 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "integration tests fail loudly at the point of failure")]
 
+#[path = "cli/demo.rs"]
+mod demo;
 #[path = "cli/everyday.rs"]
 mod everyday;
 #[path = "cli/hostile.rs"]
@@ -430,71 +432,4 @@ fn help_lists_the_seed_options() {
     for opt in ["--justification", "--env", "--duration", "--user-email", "--json", "CONVERSATION"] {
         assert!(r.stdout.contains(opt), "{opt} in:\n{}", r.stdout);
     }
-}
-
-#[test]
-fn org_settings_set_the_policy_that_requests_follow() {
-    let w = world();
-    let a = |args: &[&str]| w.owner.ok(&[args, &["-e", "admin"]].concat());
-    let set = a(&["org", "settings", "--min-justification-chars", "20", "--default-grant-duration", "PT1H", "--json"]).json();
-    assert_eq!((set["min_justification_chars"].as_u64(), set["default_grant_duration"].as_str()), (Some(20), Some("PT1H")), "{set}");
-    let shown = a(&["org", "settings"]).stdout;
-    assert!(shown.contains("default_grant_duration   PT1H") && shown.contains("min_justification_chars  20"), "{shown}");
-
-    // A justification of 19 characters is now too short; without -d the grant lasts an hour.
-    let ask = |j: &str| w.dev.grantry(&["conversation", "request-access", &w.conv, "-e", "production", "-j", j, "--json"]);
-    let r = ask("nineteen characters");
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("at least 20"), "{}", r.stderr);
-    let made = ask("twenty-one characters").json();
-    let expires: jiff::Timestamp = made["grants"][0]["expires_at"].as_str().unwrap().parse().unwrap();
-    let left = expires.duration_since(grantry_server::clock::now());
-    assert!(left > jiff::SignedDuration::from_mins(55) && left <= jiff::SignedDuration::from_hours(1), "{left:?}");
-
-    // Out-of-range values are bad input and change nothing; members may not change settings.
-    for (args, says) in [
-        (vec!["--default-grant-duration", "P4D"], "longer than the maximum"),
-        (vec!["--min-justification-chars", "0"], "out of range"),
-        (vec!["--min-justification-chars", "2000"], "out of range"),
-    ] {
-        let r = w.owner.grantry(&[&["org", "settings", "-e", "admin"], &args[..]].concat());
-        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
-    }
-    let r = w.dev.grantry(&["org", "settings", "-e", "production", "--default-grant-duration", "PT3H"]);
-    assert_eq!(r.code, 5, "{}", r.stderr);
-    let after = a(&["org", "settings", "--json"]).json();
-    assert_eq!((after["min_justification_chars"].as_u64(), after["default_grant_duration"].as_str()), (Some(20), Some("PT1H")));
-    let audited = a(&["audit", "list", "--type", "org.settings_updated", "--json"]).json();
-    assert_eq!(audited.as_array().unwrap().len(), 1, "one change, audited once: {audited}");
-}
-
-#[test]
-fn serve_demo_runs_twice_and_tells_the_truth_each_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let alice = Person { config: dir.path().join("alice.toml") };
-    let token_of = |banner: &str, who: &str| {
-        let line = banner.lines().find(|l| l.contains(who) && l.contains("token")).unwrap_or_else(|| panic!("{banner}"));
-        line.split_whitespace().last().unwrap().to_owned()
-    };
-    let conversations = |banner: &str| banner.lines().filter(|l| l.trim_start().starts_with("conversation ")).count();
-
-    let first = Server::start_with(&db, &["--demo"]);
-    assert!(first.banner.contains("# denied (exit 3)"), "{}", first.banner);
-    assert_eq!(conversations(&first.banner), 2, "{}", first.banner);
-    let url_arg = first.banner.split_whitespace().find(|w| w.contains("/admin/conversation/")).unwrap().to_owned();
-    alice.ok(&["login", "--env", "demo", "--url", &first.url, "--org", "demo", "--token", &token_of(&first.banner, "alice@")]);
-    alice.ok(&["conversation", "request-access", &url_arg, "-j", "Debugging reported issue #42"]);
-    drop(first);
-
-    let second = Server::start_with(&db, &["--demo"]);
-    assert!(!second.banner.contains("denied"), "alice holds access now: {}", second.banner);
-    assert!(second.banner.contains("# allowed: alice still holds access"), "{}", second.banner);
-    assert_eq!(conversations(&second.banner), 2, "the demo is reused, not made again: {}", second.banner);
-    // The fresh tokens work, and the old profile's token still does.
-    let owner = Person { config: dir.path().join("owner.toml") };
-    owner.ok(&["login", "--env", "demo", "--url", &second.url, "--org", "demo", "--token", &token_of(&second.banner, "owner@")]);
-    let users = owner.ok(&["user", "list", "-e", "demo", "--json"]).json();
-    assert_eq!(users.as_array().unwrap().len(), 3, "{users}");
 }

@@ -159,6 +159,9 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
         Action::IssueToken { to } if to == actor => Ok(()),
         Action::IssueToken { to } => {
             require_manage(o, cat, actor, to, now)?;
+            // A suspended user holds nothing now, and everything again once resumed: a token made
+            // meanwhile would carry it all, unmeasured.
+            rules::require_not_suspended(o, to, "a token for them is made once they are resumed")?;
             rules::require_covers_all_held(o, cat, actor, to, now)
         }
         Action::RegisterConversation => require(o, cat, actor, perm::CONVERSATION_CREATE, now),

@@ -11,29 +11,34 @@ static ISO: SpanParser = SpanParser::new();
 
 /// Parses an ISO 8601 duration and checks that it is positive and at most `max`.
 pub fn parse_grant_duration(text: &str, max: SignedDuration) -> Result<SignedDuration> {
+    let duration = parse_iso("duration", text, max)?;
+    bounded("duration", &format!("`{}`", text.trim()), duration, max)
+}
+
+/// Parses a grace period: `PT0S` (none) or a positive ISO 8601 duration in whole microseconds,
+/// at most `max`.
+pub fn parse_grace(text: &str, max: SignedDuration) -> Result<SignedDuration> {
+    let duration = parse_iso("grace", text, max)?;
+    if duration.is_zero() {
+        return Ok(duration);
+    }
+    bounded("grace", &format!("`{}`", text.trim()), duration, max)
+}
+
+/// An ISO 8601 duration of days and smaller units (days taken as 24 hours), as `field`.
+fn parse_iso(field: &'static str, text: &str, max: SignedDuration) -> Result<SignedDuration> {
     let text = text.trim();
     let span: Span = ISO
         .parse_span(text)
-        .map_err(|_| CoreError::invalid("duration", format!("`{text}` is not an ISO 8601 duration; write it like PT30M, PT2H or P1D")))?;
+        .map_err(|_| CoreError::invalid(field, format!("`{text}` is not an ISO 8601 duration; write it like PT30M, PT2H or P1D")))?;
     if span.get_years() != 0 || span.get_months() != 0 {
         return Err(CoreError::invalid(
-            "duration",
+            field,
             format!("`{text}` uses years or months, whose length varies; give the duration in days or hours (e.g. P3D)"),
         ));
     }
-    let duration = span
-        .to_duration(SpanRelativeTo::days_are_24_hours())
-        .map_err(|_| CoreError::invalid("duration", format!("`{text}` is too large; the maximum is {}", format_iso(max))))?;
-    bounded("duration", &format!("`{text}`"), duration, max)
-}
-
-/// Parses a grace period: `PT0S` (none), or a duration as [`parse_grant_duration`] takes one,
-/// up to `max`.
-pub fn parse_grace(text: &str, max: SignedDuration) -> Result<SignedDuration> {
-    match ISO.parse_span(text.trim()) {
-        Ok(span) if span.is_zero() => Ok(SignedDuration::ZERO),
-        _ => parse_grant_duration(text, max),
-    }
+    span.to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| CoreError::invalid(field, format!("`{text}` is too large; the maximum is {}", format_iso(max))))
 }
 
 /// The window from `now` until `end`, which must be in the future and at most `max` away.
@@ -48,8 +53,9 @@ pub const SHORTEST: SignedDuration = SignedDuration::from_secs(1);
 /// microseconds (the store's resolution), and at most `max`.
 fn bounded(field: &'static str, shown: &str, duration: SignedDuration, max: SignedDuration) -> Result<SignedDuration> {
     let (not_positive, too_long) = match field {
-        "until" => ("is not in the future", "is further away than"),
-        _ => ("is not positive; give a duration such as PT2H", "is longer than"),
+        "until" => ("is not in the future", "is further away than this organization's maximum of"),
+        "grace" => ("is negative; give PT0S for none, or a duration such as PT1H", "is longer than the longest grace period,"),
+        _ => ("is not positive; give a duration such as PT2H", "is longer than this organization's maximum of"),
     };
     if duration <= SignedDuration::ZERO {
         return Err(CoreError::invalid(field, format!("{shown} {not_positive}")));
@@ -61,10 +67,7 @@ fn bounded(field: &'static str, shown: &str, duration: SignedDuration, max: Sign
         return Err(CoreError::invalid(field, format!("{shown} is finer than a microsecond; round it to whole microseconds")));
     }
     if duration > max {
-        return Err(CoreError::invalid(
-            field,
-            format!("{shown} {too_long} this organization's maximum of {}; ask for a shorter window", format_iso(max)),
-        ));
+        return Err(CoreError::invalid(field, format!("{shown} {too_long} {}; ask for a shorter window", format_iso(max))));
     }
     Ok(duration)
 }

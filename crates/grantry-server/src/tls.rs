@@ -1,6 +1,7 @@
 //! HTTPS without a proxy: the server's certificate chain and key from PEM files, and a listener
-//! that completes each TLS handshake in a task of its own (bounded in time, and at most 256 at
-//! once), so a slow or silent client never holds up anyone else's connection.
+//! that completes each TLS handshake in a task of its own, bounded in time (10 s) and in number
+//! (1,024 at once; more are closed at once), so a slow or silent client never holds up anyone
+//! else's connection and a flood of them cannot stop the server accepting.
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,8 +20,9 @@ use tokio_rustls::TlsAcceptor;
 /// How long a client has to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How many handshakes may be under way at once; more connections wait in the kernel's backlog.
-const HANDSHAKES_AT_ONCE: usize = 256;
+/// How many connections may be in their handshake (or waiting to be served after it) at once;
+/// a connection beyond that is closed at once, so a flood of silent ones cannot stop accepting.
+const HANDSHAKES_AT_ONCE: usize = 1024;
 
 /// Why the certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +73,6 @@ impl TlsListener {
         let handshakes = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
         let acceptor = tokio::spawn(async move {
             loop {
-                let Ok(slot) = handshakes.clone().acquire_owned().await else { return };
                 let (stream, peer) = match tcp.accept().await {
                     Ok(conn) => conn,
                     Err(e) => {
@@ -81,13 +82,17 @@ impl TlsListener {
                         continue;
                     }
                 };
+                let Ok(slot) = handshakes.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "too many TLS handshakes under way; connection closed");
+                    drop(stream);
+                    continue;
+                };
                 let (tls, tx) = (tls.clone(), tx.clone());
                 tokio::spawn(async move {
-                    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await;
-                    drop(slot);
-                    match handshake {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             let _ = tx.send((stream, peer)).await;
+                            drop(slot);
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),

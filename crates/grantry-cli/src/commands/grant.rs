@@ -123,10 +123,13 @@ fn conditions(a: &CreateArgs, org_id: Option<&str>) -> Result<Map<String, Value>
 async fn create(a: CreateArgs) -> Result<()> {
     let c = client(&a.env.env)?;
     let me: Value = c.get("/me", &[]).await?;
-    let conditions = conditions(&a, a.own_org.then(|| me["org_id"].as_str().unwrap_or_default()))?;
+    let org_id = me["org_id"].as_str().ok_or_else(|| anyhow::anyhow!("the server's /me answer names no organization"))?;
+    let conditions = conditions(&a, a.own_org.then_some(org_id))?;
     let user_id = match &a.user_email {
         Some(e) => user_id_by_email(&c, e).await?,
-        None => me.pointer("/user/id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        None => me.pointer("/user/id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+            UsageError("this profile is not a user's (an API key's?); say whom the grant is for with --user-email".to_owned())
+        })?,
     };
     let body = json!({
         "user_id": user_id,

@@ -27,10 +27,10 @@ pub struct ServeArgs {
     #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
     pub audit_key: Option<PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs --tls-key.
-    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", hide_env_values = true, requires = "tls_key")]
+    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", hide_env_values = true)]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_KEY", hide_env_values = true, requires = "tls_cert")]
+    #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_KEY", hide_env_values = true)]
     pub tls_key: Option<PathBuf>,
     /// A TOML file with `db`, `listen`, `log`, `audit_key_file`, `tls_cert` and `tls_key` (unknown
     /// keys are errors).

@@ -7,6 +7,7 @@ use crate::output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use grantry_server::api::views::UserView;
+use grantry_server::service::Standing;
 use serde_json::{json, Value};
 
 #[derive(Debug, Subcommand)]
@@ -43,7 +44,8 @@ pub enum UserCommand {
         #[command(flatten)]
         out: OutputArg,
     },
-    /// Suspend a user: their tokens and grants stop working at once (all come back on resume).
+    /// Suspend a user: their tokens and grants stop working at once; on resume, what has not ended
+    /// meanwhile works again.
     #[command(after_help = crate::examples!(
         "grantry user suspend -e admin --email dev@acme.example -j \"on leave until 2026-12-01\""
     ))]
@@ -97,15 +99,15 @@ pub async fn run(command: UserCommand) -> Result<()> {
             }
             Ok(())
         }
-        UserCommand::Suspend(a) => standing(&a.env, &a.email, "suspend", a.justification, a.out).await,
-        UserCommand::Resume(a) => standing(&a.env, &a.email, "resume", a.justification, a.out).await,
+        UserCommand::Suspend(a) => standing(&a.env, &a.email, Standing::Suspend, a.justification, a.out).await,
+        UserCommand::Resume(a) => standing(&a.env, &a.email, Standing::Resume, a.justification, a.out).await,
         UserCommand::Delete { env, email, yes, out } => {
             if !yes {
                 return Err(
                     UsageError(format!("deleting `{email}` cannot be undone; pass --yes to confirm (or suspend them instead)")).into()
                 );
             }
-            standing(&env, &email, "delete", None, out).await
+            standing(&env, &email, Standing::Delete, None, out).await
         }
         UserCommand::List { env, out } => {
             let list: Value = client(&env.env)?.get("/users", &[]).await?;
@@ -122,21 +124,21 @@ pub async fn run(command: UserCommand) -> Result<()> {
 }
 
 /// Suspends, resumes or deletes the user with `email`.
-async fn standing(env: &EnvArg, email: &str, verb: &str, justification: Option<String>, out: OutputArg) -> Result<()> {
+async fn standing(env: &EnvArg, email: &str, standing: Standing, justification: Option<String>, out: OutputArg) -> Result<()> {
     let c = client(&env.env)?;
     let id = user_id_by_email(&c, email).await?;
-    let done: Value = match verb {
-        "delete" => c.delete(&format!("/users/{id}")).await?,
-        _ => c.post(&format!("/users/{id}/{verb}"), &json!({ "justification": justification })).await?,
+    let why = json!({ "justification": justification });
+    let (done, what): (Value, _) = match standing {
+        Standing::Suspend => (
+            c.post(&format!("/users/{id}/suspend"), &why).await?,
+            "Suspended; their tokens and grants stop working until `grantry user resume`",
+        ),
+        Standing::Resume => (c.post(&format!("/users/{id}/resume"), &why).await?, "Resumed; their tokens and grants work again"),
+        Standing::Delete => (c.delete(&format!("/users/{id}")).await?, "Deleted; their grants and tokens are revoked"),
     };
     if out.json {
         return output::json(&done);
     }
-    let what = match verb {
-        "suspend" => "Suspended; their tokens and grants stop working until `grantry user resume`",
-        "resume" => "Resumed; their tokens and grants work again",
-        _ => "Deleted; their grants and tokens are revoked",
-    };
     crate::say!("{what}: {email} ({id}).");
     Ok(())
 }

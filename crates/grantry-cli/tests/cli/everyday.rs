@@ -1,6 +1,6 @@
 //! The everyday commands, through the real binary against a real server: suspending, resuming and
 //! deleting users; listing tokens; listing and showing traces; renaming and rotating API keys;
-//! and `grant create`, seed 001's raw API. Each is tried by those who may and those who may not.
+//! `grant create`, seed 001's raw API; and the organization's settings. Each is tried by those who may and those who may not.
 
 use super::support::*;
 use std::time::Duration;
@@ -166,4 +166,41 @@ fn grant_create_makes_the_raw_seed_grant() {
     // A member may give themselves only the self-service shape: without conditions it is refused.
     let r = w.dev.grantry(&[&["grant", "create", "-e", "production"], &shape[..]].concat());
     assert_eq!(r.code, 5, "{}", r.stderr);
+}
+
+#[test]
+fn org_settings_set_the_policy_that_requests_follow() {
+    let w = world();
+    let a = |args: &[&str]| w.owner.ok(&[args, &["-e", "admin"]].concat());
+    let set = a(&["org", "settings", "--min-justification-chars", "20", "--default-grant-duration", "PT1H", "--json"]).json();
+    assert_eq!((set["min_justification_chars"].as_u64(), set["default_grant_duration"].as_str()), (Some(20), Some("PT1H")), "{set}");
+    let shown = a(&["org", "settings"]).stdout;
+    assert!(shown.contains("default_grant_duration   PT1H") && shown.contains("min_justification_chars  20"), "{shown}");
+
+    // A justification of 19 characters is now too short; without -d the grant lasts an hour.
+    let ask = |j: &str| w.dev.grantry(&["conversation", "request-access", &w.conv, "-e", "production", "-j", j, "--json"]);
+    let r = ask("nineteen characters");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("at least 20"), "{}", r.stderr);
+    let made = ask("twenty-one characters").json();
+    let expires: jiff::Timestamp = made["grants"][0]["expires_at"].as_str().unwrap().parse().unwrap();
+    let left = expires.duration_since(grantry_server::clock::now());
+    assert!(left > jiff::SignedDuration::from_mins(55) && left <= jiff::SignedDuration::from_hours(1), "{left:?}");
+
+    // Out-of-range values are bad input and change nothing; members may not change settings.
+    for (args, says) in [
+        (vec!["--default-grant-duration", "P4D"], "longer than the maximum"),
+        (vec!["--min-justification-chars", "0"], "out of range"),
+        (vec!["--min-justification-chars", "2000"], "out of range"),
+    ] {
+        let r = w.owner.grantry(&[&["org", "settings", "-e", "admin"], &args[..]].concat());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    let r = w.dev.grantry(&["org", "settings", "-e", "production", "--default-grant-duration", "PT3H"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let after = a(&["org", "settings", "--json"]).json();
+    assert_eq!((after["min_justification_chars"].as_u64(), after["default_grant_duration"].as_str()), (Some(20), Some("PT1H")));
+    let audited = a(&["audit", "list", "--type", "org.settings_updated", "--json"]).json();
+    assert_eq!(audited.as_array().unwrap().len(), 1, "one change, audited once: {audited}");
 }

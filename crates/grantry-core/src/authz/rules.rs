@@ -8,7 +8,7 @@ use crate::decision::ResourceQuery;
 use crate::error::{CoreError, Result};
 use crate::ids::ApiKeyId;
 use crate::index::OrgState;
-use crate::model::{Anchor, Grant, GrantTarget, Principal, Resource, ScopeRef};
+use crate::model::{Anchor, Grant, GrantTarget, Principal, Resource, ScopeRef, UserStatus};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
@@ -194,5 +194,15 @@ pub(super) fn require_readable_trace(o: &OrgState, actor: &Principal, trace: &Re
         Ok(())
     } else {
         Err(CoreError::Forbidden(format!("reading trace `{}` needs `{permission}` on it; ask an admin of its project", trace.reference.id)))
+    }
+}
+
+/// Refuses acting on `target` while they are a suspended user; `then` says what to do instead.
+pub(super) fn require_not_suspended(o: &OrgState, target: &Principal, then: &str) -> Result<()> {
+    match target {
+        Principal::User(id) if o.user(id).is_some_and(|u| u.status == UserStatus::Suspended) => {
+            Err(CoreError::Forbidden(format!("{target} is suspended; {then}")))
+        }
+        _ => Ok(()),
     }
 }

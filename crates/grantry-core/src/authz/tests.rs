@@ -140,3 +140,17 @@ fn an_admin_does_not_mint_a_token_for_a_suspended_owner() {
     assert!(!may(Action::IssueToken { to: &user("owner") }));
     assert!(!may(Action::ManageUser { target: &user("owner") }));
 }
+
+#[test]
+fn nobody_mints_a_token_for_a_suspended_user_whatever_they_hold_for_a_while() {
+    let mut ix = setup();
+    // alice holds org_owner for an hour (a temporary grant the admin could never have given), then
+    // is suspended: while suspended she holds nothing, so the cover rule alone would let it pass.
+    ix.apply(&Change::GrantCreated { grant: role_grant("r-alice", "alice", role::ORG_OWNER, Some(t(3600))) }).unwrap();
+    let suspend = Change::UserStatusChanged { org: org(), user: crate::ids::UserId::from("alice"), status: UserStatus::Suspended };
+    ix.apply(&suspend).unwrap();
+    let o = ix.org(&org()).unwrap();
+    let refused = authorize(o, ix.catalogue(), &user("admin"), Action::IssueToken { to: &user("alice") }, t(1)).unwrap_err();
+    assert!(refused.to_string().contains("suspended"), "{refused}");
+    assert!(authorize(o, ix.catalogue(), &user("owner"), Action::IssueToken { to: &user("alice") }, t(1)).is_err(), "not even an owner");
+}

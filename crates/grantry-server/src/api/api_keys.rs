@@ -7,7 +7,6 @@ use super::auth::Caller;
 use super::extract::ApiJson;
 use crate::error::Result;
 use crate::service;
-use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,7 +18,7 @@ use grantry_core::duration::parse_grace;
 use grantry_core::ids::ApiKeyId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{ApiKey, ScopeRef};
-use grantry_core::{SignedDuration, Timestamp};
+use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -189,7 +188,7 @@ pub(super) async fn rotate(
     Path((_, id)): Path<(String, String)>,
     ApiJson(b): ApiJson<RotateKey>,
 ) -> Result<Json<RotatedKey>> {
-    let grace = parse_grace(&b.grace, SignedDuration::from_hours(366 * 24)).map_err(ServiceError::about("grace"))?;
+    let grace = parse_grace(&b.grace, service::MAX_ROTATION_GRACE)?;
     let (revision, key, secret, until) = service::rotate_key(&state, &caller.ctx, &ApiKeyId(id), grace).await?;
     Ok(Json(RotatedKey { key: view(&state, &caller, &key)?, secret, old_secrets_until: until, revision }))
 }

@@ -21,7 +21,8 @@ async fn conversation(Path((org, id)): Path<(String, String)>) -> Result<impl In
     let id = validate::conversation_id(&id)?;
     let page = format!(
         "Conversation {id} in organization `{org}`.\n\n\
-         Reading its messages needs temporary access. Ask for it with the Grantry CLI:\n\n  \
+         Reading its messages needs temporary access. Ask for it with the Grantry CLI (`grantry`, also\n\
+         installed as `forge`):\n\n  \
          forge conversation request-access <this page's URL> -j \"why you need it\"\n\n\
          The API is under /v1/{org}/ (see /openapi.json).\n"
     );

@@ -188,6 +188,8 @@ pub(super) async fn list_tokens(
         None => ctx.actor.clone(),
         Some(id) => {
             let id = grantry_core::validate::record_id("user_id", &id)?;
+            // Whether a user exists is told only to those who may manage users at all.
+            ctx.authorize(&ix, Action::ManageUser { target: &Principal::User(UserId(String::new())) })?;
             let user = o.user(&UserId(id.clone())).ok_or_else(|| ServiceError::NotFound(format!("no user `{id}` in this organization")))?;
             Principal::User(user.id.clone())
         }

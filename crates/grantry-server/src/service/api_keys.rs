@@ -198,7 +198,9 @@ pub async fn edit_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, edit: &KeyEdit
                     message: "nothing to change; add or remove a scope, or give a new name".into(),
                 });
             }
-            if name.as_ref() == Some(&key.name) {
+            // Renaming to the name it has is nothing to do (alone, a conflict).
+            let name = name.filter(|n| n != &key.name);
+            if name.is_none() && add.is_empty() && remove.is_empty() {
                 return Err(ServiceError::Conflict(format!("api key `{id}` is already named `{}`", key.name)));
             }
             let listed = prior.iter().cloned().collect::<Vec<_>>().join(", ");

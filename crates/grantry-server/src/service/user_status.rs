@@ -46,6 +46,8 @@ pub async fn set_standing(
     let (committed, before) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
+            // Whether a user exists is told only to those who may act on users at all.
+            ctx.authorize(ix, Action::SetUserStatus { target: &Principal::User(UserId(String::new())) })?;
             let u = o.user(user).ok_or_else(|| ServiceError::NotFound(format!("no user `{user}` in this organization")))?;
             let principal = Principal::User(u.id.clone());
             let permit = ctx.authorize(ix, Action::SetUserStatus { target: &principal })?;
@@ -59,7 +61,7 @@ pub async fn set_standing(
             event.justification.clone_from(&justification);
             let (changes, audit) = match (standing, u.status) {
                 (Standing::Suspend, UserStatus::Suspended) => {
-                    return Err(ServiceError::Conflict(format!("`{}` is already suspended; `grantry user resume` lifts it", u.email)))
+                    return Err(ServiceError::Conflict(format!("`{}` is already suspended; resume them to lift it", u.email)))
                 }
                 (Standing::Resume, UserStatus::Active) => {
                     return Err(ServiceError::Conflict(format!("`{}` is not suspended", u.email)));
@@ -71,7 +73,12 @@ pub async fn set_standing(
                 }
                 (Standing::Delete, _) => {
                     let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-                    let grants: Vec<_> = o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)).collect();
+                    // Every grant that has not ended, those still to start included.
+                    let grants: Vec<_> = o
+                        .grants_of(&principal)
+                        .iter()
+                        .filter(|g| g.revoked.is_none() && g.expires_at.is_none_or(|e| e > ctx.now))
+                        .collect();
                     let tokens: Vec<_> = ix
                         .credentials_of(&ctx.org, &principal)
                         .into_iter()
