@@ -65,7 +65,12 @@ impl Client {
 
     /// `DELETE /v1/{org}{path}`.
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(self.request(Method::DELETE, path)).await
+        self.delete_with(path, &[]).await
+    }
+
+    /// `DELETE /v1/{org}{path}` with `query`.
+    pub async fn delete_with<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        self.send(self.request(Method::DELETE, path).query(query)).await
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {

@@ -89,3 +89,14 @@ pub fn key_value<'a>(flag: &str, text: &'a str) -> Result<(&'a str, serde_json::
         .ok_or_else(|| crate::exit::UsageError(format!("--{flag} `{text}` must be KEY=VALUE")))?;
     Ok((k, attr_value(v)))
 }
+
+/// An id the command line names, checked before it goes into a request's path (so `../users/…`
+/// can never reach another endpoint): 24 lowercase hexadecimal characters.
+pub fn id_arg(field: &'static str, text: &str) -> Result<String> {
+    grantry_core::validate::record_id(field, text).map_err(|e| crate::exit::UsageError(e.to_string()).into())
+}
+
+/// A slug the command line names, checked before it goes into a request's path.
+pub fn slug_arg(field: &'static str, text: &str) -> Result<String> {
+    grantry_core::validate::slug(field, text).map_err(|e| crate::exit::UsageError(e.to_string()).into())
+}

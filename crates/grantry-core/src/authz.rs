@@ -57,8 +57,9 @@ pub enum Action<'a> {
     ReadTrace { trace: &'a Resource },
     /// List the tokens of `of` (one's own: anyone).
     ListTokens { of: &'a Principal },
-    /// Suspend, resume or delete user `target` (another user, whom the actor may manage).
-    SetUserStatus { target: &'a Principal },
+    /// Suspend or delete user `target` (another user, whom the actor may manage), or, when
+    /// `resuming`, give them back all they hold.
+    SetUserStatus { target: &'a Principal, resuming: bool },
     /// Give `role` at `scope` to someone, taking away the roles of `removing` there.
     GrantRole { role: &'a Role, scope: &'a ScopeRef, removing: &'a [&'a Grant] },
     /// Take away the role grants of `removing` at `scope`.
@@ -195,10 +196,16 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
         Action::ReadTrace { trace } => rules::require_readable_trace(o, actor, trace, now),
         Action::ListTokens { of } if of == actor => Ok(()),
         Action::ListTokens { of } => require_manage(o, cat, actor, of, now),
-        Action::SetUserStatus { target } if target == actor => {
+        Action::SetUserStatus { target, .. } if target == actor => {
             Err(crate::CoreError::Forbidden("you cannot suspend or delete yourself; ask another administrator".to_owned()))
         }
-        Action::SetUserStatus { target } => require_manage(o, cat, actor, target, now),
+        Action::SetUserStatus { target, resuming: false } => require_manage(o, cat, actor, target, now),
+        // Resuming gives back every administrative permission they hold, for a while included:
+        // only someone who holds all of it permanently may.
+        Action::SetUserStatus { target, resuming: true } => {
+            require_manage(o, cat, actor, target, now)?;
+            rules::require_covers_admin_held(o, cat, actor, target, "resuming them gives it back", now)
+        }
         Action::GrantRole { role, scope, removing } => {
             require_at(o, cat, actor, perm::ROLE_ASSIGN, scope, now)?;
             require_covers(o, cat, actor, &format!("role `{}`", role.name), role.permission_names(), scope, now)?;

@@ -27,6 +27,12 @@ pub fn parse_grace(text: &str, max: SignedDuration) -> Result<SignedDuration> {
 
 /// An ISO 8601 duration of days and smaller units (days taken as 24 hours), as `field`.
 fn parse_iso(field: &'static str, text: &str, max: SignedDuration) -> Result<SignedDuration> {
+    if text.len() > 64 {
+        return Err(CoreError::invalid(
+            field,
+            format!("`{}` is too long for a duration; write it like PT2H", crate::validate::shown(text)),
+        ));
+    }
     let text = text.trim();
     let span: Span = ISO
         .parse_span(text)

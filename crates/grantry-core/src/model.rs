@@ -225,6 +225,17 @@ pub enum Anchor {
     Resource(ResourceRef),
 }
 
+impl Anchor {
+    /// The scope node a grant anchored here counts at: its own, or the organization for a grant
+    /// on one resource.
+    pub fn scope(&self) -> &ScopeRef {
+        match self {
+            Self::Scope(s) => s,
+            Self::Resource(_) => &ScopeRef::Org,
+        }
+    }
+}
+
 /// How a grant came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -15,10 +15,42 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// Whether `c` may not appear in stored text, nor reach a terminal unescaped: a control or
-/// bidirectional-formatting character.
+/// Whether `c` is invisible or breaks lines without being a control character: zero-width and
+/// joiner characters, the byte-order mark, the soft hyphen, fillers, the line and paragraph
+/// separators, interlinear annotation and the tag characters — what lets two names look alike.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// Whether `c` may not appear in stored text, nor reach a terminal unescaped: a control,
+/// bidirectional-formatting or invisible character.
 pub fn is_hostile(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c) || is_invisible(c)
+}
+
+/// `text` as an error message may show it: escaped, and cut at 64 characters.
+pub fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(64).collect();
+    let more = if text.chars().nth(64).is_some() { "…" } else { "" };
+    format!("{}{more}", cut.escape_debug())
 }
 
 /// Refuses text holding control or bidirectional-formatting characters.
@@ -102,7 +134,7 @@ pub fn record_id(field: &'static str, text: &str) -> Result<String> {
     if text.len() == 24 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(text.to_owned())
     } else {
-        Err(CoreError::invalid(field, format!("`{}` is not an id; ids are 24 lowercase hexadecimal characters", text.escape_debug())))
+        Err(CoreError::invalid(field, format!("`{}` is not an id; ids are 24 lowercase hexadecimal characters", shown(text))))
     }
 }
 
@@ -134,6 +166,17 @@ mod tests {
         assert!(justification(&"x".repeat(1001), 10, 1000).is_err());
         assert!(justification("Debugging \u{1b}[2J #42", 10, 1000).is_err(), "terminal escapes");
         assert!(justification("Debugging \u{202E}24# issue", 10, 1000).is_err(), "a right-to-left override");
+        for invisible in ['\u{200B}', '\u{2028}', '\u{FEFF}', '\u{00AD}', '\u{E0041}', '\u{3164}'] {
+            assert!(justification(&format!("Debugging{invisible} issue #42"), 10, 1000).is_err(), "U+{:04X}", u32::from(invisible));
+        }
+        assert!(justification("Débogage : problème n° 42 — 日本語", 10, 1000).is_ok(), "ordinary text of any script");
+    }
+
+    #[test]
+    fn errors_show_at_most_64_characters_of_the_input() {
+        let long = "x".repeat(5000);
+        let e = record_id("user", &long).unwrap_err().to_string();
+        assert!(e.len() < 200 && e.contains('…'), "{e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `grantry apikey …`: API keys of projects (seed 002). The secret is printed once, at creation.
 
-use super::{client, fmt_opt_time, fmt_time};
+use super::{client, fmt_opt_time, fmt_time, id_arg};
 use crate::cli::{EnvArg, OutputArg};
 use crate::output;
 use anyhow::Result;
@@ -144,6 +144,7 @@ pub async fn run(command: ApiKeyCommand) -> Result<()> {
             Ok(())
         }
         ApiKeyCommand::Edit { id, add, remove, env, out } => {
+            let id = id_arg("api key", &id)?;
             let body = json!({ "add_scopes": add, "remove_scopes": remove });
             let written: Value = client(&env.env)?.patch(&format!("/api-keys/{id}"), &body).await?;
             if out.json {
@@ -153,6 +154,7 @@ pub async fn run(command: ApiKeyCommand) -> Result<()> {
             Ok(())
         }
         ApiKeyCommand::Rename { id, name, env, out } => {
+            let id = id_arg("api key", &id)?;
             let written: Value = client(&env.env)?.patch(&format!("/api-keys/{id}"), &json!({ "name": name })).await?;
             if out.json {
                 return output::json(&written);
@@ -161,6 +163,7 @@ pub async fn run(command: ApiKeyCommand) -> Result<()> {
             Ok(())
         }
         ApiKeyCommand::Rotate { id, grace, env, out } => {
+            let id = id_arg("api key", &id)?;
             let rotated: Value = client(&env.env)?.post(&format!("/api-keys/{id}/rotate"), &json!({ "grace": grace })).await?;
             if out.json {
                 return output::json(&rotated);
@@ -172,6 +175,7 @@ pub async fn run(command: ApiKeyCommand) -> Result<()> {
             Ok(())
         }
         ApiKeyCommand::Revoke { id, env, out } => {
+            let id = id_arg("api key", &id)?;
             let written: Value = client(&env.env)?.delete(&format!("/api-keys/{id}")).await?;
             if out.json {
                 return output::json(&written);

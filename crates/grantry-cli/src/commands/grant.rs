@@ -1,7 +1,7 @@
 //! `grantry grant …`: create (seed 001's raw API), list and revoke temporary permission grants;
 //! the listing that `conversation list-access` prints.
 
-use super::{attr_value, client, fmt_opt_time, key_value, user_id_by_email};
+use super::{attr_value, client, fmt_opt_time, id_arg, key_value, user_id_by_email};
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
 use crate::exit::UsageError;
@@ -158,6 +158,7 @@ pub async fn run(command: GrantCommand) -> Result<()> {
         GrantCommand::Create(args) => create(args).await,
         GrantCommand::List(args) => run_list(args).await,
         GrantCommand::Revoke { env, id, out } => {
+            let id = id_arg("grant", &id)?;
             let done: Value = client(&env.env)?.delete(&format!("/role/temporary_permission_grant/{id}/")).await?;
             if out.json {
                 return output::json(&done);

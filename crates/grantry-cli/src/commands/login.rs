@@ -34,6 +34,9 @@ pub struct LoginArgs {
 }
 
 pub async fn run(args: LoginArgs) -> Result<()> {
+    if args.ca_cert.is_some() && !args.url.starts_with("https://") {
+        return Err(UsageError(format!("--ca-cert is for HTTPS; `{}` is not an https:// URL", args.url)).into());
+    }
     // Saved as an absolute path, so the profile works from any directory.
     let ca_cert = match args.ca_cert {
         Some(path) => Some(std::path::absolute(&path).map_err(|e| UsageError(format!("--ca-cert {}: {e}", path.display())))?),

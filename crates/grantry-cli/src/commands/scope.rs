@@ -1,6 +1,6 @@
 //! `grantry workspace|project|environment …`: the scope tree (seed 002).
 
-use super::client;
+use super::{client, slug_arg};
 use crate::cli::{EnvArg, OutputArg};
 use crate::exit::UsageError;
 use crate::output;
@@ -184,6 +184,7 @@ pub async fn environment(command: EnvironmentCommand) -> Result<()> {
         EnvironmentCommand::Update { project, name, production, env, out } => {
             let (ws, prj) =
                 project.split_once('/').ok_or_else(|| UsageError(format!("--project `{project}` must be WORKSPACE/PROJECT")))?;
+            let (ws, prj, name) = (slug_arg("workspace", ws)?, slug_arg("project", prj)?, slug_arg("environment", &name)?);
             let body = json!({ "is_production": production });
             print_written(&client(&env.env)?.patch(&format!("/projects/{ws}/{prj}/environments/{name}"), &body).await?, out.json, "Updated")
         }

@@ -1,6 +1,6 @@
 //! `grantry token …`: issue, list and revoke login tokens.
 
-use super::{client, fmt_opt_time, fmt_time, user_id_by_email};
+use super::{client, fmt_opt_time, fmt_time, id_arg, user_id_by_email};
 use crate::cli::{EnvArg, OutputArg};
 use crate::output;
 use anyhow::Result;
@@ -96,6 +96,7 @@ pub async fn run(command: TokenCommand) -> Result<()> {
             Ok(())
         }
         TokenCommand::Revoke { env, id, out } => {
+            let id = id_arg("token", &id)?;
             let done: Value = client(&env.env)?.delete(&format!("/tokens/{id}")).await?;
             if out.json {
                 return output::json(&done);

@@ -1,7 +1,7 @@
 //! `grantry trace …`: capture a trace (classified by its environment at capture), list and show
 //! the traces one may read.
 
-use super::{client, fmt_time};
+use super::{client, fmt_time, id_arg};
 use crate::cli::{EnvArg, OutputArg};
 use crate::output;
 use anyhow::Result;
@@ -95,6 +95,7 @@ pub async fn run(command: TraceCommand) -> Result<()> {
             Ok(())
         }
         TraceCommand::Show { id, env, out } => {
+            let id = id_arg("trace", &id)?;
             let trace: Value = client(&env.env)?.get(&format!("/traces/{id}"), &[]).await?;
             if out.json {
                 return output::json(&trace);

@@ -55,13 +55,18 @@ pub enum UserCommand {
     Resume(StandingArgs),
     /// Delete a user for good: their grants and tokens are revoked and the user removed (the audit
     /// log keeps the history); the email may then be used for a new user.
-    #[command(after_help = crate::examples!("grantry user delete -e admin --email dev@acme.example --yes"))]
+    #[command(after_help = crate::examples!(
+        "grantry user delete -e admin --email dev@acme.example --yes -j \"left the company, ticket HR-311\""
+    ))]
     Delete {
         #[command(flatten)]
         env: EnvArg,
         /// The user's email.
         #[arg(long)]
         email: String,
+        /// Why (kept in the audit log).
+        #[arg(short = 'j', long)]
+        justification: Option<String>,
         /// Confirm: deleting cannot be undone.
         #[arg(long)]
         yes: bool,
@@ -101,13 +106,13 @@ pub async fn run(command: UserCommand) -> Result<()> {
         }
         UserCommand::Suspend(a) => standing(&a.env, &a.email, Standing::Suspend, a.justification, a.out).await,
         UserCommand::Resume(a) => standing(&a.env, &a.email, Standing::Resume, a.justification, a.out).await,
-        UserCommand::Delete { env, email, yes, out } => {
+        UserCommand::Delete { env, email, justification, yes, out } => {
             if !yes {
                 return Err(
                     UsageError(format!("deleting `{email}` cannot be undone; pass --yes to confirm (or suspend them instead)")).into()
                 );
             }
-            standing(&env, &email, Standing::Delete, None, out).await
+            standing(&env, &email, Standing::Delete, justification, out).await
         }
         UserCommand::List { env, out } => {
             let list: Value = client(&env.env)?.get("/users", &[]).await?;
@@ -134,7 +139,10 @@ async fn standing(env: &EnvArg, email: &str, standing: Standing, justification: 
             "Suspended; their tokens and grants stop working until `grantry user resume`",
         ),
         Standing::Resume => (c.post(&format!("/users/{id}/resume"), &why).await?, "Resumed; their tokens and grants work again"),
-        Standing::Delete => (c.delete(&format!("/users/{id}")).await?, "Deleted; their grants and tokens are revoked"),
+        Standing::Delete => {
+            let query: Vec<(&str, String)> = justification.map(|j| ("justification", j)).into_iter().collect();
+            (c.delete_with(&format!("/users/{id}"), &query).await?, "Deleted; their grants and tokens are revoked")
+        }
     };
     if out.json {
         return output::json(&done);

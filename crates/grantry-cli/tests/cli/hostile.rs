@@ -114,3 +114,27 @@ fn a_cut_tail_is_caught_by_the_checkpoint_and_by_a_digest_kept_elsewhere() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("broken at event"), "{}", r.stderr);
 }
+
+/// An id from somewhere untrusted never reaches another endpoint: `../users/ID` as a token or key
+/// id is refused before any request (it would otherwise resolve to `DELETE /users/ID`).
+#[test]
+fn ids_are_checked_before_they_go_into_a_path() {
+    let w = world();
+    let users = w.owner.ok(&["user", "list", "-e", "admin", "--json"]).json();
+    let bob = users.as_array().unwrap().iter().find(|u| u["email"] == "bob@acme.test").unwrap()["id"].as_str().unwrap().to_owned();
+    let sneaky = format!("../users/{bob}");
+    for args in [
+        vec!["token", "revoke", "-e", "admin", &sneaky],
+        vec!["apikey", "revoke", &sneaky, "-e", "admin"],
+        vec!["apikey", "rename", &sneaky, "--name", "x", "-e", "admin"],
+        vec!["apikey", "rotate", &sneaky, "--grace", "PT0S", "-e", "admin"],
+        vec!["grant", "revoke", "-e", "admin", &sneaky],
+        vec!["trace", "show", &sneaky, "-e", "admin"],
+        vec!["environment", "update", "--project", "ml/../..", "x", "--production", "true", "-e", "admin"],
+    ] {
+        let r = w.owner.grantry(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+    }
+    let after = w.owner.ok(&["user", "list", "-e", "admin", "--json"]).json();
+    assert_eq!(after, users, "nobody was touched");
+}

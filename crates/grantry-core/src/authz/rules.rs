@@ -131,15 +131,7 @@ fn is_owner(o: &OrgState, actor: &Principal, now: Timestamp) -> bool {
 /// grants, time-bounded roles and data permissions included — everything `target` holds there:
 /// a token that acts as `target` must not carry more than its issuer could.
 pub(super) fn require_covers_all_held(o: &OrgState, cat: &Catalogue, actor: &Principal, target: &Principal, now: Timestamp) -> Result<()> {
-    let mut scopes: Vec<ScopeRef> = o
-        .grants_of(target)
-        .iter()
-        .filter(|g| g.is_active(now))
-        .map(|g| match &g.anchor {
-            Anchor::Scope(s) => s.clone(),
-            Anchor::Resource(_) => ScopeRef::Org,
-        })
-        .collect();
+    let mut scopes: Vec<ScopeRef> = o.grants_of(target).iter().filter(|g| g.is_active(now)).map(|g| g.anchor.scope().clone()).collect();
     scopes.dedup();
     for scope in &scopes {
         let theirs = o.held_at(cat, target, scope, now, false);
@@ -204,5 +196,26 @@ pub(super) fn require_not_suspended(o: &OrgState, target: &Principal, then: &str
             Err(CoreError::Forbidden(format!("{target} is suspended; {then}")))
         }
         _ => Ok(()),
+    }
+}
+
+/// Requires that `actor` permanently holds every administrative permission any grant of `target`
+/// in force gives them at the organization — temporary ones included, and whether or not they are
+/// suspended; `why` says what the action would do with them.
+pub(super) fn require_covers_admin_held(
+    o: &OrgState,
+    cat: &Catalogue,
+    actor: &Principal,
+    target: &Principal,
+    why: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let theirs = cat.admin_subset(o.effective_set(cat, o.grants_of(target), &ScopeRef::Org, now).iter().map(String::as_str));
+    let mine = cat.admin_subset(held_permanently(o, cat, actor, &ScopeRef::Org, now).iter().map(String::as_str));
+    let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!("{target} holds, for now, what you do not hold permanently ({}); {why}", missing.join(", "))))
     }
 }

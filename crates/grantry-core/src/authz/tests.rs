@@ -120,7 +120,9 @@ fn a_suspended_owner_is_still_an_owner_to_suspend_resume_or_delete() {
     let suspend = Change::UserStatusChanged { org: org(), user: crate::ids::UserId::from("owner"), status: UserStatus::Suspended };
     ix.apply(&suspend).unwrap();
     let o = ix.org(&org()).unwrap();
-    let may = |actor: &str, target: &str| authorize(o, ix.catalogue(), &user(actor), Action::SetUserStatus { target: &user(target) }, t(1));
+    let may = |actor: &str, target: &str| {
+        authorize(o, ix.catalogue(), &user(actor), Action::SetUserStatus { target: &user(target), resuming: false }, t(1))
+    };
     // The suspended owner holds nothing now, yet an admin may neither bring them back nor delete them.
     let refused = may("admin", "owner").unwrap_err();
     assert!(refused.to_string().contains("Organization:Manage"), "{refused}");
@@ -153,4 +155,26 @@ fn nobody_mints_a_token_for_a_suspended_user_whatever_they_hold_for_a_while() {
     let refused = authorize(o, ix.catalogue(), &user("admin"), Action::IssueToken { to: &user("alice") }, t(1)).unwrap_err();
     assert!(refused.to_string().contains("suspended"), "{refused}");
     assert!(authorize(o, ix.catalogue(), &user("owner"), Action::IssueToken { to: &user("alice") }, t(1)).is_err(), "not even an owner");
+}
+
+#[test]
+fn an_admin_does_not_resume_a_temporary_owner() {
+    let mut ix = setup();
+    // alice is an owner for an hour; an owner suspended her. Resuming her gives owner powers back.
+    ix.apply(&Change::GrantCreated { grant: role_grant("r-alice", "alice", role::ORG_OWNER, Some(t(3600))) }).unwrap();
+    ix.apply(&Change::GrantCreated { grant: role_grant("m-alice", "alice", role::ORG_MEMBER, None) }).unwrap();
+    let suspend = Change::UserStatusChanged { org: org(), user: crate::ids::UserId::from("alice"), status: UserStatus::Suspended };
+    ix.apply(&suspend).unwrap();
+    let o = ix.org(&org()).unwrap();
+    let may = |actor: &str, resuming: bool| {
+        authorize(o, ix.catalogue(), &user(actor), Action::SetUserStatus { target: &user("alice"), resuming }, t(1))
+    };
+    let refused = may("admin", true).unwrap_err();
+    assert!(refused.to_string().contains("Organization:Manage"), "{refused}");
+    assert!(may("owner", true).is_ok(), "an owner may");
+    assert!(may("admin", false).is_ok(), "suspending or deleting her takes away, which protects");
+    assert!(may("admin", true).is_err() && may("owner", true).is_ok());
+    // Once the temporary role has ended, resuming her gives back only what an admin could give.
+    let later = authorize(o, ix.catalogue(), &user("admin"), Action::SetUserStatus { target: &user("alice"), resuming: true }, t(3601));
+    assert!(later.is_ok(), "{later:?}");
 }

@@ -4,11 +4,11 @@
 //! working for a grace period), `DELETE /api-keys/{id}` to revoke.
 
 use super::auth::Caller;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use grantry_core::duration::parse_grace;
 use grantry_core::ids::ApiKeyId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{ApiKey, ScopeRef};
+use grantry_core::validate;
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -161,11 +162,11 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
 pub(super) async fn edit(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<EditKey>,
 ) -> Result<Json<KeyWritten>> {
     let edit = service::KeyEdit { add: b.add_scopes, remove: b.remove_scopes, name: b.name };
-    let (revision, key, _) = service::edit_key(&state, &caller.ctx, &ApiKeyId(id), &edit).await?;
+    let (revision, key, _) = service::edit_key(&state, &caller.ctx, &ApiKeyId(validate::record_id("api key", &id)?), &edit).await?;
     Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
 }
 
@@ -174,9 +175,9 @@ pub(super) async fn edit(
 pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<KeyWritten>> {
-    let (revision, key) = service::revoke_key(&state, &caller.ctx, &ApiKeyId(id)).await?;
+    let (revision, key) = service::revoke_key(&state, &caller.ctx, &ApiKeyId(validate::record_id("api key", &id)?)).await?;
     Ok(Json(KeyWritten { key: view(&state, &caller, &key)?, revision }))
 }
 
@@ -185,10 +186,11 @@ pub(super) async fn revoke(
 pub(super) async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<RotateKey>,
 ) -> Result<Json<RotatedKey>> {
     let grace = parse_grace(&b.grace, service::MAX_ROTATION_GRACE)?;
-    let (revision, key, secret, until) = service::rotate_key(&state, &caller.ctx, &ApiKeyId(id), grace).await?;
+    let (revision, key, secret, until) =
+        service::rotate_key(&state, &caller.ctx, &ApiKeyId(validate::record_id("api key", &id)?), grace).await?;
     Ok(Json(RotatedKey { key: view(&state, &caller, &key)?, secret, old_secrets_until: until, revision }))
 }

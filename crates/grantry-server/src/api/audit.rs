@@ -13,13 +13,14 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use grantry_core::audit::{ChainBreak, Checkpoint};
+use grantry_core::audit::{AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::authz::Action;
 use grantry_core::ids::OrgId;
 use grantry_core::model::{Principal, ScopeNode, ScopeRef};
 use grantry_core::Timestamp;
 use grantry_store::AuditFilter;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -107,12 +108,8 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     let events = state.store.audit_events(&caller.ctx.org, filter).await?;
     let full = events.len() == usize::try_from(limit).unwrap_or(usize::MAX);
     let next_after_seq = events.last().map(|e| e.seq).filter(|_| full);
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
-    let email = |who: &str| match who.parse::<Principal>() {
-        Ok(Principal::User(id)) => o.user(&id).map(|u| u.email.clone()),
-        _ => None,
-    };
+    let emails = emails_of(&state, &caller.ctx.org, &events).await?;
+    let email = |who: &str| emails.get(who).cloned();
     let events = events
         .into_iter()
         .map(|event| AuditEventView {
@@ -122,6 +119,40 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         })
         .collect();
     Ok(Json(AuditPage { events, next_after_seq }))
+}
+
+/// The email of every user the events name (`user:ID` → email): as they are now, or, for a user
+/// since deleted, as the `user.deleted` event recorded them.
+async fn emails_of(state: &AppState, org: &OrgId, events: &[AuditEvent]) -> Result<HashMap<String, String>> {
+    let named: BTreeSet<String> =
+        events.iter().flat_map(|e| [Some(e.actor.to_string()), e.principal.clone()]).flatten().filter(|p| p.starts_with("user:")).collect();
+    let mut emails = HashMap::new();
+    let mut gone = Vec::new();
+    {
+        let ix = state.index();
+        let o = service::org(&ix, org)?;
+        for who in named {
+            if let Ok(Principal::User(id)) = who.parse::<Principal>() {
+                match o.user(&id) {
+                    Some(u) => drop(emails.insert(who, u.email.clone())),
+                    None => gone.push((who, id)),
+                }
+            }
+        }
+    }
+    for (who, id) in gone {
+        let filter = AuditFilter {
+            event_type: Some("user.deleted".into()),
+            target_id: Some(id.0.clone()),
+            limit: Some(1),
+            ..AuditFilter::default()
+        };
+        let deleted = state.store.audit_events(org, filter).await?;
+        if let Some(email) = deleted.first().and_then(|e| e.before.as_ref()).and_then(|b| b["email"].as_str()) {
+            emails.insert(who, email.to_owned());
+        }
+    }
+    Ok(emails)
 }
 
 fn require_audit(state: &AppState, caller: &Caller) -> Result<()> {

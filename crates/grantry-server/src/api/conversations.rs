@@ -2,14 +2,14 @@
 //! temporary grant is scoped to), and request access to one (seed 001's three grants, atomically).
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::page::page;
 use super::views::{ConversationView, GrantView};
 use crate::error::Result;
 use crate::service::ServiceError;
 use crate::service::{self, CONVERSATION};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -183,7 +183,7 @@ pub struct AccessGranted {
 pub(super) async fn request_access(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<RequestAccess>,
 ) -> Result<(StatusCode, Json<AccessGranted>)> {
     let user = {

@@ -1,7 +1,7 @@
 //! Extractors that turn malformed requests into the API's error shape.
 
 use crate::error::ApiError;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 
@@ -39,6 +39,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Self(v)),
             Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the parameters", rej.body_text()))),
+        }
+    }
+}
+
+/// Path parameters; a bad one (not UTF-8, say) is a 400 in the API's error shape.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Self(v)),
+            Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the paths", rej.body_text()))),
         }
     }
 }

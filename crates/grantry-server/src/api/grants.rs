@@ -3,14 +3,14 @@
 //! `DELETE /role/temporary_permission_grant/{id}/` to revoke.
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::page::page;
 use super::views::{GrantView, PermissionGrantView};
 use crate::error::Result;
 use crate::service::ServiceError;
 use crate::service::{self, GrantSpec};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -172,7 +172,7 @@ pub struct RevokedGrant {
 pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<RevokedGrant>> {
     let (revision, grant) = service::revoke_grant(&state, &caller.ctx, &GrantId(id)).await?;
     let revoked_at = grant.revoked.map_or(caller.ctx.now, |r| r.at);

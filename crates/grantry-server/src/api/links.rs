@@ -3,9 +3,9 @@
 //! how to ask for access to it. It reads nothing (a browser sends no token), so it tells nothing
 //! the link does not already say; path values are validated, and the answer is plain text.
 
+use super::extract::ApiPath;
 use crate::error::Result;
 use crate::state::AppState;
-use axum::extract::Path;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -16,7 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/{org}/admin/conversation/{id}", get(conversation))
 }
 
-async fn conversation(Path((org, id)): Path<(String, String)>) -> Result<impl IntoResponse> {
+async fn conversation(ApiPath((org, id)): ApiPath<(String, String)>) -> Result<impl IntoResponse> {
     let org = validate::slug("organization", &org)?;
     let id = validate::conversation_id(&id)?;
     let page = format!(

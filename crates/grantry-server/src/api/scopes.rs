@@ -2,12 +2,12 @@
 //! may list them; creating them and flipping an environment's production flag needs `Scope:Manage`.
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
@@ -193,7 +193,7 @@ pub struct EnvironmentUpdate {
 pub(super) async fn update_environment(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, ws, prj, name)): Path<(String, String, String, String)>,
+    ApiPath((_, ws, prj, name)): ApiPath<(String, String, String, String)>,
     ApiJson(b): ApiJson<EnvironmentUpdate>,
 ) -> Result<Json<ScopeWritten>> {
     let (revision, node) = service::set_production(&state, &caller.ctx, &format!("{ws}/{prj}/{name}"), b.is_production).await?;

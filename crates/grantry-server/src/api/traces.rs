@@ -3,13 +3,12 @@
 //! may read (each by the permission of its class, decided as a check is).
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::views::TraceView;
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
 use crate::state::AppState;
-use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -103,13 +102,23 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
 
 #[utoipa::path(get, path = "/v1/{org}/traces/{id}", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = TraceView), (status = 404, body = super::views::ErrorBody)))]
-pub(super) async fn show(State(state): State<AppState>, caller: Caller, Path((_, id)): Path<(String, String)>) -> Result<Json<TraceView>> {
+pub(super) async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((_, id)): ApiPath<(String, String)>,
+) -> Result<Json<TraceView>> {
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
     let id = grantry_core::validate::record_id("trace", &id)?;
+    // One answer for a trace that does not exist and one the caller may not read, so that neither
+    // its existence nor its class is told to whoever may not read it.
     let trace = o
         .resource(&ResourceRef::new(service::TRACE, id.as_str()))
-        .ok_or_else(|| ServiceError::NotFound(format!("no trace `{id}` in this organization")))?;
-    caller.ctx.authorize(&ix, Action::ReadTrace { trace })?;
+        .filter(|t| caller.ctx.authorize(&ix, Action::ReadTrace { trace: t }).is_ok())
+        .ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "no trace `{id}` that you may read in this organization; production traces need `traces:read:prod`, others `traces:read`"
+            ))
+        })?;
     Ok(Json(TraceView::new(o, trace)))
 }

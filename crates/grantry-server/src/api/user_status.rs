@@ -1,18 +1,19 @@
 //! A user's standing: `POST /users/{id}/suspend` and `/resume` (with an optional justification),
-//! and `DELETE /users/{id}`, which revokes the user's grants and tokens and removes the user.
+//! and `DELETE /users/{id}` (`?justification=`), which revokes the user's grants and tokens and
+//! removes the user.
 
 use super::auth::Caller;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::Result;
 use crate::service::{self, Standing};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use grantry_core::ids::UserId;
 use grantry_core::model::UserStatus;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/users/{id}/suspend", post(suspend)).route("/users/{id}/resume", post(resume)).route("/users/{id}", delete(remove))
@@ -43,7 +44,8 @@ async fn change(
     standing: Standing,
     justification: Option<&str>,
 ) -> Result<Json<StandingView>> {
-    let (revision, user) = service::set_standing(state, &caller.ctx, &UserId(id), standing, justification).await?;
+    let id = UserId(grantry_core::validate::record_id("user", &id)?);
+    let (revision, user) = service::set_standing(state, &caller.ctx, &id, standing, justification).await?;
     let status = match standing {
         Standing::Suspend => UserStatus::Suspended.as_str(),
         Standing::Resume => UserStatus::Active.as_str(),
@@ -57,7 +59,7 @@ async fn change(
 pub(super) async fn suspend(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<StandingChange>,
 ) -> Result<Json<StandingView>> {
     change(&state, &caller, id, Standing::Suspend, b.justification.as_deref()).await
@@ -68,18 +70,28 @@ pub(super) async fn suspend(
 pub(super) async fn resume(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<StandingChange>,
 ) -> Result<Json<StandingView>> {
     change(&state, &caller, id, Standing::Resume, b.justification.as_deref()).await
 }
 
-#[utoipa::path(delete, path = "/v1/{org}/users/{id}", params(("org" = String, Path), ("id" = String, Path)),
+/// Why a user is deleted (kept in the audit log).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Deletion {
+    #[param(min_length = 1, max_length = 10000)]
+    pub justification: Option<String>,
+}
+
+#[utoipa::path(delete, path = "/v1/{org}/users/{id}", params(("org" = String, Path), ("id" = String, Path), Deletion),
     responses((status = 200, body = StandingView)))]
 pub(super) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<Deletion>,
 ) -> Result<Json<StandingView>> {
-    change(&state, &caller, id, Standing::Delete, None).await
+    change(&state, &caller, id, Standing::Delete, q.justification.as_deref()).await
 }

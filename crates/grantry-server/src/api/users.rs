@@ -2,13 +2,13 @@
 //! tokens, and `GET /me`.
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::views::{CredentialView, TokenView, UserView};
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -129,7 +129,7 @@ pub struct IssueToken {
 pub(super) async fn issue_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<TokenView>)> {
     let ttl = body
@@ -138,7 +138,8 @@ pub(super) async fn issue_token(
         .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
         .transpose()
         .map_err(ServiceError::about("expires_in"))?;
-    let (revision, token) = service::issue_token(&state, &caller.ctx, &UserId(id), ttl).await?;
+    let (revision, token) =
+        service::issue_token(&state, &caller.ctx, &UserId(grantry_core::validate::record_id("user", &id)?), ttl).await?;
     Ok((StatusCode::CREATED, Json(TokenView::new(&token, revision))))
 }
 
@@ -152,9 +153,9 @@ pub struct Revoked {
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((_, id)): Path<(String, String)>,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Revoked>> {
-    let revision = service::revoke_token(&state, &caller.ctx, &TokenId(id)).await?;
+    let revision = service::revoke_token(&state, &caller.ctx, &TokenId(grantry_core::validate::record_id("token", &id)?)).await?;
     Ok(Json(Revoked { revision }))
 }
 

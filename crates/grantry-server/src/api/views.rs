@@ -196,7 +196,8 @@ pub struct CredentialView {
     /// When it stops (or stopped) being accepted; after a key rotation, the end of its grace period.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
-    /// `active`, `expired` or `revoked`, now.
+    /// `active`, `retiring` (working until `revoked_at`: a rotated key's old secret in its grace
+    /// period), `expired` or `revoked`, now.
     pub status: String,
 }
 
@@ -207,6 +208,8 @@ impl CredentialView {
             "revoked"
         } else if c.expires_at.is_some_and(|at| at <= now) {
             "expired"
+        } else if c.revoked_at.is_some() {
+            "retiring"
         } else {
             "active"
         };

@@ -229,14 +229,7 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                     let mut event = grant_event(&Actor::System, if is_role { "role.expired" } else { "grant.expired" }, g);
                     event.at = Some(end);
                     audit.push(event);
-                    let first = told.insert((
-                        g.principal.to_string(),
-                        o.scope_path(match &g.anchor {
-                            Anchor::Scope(s) => s,
-                            Anchor::Resource(_) => &ScopeRef::Org,
-                        }),
-                        end,
-                    ));
+                    let first = told.insert((g.principal.to_string(), o.scope_path(g.anchor.scope()), end));
                     if let (true, Anchor::Scope(scope)) = (first, &g.anchor) {
                         // The effective set just before and at the instant of expiry.
                         let held = |t| o.effective_set(ix.catalogue(), o.grants_of(&g.principal), scope, t);

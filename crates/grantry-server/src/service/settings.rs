@@ -36,13 +36,13 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
     let build = |current: &Policy| -> Result<Policy> {
         let mut p = current.clone();
         if let Some(text) = &patch.max_grant_duration {
-            p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+            p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("max_grant_duration"))?;
         }
         if let Some(text) = &patch.default_grant_duration {
-            p.default_grant_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+            p.default_grant_duration = parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("default_grant_duration"))?;
         }
         if let Some(text) = &patch.max_role_duration {
-            p.max_role_duration = parse_grant_duration(text, LONGEST_WINDOW)?;
+            p.max_role_duration = parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("max_role_duration"))?;
         }
         if let Some(days) = patch.audit_retention_days {
             if !AUDIT_RETENTION_DAYS.contains(&days) {

@@ -12,7 +12,7 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::ids::UserId;
-use grantry_core::model::{Anchor, Principal, Revocation, ScopeRef, User, UserStatus};
+use grantry_core::model::{Grant, Principal, Revocation, ScopeRef, User, UserStatus};
 use grantry_core::validate;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -47,10 +47,10 @@ pub async fn set_standing(
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             // Whether a user exists is told only to those who may act on users at all.
-            ctx.authorize(ix, Action::SetUserStatus { target: &Principal::User(UserId(String::new())) })?;
+            ctx.authorize(ix, Action::SetUserStatus { target: &Principal::User(UserId(String::new())), resuming: false })?;
             let u = o.user(user).ok_or_else(|| ServiceError::NotFound(format!("no user `{user}` in this organization")))?;
             let principal = Principal::User(u.id.clone());
-            let permit = ctx.authorize(ix, Action::SetUserStatus { target: &principal })?;
+            let permit = ctx.authorize(ix, Action::SetUserStatus { target: &principal, resuming: standing == Standing::Resume })?;
             let policy = &o.org().policy;
             let justification = justification
                 .map(|j| validate::justification(j, policy.min_justification_chars, policy.max_justification_chars))
@@ -59,6 +59,24 @@ pub async fn set_standing(
             event.principal = Some(principal.to_string());
             event.before = serde_json::to_value(u).ok();
             event.justification.clone_from(&justification);
+            // What they hold, scope by scope, stops (or starts again): one `rbac_grant` row per scope.
+            let held: Vec<&Grant> =
+                o.grants_of(&principal).iter().filter(|g| g.revoked.is_none() && g.expires_at.is_none_or(|e| e > ctx.now)).collect();
+            let rows = |losing: bool| {
+                let mut scopes: Vec<ScopeRef> = held.iter().map(|g| g.anchor.scope().clone()).collect();
+                scopes.sort_by_key(|s| o.scope_path(s));
+                scopes.dedup();
+                let none = BTreeSet::new();
+                scopes
+                    .iter()
+                    .filter_map(|scope| {
+                        let set = o.effective_set(ix.catalogue(), held.iter().copied(), scope, ctx.now);
+                        let sets = if losing { (&set, &none) } else { (&none, &set) };
+                        let cause = json!({ "event": standing.event() });
+                        rbac_event(o, &ctx.audit_actor(), &principal, scope, sets, cause, justification.as_deref())
+                    })
+                    .collect::<Vec<_>>()
+            };
             let (changes, audit) = match (standing, u.status) {
                 (Standing::Suspend, UserStatus::Suspended) => {
                     return Err(ServiceError::Conflict(format!("`{}` is already suspended; resume them to lift it", u.email)))
@@ -69,22 +87,17 @@ pub async fn set_standing(
                 (Standing::Suspend | Standing::Resume, _) => {
                     let status = if standing == Standing::Suspend { UserStatus::Suspended } else { UserStatus::Active };
                     event.after = Some(json!({ "status": status }));
-                    (vec![Change::UserStatusChanged { org: ctx.org.clone(), user: u.id.clone(), status }], vec![event])
+                    let change = Change::UserStatusChanged { org: ctx.org.clone(), user: u.id.clone(), status };
+                    (vec![change], std::iter::once(event).chain(rows(standing == Standing::Suspend)).collect())
                 }
                 (Standing::Delete, _) => {
                     let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-                    // Every grant that has not ended, those still to start included.
-                    let grants: Vec<_> = o
-                        .grants_of(&principal)
-                        .iter()
-                        .filter(|g| g.revoked.is_none() && g.expires_at.is_none_or(|e| e > ctx.now))
-                        .collect();
                     let tokens: Vec<_> = ix
                         .credentials_of(&ctx.org, &principal)
                         .into_iter()
                         .filter(|c| c.revoked_at.is_none_or(|at| at > ctx.now))
                         .collect();
-                    let mut changes: Vec<Change> = grants
+                    let mut changes: Vec<Change> = held
                         .iter()
                         .map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() })
                         .collect();
@@ -94,35 +107,12 @@ pub async fn set_standing(
                         at: ctx.now,
                     }));
                     changes.push(Change::UserDeleted { org: ctx.org.clone(), user: u.id.clone() });
-                    let grant_ids: Vec<_> = grants.iter().map(|g| &g.id).collect();
+                    let grant_ids: Vec<_> = held.iter().map(|g| &g.id).collect();
                     let token_ids: Vec<_> = tokens.iter().map(|c| &c.id).collect();
                     event.after = Some(json!({ "revoked_grants": grant_ids, "revoked_tokens": token_ids }));
-                    let mut audit = vec![event];
-                    // What they held, scope by scope, is gone: one `rbac_grant` row per scope.
-                    let mut scopes: Vec<ScopeRef> = grants
-                        .iter()
-                        .map(|g| match &g.anchor {
-                            Anchor::Scope(s) => s.clone(),
-                            Anchor::Resource(_) => ScopeRef::Org,
-                        })
-                        .collect();
-                    scopes.sort_by_key(|s| o.scope_path(s));
-                    scopes.dedup();
-                    for scope in &scopes {
-                        let prior = o.effective_set(ix.catalogue(), o.grants_of(&principal), scope, ctx.now);
-                        let cause = json!({ "event": "user.deleted" });
-                        let none = BTreeSet::new();
-                        audit.extend(rbac_event(
-                            o,
-                            &ctx.audit_actor(),
-                            &principal,
-                            scope,
-                            (&prior, &none),
-                            cause,
-                            justification.as_deref(),
-                        ));
-                    }
-                    (changes, audit)
+                    // A suspended user's set is already empty; their grants end all the same.
+                    let rows = if u.status == UserStatus::Active { rows(true) } else { Vec::new() };
+                    (changes, std::iter::once(event).chain(rows).collect())
                 }
             };
             Ok((ctx.batch(permit, changes, audit), u.clone()))

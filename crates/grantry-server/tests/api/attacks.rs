@@ -401,12 +401,42 @@ async fn the_printed_conversation_url_resolves_and_reflects_nothing_unvalidated(
     // Any organization and id of the right shape get the same page: it tells nothing about what exists.
     let other = get("/globex/admin/conversation/0123456789abcdef01234567".to_owned()).await;
     assert_eq!(other.status(), 200);
-    for path in ["/acme/admin/conversation/%3Cscript%3E", "/ACME%3Cb%3E/admin/conversation/0123456789abcdef01234567"] {
+    for path in [
+        "/acme/admin/conversation/%3Cscript%3E",
+        "/ACME%3Cb%3E/admin/conversation/0123456789abcdef01234567",
+        "/acme/admin/conversation/%ff",
+    ] {
         let r = get(path.to_owned()).await;
-        assert_eq!(r.status(), 422, "{path}");
+        assert!(matches!(r.status().as_u16(), 400 | 422), "{path}: {}", r.status());
         // The error is JSON, never a page a browser would render.
         assert_eq!(r.headers()["content-type"], "application/json", "{path}");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "invalid", "{body}");
+        assert!(body["error"]["code"] == "invalid" || body["error"]["code"] == "bad_request", "{body}");
     }
+}
+
+/// Invisible characters make look-alike names; malformed ids are bad input, their echo bounded.
+#[tokio::test]
+async fn invisible_characters_and_malformed_ids_are_refused() {
+    let o = org().await;
+    let (status, made) = o.owner.post("/api-keys", &json!({ "project": "ml/agents", "scopes": ["traces:read"], "name": "reader" })).await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["key"]["id"].as_str().unwrap();
+    for name in ["reader\u{200B}", "reader\u{2028}two", "reader\u{FEFF}", "reader\u{E0041}"] {
+        let (status, body) = o.owner.patch(&format!("/api-keys/{id}"), &json!({ "name": name })).await;
+        assert_eq!(status, 422, "{name:?}: {body}");
+    }
+    let (status, body) =
+        o.owner.post(&format!("/users/{}/suspend", o.dev_id), &json!({ "justification": "on leave\u{200B} until December" })).await;
+    assert_eq!(status, 422, "{body}");
+    for bad in ["0123456789abcdef012345678", "0123456789ABCDEF01234567", &"a".repeat(5000)] {
+        let (status, body) = o.owner.post(&format!("/users/{bad}/suspend"), &json!({})).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().len() < 400, "the echo is bounded: {} bytes", body.to_string().len());
+    }
+    let (status, body) = o.owner.post(&format!("/api-keys/{id}/rotate"), &json!({ "grace": "P".repeat(100_000) })).await;
+    assert!(status == 422 && body.to_string().len() < 400, "{status}: {} bytes", body.to_string().len());
+    let (status, body) = o.owner.get("/users/%ff/suspend").await;
+    assert!(status == 400 || status == 405, "{status} {body}");
+    assert!(body["error"]["code"].is_string(), "the API's error shape: {body}");
 }

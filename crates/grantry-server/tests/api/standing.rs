@@ -56,7 +56,7 @@ async fn rotation_and_rename_hold_in_the_database(server: TestServer) {
     let (status, tokens) = new.get("/tokens").await;
     assert_eq!(status, 200, "{tokens}");
     let states: Vec<&str> = tokens["tokens"].as_array().unwrap().iter().filter_map(|t| t["status"].as_str()).collect();
-    assert_eq!(states, ["active", "active"], "the old secret is in its grace period: {tokens}");
+    assert_eq!(states, ["retiring", "active"], "the old secret is in its grace period: {tokens}");
 
     let second = server.second().await;
     let at_second = |api: &Api| Api::new(&second.url, "acme", &api.token);
