@@ -86,8 +86,8 @@ pub enum Command {
     /// Conversations: register them, request temporary access, list grants.
     #[command(after_help = crate::examples!(
         "grantry conversation create -e admin --owner-email bob@acme.example",
-        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e production -j \"Debugging reported issue #42\"",
-        "forge conversation list-access -e production"
+        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e dev -j \"Debugging reported issue #42\"",
+        "forge conversation list-access -e dev"
     ))]
     #[command(subcommand)]
     Conversation(crate::commands::conversation::ConversationCommand),
@@ -100,7 +100,7 @@ pub enum Command {
     Grant(crate::commands::grant::GrantCommand),
     /// May this principal do this action on this resource, now? Exit 0 allowed, 3 denied.
     #[command(after_help = crate::examples!(
-        "grantry check -e production --permission Conversation:GetMessage --resource conversation:65a1f0c2d3e4b5a6978897aa",
+        "grantry check -e dev --permission Conversation:GetMessage --resource conversation:65a1f0c2d3e4b5a6978897aa",
         "grantry check -e admin --user-email dev@acme.example --permission traces:read:prod --resource trace:0f1e2d3c4b5a69788796a5b4",
         "grantry check -e admin --api-key 5f3c0d7e9a1b2c3d4e5f6a7b --permission traces:read --resource trace:0f1e2d3c4b5a69788796a5b4",
         "grantry check -e admin --user-email dev@acme.example --permission Conversation:GetMessage --resource conversation:65a1f0c2d3e4b5a6978897aa --at 2026-11-24T18:00:00Z",
@@ -184,9 +184,9 @@ pub struct EnvArg {
 /// The audit key, for commands that open the database directly.
 #[derive(Debug, Clone, Args)]
 pub struct AuditKeyArg {
-    /// The audit key file (created 0600 if missing) [default: beside a SQLite database,
-    /// `PATH.audit-key`; `grantry-audit.key` in this directory for PostgreSQL — give every server
-    /// of an installation the same file].
+    /// The audit key file, kept outside the database (created 0600 if missing) [default: beside a
+    /// SQLite database, `PATH.audit-key`; PostgreSQL needs one named — give every server of an
+    /// installation the same file].
     #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
     pub file: Option<std::path::PathBuf>,
 }

@@ -35,9 +35,10 @@ pub enum ConversationCommand {
     },
     /// Request temporary access to one conversation: three grants scoped to its owner.
     #[command(after_help = crate::examples!(
-        "forge conversation request-access https://acme.example.com/admin/conversation/65a1f0c2d3e4b5a6978897aa -j \"Debugging reported issue #42\"",
-        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e production -j \"Reviewing customer feedback\" -d PT4H",
-        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e production -j \"Pairing on ticket 1234\" --user-email colleague@acme.example"
+        "forge conversation request-access https://grantry.acme.example/acme/admin/conversation/65a1f0c2d3e4b5a6978897aa -j \"Debugging reported issue #42\"",
+        "forge conversation request-access https://acme.app.example/admin/conversation/65a1f0c2d3e4b5a6978897aa -j \"Debugging issue #42\"   # seed 001's form",
+        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e dev -j \"Reviewing customer feedback\" -d PT4H",
+        "forge conversation request-access 65a1f0c2d3e4b5a6978897aa -e dev -j \"Pairing on ticket 1234\" --user-email colleague@acme.example"
     ))]
     RequestAccess {
         /// Conversation URL or 24-char hex ID.
@@ -62,7 +63,7 @@ pub enum ConversationCommand {
     },
     /// List active temporary grants: yours, or everyone's with --all.
     #[command(after_help = crate::examples!(
-        "forge conversation list-access -e production                     # your active grants",
+        "forge conversation list-access -e dev                            # your active grants",
         "forge conversation list-access -e admin --all --show-expired     # everyone's, ended ones too"
     ))]
     ListAccess(grant::ListArgs),

@@ -38,7 +38,7 @@ pub enum GrantCommand {
     Create(CreateArgs),
     /// List temporary grants: yours, or everyone's with --all.
     #[command(after_help = crate::examples!(
-        "grantry grant list -e production",
+        "grantry grant list -e dev",
         "grantry grant list -e admin --all --show-expired --json"
     ))]
     List(ListArgs),

@@ -9,7 +9,7 @@ use serde_json::json;
 /// Migrate a database.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// Database URL (sqlite://PATH or postgres://USER@HOST:PORT/DB).
+    /// Database URL (sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB).
     #[arg(long, env = "GRANTRY_DB", hide_env_values = true)]
     pub db: String,
     #[command(flatten)]

@@ -2,6 +2,7 @@
 
 mod demo;
 
+use crate::cli::AuditKeyArg;
 use crate::exit::UsageError;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -21,11 +22,8 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
     #[arg(long, env = "GRANTRY_LISTEN", hide_env_values = true)]
     pub listen: Option<String>,
-    /// The audit key file, kept outside the database (created 0600 if missing) [default: beside a
-    /// SQLite database, `PATH.audit-key`; `grantry-audit.key` here for PostgreSQL — give every
-    /// server of an installation the same file].
-    #[arg(long = "audit-key", value_name = "FILE", env = "GRANTRY_AUDIT_KEY_FILE", hide_env_values = true)]
-    pub audit_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: AuditKeyArg,
     /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs --tls-key.
     #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_CERT", hide_env_values = true)]
     pub tls_cert: Option<PathBuf>,
@@ -82,7 +80,7 @@ impl Settings {
             db: args.db.clone().or(file.db).unwrap_or_else(|| "sqlite://grantry.db".to_owned()),
             listen: args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             log,
-            audit_key_file: args.audit_key.clone().or(file.audit_key_file),
+            audit_key_file: args.key.file.clone().or(file.audit_key_file),
             tls: match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
                 (Some(cert), Some(key)) => Some((cert, key)),
                 (None, None) => None,
