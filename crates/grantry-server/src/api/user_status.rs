@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::Result;
-use crate::service::{self, Standing};
+use crate::service::{self, ServiceError, Standing};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{delete, post};
@@ -76,14 +76,19 @@ pub(super) async fn resume(
     change(&state, &caller, id, Standing::Resume, b.justification.as_deref()).await
 }
 
-/// Why a user is deleted (kept in the audit log).
+/// Why a user is deleted (kept in the audit log). In a query string it may have at most 500
+/// characters (and at least the organization's minimum).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Deletion {
-    #[param(min_length = 1, max_length = 10000)]
+    #[param(min_length = 1, max_length = 500)]
     pub justification: Option<String>,
 }
+
+/// The longest justification a query string carries: within the 8 KiB request target even when
+/// every character takes four bytes, each percent-encoded.
+const QUERY_JUSTIFICATION: usize = 500;
 
 #[utoipa::path(delete, path = "/v1/{org}/users/{id}", params(("org" = String, Path), ("id" = String, Path), Deletion),
     responses((status = 200, body = StandingView)))]
@@ -93,5 +98,9 @@ pub(super) async fn remove(
     ApiPath((_, id)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<Deletion>,
 ) -> Result<Json<StandingView>> {
+    if q.justification.as_ref().is_some_and(|j| j.chars().count() > QUERY_JUSTIFICATION) {
+        let message = format!("is longer than the {QUERY_JUSTIFICATION} characters a query string carries");
+        return Err(ServiceError::Invalid { field: "justification".into(), message }.into());
+    }
     change(&state, &caller, id, Standing::Delete, q.justification.as_deref()).await
 }
