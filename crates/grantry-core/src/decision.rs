@@ -51,9 +51,16 @@ pub struct Reason {
 }
 
 /// A decision with its explanation: for an allow, the grants that allowed it; for a deny, what
-/// was missing.
+/// was missing. Bounded: at most [`MAX_REASONS`] reasons, and how many more there were.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub allowed: bool,
     pub reasons: Vec<Reason>,
+    /// How many more grants decided the same way than `reasons` lists.
+    #[serde(default)]
+    pub omitted: usize,
 }
+
+/// The most reasons an explanation lists; a principal with thousands of grants for one
+/// permission gets the first ones and a count of the rest.
+pub const MAX_REASONS: usize = 10;

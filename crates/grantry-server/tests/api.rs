@@ -305,8 +305,11 @@ async fn tenants_never_see_each_other() {
     let (status, resp) = crossed.get("/users").await;
     assert_eq!((status, resp["error"]["code"].as_str()), (403, Some("forbidden")), "{resp}");
     // Names from the other organization resolve to nothing here.
-    let (_, d) = a.owner.post("/check", &json!({ "principal": { "type": "user", "id": b_user }, "permission": MSG, "resource": { "type": "conversation", "id": a.conv } })).await;
+    let body =
+        json!({ "principal": { "type": "user", "id": b_user }, "permission": MSG, "resource": { "type": "conversation", "id": a.conv } });
+    let (_, d) = a.owner.post("/check?explain=true", &body).await;
     assert_eq!(d["reasons"][0]["code"], "unknown_principal");
+    assert_eq!(a.owner.post("/check", &body).await.1["allowed"], false, "the fast path too");
     let (status, _) = a.owner.post(&format!("/users/{b_user}/tokens"), &json!({})).await;
     assert_eq!(status, 404);
     let (_, users) = a.owner.get("/users").await;

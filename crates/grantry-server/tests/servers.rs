@@ -78,7 +78,7 @@ async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revisio
     // A revoke through A is refused on B at the revoke's revision.
     let id = made["grants"][1]["id"].as_str().unwrap();
     let (_, revoked) = owner_a.delete(&format!("/role/temporary_permission_grant/{id}/")).await;
-    let (_, after) = dev_b.post("/check", &check_body(&dev_id, &conv, revoked["revision"].as_u64())).await;
+    let (_, after) = dev_b.post("/check?explain=true", &check_body(&dev_id, &conv, revoked["revision"].as_u64())).await;
     assert_eq!((after["allowed"].clone(), after["reasons"][0]["code"].clone()), (json!(false), json!("revoked")), "{after}");
 }
 

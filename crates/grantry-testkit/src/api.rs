@@ -69,7 +69,7 @@ impl Api {
     pub async fn check(&self, user_id: &str, permission: &str, kind: &str, id: &str) -> Value {
         let body =
             json!({ "principal": { "type": "user", "id": user_id }, "permission": permission, "resource": { "type": kind, "id": id } });
-        let (status, decision) = self.post("/check", &body).await;
+        let (status, decision) = self.post("/check?explain=true", &body).await;
         assert_eq!(status, 200, "check: {decision}");
         decision
     }
@@ -78,7 +78,7 @@ impl Api {
     /// whether it is allowed.
     pub async fn allowed(&self, principal: Value, permission: &str, trace: &str) -> bool {
         let body = json!({ "principal": principal, "permission": permission, "resource": { "type": "trace", "id": trace } });
-        let (status, decision) = self.post("/check", &body).await;
+        let (status, decision) = self.post("/check?explain=true", &body).await;
         assert_eq!(status, 200, "check: {decision}");
         decision["allowed"].as_bool().expect("allowed")
     }

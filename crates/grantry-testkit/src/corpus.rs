@@ -428,9 +428,14 @@ pub async fn run_http(server: &TestServer, c: &Corpus, org: &str) -> Vec<Outcome
             "resource": names.subst(&chk.resource),
             "at": at,
         });
-        let (status, d) = owner.post("/check", &body).await;
+        let (status, d) = owner.post("/check?explain=true", &body).await;
         assert_eq!(status, 200, "corpus check {i}: {d}");
         let allowed = d["allowed"].as_bool().expect("allowed");
+        // The fast path, without explanations, decides the same.
+        let (status, fast) = owner.post("/check", &body).await;
+        assert_eq!(status, 200, "corpus check {i}: {fast}");
+        assert_eq!(fast["allowed"].as_bool(), Some(allowed), "corpus check {i}: /check and ?explain=true disagree");
+        assert_eq!(fast["reasons"], serde_json::json!([]), "corpus check {i}: reasons only when asked for");
         out.push(Outcome { check: i, allowed, reason: first_code(&d), expected_allowed: chk.allowed, expected_reason: chk.reason.clone() });
     }
     out

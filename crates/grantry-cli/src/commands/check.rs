@@ -59,7 +59,7 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         }
     };
     let body = json!({ "principal": principal, "permission": args.permission, "resource": { "type": kind, "id": id, "attributes": attributes }, "at": args.at });
-    let decision: Value = c.post("/check", &body).await?;
+    let decision: Value = c.post("/check?explain=true", &body).await?;
     let allowed = decision["allowed"].as_bool().unwrap_or(false);
     if args.out.json {
         output::json(&decision)?;
@@ -67,6 +67,10 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         crate::say!("{}", if allowed { "allowed" } else { "denied" });
         for r in decision["reasons"].as_array().into_iter().flatten() {
             crate::say!("  - {}", r["message"].as_str().unwrap_or_default());
+        }
+        match decision["reasons_omitted"].as_u64() {
+            Some(n) if n > 0 => crate::say!("  - and {n} more grants, which decided the same way"),
+            _ => {}
         }
     }
     if allowed {

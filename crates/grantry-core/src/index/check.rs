@@ -5,7 +5,7 @@ use super::OrgState;
 use crate::attr::{AttrValue, Attributes};
 use crate::catalogue::{Catalogue, PermissionGrant};
 use crate::condition::{first_failure, Condition};
-use crate::decision::{Decision, Reason, ReasonCode, ResourceQuery};
+use crate::decision::{Decision, Reason, ReasonCode, ResourceQuery, MAX_REASONS};
 use crate::duration::humanize;
 use crate::model::{Anchor, Grant, GrantTarget, Principal, ResourceRef, ScopeRef, UserStatus};
 use jiff::Timestamp;
@@ -125,7 +125,7 @@ impl OrgState {
 
     /// The decision with its reasons: the grants that allowed it, or what was missing.
     pub fn explain(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> Decision {
-        let deny = |code, message: String| Decision { allowed: false, reasons: vec![Reason { code, grant_id: None, message }] };
+        let deny = |code, message: String| Decision { allowed: false, reasons: vec![Reason { code, grant_id: None, message }], omitted: 0 };
         if cat.permission(permission).is_err() {
             return deny(ReasonCode::UnknownPermission, format!("`{permission}` is not a permission in the catalogue"));
         }
@@ -139,10 +139,24 @@ impl OrgState {
             }
         }
         let subject = self.subject(resource);
-        let mut allows = Vec::new();
-        let mut misses = Vec::new();
+        let (mut allows, mut misses) = (Vec::new(), Vec::new());
+        let (mut more_allows, mut more_misses) = (0, 0);
         for grant in self.grants_of(principal) {
             let outcome = self.evaluate(cat, grant, permission, &subject, now);
+            // Only the first reasons of each kind are put into words; the rest are counted.
+            match outcome {
+                Outcome::Irrelevant => continue,
+                Outcome::Allows if allows.len() == MAX_REASONS => {
+                    more_allows += 1;
+                    continue;
+                }
+                Outcome::Allows => {}
+                _ if !allows.is_empty() || misses.len() == MAX_REASONS => {
+                    more_misses += 1;
+                    continue;
+                }
+                _ => {}
+            }
             let (code, message) = match outcome {
                 Outcome::Irrelevant => continue,
                 Outcome::Allows => (ReasonCode::GrantedBy, format!("allowed by {}", describe(grant, now))),
@@ -174,12 +188,12 @@ impl OrgState {
             }
         }
         if !allows.is_empty() {
-            return Decision { allowed: true, reasons: allows };
+            return Decision { allowed: true, reasons: allows, omitted: more_allows };
         }
         if misses.is_empty() {
             return deny(ReasonCode::NoGrant, format!("{principal} has no grant that carries `{permission}`"));
         }
-        Decision { allowed: false, reasons: misses }
+        Decision { allowed: false, reasons: misses, omitted: more_misses }
     }
 
     /// The organization itself as a resource, for administrative checks.

@@ -3,7 +3,7 @@
 //! principal needs `Access:Check`.
 
 use super::auth::Caller;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
 use crate::error::Result;
 use crate::service;
 use crate::service::ServiceError;
@@ -18,7 +18,7 @@ use grantry_core::ids::{ApiKeyId, UserId};
 use grantry_core::model::{Principal, ResourceRef};
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/check", post(check))
@@ -60,21 +60,37 @@ pub struct CheckRequest {
     pub at_least_revision: Option<u64>,
 }
 
-/// The decision and why.
+/// How to answer a check.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CheckOptions {
+    /// Also say why: the grants that allowed it, or what was missing (at most ten, and how many
+    /// more). Without it the answer comes from the compiled index alone, and `reasons` is empty.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+/// The decision, and why when asked.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CheckResponse {
     pub allowed: bool,
+    /// Why, with `?explain=true`; empty otherwise.
     #[schema(value_type = Vec<Object>)]
     pub reasons: Vec<Reason>,
+    /// How many more grants decided the same way than `reasons` lists.
+    #[serde(default)]
+    pub reasons_omitted: usize,
     /// The index revision that decided.
     pub revision: u64,
 }
 
-#[utoipa::path(post, path = "/v1/{org}/check", request_body = CheckRequest, params(("org" = String, Path)),
+#[utoipa::path(post, path = "/v1/{org}/check", request_body = CheckRequest, params(("org" = String, Path), CheckOptions),
     responses((status = 200, body = CheckResponse), (status = 403, body = super::views::ErrorBody)))]
 pub(super) async fn check(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(options): ApiQuery<CheckOptions>,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
     let ctx = &caller.ctx;
@@ -107,6 +123,13 @@ pub(super) async fn check(
     ctx.authorize(&ix, Action::Check { principal: &principal })?;
     let resource =
         ResourceQuery { reference: ResourceRef::new(body.resource.kind, body.resource.id), attributes: body.resource.attributes };
-    let decision = o.explain(ix.catalogue(), &principal, &body.permission, &resource, body.at.unwrap_or(ctx.now));
-    Ok(Json(CheckResponse { allowed: decision.allowed, reasons: decision.reasons, revision: ix.revision() }))
+    let at = body.at.unwrap_or(ctx.now);
+    let response = if options.explain {
+        let d = o.explain(ix.catalogue(), &principal, &body.permission, &resource, at);
+        CheckResponse { allowed: d.allowed, reasons: d.reasons, reasons_omitted: d.omitted, revision: ix.revision() }
+    } else {
+        let allowed = o.check(&principal, &body.permission, &resource, at);
+        CheckResponse { allowed, reasons: Vec::new(), reasons_omitted: 0, revision: ix.revision() }
+    };
+    Ok(Json(response))
 }

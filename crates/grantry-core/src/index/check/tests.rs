@@ -73,3 +73,21 @@ fn suspended_users_get_nothing() {
     let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
     assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::PrincipalInactive));
 }
+
+#[test]
+fn explanations_are_bounded_however_many_grants_decide() {
+    let mut ix = setup();
+    for i in 0..25 {
+        ix.apply(&Change::GrantCreated { grant: message_grant(&format!("ok{i}"), "alice", "bob", t(7200)) }).unwrap();
+        ix.apply(&Change::GrantCreated { grant: message_grant(&format!("no{i}"), "bob", "someone-else", t(7200)) }).unwrap();
+    }
+    let o = ix.org(&org()).unwrap();
+    let cat = ix.catalogue();
+    let allowed = o.explain(cat, &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    assert!(allowed.allowed);
+    assert_eq!((allowed.reasons.len(), allowed.omitted), (crate::decision::MAX_REASONS, 15));
+    let denied = o.explain(cat, &user("bob"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    assert!(!denied.allowed);
+    assert_eq!((denied.reasons.len(), denied.omitted), (crate::decision::MAX_REASONS, 15));
+    assert!(denied.reasons.iter().all(|r| r.code == ReasonCode::ConditionFailed));
+}
