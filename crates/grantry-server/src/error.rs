@@ -4,6 +4,7 @@
 //! malformed request, no credentials, a method, size or target it refuses), and every error
 //! becomes a status here, and only here.
 
+use crate::api::views::{ErrorBody, ErrorDetail};
 use crate::service::ServiceError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -48,9 +49,43 @@ impl ApiError {
                 ServiceError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
                 ServiceError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 ServiceError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-                ServiceError::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "not_yet_current"),
+                // After reading the change log, which holds every revision a write has returned.
+                ServiceError::Behind { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "not_yet_current"),
                 ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
+        }
+    }
+
+    /// The error as the body says it: code, message (a 5xx's detail stays in the log) and details.
+    pub fn detail(&self) -> ErrorDetail {
+        let (_, code) = self.status_and_code();
+        let (message, details) = self.message_and_details();
+        ErrorDetail { code: code.to_owned(), message, details }
+    }
+
+    fn message_and_details(&self) -> (String, serde_json::Value) {
+        match self {
+            Self::Service(ServiceError::Internal(detail)) => {
+                tracing::error!(%detail, "internal error");
+                ("internal error; the server log has the detail".to_owned(), json!({}))
+            }
+            Self::Service(ServiceError::Unavailable(detail)) => {
+                tracing::warn!(%detail, "database unavailable");
+                ("the database is unavailable; try again shortly".to_owned(), json!({}))
+            }
+            Self::Service(ServiceError::Invalid { field, message }) => (format!("{field}: {message}"), json!({ "field": field })),
+            Self::Service(ServiceError::Behind { wanted, have }) => (
+                format!("no write has returned revision {wanted}: the change log ends at {have}; pass the revision a write returned"),
+                json!({ "wanted": wanted, "have": have }),
+            ),
+            Self::Service(
+                ServiceError::Forbidden(m) | ServiceError::NotFound(m) | ServiceError::Conflict(m) | ServiceError::RateLimited(m),
+            )
+            | Self::BadRequest(m)
+            | Self::Unauthenticated(m)
+            | Self::MethodNotAllowed(m)
+            | Self::TooLarge(m)
+            | Self::UriTooLong(m) => (m.clone(), json!({})),
         }
     }
 }
@@ -69,32 +104,8 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let (message, details) = match &self {
-            Self::Service(ServiceError::Internal(detail)) => {
-                tracing::error!(%detail, "internal error");
-                ("internal error; the server log has the detail".to_owned(), json!({}))
-            }
-            Self::Service(ServiceError::Unavailable(detail)) => {
-                tracing::warn!(%detail, "database unavailable");
-                ("the database is unavailable; try again shortly".to_owned(), json!({}))
-            }
-            Self::Service(ServiceError::Invalid { field, message }) => (format!("{field}: {message}"), json!({ "field": field })),
-            Self::Service(ServiceError::Behind { wanted, have }) => (
-                format!("this server has applied revision {have}, not yet {wanted}; retry shortly"),
-                json!({ "wanted": wanted, "have": have, "retry_after_ms": 200 }),
-            ),
-            Self::Service(
-                ServiceError::Forbidden(m) | ServiceError::NotFound(m) | ServiceError::Conflict(m) | ServiceError::RateLimited(m),
-            )
-            | Self::BadRequest(m)
-            | Self::Unauthenticated(m)
-            | Self::MethodNotAllowed(m)
-            | Self::TooLarge(m)
-            | Self::UriTooLong(m) => (m.clone(), json!({})),
-        };
-        let body = json!({ "error": { "code": code, "message": message, "details": details } });
-        (status, axum::Json(body)).into_response()
+        let (status, _) = self.status_and_code();
+        (status, axum::Json(ErrorBody { error: self.detail() })).into_response()
     }
 }
 

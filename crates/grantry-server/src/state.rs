@@ -154,7 +154,7 @@ impl AppState {
     }
 
     /// Makes sure the index has applied `revision` (read-your-writes across servers), catching up
-    /// from the change log once; a revision no write has returned is a 503 at once.
+    /// from the change log once; a revision no write has returned is refused at once.
     pub async fn at_least(&self, revision: Option<u64>) -> Result<()> {
         let Some(wanted) = revision else { return Ok(()) };
         if self.revision() >= wanted {

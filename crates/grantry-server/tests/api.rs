@@ -6,6 +6,8 @@ use std::time::Duration;
 
 #[path = "api/attacks.rs"]
 mod attacks;
+#[path = "api/batch.rs"]
+mod batch;
 #[path = "api/route_matrix.rs"]
 mod route_matrix;
 #[path = "api/standing.rs"]

@@ -102,12 +102,12 @@ async fn a_token_minted_on_one_server_works_on_another_with_the_header(a: TestSe
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["user"]["email"], "new@acme.test");
 
-    // A revision no one has written: a 503 that says to retry.
+    // A revision no one has written: refused, after one read of the change log.
     let resp = me(Some(1_000_000)).await.unwrap();
-    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_yet_current");
-    assert!(body["error"]["details"]["retry_after_ms"].is_number(), "{body}");
+    assert!(body["error"]["details"]["have"].is_number(), "{body}");
 }
 
 async fn concurrent_writers_on_two_servers_keep_one_valid_chain(a: TestServer) {

@@ -4,9 +4,10 @@
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiQuery};
+use super::views::ErrorDetail;
 use crate::error::Result;
 use crate::service;
-use crate::service::ServiceError;
+use crate::service::{Ctx, ServiceError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
@@ -15,13 +16,14 @@ use grantry_core::attr::Attributes;
 use grantry_core::authz::Action;
 use grantry_core::decision::{Reason, ResourceQuery};
 use grantry_core::ids::{ApiKeyId, UserId};
+use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{Principal, ResourceRef};
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/check", post(check))
+    Router::new().route("/check", post(check)).route("/check:batch", post(check_batch))
 }
 
 /// Whom the check is about: `{"type": "user", "id": …}` or `{"type": "user", "email": …}`.
@@ -93,11 +95,96 @@ pub(super) async fn check(
     ApiQuery(options): ApiQuery<CheckOptions>,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
-    let ctx = &caller.ctx;
     state.at_least(body.at_least_revision).await?;
     let ix = state.index();
-    let o = service::org(&ix, &ctx.org)?;
-    let principal = match (body.principal.kind.as_str(), body.principal.id, body.principal.email) {
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let (allowed, reasons, reasons_omitted) =
+        decide(&ix, o, &caller.ctx, body.principal, &body.permission, body.resource, body.at, options.explain)?;
+    Ok(Json(CheckResponse { allowed, reasons, reasons_omitted, revision: ix.revision() }))
+}
+
+/// The most checks one batch carries.
+pub const MAX_BATCH: usize = 1000;
+
+/// One check of a batch: as a single check, without its own revision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCheck {
+    pub principal: PrincipalInput,
+    pub permission: String,
+    pub resource: ResourceInput,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+}
+
+/// Up to 1,000 checks, answered from one index, in order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub checks: Vec<BatchCheck>,
+    /// Answer only from an index that has applied this revision.
+    pub at_least_revision: Option<u64>,
+}
+
+/// One answer of a batch: the decision, or why this check could not be decided (then `allowed`
+/// is false and `error` says what was wrong — the others are answered all the same).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchAnswer {
+    pub allowed: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<Reason>,
+    pub reasons_omitted: usize,
+    pub error: Option<ErrorDetail>,
+}
+
+/// The answers, one per check, in order, all from the index at `revision`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchAnswer>,
+    pub revision: u64,
+}
+
+#[utoipa::path(post, path = "/v1/{org}/check:batch", request_body = BatchRequest, params(("org" = String, Path), CheckOptions),
+    responses((status = 200, body = BatchResponse)))]
+pub(super) async fn check_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(options): ApiQuery<CheckOptions>,
+    ApiJson(body): ApiJson<BatchRequest>,
+) -> Result<Json<BatchResponse>> {
+    if body.checks.is_empty() || body.checks.len() > MAX_BATCH {
+        let message = format!("has {} checks; send 1 to {MAX_BATCH} (split a longer list)", body.checks.len());
+        return Err(ServiceError::Invalid { field: "checks".into(), message }.into());
+    }
+    state.at_least(body.at_least_revision).await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let results = body
+        .checks
+        .into_iter()
+        .map(|c| match decide(&ix, o, &caller.ctx, c.principal, &c.permission, c.resource, c.at, options.explain) {
+            Ok((allowed, reasons, reasons_omitted)) => BatchAnswer { allowed, reasons, reasons_omitted, error: None },
+            Err(e) => BatchAnswer { allowed: false, reasons: Vec::new(), reasons_omitted: 0, error: Some(e.detail()) },
+        })
+        .collect();
+    Ok(Json(BatchResponse { results, revision: ix.revision() }))
+}
+
+/// Decides one check for the caller: who it is about, whether the caller may ask, and the answer —
+/// from the compiled index, or explained (the reasons, and how many more there were).
+#[expect(clippy::too_many_arguments, reason = "a check's parts, as the request carries them")]
+fn decide(
+    ix: &DecisionIndex,
+    o: &OrgState,
+    ctx: &Ctx,
+    principal: PrincipalInput,
+    permission: &str,
+    resource: ResourceInput,
+    at: Option<Timestamp>,
+    explain: bool,
+) -> Result<(bool, Vec<Reason>, usize)> {
+    let principal = match (principal.kind.as_str(), principal.id, principal.email) {
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
@@ -106,7 +193,7 @@ pub(super) async fn check(
                 None => {
                     // Whether an address exists is told only to those who may check others.
                     let someone = Principal::User(UserId(String::new()));
-                    ctx.authorize(&ix, Action::Check { principal: &someone })?;
+                    ctx.authorize(ix, Action::Check { principal: &someone })?;
                     return Err(ServiceError::NotFound(format!("no user with email `{email}` in this organization")).into());
                 }
             }
@@ -120,16 +207,13 @@ pub(super) async fn check(
             .into());
         }
     };
-    ctx.authorize(&ix, Action::Check { principal: &principal })?;
-    let resource =
-        ResourceQuery { reference: ResourceRef::new(body.resource.kind, body.resource.id), attributes: body.resource.attributes };
-    let at = body.at.unwrap_or(ctx.now);
-    let response = if options.explain {
-        let d = o.explain(ix.catalogue(), &principal, &body.permission, &resource, at);
-        CheckResponse { allowed: d.allowed, reasons: d.reasons, reasons_omitted: d.omitted, revision: ix.revision() }
+    ctx.authorize(ix, Action::Check { principal: &principal })?;
+    let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
+    let at = at.unwrap_or(ctx.now);
+    if explain {
+        let d = o.explain(ix.catalogue(), &principal, permission, &resource, at);
+        Ok((d.allowed, d.reasons, d.omitted))
     } else {
-        let allowed = o.check(&principal, &body.permission, &resource, at);
-        CheckResponse { allowed, reasons: Vec::new(), reasons_omitted: 0, revision: ix.revision() }
-    };
-    Ok(Json(response))
+        Ok((o.check(&principal, permission, &resource, at), Vec::new(), 0))
+    }
 }

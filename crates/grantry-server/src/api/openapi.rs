@@ -13,7 +13,7 @@ use utoipa::OpenApi;
     paths(
         grants::create, grants::list, grants::revoke,
         conversations::register, conversations::list, conversations::request_access,
-        check::check,
+        check::check, check::check_batch,
         users::me, users::list, users::create, users::issue_token, users::revoke_token, users::list_tokens,
         user_status::suspend, user_status::resume, user_status::remove,
         audit::list, audit::verify, audit::verify_digest,
@@ -56,7 +56,7 @@ impl utoipa::Modify for ErrorResponses {
             ("414", "the request target is too long"),
             ("422", "the input is invalid; the message says which field and how to fix it"),
             ("429", "too many requests are waiting for a revision; retry shortly"),
-            ("503", "the server has not reached the revision asked for, or the database is away; retry shortly"),
+            ("503", "the database is away; retry shortly"),
         ];
         for item in openapi.paths.paths.values_mut() {
             let ops =

@@ -26,7 +26,8 @@ pub enum ServiceError {
     /// The database is away; the detail is for the log.
     #[error("{0}")]
     Unavailable(String),
-    /// The request named a revision this server has not applied yet.
+    /// The request named a revision no write has returned (the change log, read once, ends
+    /// before it).
     #[error("this server is at revision {have}, not yet {wanted}")]
     Behind { wanted: u64, have: u64 },
     /// A bug or corrupt data; the detail is for the log.

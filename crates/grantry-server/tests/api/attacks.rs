@@ -340,7 +340,7 @@ async fn a_revision_nobody_wrote_is_answered_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status().as_u16(), 503);
+    assert_eq!(resp.status().as_u16(), 422);
     assert!(started.elapsed() < std::time::Duration::from_millis(500), "no wait: {:?}", started.elapsed());
 }
 

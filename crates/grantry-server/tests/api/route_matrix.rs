@@ -140,6 +140,11 @@ impl World {
             }
             "GET /v1/{org}/workspaces" => ("GET", "/workspaces".into(), None),
             "POST /v1/{org}/workspaces" => ("POST", "/workspaces".into(), Some(json!({ "slug": format!("w{n}") }))),
+            "POST /v1/{org}/check:batch" => {
+                let one = json!({ "principal": { "type": "user", "id": self.member_id }, "permission": "traces:read",
+                                  "resource": { "type": "trace", "id": self.trace } });
+                ("POST", "/check:batch".into(), Some(json!({ "checks": [one.clone(), one] })))
+            }
             "GET /v1/{org}/tokens" => ("GET", "/tokens".into(), None),
             "GET /v1/{org}/traces" => ("GET", "/traces?under=ml/agents".into(), None),
             "GET /v1/{org}/traces/{id}" => ("GET", format!("/traces/{}", self.trace), None),
