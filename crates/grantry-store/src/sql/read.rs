@@ -3,7 +3,7 @@
 
 use super::queries as q;
 use crate::error::{Result, StoreError};
-use crate::rows::{from_json, micros, opt_timestamp, text_enum, timestamp};
+use crate::rows::{from_json, micros, opt_timestamp, read_change_entry, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
 use grantry_core::audit::{AuditEvent, Checkpoint};
 use grantry_core::change::Change;
@@ -128,7 +128,7 @@ pub(super) async fn changes_since(tx: &mut Transaction<'_, Any>, revision: u64, 
             Ok(LoggedChange {
                 revision: u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?,
                 org: OrgId(r.try_get("org_id")?),
-                changes: from_json(r.try_get("changes")?)?,
+                changes: read_change_entry(r.try_get("changes")?)?,
             })
         })
         .collect()

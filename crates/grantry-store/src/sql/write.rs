@@ -4,7 +4,7 @@
 
 use super::queries as q;
 use crate::error::{Result, StoreError};
-use crate::rows::{enum_text, json, micros};
+use crate::rows::{change_entry, enum_text, json, micros};
 use crate::traits::{Committed, WriteBatch};
 use grantry_core::audit::{AuditDraft, AuditEvent, AuditKey, Checkpoint, GENESIS};
 use grantry_core::change::Change;
@@ -33,7 +33,7 @@ pub(super) async fn commit(tx: &mut Tx<'_>, batch: WriteBatch, key: &AuditKey) -
         .bind(revision)
         .bind(batch.org.as_str())
         .bind(micros(batch.at))
-        .bind(json(&batch.changes)?)
+        .bind(change_entry(&batch.changes)?)
         .execute(&mut **tx)
         .await?;
     for change in &batch.changes {
