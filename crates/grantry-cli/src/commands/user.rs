@@ -60,18 +60,10 @@ pub enum UserCommand {
     ))]
     Delete {
         #[command(flatten)]
-        env: EnvArg,
-        /// The user's email.
-        #[arg(long)]
-        email: String,
-        /// Why (kept in the audit log).
-        #[arg(short = 'j', long)]
-        justification: Option<String>,
+        who: StandingArgs,
         /// Confirm: deleting cannot be undone.
         #[arg(long)]
         yes: bool,
-        #[command(flatten)]
-        out: OutputArg,
     },
 }
 
@@ -104,15 +96,17 @@ pub async fn run(command: UserCommand) -> Result<()> {
             }
             Ok(())
         }
-        UserCommand::Suspend(a) => standing(&a.env, &a.email, Standing::Suspend, a.justification, a.out).await,
-        UserCommand::Resume(a) => standing(&a.env, &a.email, Standing::Resume, a.justification, a.out).await,
-        UserCommand::Delete { env, email, justification, yes, out } => {
+        UserCommand::Suspend(who) => standing(who, Standing::Suspend).await,
+        UserCommand::Resume(who) => standing(who, Standing::Resume).await,
+        UserCommand::Delete { who, yes } => {
             if !yes {
-                return Err(
-                    UsageError(format!("deleting `{email}` cannot be undone; pass --yes to confirm (or suspend them instead)")).into()
-                );
+                return Err(UsageError(format!(
+                    "deleting `{}` cannot be undone; pass --yes to confirm (or suspend them instead)",
+                    who.email
+                ))
+                .into());
             }
-            standing(&env, &email, Standing::Delete, justification, out).await
+            standing(who, Standing::Delete).await
         }
         UserCommand::List { env, out } => {
             let list: Value = client(&env.env)?.get("/users", &[]).await?;
@@ -128,10 +122,10 @@ pub async fn run(command: UserCommand) -> Result<()> {
     }
 }
 
-/// Suspends, resumes or deletes the user with `email`.
-async fn standing(env: &EnvArg, email: &str, standing: Standing, justification: Option<String>, out: OutputArg) -> Result<()> {
+/// Suspends, resumes or deletes the user `who` names.
+async fn standing(StandingArgs { env, email, justification, out }: StandingArgs, standing: Standing) -> Result<()> {
     let c = client(&env.env)?;
-    let id = user_id_by_email(&c, email).await?;
+    let id = user_id_by_email(&c, &email).await?;
     let why = json!({ "justification": justification });
     let (done, what): (Value, _) = match standing {
         Standing::Suspend => (

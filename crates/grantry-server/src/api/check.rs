@@ -98,8 +98,8 @@ pub(super) async fn check(
     state.at_least(body.at_least_revision).await?;
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
-    let (allowed, reasons, reasons_omitted) =
-        decide(&ix, o, &caller.ctx, body.principal, &body.permission, body.resource, body.at, options.explain)?;
+    let one = BatchCheck { principal: body.principal, permission: body.permission, resource: body.resource, at: body.at };
+    let (allowed, reasons, reasons_omitted) = decide(&ix, o, &caller.ctx, one, options.explain)?;
     Ok(Json(CheckResponse { allowed, reasons, reasons_omitted, revision: ix.revision() }))
 }
 
@@ -163,7 +163,7 @@ pub(super) async fn check_batch(
     let results = body
         .checks
         .into_iter()
-        .map(|c| match decide(&ix, o, &caller.ctx, c.principal, &c.permission, c.resource, c.at, options.explain) {
+        .map(|c| match decide(&ix, o, &caller.ctx, c, options.explain) {
             Ok((allowed, reasons, reasons_omitted)) => BatchAnswer { allowed, reasons, reasons_omitted, error: None },
             Err(e) => BatchAnswer { allowed: false, reasons: Vec::new(), reasons_omitted: 0, error: Some(e.detail()) },
         })
@@ -173,17 +173,9 @@ pub(super) async fn check_batch(
 
 /// Decides one check for the caller: who it is about, whether the caller may ask, and the answer —
 /// from the compiled index, or explained (the reasons, and how many more there were).
-#[expect(clippy::too_many_arguments, reason = "a check's parts, as the request carries them")]
-fn decide(
-    ix: &DecisionIndex,
-    o: &OrgState,
-    ctx: &Ctx,
-    principal: PrincipalInput,
-    permission: &str,
-    resource: ResourceInput,
-    at: Option<Timestamp>,
-    explain: bool,
-) -> Result<(bool, Vec<Reason>, usize)> {
+fn decide(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck, explain: bool) -> Result<(bool, Vec<Reason>, usize)> {
+    let BatchCheck { principal, permission, resource, at } = check;
+    let permission = permission.as_str();
     let principal = match (principal.kind.as_str(), principal.id, principal.email) {
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {

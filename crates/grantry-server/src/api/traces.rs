@@ -84,8 +84,12 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         Some(path) => {
             grantry_core::authz::may_name(o, &caller.ctx.actor, path)?;
             let node = o.scope_by_path(path).filter(|n| matches!(n.kind, ScopeKind::Project | ScopeKind::Environment));
-            let node =
-                node.ok_or_else(|| ServiceError::NotFound(format!("no project or environment `{path}`; give WS/PRJ or WS/PRJ/ENV")))?;
+            let node = node.ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no project or environment `{}`; give WS/PRJ or WS/PRJ/ENV",
+                    grantry_core::validate::shown(path)
+                ))
+            })?;
             Some(node.as_ref())
         }
     };
