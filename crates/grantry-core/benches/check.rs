@@ -120,7 +120,7 @@ fn main() {
         });
         time("explain (allowed, with reasons)", n / 10, |i| {
             let u = pick(i);
-            o.explain(cat, &principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now).allowed
+            o.explain(cat, &principals[u], perm::CONVERSATION_GET_MESSAGE, &resources[u], now, &[]).allowed
         });
     }
 }

@@ -14,7 +14,7 @@ mod temporary;
 use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
 use crate::error::Result;
 use crate::index::OrgState;
-use crate::model::{Grant, Principal, Resource, ScopeRef};
+use crate::model::{GrantTerms, Principal, Resource, ScopeRef};
 use jiff::Timestamp;
 
 /// Something a caller can ask the service to do, with what the decision needs to know about it.
@@ -45,7 +45,7 @@ pub enum Action<'a> {
     /// Grant `grant` to `to` temporarily (anchored at the organization).
     CreateTemporaryGrant { to: &'a Principal, grant: &'a PermissionGrant },
     /// Revoke a temporary grant.
-    RevokeGrant { grant: &'a Grant },
+    RevokeGrant { grant: &'a GrantTerms },
     /// Create a node under `parent`, or change node `parent` itself (an environment's flag).
     ManageScope { at: &'a ScopeRef },
     /// Set `environment`'s production flag to `is_production`.
@@ -61,9 +61,9 @@ pub enum Action<'a> {
     /// `resuming`, give them back all they hold.
     SetUserStatus { target: &'a Principal, resuming: bool },
     /// Give `role` at `scope` to someone, taking away the roles of `removing` there.
-    GrantRole { role: &'a Role, scope: &'a ScopeRef, removing: &'a [&'a Grant] },
+    GrantRole { role: &'a Role, scope: &'a ScopeRef, removing: &'a [&'a GrantTerms] },
     /// Take away the role grants of `removing` at `scope`.
-    RevokeRole { scope: &'a ScopeRef, removing: &'a [&'a Grant] },
+    RevokeRole { scope: &'a ScopeRef, removing: &'a [&'a GrantTerms] },
     /// See, create or revoke the API keys of `project`.
     ManageApiKeys { project: &'a ScopeRef },
     /// Give or take away the API-key scopes `scopes` in `project`.

@@ -289,6 +289,49 @@ impl Grant {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|end| end <= now)
     }
+
+    /// What the grant gives, to whom, where and when: the part the decision index keeps.
+    pub fn terms(&self) -> GrantTerms {
+        GrantTerms {
+            id: self.id.clone(),
+            principal: self.principal.clone(),
+            target: self.target.clone(),
+            anchor: self.anchor.clone(),
+            starts_at: self.starts_at,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// A live grant as the decision index holds it: what it gives, to whom, where and when. Its
+/// justification, tags and creator, and every grant that has ended, stay in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantTerms {
+    pub id: GrantId,
+    pub principal: Principal,
+    pub target: GrantTarget,
+    pub anchor: Anchor,
+    pub starts_at: Timestamp,
+    /// `None` for a permanent grant.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl GrantTerms {
+    /// Whether the grant is temporary (has an end).
+    pub fn is_temporary(&self) -> bool {
+        self.expires_at.is_some()
+    }
+
+    /// Whether the grant is in force at `now`: started and not yet expired (a revoked grant is
+    /// no longer in the index).
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.starts_at <= now && self.expires_at.is_none_or(|end| now < end)
+    }
+
+    /// Whether the grant has expired at `now`.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|end| end <= now)
+    }
 }
 
 /// A bearer secret's record: who it authenticates, stored only as a hash of the secret.

@@ -163,7 +163,8 @@ fn reference(grants: &[G], q: &Q) -> bool {
     // Registered attributes override inline ones.
     let owner = q.registered.or(q.inline_owner).map(|o| OWNERS[o]);
     grants.iter().any(|g| {
-        let active = g.start <= q.at && g.len.is_none_or(|l| q.at < g.start + l) && g.revoked.is_none_or(|r| q.at < r);
+        // A revoked grant has left the index: it allows nothing, whenever the check is asked for.
+        let active = g.start <= q.at && g.len.is_none_or(|l| q.at < g.start + l) && g.revoked.is_none();
         // org_admin carries User:Create, and traces:read only on traces whose is_prod is false
         // (these resources have no is_prod, so it never applies here).
         let carries = if g.role { PERMS[q.perm] == "User:Create" } else { g.perm == q.perm };
@@ -183,7 +184,7 @@ fn decide(ix: &DecisionIndex, q: &Q) -> (bool, bool) {
     let p = Principal::User(UserId(format!("u{}", q.user)));
     let r = resource(q);
     let at = t(q.at);
-    (o.check(&p, PERMS[q.perm], &r, at), o.explain(ix.catalogue(), &p, PERMS[q.perm], &r, at).allowed)
+    (o.check(&p, PERMS[q.perm], &r, at), o.explain(ix.catalogue(), &p, PERMS[q.perm], &r, at, &[]).allowed)
 }
 
 proptest! {

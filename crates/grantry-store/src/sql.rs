@@ -11,8 +11,8 @@ mod write;
 
 use crate::error::{Result, StoreError};
 use crate::traits::{
-    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, Isolation, IsolationReport, LoggedChange, Snapshot,
-    StateStore, WriteBatch,
+    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, Isolation, IsolationReport,
+    LoggedChange, Snapshot, StateStore, WriteBatch,
 };
 use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Checkpoint};
 use grantry_core::ids::OrgId;
@@ -55,6 +55,7 @@ impl Backend {
                 (3, include_str!("../migrations/sqlite/0003_scope_nodes.sql")),
                 (4, include_str!("../migrations/sqlite/0004_api_keys.sql")),
                 (5, include_str!("../migrations/sqlite/0005_audit_checkpoints.sql")),
+                (6, include_str!("../migrations/sqlite/0006_live_grants.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -62,6 +63,7 @@ impl Backend {
                 (3, include_str!("../migrations/postgres/0003_scope_nodes.sql")),
                 (4, include_str!("../migrations/postgres/0004_api_keys.sql")),
                 (5, include_str!("../migrations/postgres/0005_audit_checkpoints.sql")),
+                (6, include_str!("../migrations/postgres/0006_live_grants.sql")),
             ],
         }
     }
@@ -341,6 +343,16 @@ impl StateStore for SqlStore {
 impl Isolation for SqlStore {
     fn isolation_report(&self) -> BoxFuture<'_, Result<IsolationReport>> {
         Box::pin(async move { isolation::report(&self.pool, self.backend).await })
+    }
+}
+
+impl GrantRecords for SqlStore {
+    fn grants(&self, org: &OrgId, filter: GrantFilter) -> BoxFuture<'_, Result<Vec<grantry_core::model::Grant>>> {
+        let org = org.clone();
+        Box::pin(async move {
+            let mut tx = self.begin(Scope::Org(&org), false).await?;
+            read::grants(&mut tx, &org, &filter).await
+        })
     }
 }
 

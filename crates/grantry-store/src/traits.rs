@@ -5,6 +5,7 @@ use crate::error::Result;
 use grantry_core::audit::{AuditDraft, AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId};
+use grantry_core::model::{Grant, Principal};
 use grantry_core::Timestamp;
 use std::future::Future;
 use std::pin::Pin;
@@ -60,12 +61,33 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
-/// A temporary grant whose expiry is due to be recorded.
+/// A temporary grant whose expiry is due to be recorded, with its whole record (the audit event
+/// carries it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueExpiry {
     pub org: OrgId,
-    pub grant: GrantId,
-    pub expires_at: Timestamp,
+    pub grant: Grant,
+}
+
+/// Whether a grant can still decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantState {
+    /// Not revoked, and its expiry not recorded: what the decision index holds.
+    Live,
+    /// Revoked, or expired and recorded.
+    Ended,
+}
+
+/// Which grants to read; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    pub id: Option<GrantId>,
+    pub principal: Option<Principal>,
+    /// Only grants with an end.
+    pub temporary: bool,
+    pub state: Option<GrantState>,
+    /// At most this many; ended grants come most recently ended first, others oldest first.
+    pub limit: Option<u32>,
 }
 
 /// One committed batch as the change log holds it.
@@ -159,7 +181,14 @@ pub trait Isolation: Send + Sync {
     fn isolation_report(&self) -> BoxFuture<'_, Result<IsolationReport>>;
 }
 
-/// The whole store.
-pub trait Store: StateStore + AuditLog + Isolation {}
+/// Every grant's whole record — its justification, tags and creator, and the grants that have
+/// ended — which the decision index does not keep.
+pub trait GrantRecords: Send + Sync {
+    /// The grants of `org` that `filter` selects.
+    fn grants(&self, org: &OrgId, filter: GrantFilter) -> BoxFuture<'_, Result<Vec<Grant>>>;
+}
 
-impl<T: StateStore + AuditLog + Isolation> Store for T {}
+/// The whole store.
+pub trait Store: StateStore + AuditLog + GrantRecords + Isolation {}
+
+impl<T: StateStore + AuditLog + GrantRecords + Isolation> Store for T {}

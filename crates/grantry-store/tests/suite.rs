@@ -10,7 +10,7 @@ use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::*;
 use grantry_core::{SignedDuration, Timestamp};
-use grantry_store::{AuditFilter, Store, StoreError, WriteBatch};
+use grantry_store::{AuditFilter, GrantFilter, GrantState, Store, StoreError, WriteBatch};
 use std::sync::Arc;
 
 /// A fresh database; dropping it drops a SQLite file (PostgreSQL's go with the throwaway cluster).
@@ -60,6 +60,7 @@ on_both_backends!(
     each_organization_has_its_own_gapless_chain,
     the_audit_log_filters,
     expiries_are_reported_until_recorded,
+    the_snapshot_loads_live_grants_and_the_records_keep_them_all,
     reopening_migrates_nothing_twice,
     the_change_log_reads_back_in_revision_order,
     concurrent_writers_keep_revisions_and_chains_in_order,
@@ -176,10 +177,13 @@ async fn what_is_committed_comes_back_in_the_snapshot(db: &Db) {
         Change::UserCreated { user: user("o1", "u1") },
         Change::CredentialIssued { credential: cred },
         Change::ResourceRegistered { resource },
-        Change::GrantCreated { grant: revoked },
     ] {
         assert!(snap.changes.contains(&expected), "snapshot lacks {expected:?}");
     }
+    // A revoked grant is not loaded into the index; its whole record stays in the store.
+    assert!(!snap.changes.iter().any(|c| matches!(c, Change::GrantCreated { .. })));
+    let kept = store.grants(&OrgId::from("o1"), GrantFilter { id: Some(GrantId::from("g1")), ..Default::default() }).await.unwrap();
+    assert_eq!(kept, [revoked]);
 }
 
 async fn a_failed_batch_writes_nothing(db: &Db) {
@@ -277,10 +281,67 @@ async fn expiries_are_reported_until_recorded(db: &Db) {
     store.commit(batch("o1", t(2), changes)).await.unwrap();
     assert!(store.unrecorded_expiries(end.checked_sub(SignedDuration::from_micros(1)).unwrap()).await.unwrap().is_empty());
     let due = store.unrecorded_expiries(end).await.unwrap();
-    assert_eq!(due.iter().map(|d| d.grant.as_str()).collect::<Vec<_>>(), ["temp"]);
-    assert_eq!(due[0].expires_at, end);
+    assert_eq!(due.iter().map(|d| d.grant.id.as_str()).collect::<Vec<_>>(), ["temp"]);
+    assert_eq!(due[0].grant.expires_at, Some(end));
     store.commit(batch("o1", end, vec![Change::GrantExpiryRecorded { org: OrgId::from("o1"), id: GrantId::from("temp") }])).await.unwrap();
     assert!(store.unrecorded_expiries(t(500)).await.unwrap().is_empty());
+}
+
+async fn the_snapshot_loads_live_grants_and_the_records_keep_them_all(db: &Db) {
+    let store = seed(db).await;
+    let changes = vec![
+        Change::GrantCreated { grant: grant("o1", "ended", "u1", Some(t(100))) },
+        Change::GrantCreated { grant: grant("o1", "gone", "u1", Some(t(1000))) },
+        Change::GrantCreated { grant: grant("o1", "perm", "u1", None) },
+        Change::GrantCreated { grant: grant("o1", "live", "u1", Some(t(1000))) },
+    ];
+    store.commit(batch("o1", t(2), changes)).await.unwrap();
+    let revocation = Revocation { at: t(50), by: Actor::System };
+    store
+        .commit(batch("o1", t(50), vec![Change::GrantRevoked { org: OrgId::from("o1"), id: GrantId::from("gone"), revocation }]))
+        .await
+        .unwrap();
+    store
+        .commit(batch("o1", t(100), vec![Change::GrantExpiryRecorded { org: OrgId::from("o1"), id: GrantId::from("ended") }]))
+        .await
+        .unwrap();
+    // The index is built from live grants only.
+    let loaded: Vec<String> = store
+        .snapshot()
+        .await
+        .unwrap()
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::GrantCreated { grant } => Some(grant.id.0.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!loaded.contains(&"ended".to_owned()) && !loaded.contains(&"gone".to_owned()), "{loaded:?}");
+    assert!(loaded.contains(&"perm".to_owned()) && loaded.contains(&"live".to_owned()), "{loaded:?}");
+    // The records keep every grant, whole, and narrow by what is asked.
+    let ids = |f: GrantFilter| {
+        let store = store.clone();
+        async move { store.grants(&OrgId::from("o1"), f).await.unwrap().into_iter().map(|g| g.id.0).collect::<Vec<_>>() }
+    };
+    let u1 = Some(Principal::User(UserId::from("u1")));
+    let ended = GrantFilter { principal: u1.clone(), state: Some(GrantState::Ended), ..Default::default() };
+    assert_eq!(ids(ended.clone()).await, ["ended", "gone"], "most recently ended first");
+    assert_eq!(ids(GrantFilter { limit: Some(1), ..ended }).await, ["ended"]);
+    let live = ids(GrantFilter { principal: u1.clone(), state: Some(GrantState::Live), ..Default::default() }).await;
+    assert!(live.contains(&"perm".to_owned()) && live.contains(&"live".to_owned()) && !live.contains(&"gone".to_owned()));
+    let temporary = ids(GrantFilter { principal: u1, temporary: true, ..Default::default() }).await;
+    assert_eq!(temporary.len(), 3, "{temporary:?}");
+    let one = store.grants(&OrgId::from("o1"), GrantFilter { id: Some(GrantId::from("gone")), ..Default::default() }).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].revoked.as_ref().map(|r| r.at), Some(t(50)));
+    assert_eq!(one[0].justification, grant("o1", "gone", "u1", None).justification);
+    // Another organization's grants are not reachable through this one.
+    assert!(store
+        .grants(&OrgId::from("o2"), GrantFilter { id: Some(GrantId::from("gone")), ..Default::default() })
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn reopening_migrates_nothing_twice(db: &Db) {

@@ -332,7 +332,7 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
             let resource: ResourceQuery = serde_json::from_value(names.subst(&chk.resource)).expect("resource");
             let at = t0.checked_add(offset(&chk.after)).expect("at");
             let principal = Principal::User(UserId(names.user(&chk.user)));
-            let d = o.explain(ix.catalogue(), &principal, &chk.permission, &resource, at);
+            let d = o.explain(ix.catalogue(), &principal, &chk.permission, &resource, at, &[]);
             assert_eq!(d.allowed, o.check(&principal, &chk.permission, &resource, at), "check and explain disagree");
             let reason = serde_json::to_value(&d).ok().as_ref().and_then(first_code);
             Outcome { check: i, allowed: d.allowed, reason, expected_allowed: chk.allowed, expected_reason: chk.reason.clone() }

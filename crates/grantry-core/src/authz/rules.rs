@@ -8,7 +8,7 @@ use crate::decision::ResourceQuery;
 use crate::error::{CoreError, Result};
 use crate::ids::ApiKeyId;
 use crate::index::OrgState;
-use crate::model::{Anchor, Grant, GrantTarget, Principal, Resource, ScopeRef, UserStatus};
+use crate::model::{Anchor, GrantTarget, GrantTerms, Principal, Resource, ScopeRef, UserStatus};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
@@ -101,7 +101,7 @@ pub(super) fn require_takes_away(
     cat: &Catalogue,
     actor: &Principal,
     scope: &ScopeRef,
-    removing: &[&Grant],
+    removing: &[&GrantTerms],
     now: Timestamp,
 ) -> Result<()> {
     for g in removing {
@@ -156,7 +156,7 @@ pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, t
     if actor == target {
         return Ok(());
     }
-    let permanent = o.grants_of(target).iter().filter(|g| !g.is_temporary());
+    let permanent = o.grants_of(target).into_iter().filter(|g| !g.is_temporary());
     let theirs = o.effective_set(cat, permanent, &ScopeRef::Org, now);
     let admin = |held: &BTreeSet<String>| cat.admin_subset(held.iter().map(String::as_str));
     let mine = admin(&held_permanently(o, cat, actor, &ScopeRef::Org, now));

@@ -103,12 +103,14 @@ fn only_owners_take_away_an_owners_role() {
     let ix = setup();
     let o = ix.org(&org()).unwrap();
     let cat = ix.catalogue();
-    let owner_role = o.grants_of(&user("owner")).iter().collect::<Vec<_>>();
+    let owner_grants = o.grants_of(&user("owner"));
+    let owner_role = owner_grants.iter().collect::<Vec<_>>();
     let member = cat.role(role::ORG_MEMBER).unwrap();
     let demote = Action::GrantRole { role: member, scope: &ScopeRef::Org, removing: &owner_role };
     assert!(authorize(o, cat, &user("admin"), demote, t(1)).is_err(), "an admin cannot demote an owner");
     assert!(authorize(o, cat, &user("owner"), demote, t(1)).is_ok());
-    let admin_role = o.grants_of(&user("admin")).iter().collect::<Vec<_>>();
+    let admin_grants = o.grants_of(&user("admin"));
+    let admin_role = admin_grants.iter().collect::<Vec<_>>();
     let revoke = Action::RevokeRole { scope: &ScopeRef::Org, removing: &admin_role };
     assert!(authorize(o, cat, &user("owner"), revoke, t(1)).is_ok());
     assert!(authorize(o, cat, &user("admin"), Action::RevokeRole { scope: &ScopeRef::Org, removing: &owner_role }, t(1)).is_err());

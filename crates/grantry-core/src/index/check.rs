@@ -7,7 +7,7 @@ use crate::catalogue::{Catalogue, PermissionGrant};
 use crate::condition::{first_failure, Condition};
 use crate::decision::{Decision, Reason, ReasonCode, ResourceQuery, MAX_REASONS};
 use crate::duration::humanize;
-use crate::model::{Anchor, Grant, GrantTarget, Principal, ResourceRef, ScopeRef, UserStatus};
+use crate::model::{Anchor, Grant, GrantTarget, GrantTerms, Principal, ResourceRef, Revocation, ScopeRef, UserStatus};
 use jiff::Timestamp;
 
 /// The resource type that stands for the organization itself in administrative checks.
@@ -18,7 +18,7 @@ enum Outcome<'g> {
     /// The grant does not carry the permission: it has nothing to say.
     Irrelevant,
     Allows,
-    Revoked(&'g crate::model::Revocation),
+    Revoked(&'g Revocation),
     NotYet(Timestamp),
     Expired(Timestamp),
     OutOfScope,
@@ -86,7 +86,14 @@ impl OrgState {
         }
     }
 
-    fn evaluate<'g>(&self, cat: &'g Catalogue, grant: &'g Grant, permission: &str, subject: &Subject<'_>, now: Timestamp) -> Outcome<'g> {
+    fn evaluate<'g>(
+        &self,
+        cat: &'g Catalogue,
+        (grant, revoked): (&'g GrantTerms, Option<&'g Revocation>),
+        permission: &str,
+        subject: &Subject<'_>,
+        now: Timestamp,
+    ) -> Outcome<'g> {
         let carried: &[PermissionGrant] = match &grant.target {
             GrantTarget::Permission { grant: pg } => std::slice::from_ref(pg),
             GrantTarget::Role { role } => cat.find_role(role).map_or(&[], |r| r.grants.as_slice()),
@@ -95,7 +102,7 @@ impl OrgState {
         if relevant.peek().is_none() {
             return Outcome::Irrelevant;
         }
-        if let Some(r) = grant.revoked.as_ref().filter(|r| r.at <= now) {
+        if let Some(r) = revoked.filter(|r| r.at <= now) {
             return Outcome::Revoked(r);
         }
         if now < grant.starts_at {
@@ -123,8 +130,18 @@ impl OrgState {
         self.compiled.check(principal, permission, &resource.reference, &resource.attributes, now.as_microsecond())
     }
 
-    /// The decision with its reasons: the grants that allowed it, or what was missing.
-    pub fn explain(&self, cat: &Catalogue, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> Decision {
+    /// The decision with its reasons: the grants that allowed it, or what was missing. The index
+    /// holds live grants only; `ended` are the principal's grants that have ended (revoked, or
+    /// expired and recorded), read from the store, so a denial can say "expired 2 hours ago".
+    pub fn explain(
+        &self,
+        cat: &Catalogue,
+        principal: &Principal,
+        permission: &str,
+        resource: &ResourceQuery,
+        now: Timestamp,
+        ended: &[Grant],
+    ) -> Decision {
         let deny = |code, message: String| Decision { allowed: false, reasons: vec![Reason { code, grant_id: None, message }], omitted: 0 };
         if cat.permission(permission).is_err() {
             return deny(ReasonCode::UnknownPermission, format!("`{permission}` is not a permission in the catalogue"));
@@ -141,8 +158,15 @@ impl OrgState {
         let subject = self.subject(resource);
         let (mut allows, mut misses) = (Vec::new(), Vec::new());
         let (mut more_allows, mut more_misses) = (0, 0);
-        for grant in self.grants_of(principal) {
-            let outcome = self.evaluate(cat, grant, permission, &subject, now);
+        let live = self.grants_of(principal);
+        let ended: Vec<(GrantTerms, Option<&Revocation>)> = ended
+            .iter()
+            .filter(|g| &g.principal == principal && !live.iter().any(|l| l.id == g.id))
+            .map(|g| (g.terms(), g.revoked.as_ref()))
+            .collect();
+        let all = live.iter().map(|g| (g, None)).chain(ended.iter().map(|(g, r)| (g, *r)));
+        for (grant, revoked) in all {
+            let outcome = self.evaluate(cat, (grant, revoked), permission, &subject, now);
             // Only the first reasons of each kind are put into words; the rest are counted.
             match outcome {
                 Outcome::Irrelevant => continue,
@@ -203,7 +227,7 @@ impl OrgState {
 }
 
 /// A grant as people read it: "temporary grant `id` (Conversation:GetMessage, expires in 2 hours)".
-fn describe(grant: &Grant, now: Timestamp) -> String {
+fn describe(grant: &GrantTerms, now: Timestamp) -> String {
     let what = match &grant.target {
         GrantTarget::Role { role } => format!("role `{role}`"),
         GrantTarget::Permission { grant: pg } => format!("`{}`", pg.permission),

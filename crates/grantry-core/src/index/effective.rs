@@ -3,7 +3,7 @@
 
 use super::OrgState;
 use crate::catalogue::Catalogue;
-use crate::model::{Anchor, Grant, GrantTarget, Principal, ScopeRef, UserStatus};
+use crate::model::{Anchor, GrantTarget, GrantTerms, Principal, ScopeRef, UserStatus};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
@@ -27,18 +27,21 @@ impl OrgState {
     /// The names of the permissions that `grants` carry at `scope` at `now`: those of the grants
     /// in force then and anchored at the scope or above it. Conditions are not weighed: the set
     /// says what is held, and the decision says where it applies.
-    pub fn effective_set<'g>(
+    pub fn effective_set(
         &self,
         cat: &Catalogue,
-        grants: impl IntoIterator<Item = &'g Grant>,
+        grants: impl IntoIterator<Item = impl std::borrow::Borrow<GrantTerms>>,
         scope: &ScopeRef,
         now: Timestamp,
     ) -> BTreeSet<String> {
         let chain = self.scope_chain(scope);
         grants
             .into_iter()
-            .filter(|g| g.is_active(now) && matches!(&g.anchor, Anchor::Scope(s) if chain.contains(s)))
-            .flat_map(|g| match &g.target {
+            .filter(|g| {
+                let g = g.borrow();
+                g.is_active(now) && matches!(&g.anchor, Anchor::Scope(s) if chain.contains(s))
+            })
+            .flat_map(|g| match &g.borrow().target {
                 GrantTarget::Role { role } => cat.find_role(role).map(|r| r.grants.iter().map(|pg| pg.permission.clone()).collect()),
                 GrantTarget::Permission { grant } => Some(vec![grant.permission.clone()]),
             })
@@ -62,7 +65,7 @@ impl OrgState {
                 return BTreeSet::new();
             }
         }
-        let grants = self.grants_of(principal).iter().filter(|g| !permanent_only || !g.is_temporary());
+        let grants = self.grants_of(principal).into_iter().filter(|g| !permanent_only || !g.is_temporary());
         self.effective_set(cat, grants, scope, now)
     }
 

@@ -6,7 +6,7 @@ use crate::catalogue::Catalogue;
 use crate::change::Change;
 use crate::error::{CoreError, Result};
 use crate::ids::{ApiKeyId, GrantId, ScopeId, UserId};
-use crate::model::{ApiKey, Grant, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
+use crate::model::{ApiKey, GrantTerms, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
 use std::collections::HashMap;
 
 /// One organization's state.
@@ -16,16 +16,13 @@ pub struct OrgState {
     users: HashMap<UserId, User>,
     user_by_email: HashMap<String, UserId>,
     pub(super) resources: HashMap<ResourceRef, Resource>,
-    /// Each principal's grants, contiguous so a check walks one short slice.
-    pub(super) grants: HashMap<Principal, Vec<Grant>>,
-    grant_owner: HashMap<GrantId, Principal>,
     /// The parent of each scope node below the organization.
     pub(super) scope_parent: HashMap<ScopeRef, ScopeRef>,
     scopes: HashMap<ScopeId, ScopeNode>,
     /// `WS`, `WS/PRJ` or `WS/PRJ/ENV` → the node.
     scope_by_path: HashMap<String, ScopeId>,
     api_keys: HashMap<ApiKeyId, ApiKey>,
-    /// The same grants and resources, laid out for `check`.
+    /// The live grants, and the resources, laid out for `check`.
     pub(super) compiled: Compiled,
     /// The latest time a change applied here took effect.
     latest_at: Option<jiff::Timestamp>,
@@ -38,8 +35,6 @@ impl OrgState {
             users: HashMap::new(),
             user_by_email: HashMap::new(),
             resources: HashMap::new(),
-            grants: HashMap::new(),
-            grant_owner: HashMap::new(),
             scope_parent: HashMap::new(),
             scopes: HashMap::new(),
             scope_by_path: HashMap::new(),
@@ -101,25 +96,13 @@ impl OrgState {
                 self.compiled.add_resource(resource, &self.resources, &self.scope_parent);
                 self.resources.insert(resource.reference.clone(), resource.clone());
             }
-            Change::GrantCreated { grant } => {
-                self.compiled.add_grant(cat, grant);
-                self.grant_owner.insert(grant.id.clone(), grant.principal.clone());
-                self.grants.entry(grant.principal.clone()).or_default().push(grant.clone());
+            Change::GrantCreated { grant } => self.compiled.add_grant(cat, grant),
+            // An ended grant leaves the index; one that is not there had already ended (it was
+            // not loaded), so there is nothing to take out.
+            Change::GrantRevoked { id, .. } | Change::GrantExpiryRecorded { id, .. } => {
+                self.compiled.remove(id);
             }
-            Change::GrantRevoked { id, revocation, .. } => {
-                let grant = self
-                    .grant_owner
-                    .get(id)
-                    .and_then(|p| self.grants.get_mut(p))
-                    .and_then(|gs| gs.iter_mut().find(|g| &g.id == id))
-                    .ok_or_else(|| CoreError::NotFound(format!("grant `{id}` is not known")))?;
-                grant.revoked = Some(revocation.clone());
-                self.compiled.revoke(id, revocation.at);
-            }
-            Change::OrgCreated { .. }
-            | Change::CredentialIssued { .. }
-            | Change::CredentialRevoked { .. }
-            | Change::GrantExpiryRecorded { .. } => {}
+            Change::OrgCreated { .. } | Change::CredentialIssued { .. } | Change::CredentialRevoked { .. } => {}
         }
         Ok(())
     }
@@ -211,19 +194,23 @@ impl OrgState {
         self.resources.values().any(|r| r.reference.kind == kind && r.attributes.get(attr) == Some(value))
     }
 
-    /// The grants held directly by `principal`.
-    pub fn grants_of(&self, principal: &Principal) -> &[Grant] {
-        self.grants.get(principal).map_or(&[], Vec::as_slice)
+    /// The live grants held directly by `principal`, in the order they were made.
+    pub fn grants_of(&self, principal: &Principal) -> Vec<GrantTerms> {
+        self.compiled.grants_of(principal)
     }
 
-    /// The grant with id `id`.
-    pub fn grant(&self, id: &GrantId) -> Option<&Grant> {
-        let principal = self.grant_owner.get(id)?;
-        self.grants_of(principal).iter().find(|g| &g.id == id)
+    /// The live grant with id `id`.
+    pub fn grant(&self, id: &GrantId) -> Option<GrantTerms> {
+        self.compiled.grant(id)
     }
 
-    /// Every grant in the organization.
-    pub fn all_grants(&self) -> impl Iterator<Item = &Grant> {
-        self.grants.values().flatten()
+    /// Every live grant in the organization.
+    pub fn all_grants(&self) -> impl Iterator<Item = GrantTerms> + '_ {
+        self.compiled.all_grants()
+    }
+
+    /// How many live grants the organization has.
+    pub fn grant_count(&self) -> usize {
+        self.compiled.grant_count()
     }
 }

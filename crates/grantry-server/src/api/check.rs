@@ -17,9 +17,11 @@ use grantry_core::authz::Action;
 use grantry_core::decision::{Reason, ResourceQuery};
 use grantry_core::ids::{ApiKeyId, UserId};
 use grantry_core::index::{DecisionIndex, OrgState};
-use grantry_core::model::{Principal, ResourceRef};
+use grantry_core::model::{Grant, Principal, ResourceRef};
 use grantry_core::Timestamp;
+use grantry_store::{GrantFilter, GrantState};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -96,11 +98,10 @@ pub(super) async fn check(
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
     state.at_least(body.at_least_revision).await?;
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
     let one = BatchCheck { principal: body.principal, permission: body.permission, resource: body.resource, at: body.at };
-    let (allowed, reasons, reasons_omitted) = decide(&ix, o, &caller.ctx, one, options.explain)?;
-    Ok(Json(CheckResponse { allowed, reasons, reasons_omitted, revision: ix.revision() }))
+    let (mut answers, revision) = decide(&state, &caller.ctx, vec![one], options.explain).await?;
+    let Answer { allowed, reasons, omitted } = answers.pop().unwrap_or_else(|| Err(ServiceError::Internal("no answer".into()).into()))?;
+    Ok(Json(CheckResponse { allowed, reasons, reasons_omitted: omitted, revision }))
 }
 
 /// The most checks one batch carries.
@@ -158,22 +159,75 @@ pub(super) async fn check_batch(
         return Err(ServiceError::Invalid { field: "checks".into(), message }.into());
     }
     state.at_least(body.at_least_revision).await?;
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
-    let results = body
-        .checks
+    let (answers, revision) = decide(&state, &caller.ctx, body.checks, options.explain).await?;
+    let results = answers
         .into_iter()
-        .map(|c| match decide(&ix, o, &caller.ctx, c, options.explain) {
-            Ok((allowed, reasons, reasons_omitted)) => BatchAnswer { allowed, reasons, reasons_omitted, error: None },
+        .map(|a| match a {
+            Ok(Answer { allowed, reasons, omitted }) => BatchAnswer { allowed, reasons, reasons_omitted: omitted, error: None },
             Err(e) => BatchAnswer { allowed: false, reasons: Vec::new(), reasons_omitted: 0, error: Some(e.detail()) },
         })
         .collect();
-    Ok(Json(BatchResponse { results, revision: ix.revision() }))
+    Ok(Json(BatchResponse { results, revision }))
 }
 
-/// Decides one check for the caller: who it is about, whether the caller may ask, and the answer —
-/// from the compiled index, or explained (the reasons, and how many more there were).
-fn decide(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck, explain: bool) -> Result<(bool, Vec<Reason>, usize)> {
+/// The most ended grants an explanation weighs, most recently ended first.
+const ENDED_REASONS: u32 = 50;
+
+/// A decision, and why when asked.
+#[derive(Debug, Default)]
+struct Answer {
+    allowed: bool,
+    reasons: Vec<Reason>,
+    omitted: usize,
+}
+
+/// A check ready to answer: whom it is about (the caller may ask), what, where and when.
+struct Resolved {
+    principal: Principal,
+    permission: String,
+    resource: ResourceQuery,
+    at: Timestamp,
+}
+
+/// Answers `checks` for the caller, each on its own (one that cannot be decided fails alone), and
+/// the index revision that answered. Without `explain`, from the compiled index alone, under one
+/// read of it; with it, also weighing each principal's most recently ended grants, which only the
+/// store keeps.
+async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: bool) -> Result<(Vec<Result<Answer>>, u64)> {
+    let resolved = {
+        let ix = state.index();
+        let o = service::org(&ix, &ctx.org)?;
+        let resolved: Vec<Result<Resolved>> = checks.into_iter().map(|c| resolve(&ix, o, ctx, c)).collect();
+        if !explain {
+            let answer = |r: Resolved| Answer { allowed: o.check(&r.principal, &r.permission, &r.resource, r.at), ..Answer::default() };
+            return Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()));
+        }
+        resolved
+    };
+    let mut ended: HashMap<Principal, Vec<Grant>> = HashMap::new();
+    for r in resolved.iter().flatten() {
+        if !ended.contains_key(&r.principal) {
+            let filter = GrantFilter {
+                principal: Some(r.principal.clone()),
+                state: Some(GrantState::Ended),
+                limit: Some(ENDED_REASONS),
+                ..GrantFilter::default()
+            };
+            ended.insert(r.principal.clone(), state.store.grants(&ctx.org, filter).await?);
+        }
+    }
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
+    let answer = |r: Resolved| {
+        let gone = ended.get(&r.principal).map_or(&[][..], Vec::as_slice);
+        let d = o.explain(ix.catalogue(), &r.principal, &r.permission, &r.resource, r.at, gone);
+        Answer { allowed: d.allowed, reasons: d.reasons, omitted: d.omitted }
+    };
+    Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()))
+}
+
+/// Resolves one check for the caller: whom it is about, and whether the caller may ask.
+fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck) -> Result<Resolved> {
     let BatchCheck { principal, permission, resource, at } = check;
     let permission = permission.as_str();
     let principal = match (principal.kind.as_str(), principal.id, principal.email) {
@@ -201,11 +255,5 @@ fn decide(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck, explai
     };
     ctx.authorize(ix, Action::Check { principal: &principal })?;
     let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
-    let at = at.unwrap_or(ctx.now);
-    if explain {
-        let d = o.explain(ix.catalogue(), &principal, permission, &resource, at);
-        Ok((d.allowed, d.reasons, d.omitted))
-    } else {
-        Ok((o.check(&principal, permission, &resource, at), Vec::new(), 0))
-    }
+    Ok(Resolved { principal, permission: permission.to_owned(), resource, at: at.unwrap_or(ctx.now) })
 }

@@ -19,6 +19,7 @@ use grantry_core::catalogue::PermissionGrant;
 use grantry_core::ids::{GrantId, UserId};
 use grantry_core::model::{GrantSource, Principal};
 use grantry_core::Timestamp;
+use grantry_store::GrantFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -115,23 +116,22 @@ pub struct GrantPage {
     responses((status = 200, body = GrantPage), (status = 403, body = super::views::ErrorBody)))]
 pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListGrants>) -> Result<Json<GrantPage>> {
     let ctx = &caller.ctx;
-    let ix = state.index();
-    let o = service::org(&ix, &ctx.org)?;
-    let sees_all = ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok();
-    let user = match &q.user_id {
-        Some(u) => {
-            let p = Principal::User(UserId(u.clone()));
-            ctx.authorize(&ix, Action::ListGrants { of: Some(&p) })?;
-            Some(p)
+    let user = {
+        let ix = state.index();
+        service::org(&ix, &ctx.org)?;
+        let sees_all = ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok();
+        match &q.user_id {
+            Some(u) => {
+                let p = Principal::User(UserId(u.clone()));
+                ctx.authorize(&ix, Action::ListGrants { of: Some(&p) })?;
+                Some(p)
+            }
+            None if !sees_all => Some(ctx.actor.clone()),
+            None => None,
         }
-        None if !sees_all => Some(ctx.actor.clone()),
-        None => None,
     };
-    let mut grants: Vec<_> = match &user {
-        Some(p) => o.grants_of(p).iter().collect(),
-        None => o.all_grants().collect(),
-    };
-    grants.retain(|g| g.is_temporary());
+    // The store keeps every grant, ended ones included; the index only the live.
+    let mut grants = state.store.grants(&ctx.org, GrantFilter { principal: user, temporary: true, ..GrantFilter::default() }).await?;
     if let Some(ended) = q.is_expired {
         grants.retain(|g| ended != g.is_active(ctx.now));
     }
@@ -154,6 +154,8 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
             .into());
         }
     }
+    let ix = state.index();
+    let o = service::org(&ix, &ctx.org)?;
     let p = page(&grants, q.limit, q.continuation_token, |g| GrantView::new(g, o, ctx.now))?;
     Ok(Json(GrantPage { temporary_permission_grants: p.items, has_more: p.has_more, continuation_token: p.continuation_token }))
 }

@@ -15,9 +15,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use grantry_core::authz::Action;
 use grantry_core::catalogue::perm;
-use grantry_core::model::{Anchor, GrantTarget, Principal};
+use grantry_core::model::{Anchor, Grant, GrantTarget, Principal};
 use grantry_core::Timestamp;
+use grantry_store::{GrantFilter, GrantState};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
@@ -205,19 +207,30 @@ pub struct RoleMatrix {
 
 #[utoipa::path(get, path = "/v1/{org}/roles/matrix", params(("org" = String, Path)), responses((status = 200, body = RoleMatrix)))]
 pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Result<Json<RoleMatrix>> {
+    let sees_grants = {
+        let ix = state.index();
+        service::org(&ix, &caller.ctx.org)?;
+        caller.ctx.authorize(&ix, Action::ListUsers)?;
+        // Others' temporary grants show to those who may list everyone's grants.
+        caller.ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok()
+    };
+    // Who granted each role is in the store's records, not the index.
+    let live = state.store.grants(&caller.ctx.org, GrantFilter { state: Some(GrantState::Live), ..GrantFilter::default() }).await?;
+    let mut held: HashMap<&Principal, Vec<&Grant>> = HashMap::new();
+    for g in &live {
+        held.entry(&g.principal).or_default().push(g);
+    }
     let ix = state.index();
     let o = service::org(&ix, &caller.ctx.org)?;
     let now = caller.ctx.now;
-    caller.ctx.authorize(&ix, Action::ListUsers)?;
-    // Others' temporary grants show to those who may list everyone's grants.
-    let sees_grants = caller.ctx.authorize(&ix, Action::ListGrants { of: None }).is_ok();
     let cat = ix.catalogue();
     let rows = o
         .users()
         .into_iter()
         .map(|u| {
-            let mut roles: Vec<HeldRole> = o
-                .grants_of(&Principal::User(u.id.clone()))
+            let principal = Principal::User(u.id.clone());
+            let grants = held.get(&principal).map_or(&[][..], Vec::as_slice);
+            let mut roles: Vec<HeldRole> = grants
                 .iter()
                 .filter(|g| g.is_active(now))
                 .filter_map(|g| {
@@ -242,9 +255,8 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                 .map(|h| h.scope.clone())
                 .collect();
             prod_traces.dedup();
-            let mine = caller.ctx.actor == Principal::User(u.id.clone());
-            let temporary = o
-                .grants_of(&Principal::User(u.id.clone()))
+            let mine = caller.ctx.actor == principal;
+            let temporary = grants
                 .iter()
                 .filter(|g| (sees_grants || mine) && g.is_active(now))
                 .filter_map(|g| {

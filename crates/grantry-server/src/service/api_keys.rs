@@ -230,7 +230,7 @@ pub async fn edit_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, edit: &KeyEdit
                 changes.push(Change::GrantCreated { grant: scope_grant(ctx, id, &at, s)? });
             }
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let gone = o.grants_of(&Principal::ApiKey(id.clone())).iter().filter(|g| {
+            let gone = o.grants_of(&Principal::ApiKey(id.clone())).into_iter().filter(|g| {
                 g.is_active(ctx.now) && matches!(&g.target, GrantTarget::Permission { grant } if remove.contains(&grant.permission))
             });
             changes.extend(gone.map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() }));

@@ -3,7 +3,7 @@
 
 use super::conversations::CONVERSATION;
 use super::rbac::rbac_event;
-use super::{grant_event, org, Ctx};
+use super::{grant_event, org, Ctx, Records};
 use crate::ids::new_id;
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
@@ -90,8 +90,9 @@ fn rbac_rows(ix: &DecisionIndex, ctx: &Ctx, grants: &[Grant]) -> Result<Vec<gran
         .into_iter()
         .filter_map(|p| {
             let held = o.grants_of(p);
-            let prior = o.effective_set(cat, held, &ScopeRef::Org, ctx.now);
-            let new = o.effective_set(cat, held.iter().chain(grants.iter().filter(|g| &g.principal == p)), &ScopeRef::Org, ctx.now);
+            let prior = o.effective_set(cat, &held, &ScopeRef::Org, ctx.now);
+            let added = grants.iter().filter(|g| &g.principal == p).map(Grant::terms);
+            let new = o.effective_set(cat, held.iter().cloned().chain(added), &ScopeRef::Org, ctx.now);
             let ids: Vec<&GrantId> = grants.iter().filter(|g| &g.principal == p).map(|g| &g.id).collect();
             let cause =
                 serde_json::json!({ "event": "grant.created", "grant_ids": ids, "expires_at": grants.first().and_then(|g| g.expires_at) });
@@ -167,23 +168,32 @@ pub async fn request_conversation_access(
 /// Revokes a grant: one's own, or (with `Role:RevokeTemporaryPermissionGrant`) one held by a
 /// user the actor may manage.
 pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(u64, Grant)> {
+    let records = Records::one(state, &ctx.org, id).await?;
     let (committed, grant) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             // Only temporary permission grants: roles leave through the role rules (owners kept,
             // the member fallback), API-key scopes by editing the key.
-            let grant = o.grant(id).filter(|g| g.is_temporary() && matches!(g.target, GrantTarget::Permission { .. })).ok_or_else(|| {
+            let not_found = || {
                 ServiceError::NotFound(format!(
                     "no temporary permission grant `{id}` in this organization; roles are revoked as roles, and an API key's scopes by editing the key"
                 ))
-            })?;
-            let permit = ctx.authorize(ix, Action::RevokeGrant { grant })?;
-            if let Some(r) = &grant.revoked {
-                return Err(ServiceError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)));
+            };
+            let record = records.get(id).filter(|g| g.is_temporary() && matches!(g.target, GrantTarget::Permission { .. }));
+            let record = record.ok_or_else(not_found)?;
+            let terms = record.terms();
+            let permit = ctx.authorize(ix, Action::RevokeGrant { grant: &terms })?;
+            // The index holds the grants that can still decide; the record says why one cannot.
+            if o.grant(id).is_none() {
+                return Err(match &record.revoked {
+                    Some(r) => ServiceError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)),
+                    None => ServiceError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")),
+                });
             }
-            if grant.is_expired(ctx.now) {
+            if record.is_expired(ctx.now) {
                 return Err(ServiceError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")));
             }
+            let grant = record;
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut revoked = grant.clone();
             revoked.revoked = Some(revocation.clone());
@@ -192,7 +202,7 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             let mut audit = vec![event];
             // The principal's effective set at the organization, with the grant and without it.
             let held = o.grants_of(&grant.principal);
-            let prior = o.effective_set(ix.catalogue(), held, &ScopeRef::Org, ctx.now);
+            let prior = o.effective_set(ix.catalogue(), &held, &ScopeRef::Org, ctx.now);
             let rest = held.iter().filter(|g| g.id != grant.id);
             let new = o.effective_set(ix.catalogue(), rest, &ScopeRef::Org, ctx.now);
             let cause = serde_json::json!({ "event": "grant.revoked", "grant_id": grant.id });
@@ -210,12 +220,13 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
 /// The decision never waits for this: expiry is decided at check time.
 pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> {
     let due = state.store.unrecorded_expiries(now).await?;
-    let mut by_org: BTreeMap<OrgId, Vec<GrantId>> = BTreeMap::new();
+    let mut by_org: BTreeMap<OrgId, Vec<Grant>> = BTreeMap::new();
     for d in due {
         by_org.entry(d.org).or_default().push(d.grant);
     }
     let mut recorded = 0;
-    for (org_id, ids) in by_org {
+    for (org_id, due) in by_org {
+        let ids: Vec<&GrantId> = due.iter().map(|g| &g.id).collect();
         let (_, n) = state
             .write(|ix| {
                 let o = org(ix, &org_id)?;
@@ -223,7 +234,8 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                 let mut audit = Vec::new();
                 // One `rbac_grant` row per principal, scope and instant, however many grants end then.
                 let mut told = std::collections::BTreeSet::new();
-                for g in ids.iter().filter_map(|id| o.grant(id)) {
+                // Still in the index: not revoked, and not recorded by another server meanwhile.
+                for g in due.iter().filter(|g| o.grant(&g.id).is_some()) {
                     let Some(end) = g.expires_at else { continue };
                     let is_role = matches!(g.target, GrantTarget::Role { .. });
                     let mut event = grant_event(&Actor::System, if is_role { "role.expired" } else { "grant.expired" }, g);
@@ -235,11 +247,11 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                         let held = |t| o.effective_set(ix.catalogue(), o.grants_of(&g.principal), scope, t);
                         let before = end.checked_sub(grantry_core::SignedDuration::from_micros(1)).unwrap_or(end);
                         let what = if is_role { "role.expired" } else { "grant.expired" };
-                        let together: Vec<&GrantId> = o
+                        let together: Vec<GrantId> = o
                             .grants_of(&g.principal)
                             .iter()
-                            .filter(|x| x.expires_at == Some(end) && x.anchor == g.anchor && ids.contains(&x.id))
-                            .map(|x| &x.id)
+                            .filter(|x| x.expires_at == Some(end) && x.anchor == g.anchor && ids.contains(&&x.id))
+                            .map(|x| x.id.clone())
                             .collect();
                         let cause = serde_json::json!({ "event": what, "grant_ids": together });
                         if let Some(mut d) = rbac_event(

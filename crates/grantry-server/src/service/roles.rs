@@ -5,7 +5,7 @@
 
 use super::rbac::rbac_event;
 use super::scopes::find;
-use super::{grant_event, org, Ctx};
+use super::{grant_event, org, Ctx, Records};
 use crate::ids::new_id;
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
@@ -15,7 +15,9 @@ use grantry_core::change::Change;
 use grantry_core::duration::{parse_grant_duration, window_until};
 use grantry_core::ids::GrantId;
 use grantry_core::index::{DecisionIndex, OrgState};
-use grantry_core::model::{Anchor, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef, User, UserStatus};
+use grantry_core::model::{
+    Anchor, Grant, GrantSource, GrantTarget, GrantTerms, Principal, Revocation, ScopeKind, ScopeRef, User, UserStatus,
+};
 use grantry_core::{validate, Timestamp};
 use serde_json::json;
 
@@ -110,18 +112,33 @@ fn resolve<'a>(ix: &'a DecisionIndex, ctx: &Ctx, change: &RoleChange) -> Result<
     Ok(Resolved { user, role, scope })
 }
 
+/// The records of the live grants of the user `change` names (none if there is no such user:
+/// the write then says so).
+async fn records_of(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Result<Records> {
+    let principal = {
+        let ix = state.index();
+        // A bad address, or a missing organization, is the write's to report, in its order.
+        let (Ok(email), Ok(o)) = (validate::email(&change.email), org(&ix, &ctx.org)) else { return Ok(Records::default()) };
+        o.user_by_email(&email).map(|u| Principal::User(u.id.clone()))
+    };
+    match principal {
+        Some(p) => Records::live_of(state, &ctx.org, &p).await,
+        None => Ok(Records::default()),
+    }
+}
+
 /// `user`'s grants of `role` at exactly `scope` that are in force at `now`.
-fn held<'a>(o: &'a OrgState, user: &User, role: &str, scope: &ScopeRef, now: Timestamp) -> Vec<&'a Grant> {
+fn held(o: &OrgState, user: &User, role: &str, scope: &ScopeRef, now: Timestamp) -> Vec<GrantTerms> {
     let anchor = Anchor::Scope(scope.clone());
     o.grants_of(&Principal::User(user.id.clone()))
-        .iter()
+        .into_iter()
         .filter(|g| g.is_active(now) && g.anchor == anchor && matches!(&g.target, GrantTarget::Role { role: r } if r == role))
         .collect()
 }
 
 /// Refuses a change that would leave the organization without a permanent owner.
-fn keep_an_owner(o: &OrgState, removing: &[&Grant], now: Timestamp) -> Result<()> {
-    let is_owner = |g: &Grant| {
+fn keep_an_owner(o: &OrgState, removing: &[&GrantTerms], now: Timestamp) -> Result<()> {
+    let is_owner = |g: &GrantTerms| {
         !g.is_temporary()
             && g.anchor == Anchor::Scope(ScopeRef::Org)
             && matches!(&g.target, GrantTarget::Role { role } if role == grantry_core::catalogue::role::ORG_OWNER)
@@ -138,14 +155,16 @@ fn keep_an_owner(o: &OrgState, removing: &[&Grant], now: Timestamp) -> Result<()
     Ok(())
 }
 
-/// The revocation of each of `grants`, with its `role.revoked` event.
-fn revocations(ctx: &Ctx, grants: &[&Grant], event: &str) -> (Vec<Grant>, Vec<Change>, Vec<grantry_core::audit::AuditDraft>) {
+/// The revocation of each of `grants`, with its `role.revoked` event carrying the grant's record.
+type Revoked = (Vec<Grant>, Vec<Change>, Vec<grantry_core::audit::AuditDraft>);
+fn revocations(ctx: &Ctx, grants: &[&GrantTerms], records: &Records, event: &str) -> Result<Revoked> {
     let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
     let mut revoked = Vec::new();
     let mut changes = Vec::new();
     let mut audit = Vec::new();
-    for g in grants {
-        let mut after = (*g).clone();
+    for terms in grants {
+        let g = records.of(terms)?;
+        let mut after = g.clone();
         after.revoked = Some(revocation.clone());
         let mut d = grant_event(&ctx.audit_actor(), event, &after);
         d.before = serde_json::to_value(g).ok();
@@ -153,12 +172,12 @@ fn revocations(ctx: &Ctx, grants: &[&Grant], event: &str) -> (Vec<Grant>, Vec<Ch
         changes.push(Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() });
         revoked.push(after);
     }
-    (revoked, changes, audit)
+    Ok((revoked, changes, audit))
 }
 
 /// The `org_member` grant that keeps a user in the organization when the revocation takes away
 /// their last permanent organization role; refused when that role is `org_member` itself.
-fn member_fallback(o: &OrgState, ctx: &Ctx, r: &Resolved<'_>, removing: &[&Grant]) -> Result<Option<Grant>> {
+fn member_fallback(o: &OrgState, ctx: &Ctx, r: &Resolved<'_>, removing: &[&GrantTerms]) -> Result<Option<Grant>> {
     if r.role.tier != Tier::Organization || removing.iter().all(|g| g.is_temporary()) {
         return Ok(None);
     }
@@ -203,6 +222,7 @@ pub async fn grant_role(
     window: &Window,
     justification: Option<&str>,
 ) -> Result<(u64, RoleGranted)> {
+    let records = records_of(state, ctx, change).await?;
     let (committed, out) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
@@ -237,9 +257,10 @@ pub async fn grant_role(
                 )));
             }
             let principal = Principal::User(r.user.id.clone());
-            let replaced: Vec<&Grant> = if expires_at.is_none() {
+            let holds = o.grants_of(&principal);
+            let replaced: Vec<&GrantTerms> = if expires_at.is_none() {
                 let anchor = Anchor::Scope(r.scope.clone());
-                o.grants_of(&principal)
+                holds
                     .iter()
                     .filter(|g| {
                         g.is_active(ctx.now) && !g.is_temporary() && g.anchor == anchor && matches!(g.target, GrantTarget::Role { .. })
@@ -251,16 +272,10 @@ pub async fn grant_role(
             let permit = ctx.authorize(ix, Action::GrantRole { role: r.role, scope: &r.scope, removing: &replaced })?;
             keep_an_owner(o, &replaced, ctx.now)?;
             let grant = role_grant(ctx, principal.clone(), &r.role.name, r.scope.clone(), expires_at, justification, GrantSource::Manual)?;
-            let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
-            let (revoked, mut changes, mut audit) = revocations(ctx, &replaced, "role.replaced");
-            let after: Vec<&Grant> = o
-                .grants_of(&principal)
-                .iter()
-                .filter(|g| !replaced.iter().any(|x| x.id == g.id))
-                .chain(revoked.iter())
-                .chain(std::iter::once(&grant))
-                .collect();
-            let new = o.effective_set(cat, after, &r.scope, ctx.now);
+            let prior = o.effective_set(cat, &holds, &r.scope, ctx.now);
+            let (revoked, mut changes, mut audit) = revocations(ctx, &replaced, &records, "role.replaced")?;
+            let kept = holds.iter().filter(|g| !replaced.iter().any(|x| x.id == g.id)).cloned();
+            let new = o.effective_set(cat, kept.chain(std::iter::once(grant.terms())), &r.scope, ctx.now);
             changes.push(Change::GrantCreated { grant: grant.clone() });
             audit.push(grant_event(&ctx.audit_actor(), "role.granted", &grant));
             let cause = json!({ "event": "role.granted", "role": r.role.name, "grant_id": grant.id, "expires_at": grant.expires_at });
@@ -275,12 +290,14 @@ pub async fn grant_role(
 
 /// Revokes every grant of the role the user holds at that node (permanent and time-bounded).
 pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Result<(u64, Vec<Grant>, bool)> {
+    let records = records_of(state, ctx, change).await?;
     let (committed, out) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let r = resolve(ix, ctx, change)?;
-            let grants = held(o, r.user, &r.role.name, &r.scope, ctx.now);
+            let holding = held(o, r.user, &r.role.name, &r.scope, ctx.now);
+            let grants: Vec<&GrantTerms> = holding.iter().collect();
             if grants.is_empty() {
                 return Err(ServiceError::NotFound(format!(
                     "`{}` does not hold `{}` at {}; the role matrix shows who holds what",
@@ -292,16 +309,16 @@ pub async fn revoke_role(state: &AppState, ctx: &Ctx, change: &RoleChange) -> Re
             let permit = ctx.authorize(ix, Action::RevokeRole { scope: &r.scope, removing: &grants })?;
             keep_an_owner(o, &grants, ctx.now)?;
             let principal = Principal::User(r.user.id.clone());
-            let prior = o.effective_set(cat, o.grants_of(&principal), &r.scope, ctx.now);
-            let (revoked, mut changes, mut audit) = revocations(ctx, &grants, "role.revoked");
+            let holds = o.grants_of(&principal);
+            let prior = o.effective_set(cat, &holds, &r.scope, ctx.now);
+            let (revoked, mut changes, mut audit) = revocations(ctx, &grants, &records, "role.revoked")?;
             let fallback = member_fallback(o, ctx, &r, &grants)?;
             if let Some(g) = &fallback {
                 changes.push(Change::GrantCreated { grant: g.clone() });
                 audit.push(grant_event(&ctx.audit_actor(), "role.granted", g));
             }
-            let remaining = o.grants_of(&principal).iter().filter(|g| !grants.iter().any(|x| x.id == g.id));
-            let after = remaining.chain(revoked.iter()).chain(fallback.iter());
-            let new = o.effective_set(cat, after, &r.scope, ctx.now);
+            let remaining = holds.iter().filter(|g| !grants.iter().any(|x| x.id == g.id)).cloned();
+            let new = o.effective_set(cat, remaining.chain(fallback.iter().map(Grant::terms)), &r.scope, ctx.now);
             let cause =
                 json!({ "event": "role.revoked", "role": r.role.name, "grant_ids": revoked.iter().map(|g| &g.id).collect::<Vec<_>>() });
             let rbac = rbac_event(o, &ctx.audit_actor(), &principal, &r.scope, (&prior, &new), cause, None);

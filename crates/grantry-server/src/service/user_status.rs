@@ -12,7 +12,7 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::ids::UserId;
-use grantry_core::model::{Grant, Principal, Revocation, ScopeRef, User, UserStatus};
+use grantry_core::model::{GrantTerms, Principal, Revocation, ScopeRef, User, UserStatus};
 use grantry_core::validate;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -60,8 +60,7 @@ pub async fn set_standing(
             event.before = serde_json::to_value(u).ok();
             event.justification.clone_from(&justification);
             // What they hold, scope by scope, stops (or starts again): one `rbac_grant` row per scope.
-            let held: Vec<&Grant> =
-                o.grants_of(&principal).iter().filter(|g| g.revoked.is_none() && g.expires_at.is_none_or(|e| e > ctx.now)).collect();
+            let held: Vec<GrantTerms> = o.grants_of(&principal).into_iter().filter(|g| g.expires_at.is_none_or(|e| e > ctx.now)).collect();
             let rows = |losing: bool| {
                 let mut scopes: Vec<ScopeRef> = held.iter().map(|g| g.anchor.scope().clone()).collect();
                 scopes.sort_by_key(|s| o.scope_path(s));
@@ -70,7 +69,7 @@ pub async fn set_standing(
                 scopes
                     .iter()
                     .filter_map(|scope| {
-                        let set = o.effective_set(ix.catalogue(), held.iter().copied(), scope, ctx.now);
+                        let set = o.effective_set(ix.catalogue(), &held, scope, ctx.now);
                         let sets = if losing { (&set, &none) } else { (&none, &set) };
                         let cause = json!({ "event": standing.event() });
                         rbac_event(o, &ctx.audit_actor(), &principal, scope, sets, cause, justification.as_deref())

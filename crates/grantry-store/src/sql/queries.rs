@@ -52,8 +52,16 @@ pub(crate) const SNAPSHOT_CREDENTIALS: Query =
 pub(crate) const SNAPSHOT_RESOURCES: Query =
     Query { name: "snapshot_resources", access: Access::System, sql: "SELECT * FROM resources ORDER BY created_at_us, kind, id" };
 
-pub(crate) const SNAPSHOT_GRANTS: Query =
-    Query { name: "snapshot_grants", access: Access::System, sql: "SELECT * FROM grants ORDER BY created_at_us, id" };
+/// Live grants only: the index holds nothing else (a revoked grant, or one whose expiry is
+/// recorded, has left it by the same change).
+pub(crate) const SNAPSHOT_GRANTS: Query = Query {
+    name: "snapshot_grants",
+    access: Access::System,
+    sql: "SELECT * FROM grants WHERE revoked_at_us IS NULL AND expiry_recorded = 0 ORDER BY created_at_us, id",
+};
+
+/// The organization's grants, narrowed by clauses added at run time.
+pub(crate) const GRANTS: Query = Query { name: "grants", access: Access::Org, sql: "SELECT * FROM grants WHERE org_id = $1" };
 
 pub(crate) const CHANGES_SINCE: Query = Query {
     name: "changes_since",
@@ -64,7 +72,7 @@ pub(crate) const CHANGES_SINCE: Query = Query {
 pub(crate) const EXPIRIES_DUE: Query = Query {
     name: "expiries_due",
     access: Access::System,
-    sql: "SELECT org_id, id, expires_at_us FROM grants
+    sql: "SELECT * FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
            AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
          ORDER BY expires_at_us LIMIT 500",
@@ -219,7 +227,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 37] = [
+pub(crate) const ALL: [Query; 38] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -228,6 +236,7 @@ pub(crate) const ALL: [Query; 37] = [
     SNAPSHOT_GRANTS,
     CHANGES_SINCE,
     EXPIRIES_DUE,
+    GRANTS,
     AUDIT_EVENTS,
     NEXT_REVISION,
     NEXT_REVISION_FROM,

@@ -4,7 +4,7 @@
 use super::queries as q;
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, read_change_entry, text_enum, timestamp};
-use crate::traits::{AuditFilter, DueExpiry, LoggedChange, Snapshot};
+use crate::traits::{AuditFilter, DueExpiry, GrantFilter, GrantState, LoggedChange, Snapshot};
 use grantry_core::audit::{AuditEvent, Checkpoint};
 use grantry_core::change::Change;
 use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
@@ -136,21 +136,48 @@ pub(super) async fn changes_since(tx: &mut Transaction<'_, Any>, revision: u64, 
 
 pub(super) async fn unrecorded_expiries(tx: &mut Transaction<'_, Any>, now: Timestamp) -> Result<Vec<DueExpiry>> {
     let rows = sqlx::query(q::EXPIRIES_DUE.sql).bind(micros(now)).fetch_all(&mut **tx).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(DueExpiry {
-                org: OrgId(r.try_get("org_id")?),
-                grant: GrantId(r.try_get("id")?),
-                expires_at: timestamp(r.try_get("expires_at_us")?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(DueExpiry { org: OrgId(r.try_get("org_id")?), grant: grant_row(r)? })).collect()
 }
 
 /// A bound value of a query built at run time.
 enum Arg<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+pub(super) async fn grants(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &GrantFilter) -> Result<Vec<Grant>> {
+    let mut sql = String::from(q::GRANTS.sql);
+    let principal = f.principal.as_ref().map(ToString::to_string);
+    let mut args = vec![Arg::Text(org.as_str())];
+    for (clause, arg) in [("id =", f.id.as_ref().map(|id| Arg::Text(id.as_str()))), ("principal =", principal.as_deref().map(Arg::Text))] {
+        if let Some(arg) = arg {
+            args.push(arg);
+            sql.push_str(&format!(" AND {clause} ${}", args.len()));
+        }
+    }
+    if f.temporary {
+        sql.push_str(" AND expires_at_us IS NOT NULL");
+    }
+    sql.push_str(match f.state {
+        None => " ORDER BY created_at_us, id",
+        Some(GrantState::Live) => " AND revoked_at_us IS NULL AND expiry_recorded = 0 ORDER BY created_at_us, id",
+        Some(GrantState::Ended) => {
+            " AND (revoked_at_us IS NOT NULL OR expiry_recorded <> 0) ORDER BY COALESCE(revoked_at_us, expires_at_us) DESC, id"
+        }
+    });
+    if let Some(limit) = f.limit {
+        args.push(Arg::Int(i64::from(limit)));
+        sql.push_str(&format!(" LIMIT ${}", args.len()));
+    }
+    bound(&sql, args).fetch_all(&mut **tx).await?.iter().map(grant_row).collect()
+}
+
+/// `sql` with `args` bound to its `$n` placeholders in order.
+fn bound<'q>(sql: &'q str, args: Vec<Arg<'q>>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    args.into_iter().fold(sqlx::query(sql), |query, arg| match arg {
+        Arg::Text(s) => query.bind(s),
+        Arg::Int(i) => query.bind(i),
+    })
 }
 
 pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
@@ -187,14 +214,7 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
         args.push(Arg::Int(i64::from(limit)));
         sql.push_str(&format!(" LIMIT ${}", args.len()));
     }
-    let mut query = sqlx::query(&sql);
-    for arg in args {
-        query = match arg {
-            Arg::Text(s) => query.bind(s),
-            Arg::Int(i) => query.bind(i),
-        };
-    }
-    query.fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
+    bound(&sql, args).fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
 }
 
 /// The organization's signed checkpoint, if it has one.

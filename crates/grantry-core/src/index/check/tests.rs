@@ -18,7 +18,7 @@ fn expiry_is_exact() {
     let last = t(7200).checked_sub(SignedDuration::from_nanos(1)).unwrap();
     assert!(o.check(&user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), last));
     assert!(!o.check(&user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(7200)));
-    let d = o.explain(cat, &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(7380));
+    let d = o.explain(cat, &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(7380), &[]);
     assert!(!d.allowed);
     assert_eq!(d.reasons[0].code, ReasonCode::Expired);
     assert!(d.reasons[0].message.contains("expired 3 minutes ago"), "{}", d.reasons[0].message);
@@ -29,11 +29,11 @@ fn conditions_scope_the_grant_to_the_owner() {
     let mut ix = setup();
     ix.apply(&Change::GrantCreated { grant: message_grant("g1", "alice", "someone-else", t(7200)) }).unwrap();
     let o = ix.org(&org()).unwrap();
-    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1), &[]);
     assert!(!d.allowed);
     assert_eq!(d.reasons[0].code, ReasonCode::ConditionFailed);
     // A permission the grant does not carry has nothing to say about it.
-    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET, &conv("c1"), t(1));
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET, &conv("c1"), t(1), &[]);
     assert_eq!(d.reasons[0].code, ReasonCode::NoGrant);
 }
 
@@ -53,15 +53,29 @@ fn inline_attributes_cannot_override_registered_ones() {
 }
 
 #[test]
-fn revoke_takes_effect_at_its_instant() {
+fn an_ended_grant_leaves_the_index_and_is_explained_from_the_store() {
     let mut ix = setup();
-    ix.apply(&Change::GrantCreated { grant: message_grant("g1", "alice", "bob", t(7200)) }).unwrap();
-    ix.apply(&Change::GrantRevoked { org: org(), id: GrantId::from("g1"), revocation: Revocation { at: t(60), by: Actor::System } })
-        .unwrap();
+    let grant = message_grant("g1", "alice", "bob", t(7200));
+    let before = ix.org(&org()).unwrap().grant_count();
+    ix.apply(&Change::GrantCreated { grant: grant.clone() }).unwrap();
+    ix.apply(&Change::GrantCreated { grant: message_grant("g2", "alice", "bob", t(60)) }).unwrap();
+    assert_eq!(ix.org(&org()).unwrap().grant_count(), before + 2);
+    let revocation = Revocation { at: t(60), by: Actor::System };
+    ix.apply(&Change::GrantRevoked { org: org(), id: GrantId::from("g1"), revocation: revocation.clone() }).unwrap();
+    ix.apply(&Change::GrantExpiryRecorded { org: org(), id: GrantId::from("g2") }).unwrap();
     let o = ix.org(&org()).unwrap();
-    assert!(o.check(&user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(59)));
-    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(60));
+    assert_eq!(o.grant_count(), before);
+    assert!(o.grant(&GrantId::from("g1")).is_none() && o.grant(&GrantId::from("g2")).is_none());
+    // The index answers for the grants as they stand: a revoked grant allows nothing, whenever asked.
+    assert!(!o.check(&user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(59)));
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(61), &[]);
+    assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::NoGrant));
+    // With the ended grants the store keeps, the denial says why.
+    let ended = [Grant { revoked: Some(revocation), ..grant }];
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(61), &ended);
     assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::Revoked));
+    // Ending an unknown or already ended grant again changes nothing.
+    ix.apply(&Change::GrantExpiryRecorded { org: org(), id: GrantId::from("g2") }).unwrap();
 }
 
 #[test]
@@ -70,7 +84,7 @@ fn suspended_users_get_nothing() {
     ix.apply(&Change::GrantCreated { grant: message_grant("g1", "alice", "bob", t(7200)) }).unwrap();
     ix.apply(&Change::UserStatusChanged { org: org(), user: UserId::from("alice"), status: UserStatus::Suspended }).unwrap();
     let o = ix.org(&org()).unwrap();
-    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1), &[]);
     assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::PrincipalInactive));
 }
 
@@ -83,10 +97,10 @@ fn explanations_are_bounded_however_many_grants_decide() {
     }
     let o = ix.org(&org()).unwrap();
     let cat = ix.catalogue();
-    let allowed = o.explain(cat, &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    let allowed = o.explain(cat, &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1), &[]);
     assert!(allowed.allowed);
     assert_eq!((allowed.reasons.len(), allowed.omitted), (crate::decision::MAX_REASONS, 15));
-    let denied = o.explain(cat, &user("bob"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1));
+    let denied = o.explain(cat, &user("bob"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(1), &[]);
     assert!(!denied.allowed);
     assert_eq!((denied.reasons.len(), denied.omitted), (crate::decision::MAX_REASONS, 15));
     assert!(denied.reasons.iter().all(|r| r.code == ReasonCode::ConditionFailed));
