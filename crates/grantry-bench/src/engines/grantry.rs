@@ -1,0 +1,180 @@
+//! Grantry's core: the decision index built from the changes the server would apply, asked
+//! through `OrgState::check`, as `POST /check` does.
+
+use super::Engine;
+use crate::workload::{Target, Who, Workload, T0};
+use grantry_core::attr::Attributes;
+use grantry_core::catalogue::{carried_grant, PermissionGrant};
+use grantry_core::change::Change;
+use grantry_core::condition::{Condition, Conditions};
+use grantry_core::decision::ResourceQuery;
+use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, UserId};
+use grantry_core::index::DecisionIndex;
+use grantry_core::model::{
+    Actor, Anchor, ApiKey, Grant, GrantSource, GrantTarget, Org, Policy, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef,
+    User, UserStatus,
+};
+use grantry_core::Timestamp;
+
+pub struct Grantry {
+    ix: DecisionIndex,
+    org: OrgId,
+}
+
+fn at(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn node_ref(w: &Workload, node: usize) -> ScopeRef {
+    let id = ScopeId(w.nodes[node].id.clone());
+    match w.nodes[node].kind {
+        crate::workload::NodeKind::Workspace => ScopeRef::Workspace(id),
+        crate::workload::NodeKind::Project => ScopeRef::Project(id),
+        crate::workload::NodeKind::Environment => ScopeRef::Environment(id),
+    }
+}
+
+/// The changes that make the workload's state, in the order a server would apply them.
+pub fn changes(w: &Workload) -> Vec<Change> {
+    let org = OrgId(w.org.clone());
+    let t0 = at(T0);
+    let mut out = vec![Change::OrgCreated {
+        org: Org { id: org.clone(), slug: w.org.clone(), name: w.org.clone(), created_at: t0, policy: Policy::default() },
+    }];
+    for (i, n) in w.nodes.iter().enumerate() {
+        let kind = match n.kind {
+            crate::workload::NodeKind::Workspace => ScopeKind::Workspace,
+            crate::workload::NodeKind::Project => ScopeKind::Project,
+            crate::workload::NodeKind::Environment => ScopeKind::Environment,
+        };
+        let parent = n.parent.map_or(ScopeRef::Org, |p| node_ref(w, p));
+        let node = ScopeNode {
+            id: ScopeId(n.id.clone()),
+            org: org.clone(),
+            kind,
+            slug: n.id.clone(),
+            parent,
+            is_production: n.is_prod,
+            created_at: t0,
+        };
+        debug_assert_eq!(node.as_ref(), node_ref(w, i));
+        out.push(Change::ScopeNodeCreated { node });
+    }
+    for (u, id) in w.users.iter().enumerate() {
+        let user = User {
+            id: UserId(id.clone()),
+            org: org.clone(),
+            email: format!("{id}@bench.test"),
+            status: UserStatus::Active,
+            created_at: t0,
+        };
+        out.push(Change::UserCreated { user });
+        let attributes: Attributes =
+            [("conversation_user_id".to_owned(), id.as_str().into()), ("org_id".to_owned(), w.org.as_str().into())].into();
+        let reference = ResourceRef::new("conversation", w.conversation(u));
+        out.push(Change::ResourceRegistered {
+            resource: Resource { org: org.clone(), reference, parent: None, scope: ScopeRef::Org, attributes, created_at: t0 },
+        });
+    }
+    for k in &w.keys {
+        let key = ApiKey {
+            id: ApiKeyId(k.id.clone()),
+            org: org.clone(),
+            name: k.id.clone(),
+            project: ScopeId(w.nodes[k.project].id.clone()),
+            created_by: Actor::System,
+            created_at: t0,
+            revoked_at: None,
+        };
+        out.push(Change::ApiKeyCreated { key });
+    }
+    for t in &w.traces {
+        let attributes: Attributes = [("is_prod".to_owned(), grantry_core::attr::AttrValue::Bool(w.nodes[t.env].is_prod))].into();
+        let reference = ResourceRef::new("trace", t.id.clone());
+        let scope = node_ref(w, t.env);
+        out.push(Change::ResourceRegistered {
+            resource: Resource { org: org.clone(), reference, parent: None, scope, attributes, created_at: t0 },
+        });
+    }
+    let mut seq = 0u64;
+    let mut grant = |principal: Principal, target: GrantTarget, anchor: Anchor, expires: Option<i64>| {
+        seq += 1;
+        Change::GrantCreated {
+            grant: Grant {
+                id: GrantId(format!("{seq:024x}")),
+                org: org.clone(),
+                principal,
+                target,
+                anchor,
+                starts_at: t0,
+                expires_at: expires.map(at),
+                justification: expires.map(|_| "benchmark access request".to_owned()),
+                tags: vec![],
+                creator: Actor::System,
+                source: GrantSource::Import,
+                created_at: t0,
+                revoked: None,
+            },
+        }
+    };
+    for r in &w.roles {
+        let anchor = Anchor::Scope(r.at.map_or(ScopeRef::Org, |n| node_ref(w, n)));
+        out.push(grant(Principal::User(UserId(w.users[r.user].clone())), GrantTarget::Role { role: r.role.to_owned() }, anchor, None));
+    }
+    for t in &w.temps {
+        let conditions: Conditions = [
+            ("conversation_user_id".to_owned(), Condition::Equals { value: w.users[t.owner].as_str().into() }),
+            ("org_id".to_owned(), Condition::Equals { value: w.org.as_str().into() }),
+        ]
+        .into();
+        let target = GrantTarget::Permission { grant: PermissionGrant { permission: t.permission.to_owned(), conditions } };
+        out.push(grant(Principal::User(UserId(w.users[t.user].clone())), target, Anchor::Scope(ScopeRef::Org), Some(t.ends)));
+    }
+    for k in &w.keys {
+        for p in &k.permissions {
+            let target = GrantTarget::Permission { grant: carried_grant(p) };
+            out.push(grant(Principal::ApiKey(ApiKeyId(k.id.clone())), target, Anchor::Scope(node_ref(w, k.project)), None));
+        }
+    }
+    out
+}
+
+impl Grantry {
+    /// The index after applying `changes`.
+    pub fn build(w: &Workload, changes: &[Change]) -> anyhow::Result<Self> {
+        let mut ix = DecisionIndex::default();
+        ix.apply_all(1, changes)?;
+        Ok(Self { ix, org: OrgId(w.org.clone()) })
+    }
+}
+
+pub struct Prepared {
+    principal: Principal,
+    permission: &'static str,
+    resource: ResourceQuery,
+    at: Timestamp,
+}
+
+impl Engine for Grantry {
+    type Prepared = Prepared;
+
+    fn name(&self) -> &'static str {
+        "grantry"
+    }
+
+    fn prepare(&self, w: &Workload, q: &crate::workload::Query) -> Prepared {
+        let principal = match q.who {
+            Who::User(u) => Principal::User(UserId(w.users[u].clone())),
+            Who::Key(k) => Principal::ApiKey(ApiKeyId(w.keys[k].id.clone())),
+        };
+        let reference = match q.target {
+            Target::Conversation(u) => ResourceRef::new("conversation", w.conversation(u)),
+            Target::Trace(t) => ResourceRef::new("trace", w.traces[t].id.clone()),
+        };
+        Prepared { principal, permission: q.permission, resource: ResourceQuery { reference, attributes: Attributes::new() }, at: at(q.at) }
+    }
+
+    fn check(&self, p: &Prepared) -> bool {
+        self.ix.org(&self.org).is_some_and(|o| o.check(&p.principal, p.permission, &p.resource, p.at))
+    }
+}

@@ -1,0 +1,209 @@
+//! `grantry-bench`: the decision benchmark. Builds one seeded workload per size (S, M, L), runs
+//! the same checks on Grantry's core, cedar-policy and casbin, fails if any decision differs
+//! (printing the check), and reports p50 / p99 / p99.9 latency, checks per second on one and two
+//! threads, memory per grant and load time per engine; optionally a CSV and a PNG. See the
+//! README's "Benchmarks" for how each peer is encoded and why.
+
+mod engines;
+mod measure;
+mod plot;
+mod workload;
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use workload::{Query, Size, Workload};
+
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+const EXAMPLES: &str = "Examples:
+  grantry-bench                                  # S, every engine, 200,000 checks
+  grantry-bench --size s,m,l --out bench-out     # all sizes; writes bench-out/bench.csv and latency.png
+  grantry-bench --size l --peers cedar --budget 60
+  grantry-bench --size s --checks 20000 --budget 5   # the CI smoke run: agreement, no timing asserted";
+
+/// The peers Grantry is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Peer {
+    Cedar,
+    Casbin,
+}
+
+/// Runs the decision benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "grantry-bench", about, after_help = EXAMPLES)]
+struct Args {
+    /// Sizes to run, in order: s (1k users, ~10k grants), m (10k, ~100k), l (100k, ~1M).
+    #[arg(long, value_delimiter = ',', default_value = "s")]
+    size: Vec<Size>,
+    /// Checks per size.
+    #[arg(long, default_value_t = 200_000)]
+    checks: usize,
+    /// The peers to run beside Grantry (which always runs: the others are compared with it).
+    #[arg(long, value_delimiter = ',', default_value = "cedar,casbin")]
+    peers: Vec<Peer>,
+    /// Seconds each engine may spend on a size's timed pass; the checks it reached are compared.
+    #[arg(long, default_value_t = 20.0)]
+    budget: f64,
+    /// A folder to write bench.csv and latency.png into.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The workload's seed.
+    #[arg(long, default_value_t = 11)]
+    seed: u64,
+}
+
+/// One engine at one size.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub engine: &'static str,
+    pub size: &'static str,
+    pub users: usize,
+    pub grants: usize,
+    pub checks: usize,
+    pub allowed_share: f64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub per_s_1: f64,
+    pub per_s_2: f64,
+    pub bytes_per_grant: f64,
+    pub load_ms: f64,
+}
+
+fn row(w: &Workload, r: &measure::Run) -> Row {
+    let allowed = r.decisions.iter().filter(|d| **d).count();
+    Row {
+        engine: r.engine,
+        size: w.size.label(),
+        users: w.users.len(),
+        grants: w.grants(),
+        checks: r.decisions.len(),
+        allowed_share: allowed as f64 / r.decisions.len().max(1) as f64,
+        p50: r.quantile(0.5),
+        p99: r.quantile(0.99),
+        p999: r.quantile(0.999),
+        per_s_1: r.per_second_1,
+        per_s_2: r.per_second_2,
+        bytes_per_grant: r.bytes as f64 / w.grants().max(1) as f64,
+        load_ms: r.load.as_secs_f64() * 1e3,
+    }
+}
+
+/// The first check where `peer` decided otherwise than Grantry, as a sentence.
+fn disagreement(w: &Workload, reference: &measure::Run, peer: &measure::Run) -> Option<String> {
+    let i = reference.decisions.iter().zip(&peer.decisions).position(|(a, b)| a != b)?;
+    let q: &Query = &w.queries[i];
+    let who = match q.who {
+        workload::Who::User(u) => format!("user {}", w.users[u]),
+        workload::Who::Key(k) => format!("api key {}", w.keys[k].id),
+    };
+    let target = match q.target {
+        workload::Target::Conversation(u) => format!("conversation {} (owner {})", w.conversation(u), w.users[u]),
+        workload::Target::Trace(t) => format!("trace {} in {}", w.traces[t].id, w.nodes[w.traces[t].env].id),
+    };
+    Some(format!(
+        "check #{i}: {who} {} on {target} at {}µs: grantry says {}, {} says {}",
+        q.permission, q.at, reference.decisions[i], peer.engine, peer.decisions[i]
+    ))
+}
+
+fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<String>> {
+    let started = Instant::now();
+    let w = workload::build(size, args.checks, args.seed);
+    println!(
+        "\n{} — {} users, {} grants, {} nodes, {} checks (workload built in {:.1}s)",
+        size.label(),
+        w.users.len(),
+        w.grants(),
+        w.nodes.len(),
+        w.queries.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let budget = Duration::from_secs_f64(args.budget);
+    let changes = engines::grantry::changes(&w);
+    let (grantry, load, bytes) = measure::build(|| engines::grantry::Grantry::build(&w, &changes))?;
+    drop(changes);
+    let reference = measure::run(&grantry, &w, load, bytes, budget);
+    drop(grantry);
+    let mut runs = vec![reference.clone()];
+    for peer in &args.peers {
+        let run = match peer {
+            Peer::Cedar => {
+                let (e, load, bytes) = measure::build(|| engines::cedar::Cedar::build(&w))?;
+                measure::run(&e, &w, load, bytes, budget)
+            }
+            Peer::Casbin => {
+                let (e, load, bytes) = measure::build(|| engines::casbin::Casbin::build(&w))?;
+                measure::run(&e, &w, load, bytes, budget)
+            }
+        };
+        runs.push(run);
+    }
+    println!(
+        "{:<8} {:>9} {:>8} {:>10} {:>10} {:>11} {:>12} {:>12} {:>10} {:>10}",
+        "engine", "checks", "allowed", "p50", "p99", "p99.9", "checks/s 1t", "checks/s 2t", "B/grant", "load"
+    );
+    let mut problems = Vec::new();
+    for r in &runs {
+        let x = row(&w, r);
+        println!(
+            "{:<8} {:>9} {:>7.1}% {:>8}ns {:>8}ns {:>9}ns {:>12.0} {:>12.0} {:>10.0} {:>8.0}ms",
+            x.engine,
+            x.checks,
+            x.allowed_share * 100.0,
+            x.p50,
+            x.p99,
+            x.p999,
+            x.per_s_1,
+            x.per_s_2,
+            x.bytes_per_grant,
+            x.load_ms
+        );
+        if let Some(d) = disagreement(&w, &reference, r) {
+            problems.push(format!("{}: {d}", size.label()));
+        }
+        rows.push(x);
+    }
+    let compared = runs.iter().map(|r| r.decisions.len()).min().unwrap_or(0);
+    println!("every engine agreed on the {compared} checks all of them reached");
+    Ok(problems)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for size in &args.size {
+        match run_size(&args, *size, &mut rows) {
+            Ok(p) => problems.extend(p),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(dir) = &args.out {
+        let written = std::fs::create_dir_all(dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| plot::csv(&rows, &dir.join("bench.csv")))
+            .and_then(|()| plot::png(&rows, &dir.join("latency.png")));
+        match written {
+            Ok(()) => println!("wrote {} and {}", dir.join("bench.csv").display(), dir.join("latency.png").display()),
+            Err(e) => {
+                eprintln!("error: writing the results: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for p in problems {
+            eprintln!("DISAGREEMENT {p}");
+        }
+        ExitCode::FAILURE
+    }
+}
