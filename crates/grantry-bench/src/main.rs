@@ -124,8 +124,19 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
     );
     let budget = Duration::from_secs_f64(args.budget);
     let changes = engines::grantry::changes(&w);
+    // What the grants themselves cost: the index with them, less the index of the same users,
+    // scopes and resources without them.
+    let bare: Vec<_> = changes.iter().filter(|c| !matches!(c, grantry_core::change::Change::GrantCreated { .. })).cloned().collect();
+    let (without, _, bare_bytes) = measure::build(|| engines::grantry::Grantry::build(&w, &bare))?;
+    drop((without, bare));
     let (grantry, load, bytes) = measure::build(|| engines::grantry::Grantry::build(&w, &changes))?;
     drop(changes);
+    println!(
+        "grantry's index: {:.0} bytes per grant for the grants alone ({:.1} MB in all, {:.1} MB of it users, scopes and resources)",
+        bytes.saturating_sub(bare_bytes) as f64 / w.grants().max(1) as f64,
+        bytes as f64 / 1e6,
+        bare_bytes as f64 / 1e6
+    );
     let reference = measure::run(&grantry, &w, load, bytes, budget);
     drop(grantry);
     let mut runs = vec![reference.clone()];

@@ -32,6 +32,25 @@ pub fn csv(rows: &[Row], path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `12000` as `12k`, `1000000` as `1M`.
+fn count(n: f64) -> String {
+    match n {
+        n if n >= 1e6 => format!("{}M", n / 1e6),
+        n if n >= 1e3 => format!("{}k", n / 1e3),
+        n => format!("{n}"),
+    }
+}
+
+/// Nanoseconds as people read them.
+fn duration(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e9 => format!("{} s", ns / 1e9),
+        ns if ns >= 1e6 => format!("{} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{} µs", ns / 1e3),
+        ns => format!("{ns} ns"),
+    }
+}
+
 /// Draws latency against grants.
 pub fn png(rows: &[Row], path: &Path) -> anyhow::Result<()> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
@@ -46,12 +65,24 @@ pub fn png(rows: &[Row], path: &Path) -> anyhow::Result<()> {
         .caption("Check latency against grants (p50 solid, p99 dashed)", ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(48)
-        .y_label_area_size(80)
+        .y_label_area_size(90)
         .build_cartesian_2d((min_grants / 2.0..max_grants * 2.0).log_scale(), (min_ns / 2.0..max_ns * 2.0).log_scale())?;
-    chart.configure_mesh().x_desc("grants").y_desc("nanoseconds per check").label_style(("sans-serif", 14)).draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("grants")
+        .y_desc("time per check")
+        .x_label_formatter(&|g| count(*g))
+        .y_label_formatter(&|ns| duration(*ns))
+        .light_line_style(RGBColor(238, 238, 238))
+        .label_style(("sans-serif", 14))
+        .draw()?;
     let colours = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
-    let mut engines: Vec<&str> = rows.iter().map(|r| r.engine).collect();
-    engines.dedup();
+    let mut engines: Vec<&str> = Vec::new();
+    for r in rows {
+        if !engines.contains(&r.engine) {
+            engines.push(r.engine);
+        }
+    }
     for (i, engine) in engines.iter().enumerate() {
         let colour = colours[i % colours.len()];
         let mine: Vec<&Row> = rows.iter().filter(|r| r.engine == *engine).collect();

@@ -6,6 +6,7 @@ mod check;
 mod compiled;
 mod effective;
 mod org;
+mod symbols;
 
 pub use org::OrgState;
 
@@ -26,6 +27,18 @@ pub enum AuthFailure {
     Expired(Timestamp),
     /// The credential was revoked at this time.
     Revoked(Timestamp),
+}
+
+/// How much one organization's index holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexSize {
+    pub grants: usize,
+    /// Distinct sets of conditions, each kept once however many grants share it.
+    pub condition_sets: usize,
+    /// Interned strings.
+    pub symbols: usize,
+    pub resources: usize,
+    pub principals: usize,
 }
 
 /// All organizations' state, and the credentials that authenticate into them.
@@ -102,6 +115,15 @@ impl DecisionIndex {
             }
         }
         Ok(())
+    }
+
+    /// Drops spare capacity, after loading a snapshot: memory then holds what the state needs.
+    pub fn shrink(&mut self) {
+        for org in self.orgs.values_mut() {
+            org.compiled.shrink();
+        }
+        self.credentials.shrink_to_fit();
+        self.credential_hash.shrink_to_fit();
     }
 
     /// The organization with id `id`.

@@ -43,6 +43,7 @@ impl AppState {
         let snapshot = store.snapshot().await?;
         let mut index = DecisionIndex::default();
         index.apply_all(snapshot.revision, &snapshot.changes)?;
+        index.shrink();
         Ok(Self {
             store,
             index: Arc::new(RwLock::new(index)),

@@ -144,6 +144,7 @@ impl Grantry {
     pub fn build(w: &Workload, changes: &[Change]) -> anyhow::Result<Self> {
         let mut ix = DecisionIndex::default();
         ix.apply_all(1, changes)?;
+        ix.shrink();
         Ok(Self { ix, org: OrgId(w.org.clone()) })
     }
 }

@@ -30,28 +30,18 @@ struct Subject<'a> {
     reference: &'a ResourceRef,
     attrs: std::borrow::Cow<'a, Attributes>,
     /// The resource's parent resource and scope node, if registered.
-    parent: Option<&'a ResourceRef>,
-    scope: Option<&'a ScopeRef>,
+    parent: Option<ResourceRef>,
+    scope: Option<ScopeRef>,
 }
 
 impl OrgState {
     fn subject<'a>(&'a self, query: &'a ResourceQuery) -> Subject<'a> {
-        match self.resources.get(&query.reference) {
-            Some(r) if query.attributes.is_empty() => Subject {
-                reference: &query.reference,
-                attrs: std::borrow::Cow::Borrowed(&r.attributes),
-                parent: r.parent.as_ref(),
-                scope: Some(&r.scope),
-            },
+        match self.resource(&query.reference) {
             Some(r) => {
+                // Registered attributes override inline ones.
                 let mut merged = query.attributes.clone();
-                merged.extend(r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-                Subject {
-                    reference: &query.reference,
-                    attrs: std::borrow::Cow::Owned(merged),
-                    parent: r.parent.as_ref(),
-                    scope: Some(&r.scope),
-                }
+                merged.extend(r.attributes);
+                Subject { reference: &query.reference, attrs: std::borrow::Cow::Owned(merged), parent: r.parent, scope: Some(r.scope) }
             }
             None => {
                 Subject { reference: &query.reference, attrs: std::borrow::Cow::Borrowed(&query.attributes), parent: None, scope: None }
@@ -64,17 +54,22 @@ impl OrgState {
         match anchor {
             Anchor::Scope(ScopeRef::Org) => true,
             Anchor::Resource(r) => {
-                let mut at = Some(subject.reference);
-                while let Some(cur) = at {
-                    if cur == r {
+                if subject.reference == r {
+                    return true;
+                }
+                let mut at = subject.parent.clone();
+                // Bounded, as in the compiled check: a cycle of parents cannot hold the walk.
+                for _ in 0..63 {
+                    let Some(cur) = at else { return false };
+                    if &cur == r {
                         return true;
                     }
-                    at = if cur == subject.reference { subject.parent } else { self.resources.get(cur).and_then(|x| x.parent.as_ref()) };
+                    at = self.resource(&cur).and_then(|x| x.parent);
                 }
                 false
             }
             Anchor::Scope(scope) => {
-                let mut node = subject.scope;
+                let mut node = subject.scope.as_ref();
                 while let Some(cur) = node {
                     if cur == scope {
                         return true;

@@ -10,44 +10,17 @@
 //! INVARIANT: `check` over this layout decides exactly as `explain` over the terms it gives back;
 //! the corpus and the property tests hold the two to it.
 
-use crate::attr::{AttrValue, Attributes};
-use crate::catalogue::Catalogue;
-use crate::catalogue::PermissionGrant;
-use crate::condition::{Condition, Conditions};
-use crate::ids::GrantId;
+use super::symbols::{Cond, CondSets, Symbols, Val, NO_CONDITIONS};
+use crate::attr::Attributes;
+use crate::catalogue::{Catalogue, PermissionGrant};
+use crate::ids::{GrantId, OrgId};
 use crate::model::{Anchor, Grant, GrantTarget, GrantTerms, Principal, Resource, ResourceRef, ScopeRef};
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::cell::OnceCell;
 use std::collections::HashMap;
 
 /// The anchor symbol that stands for the organization itself (covers everything).
 const ORG_ANCHOR: u32 = 0;
-/// A string value that was never interned: equal to no condition's value.
-const UNKNOWN: Val = Val::Str(u32::MAX);
-
-/// An interned attribute value; `List` only in an `In` condition, naming its shared list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Val {
-    Str(u32),
-    Int(i64),
-    Bool(bool),
-    List(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Op {
-    Equals,
-    NotEquals,
-    In,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Cond {
-    attr: u32,
-    op: Op,
-    val: Val,
-}
 
 /// A grant's id, packed: the 24 lowercase hex characters Grantry makes fit in twelve bytes; any
 /// other id is interned.
@@ -61,26 +34,29 @@ enum Key {
 #[derive(Debug, Clone)]
 struct Live {
     key: Key,
+    starts_us: i64,
+    /// `i64::MAX` for a permanent grant.
+    ends_us: i64,
     principal: u32,
     /// The permission's symbol, or the role's.
     what: u32,
     anchor: u32,
-    role: bool,
-    starts_us: i64,
-    /// `i64::MAX` for a permanent grant.
-    ends_us: i64,
     /// A permission grant's conditions (a role's are its permissions').
-    conds: Box<[Cond]>,
+    conds: u32,
+    role: bool,
 }
 
 /// A role that carries a permission, and the conditions it carries it under.
-type Carrier = (u32, Box<[Cond]>);
+type Carrier = (u32, u32);
 
-/// A registered resource: interned attributes sorted by name, and the anchors that cover it.
-#[derive(Debug, Clone, Default)]
+/// A registered resource: interned attributes sorted by name, the scope nodes that cover it
+/// (its own first), and its parent resource, if any.
+#[derive(Debug, Clone)]
 struct CompiledResource {
     attrs: Box<[(u32, Val)]>,
-    ancestors: Box<[u32]>,
+    scopes: Box<[u32]>,
+    parent: Option<Box<ResourceRef>>,
+    created_us: i64,
 }
 
 /// A principal's symbol, and whether it may act.
@@ -93,14 +69,11 @@ struct Slot {
 /// The compiled decision data of one organization.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Compiled {
-    symbols: HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-    /// The value lists of `In` conditions, each kept once.
-    lists: Vec<Box<[Val]>>,
-    list_ids: HashMap<Box<[Val]>, u32>,
+    syms: Symbols,
+    sets: CondSets,
     principals: HashMap<Principal, Slot>,
-    principal_of: FxHashMap<u32, Principal>,
-    anchor_of: FxHashMap<u32, Anchor>,
+    /// The scope nodes' anchors (resource anchors are read back from their text).
+    scope_of: FxHashMap<u32, ScopeRef>,
     /// Live grants; `None` marks a slot free for reuse.
     slab: Vec<Option<Live>>,
     free: Vec<u32>,
@@ -113,7 +86,8 @@ pub(super) struct Compiled {
     /// For each permission, the roles that carry it and under which conditions.
     carriers: FxHashMap<u32, Vec<Carrier>>,
     roles_compiled: FxHashSet<u32>,
-    resources: HashMap<ResourceRef, CompiledResource>,
+    /// Registered resources by type symbol, then id.
+    resources: FxHashMap<u32, HashMap<Box<str>, CompiledResource>>,
 }
 
 fn bucket_key(principal: u32, what: u32) -> u64 {
@@ -147,119 +121,36 @@ fn packed(id: &str) -> Option<[u8; 12]> {
 }
 
 impl Compiled {
-    fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&sym) = self.symbols.get(s) {
-            return sym;
-        }
-        if self.names.is_empty() {
-            // Symbol 0 is the organization anchor.
-            self.names.push("".into());
-        }
-        let sym = u32::try_from(self.names.len()).unwrap_or(u32::MAX - 1);
-        self.names.push(s.into());
-        self.symbols.insert(s.into(), sym);
-        sym
-    }
-
-    fn name(&self, sym: u32) -> &str {
-        self.names.get(sym as usize).map_or("", |n| n)
-    }
-
-    fn value(&mut self, v: &AttrValue) -> Val {
-        match v {
-            AttrValue::Str(s) => Val::Str(self.intern(s)),
-            AttrValue::Int(i) => Val::Int(*i),
-            AttrValue::Bool(b) => Val::Bool(*b),
-        }
-    }
-
-    fn lookup_value(&self, v: &AttrValue) -> Val {
-        match v {
-            AttrValue::Str(s) => self.symbols.get(s.as_str()).map_or(UNKNOWN, |&sym| Val::Str(sym)),
-            AttrValue::Int(i) => Val::Int(*i),
-            AttrValue::Bool(b) => Val::Bool(*b),
-        }
-    }
-
-    fn attr_value(&self, v: Val) -> AttrValue {
-        match v {
-            Val::Str(sym) => AttrValue::Str(self.name(sym).to_owned()),
-            Val::Int(i) => AttrValue::Int(i),
-            Val::Bool(b) => AttrValue::Bool(b),
-            Val::List(_) => AttrValue::Str(String::new()),
-        }
-    }
-
-    fn conds(&mut self, conditions: &Conditions) -> Box<[Cond]> {
-        conditions
-            .iter()
-            .map(|(attr, cond)| {
-                let (op, val) = match cond {
-                    Condition::Equals { value } => (Op::Equals, self.value(value)),
-                    Condition::NotEquals { value } => (Op::NotEquals, self.value(value)),
-                    Condition::In { values } => {
-                        let list: Box<[Val]> = values.iter().map(|v| self.value(v)).collect();
-                        let next = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
-                        let id = *self.list_ids.entry(list.clone()).or_insert(next);
-                        if id == next {
-                            self.lists.push(list);
-                        }
-                        (Op::In, Val::List(id))
-                    }
-                };
-                Cond { attr: self.intern(attr), op, val }
-            })
-            .collect()
-    }
-
-    fn conditions(&self, conds: &[Cond]) -> Conditions {
-        conds
-            .iter()
-            .map(|c| {
-                let cond = match (c.op, c.val) {
-                    (Op::Equals, v) => Condition::Equals { value: self.attr_value(v) },
-                    (Op::NotEquals, v) => Condition::NotEquals { value: self.attr_value(v) },
-                    (Op::In, v) => Condition::In { values: self.list(v).iter().map(|v| self.attr_value(*v)).collect() },
-                };
-                (self.name(c.attr).to_owned(), cond)
-            })
-            .collect()
-    }
-
-    fn holds(&self, cond: &Cond, actual: Option<Val>) -> bool {
-        let Some(actual) = actual else { return false };
-        match cond.op {
-            Op::Equals => cond.val == actual,
-            Op::NotEquals => cond.val != actual,
-            Op::In => self.list(cond.val).contains(&actual),
-        }
-    }
-
-    fn list(&self, val: Val) -> &[Val] {
-        match val {
-            Val::List(id) => self.lists.get(id as usize).map_or(&[], |l| l),
-            _ => &[],
-        }
-    }
-
     fn anchor_sym(&mut self, anchor: &Anchor) -> u32 {
-        let sym = match anchor {
+        match anchor {
             Anchor::Scope(ScopeRef::Org) => ORG_ANCHOR,
-            other => self.intern(&anchor_text(other)),
-        };
-        self.anchor_of.entry(sym).or_insert_with(|| anchor.clone());
-        sym
+            Anchor::Scope(scope) => {
+                let sym = self.syms.intern(&anchor_text(anchor));
+                self.scope_of.entry(sym).or_insert_with(|| scope.clone());
+                sym
+            }
+            Anchor::Resource(_) => self.syms.intern(&anchor_text(anchor)),
+        }
+    }
+
+    fn anchor(&self, sym: u32) -> Anchor {
+        if sym == ORG_ANCHOR {
+            return Anchor::Scope(ScopeRef::Org);
+        }
+        if let Some(scope) = self.scope_of.get(&sym) {
+            return Anchor::Scope(scope.clone());
+        }
+        resource_anchor(self.syms.name(sym)).map_or(Anchor::Scope(ScopeRef::Org), Anchor::Resource)
     }
 
     fn slot(&mut self, principal: &Principal) -> Slot {
         if let Some(slot) = self.principals.get(principal) {
             return *slot;
         }
-        let sym = self.intern(&principal.to_string());
+        let sym = self.syms.intern(&principal.to_string());
         // Groups and keys are active; a user is active once created, and follows its status.
         let slot = Slot { sym, active: !matches!(principal, Principal::User(_)) };
         self.principals.insert(principal.clone(), slot);
-        self.principal_of.insert(sym, principal.clone());
         slot
     }
 
@@ -273,27 +164,28 @@ impl Compiled {
     fn key(&mut self, id: &GrantId, intern: bool) -> Option<Key> {
         match packed(id.as_str()) {
             Some(hex) => Some(Key::Hex(hex)),
-            None if intern => Some(Key::Sym(self.intern(id.as_str()))),
-            None => self.symbols.get(id.as_str()).map(|&s| Key::Sym(s)),
+            None if intern => Some(Key::Sym(self.syms.intern(id.as_str()))),
+            None => self.syms.get(id.as_str()).map(Key::Sym),
         }
     }
 
     fn key_text(&self, key: Key) -> GrantId {
         match key {
             Key::Hex(bytes) => GrantId(crate::secret::hex(&bytes)),
-            Key::Sym(sym) => GrantId(self.name(sym).to_owned()),
+            Key::Sym(sym) => GrantId(self.syms.name(sym).to_owned()),
         }
     }
 
     /// The permissions of `role`, compiled once per organization.
     fn compile_role(&mut self, cat: &Catalogue, role: &str) -> u32 {
-        let sym = self.intern(role);
+        let sym = self.syms.intern(role);
         if self.roles_compiled.insert(sym) {
             let carried: Vec<PermissionGrant> = cat.find_role(role).map(|r| r.grants.clone()).unwrap_or_default();
             for pg in carried {
-                let perm = self.intern(&pg.permission);
-                let conds = self.conds(&pg.conditions);
-                self.carriers.entry(perm).or_default().push((sym, conds));
+                let perm = self.syms.intern(&pg.permission);
+                let conds = self.syms.conds(&pg.conditions);
+                let set = self.sets.acquire(conds);
+                self.carriers.entry(perm).or_default().push((sym, set));
             }
         }
         sym
@@ -301,26 +193,28 @@ impl Compiled {
 
     /// Adds a grant that can still decide; a revoked one has nothing to add.
     pub(super) fn add_grant(&mut self, cat: &Catalogue, grant: &Grant) {
+        self.remove(&grant.id);
         if grant.revoked.is_some() {
-            self.remove(&grant.id);
             return;
         }
         let Some(key) = self.key(&grant.id, true) else { return };
-        self.remove(&grant.id);
         let slot = self.slot(&grant.principal);
         let (what, role, conds) = match &grant.target {
-            GrantTarget::Role { role } => (self.compile_role(cat, role), true, Box::default()),
-            GrantTarget::Permission { grant: pg } => (self.intern(&pg.permission), false, self.conds(&pg.conditions)),
+            GrantTarget::Role { role } => (self.compile_role(cat, role), true, NO_CONDITIONS),
+            GrantTarget::Permission { grant: pg } => {
+                let conds = self.syms.conds(&pg.conditions);
+                (self.syms.intern(&pg.permission), false, self.sets.acquire(conds))
+            }
         };
         let live = Live {
             key,
+            starts_us: grant.starts_at.as_microsecond(),
+            ends_us: micros(grant.expires_at),
             principal: slot.sym,
             what,
             anchor: self.anchor_sym(&grant.anchor),
-            role,
-            starts_us: grant.starts_at.as_microsecond(),
-            ends_us: micros(grant.expires_at),
             conds,
+            role,
         };
         let at = match self.free.pop() {
             Some(at) => {
@@ -359,6 +253,7 @@ impl Compiled {
                 self.by_principal.remove(&live.principal);
             }
         }
+        self.sets.release(live.conds);
         self.free.push(at);
         true
     }
@@ -368,18 +263,19 @@ impl Compiled {
     }
 
     fn terms(&self, g: &Live) -> GrantTerms {
+        let name = |sym: u32| self.syms.name(sym).to_owned();
         let target = if g.role {
-            GrantTarget::Role { role: self.name(g.what).to_owned() }
+            GrantTarget::Role { role: name(g.what) }
         } else {
             GrantTarget::Permission {
-                grant: PermissionGrant { permission: self.name(g.what).to_owned(), conditions: self.conditions(&g.conds) },
+                grant: PermissionGrant { permission: name(g.what), conditions: self.syms.conditions(self.sets.get(g.conds)) },
             }
         };
         GrantTerms {
             id: self.key_text(g.key),
-            principal: self.principal_of.get(&g.principal).cloned().unwrap_or_else(|| Principal::User(self.name(g.principal).into())),
+            principal: self.syms.name(g.principal).parse().unwrap_or_else(|_| Principal::User(name(g.principal).as_str().into())),
             target,
-            anchor: self.anchor_of.get(&g.anchor).cloned().unwrap_or(Anchor::Scope(ScopeRef::Org)),
+            anchor: self.anchor(g.anchor),
             starts_at: timestamp(g.starts_us),
             expires_at: (g.ends_us != i64::MAX).then(|| timestamp(g.ends_us)),
         }
@@ -396,7 +292,7 @@ impl Compiled {
     pub(super) fn grant(&self, id: &GrantId) -> Option<GrantTerms> {
         let key = match packed(id.as_str()) {
             Some(hex) => Key::Hex(hex),
-            None => Key::Sym(*self.symbols.get(id.as_str())?),
+            None => Key::Sym(self.syms.get(id.as_str())?),
         };
         self.by_key.get(&key).and_then(|&at| self.live(at)).map(|g| self.terms(g))
     }
@@ -411,68 +307,140 @@ impl Compiled {
         self.by_key.len()
     }
 
-    /// Compiles a registered resource.
-    /// INVARIANT: a resource's parent is registered before it, and scope nodes never move, so
-    /// the ancestors computed here stay true.
-    pub(super) fn add_resource(
-        &mut self,
-        resource: &Resource,
-        all: &HashMap<ResourceRef, Resource>,
-        scope_parent: &HashMap<ScopeRef, ScopeRef>,
-    ) {
-        let mut attrs: Vec<(u32, Val)> = resource.attributes.iter().map(|(k, v)| (self.intern(k), self.value(v))).collect();
+    /// Compiles a registered resource; `scope_parent` gives the nodes above its scope.
+    /// INVARIANT: scope nodes never move, so the chain computed here stays true.
+    pub(super) fn add_resource(&mut self, resource: &Resource, scope_parent: &HashMap<ScopeRef, ScopeRef>) {
+        let mut attrs: Vec<(u32, Val)> = resource.attributes.iter().map(|(k, v)| (self.syms.intern(k), self.syms.value(v))).collect();
         attrs.sort_unstable_by_key(|(k, _)| *k);
-        let mut ancestors = vec![self.anchor_sym(&Anchor::Resource(resource.reference.clone()))];
-        let mut parent = resource.parent.clone();
-        while let Some(p) = parent.take() {
-            ancestors.push(self.anchor_sym(&Anchor::Resource(p.clone())));
-            parent = all.get(&p).and_then(|r| r.parent.clone()).filter(|next| next != &resource.reference);
-        }
+        let mut scopes = Vec::new();
         let mut node = Some(resource.scope.clone());
         while let Some(n) = node {
-            ancestors.push(self.anchor_sym(&Anchor::Scope(n.clone())));
+            scopes.push(self.anchor_sym(&Anchor::Scope(n.clone())));
             node = scope_parent.get(&n).cloned();
         }
-        self.resources.insert(resource.reference.clone(), CompiledResource { attrs: attrs.into(), ancestors: ancestors.into() });
+        let kind = self.syms.intern(&resource.reference.kind);
+        let compiled = CompiledResource {
+            attrs: attrs.into(),
+            scopes: scopes.into(),
+            parent: resource.parent.clone().map(Box::new),
+            created_us: resource.created_at.as_microsecond(),
+        };
+        self.resources.entry(kind).or_default().insert(resource.reference.id.as_str().into(), compiled);
+    }
+
+    fn compiled_resource(&self, reference: &ResourceRef) -> Option<&CompiledResource> {
+        let kind = self.syms.get(&reference.kind)?;
+        self.resources.get(&kind)?.get(reference.id.as_str())
+    }
+
+    fn resource_record(&self, org: &OrgId, reference: ResourceRef, r: &CompiledResource) -> Resource {
+        Resource {
+            org: org.clone(),
+            reference,
+            parent: r.parent.as_deref().cloned(),
+            scope: r.scopes.first().and_then(|s| self.scope_of.get(s)).cloned().unwrap_or(ScopeRef::Org),
+            attributes: r.attrs.iter().map(|(k, v)| (self.syms.name(*k).to_owned(), self.syms.attr_value(*v))).collect(),
+            created_at: timestamp(r.created_us),
+        }
+    }
+
+    /// The registered resource `reference`.
+    pub(super) fn resource(&self, org: &OrgId, reference: &ResourceRef) -> Option<Resource> {
+        self.compiled_resource(reference).map(|r| self.resource_record(org, reference.clone(), r))
+    }
+
+    /// Every registered resource of type `kind`.
+    pub(super) fn resources_of(&self, org: &OrgId, kind: &str) -> Vec<Resource> {
+        let Some(of_kind) = self.syms.get(kind).and_then(|k| self.resources.get(&k)) else { return Vec::new() };
+        of_kind.iter().map(|(id, r)| self.resource_record(org, ResourceRef::new(kind, &**id), r)).collect()
+    }
+
+    /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
+    pub(super) fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
+        let (Some(of_kind), Some(attr)) = (self.syms.get(kind).and_then(|k| self.resources.get(&k)), self.syms.get(attr)) else {
+            return false;
+        };
+        let value = self.syms.lookup_value(value);
+        of_kind.values().any(|r| r.attrs.iter().any(|(k, v)| *k == attr && *v == value))
+    }
+
+    /// Whether the resource anchor `anchor` is `reference` or a registered parent above it.
+    fn under_resource(&self, anchor: u32, reference: &ResourceRef) -> bool {
+        let Some(target) = resource_anchor(self.syms.name(anchor)) else { return false };
+        let mut at = Some(reference.clone());
+        // Bounded: a cycle of parents cannot hold the walk.
+        for _ in 0..64 {
+            let Some(cur) = at else { return false };
+            if cur == target {
+                return true;
+            }
+            at = self.compiled_resource(&cur).and_then(|r| r.parent.as_deref().cloned());
+        }
+        false
+    }
+
+    /// How much this organization's compiled index holds.
+    pub(super) fn size(&self) -> super::IndexSize {
+        super::IndexSize {
+            grants: self.by_key.len(),
+            condition_sets: self.sets.len(),
+            symbols: self.syms.len(),
+            resources: self.resources.values().map(HashMap::len).sum(),
+            principals: self.principals.len(),
+        }
+    }
+
+    /// Drops spare capacity after a bulk load.
+    pub(super) fn shrink(&mut self) {
+        self.syms.shrink();
+        self.sets.shrink();
+        self.slab.shrink_to_fit();
+        self.by_key.shrink_to_fit();
+        self.buckets.shrink_to_fit();
+        self.by_principal.shrink_to_fit();
+        self.principals.shrink_to_fit();
     }
 
     /// The decision of the hot path.
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
         let Some(slot) = self.principals.get(principal).filter(|s| s.active) else { return false };
-        let Some(&perm) = self.symbols.get(permission) else { return false };
-        let registered = self.resources.get(reference);
+        let Some(perm) = self.syms.get(permission) else { return false };
+        let registered = self.compiled_resource(reference);
         let attr = |sym: u32| -> Option<Val> {
             if let Some(r) = registered {
                 if let Ok(i) = r.attrs.binary_search_by_key(&sym, |(k, _)| *k) {
                     return r.attrs.get(i).map(|(_, v)| *v);
                 }
             }
-            inline.get(self.name(sym)).map(|v| self.lookup_value(v))
+            inline.get(self.syms.name(sym)).map(|v| self.syms.lookup_value(v))
         };
-        let own_anchor = OnceCell::new();
         let covers = |anchor: u32| {
             anchor == ORG_ANCHOR
-                || registered.map_or_else(
-                    || {
-                        *own_anchor.get_or_init(|| self.symbols.get(anchor_text(&Anchor::Resource(reference.clone())).as_str()).copied())
-                            == Some(anchor)
-                    },
-                    |r| r.ancestors.contains(&anchor),
-                )
+                || registered.is_some_and(|r| r.scopes.contains(&anchor))
+                || (!self.scope_of.contains_key(&anchor) && self.under_resource(anchor, reference))
         };
-        let allows = |g: &Live, conds: &[Cond]| {
-            g.starts_us <= now_us && now_us < g.ends_us && covers(g.anchor) && conds.iter().all(|c| self.holds(c, attr(c.attr)))
+        let allows = |g: &Live, conds: u32| {
+            g.starts_us <= now_us
+                && now_us < g.ends_us
+                && covers(g.anchor)
+                && self.sets.get(conds).iter().all(|c: &Cond| self.syms.holds(c, attr(c.attr)))
         };
         let held = |what: u32| {
             let list = self.buckets.get(&bucket_key(slot.sym, what)).map_or(&[][..], Vec::as_slice);
             list.iter().filter_map(|&at| self.live(at))
         };
-        if held(perm).any(|g| allows(g, &g.conds)) {
+        if held(perm).any(|g| allows(g, g.conds)) {
             return true;
         }
         let carriers = self.carriers.get(&perm).map_or(&[][..], Vec::as_slice);
-        carriers.iter().any(|(role, conds)| held(*role).any(|g| allows(g, conds)))
+        carriers.iter().any(|(role, conds)| held(*role).any(|g| allows(g, *conds)))
     }
+}
+
+/// The resource an anchor's text names.
+fn resource_anchor(text: &str) -> Option<ResourceRef> {
+    let (kind, id) = text.strip_prefix("\u{1}res:")?.split_once(':')?;
+    Some(ResourceRef::new(kind, id))
 }
 
 /// The text an anchor is interned as.
@@ -494,7 +462,7 @@ mod tests {
     fn records_stay_small() {
         // The per-grant record is what the memory target rests on; a field added here is a
         // decision, not an accident.
-        assert_eq!(std::mem::size_of::<Option<Live>>(), 64);
+        assert_eq!(std::mem::size_of::<Option<Live>>(), 56);
         assert_eq!(std::mem::size_of::<Cond>(), 24);
         assert_eq!(std::mem::size_of::<Key>(), 16);
     }

@@ -15,7 +15,6 @@ pub struct OrgState {
     pub(super) org: Org,
     users: HashMap<UserId, User>,
     user_by_email: HashMap<String, UserId>,
-    pub(super) resources: HashMap<ResourceRef, Resource>,
     /// The parent of each scope node below the organization.
     pub(super) scope_parent: HashMap<ScopeRef, ScopeRef>,
     scopes: HashMap<ScopeId, ScopeNode>,
@@ -34,7 +33,6 @@ impl OrgState {
             org,
             users: HashMap::new(),
             user_by_email: HashMap::new(),
-            resources: HashMap::new(),
             scope_parent: HashMap::new(),
             scopes: HashMap::new(),
             scope_by_path: HashMap::new(),
@@ -92,10 +90,7 @@ impl OrgState {
                 let key = self.api_keys.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("api key `{id}` is not known")))?;
                 key.name = name.clone();
             }
-            Change::ResourceRegistered { resource } => {
-                self.compiled.add_resource(resource, &self.resources, &self.scope_parent);
-                self.resources.insert(resource.reference.clone(), resource.clone());
-            }
+            Change::ResourceRegistered { resource } => self.compiled.add_resource(resource, &self.scope_parent),
             Change::GrantCreated { grant } => self.compiled.add_grant(cat, grant),
             // An ended grant leaves the index; one that is not there had already ended (it was
             // not loaded), so there is nothing to take out.
@@ -178,20 +173,20 @@ impl OrgState {
     }
 
     /// The registered resource `reference`.
-    pub fn resource(&self, reference: &ResourceRef) -> Option<&Resource> {
-        self.resources.get(reference)
+    pub fn resource(&self, reference: &ResourceRef) -> Option<Resource> {
+        self.compiled.resource(&self.org.id, reference)
     }
 
     /// Every registered resource of type `kind`, sorted by id.
-    pub fn resources_of(&self, kind: &str) -> Vec<&Resource> {
-        let mut all: Vec<&Resource> = self.resources.values().filter(|r| r.reference.kind == kind).collect();
+    pub fn resources_of(&self, kind: &str) -> Vec<Resource> {
+        let mut all = self.compiled.resources_of(&self.org.id, kind);
         all.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
         all
     }
 
     /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
     pub fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
-        self.resources.values().any(|r| r.reference.kind == kind && r.attributes.get(attr) == Some(value))
+        self.compiled.has_resource_with(kind, attr, value)
     }
 
     /// The live grants held directly by `principal`, in the order they were made.
@@ -207,6 +202,11 @@ impl OrgState {
     /// Every live grant in the organization.
     pub fn all_grants(&self) -> impl Iterator<Item = GrantTerms> + '_ {
         self.compiled.all_grants()
+    }
+
+    /// How much the organization's index holds.
+    pub fn size(&self) -> super::IndexSize {
+        self.compiled.size()
     }
 
     /// How many live grants the organization has.

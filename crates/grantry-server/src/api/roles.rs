@@ -256,7 +256,7 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                 .collect();
             prod_traces.dedup();
             let mine = caller.ctx.actor == principal;
-            let temporary = grants
+            let mut temporary: Vec<TemporaryAccess> = grants
                 .iter()
                 .filter(|g| (sees_grants || mine) && g.is_active(now))
                 .filter_map(|g| {
@@ -265,6 +265,8 @@ pub(super) async fn matrix(State(state): State<AppState>, caller: Caller) -> Res
                     Some(TemporaryAccess { grant_id: g.id.0.clone(), permission: grant.permission.clone(), conditions, until })
                 })
                 .collect();
+            // Soonest to end first; then by permission, so the order does not follow random ids.
+            temporary.sort_by(|a, b| (a.until, &a.permission, &a.grant_id).cmp(&(b.until, &b.permission, &b.grant_id)));
             let status = serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             MatrixRow { user_id: u.id.0.clone(), email: u.email.clone(), status, roles, prod_traces, temporary }
         })

@@ -93,14 +93,14 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
             Some(node.as_ref())
         }
     };
-    let mut traces: Vec<&Resource> = o
+    let mut traces: Vec<Resource> = o
         .resources_of(service::TRACE)
         .into_iter()
         .filter(|t| under.as_ref().is_none_or(|u| o.is_within(&t.scope, u)))
         .filter(|t| caller.ctx.authorize(&ix, Action::ReadTrace { trace: t }).is_ok())
         .collect();
     traces.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.reference.id.cmp(&b.reference.id)));
-    let traces = traces.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|t| TraceView::new(o, t)).collect();
+    let traces = traces.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|t| TraceView::new(o, &t)).collect();
     Ok(Json(TraceList { traces }))
 }
 
@@ -124,5 +124,5 @@ pub(super) async fn show(
                 "no trace `{id}` that you may read in this organization; production traces need `traces:read:prod`, others `traces:read`"
             ))
         })?;
-    Ok(Json(TraceView::new(o, trace)))
+    Ok(Json(TraceView::new(o, &trace)))
 }
