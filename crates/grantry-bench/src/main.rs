@@ -4,6 +4,7 @@
 //! threads, memory per grant and load time per engine; optionally a CSV and a PNG. See the
 //! README's "Benchmarks" for how each peer is encoded and why.
 
+mod cold;
 mod engines;
 mod measure;
 mod plot;
@@ -22,6 +23,7 @@ const EXAMPLES: &str = "Examples:
   grantry-bench                                  # S, every engine, 200,000 checks
   grantry-bench --size s,m,l --out bench-out     # all sizes; writes bench-out/bench.csv and latency.png
   grantry-bench --size l --peers cedar --budget 60
+  grantry-bench --size l --peers cedar --cold-start /tmp/bench.db   # also time loading L from SQLite
   grantry-bench --size s --checks 20000 --budget 5   # the CI smoke run: agreement, no timing asserted";
 
 /// The peers Grantry is compared with.
@@ -50,6 +52,10 @@ struct Args {
     /// A folder to write bench.csv and latency.png into.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also measure the cold start: write each size's workload into this SQLite file (suffixed by the
+    /// size; reused when it exists) and time loading it as `grantry serve` does.
+    #[arg(long, value_name = "FILE")]
+    cold_start: Option<PathBuf>,
     /// The workload's seed.
     #[arg(long, default_value_t = 11)]
     seed: u64,
@@ -122,6 +128,11 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         w.queries.len(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(file) = &args.cold_start {
+        let mut name = file.as_os_str().to_owned();
+        name.push(format!(".{}", size.label().to_lowercase()));
+        cold::measure(&w, std::path::Path::new(&name))?;
+    }
     let budget = Duration::from_secs_f64(args.budget);
     let changes = engines::grantry::changes(&w);
     // What the grants themselves cost: the index with them, less the index of the same users,

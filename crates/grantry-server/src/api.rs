@@ -12,6 +12,7 @@ mod extract;
 mod grants;
 mod health;
 mod links;
+mod lookup;
 mod openapi;
 mod page;
 mod roles;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(grants::router())
         .merge(conversations::router())
         .merge(check::router())
+        .merge(lookup::router())
         .merge(users::router())
         .merge(user_status::router())
         .merge(audit::router())

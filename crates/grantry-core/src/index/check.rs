@@ -125,6 +125,21 @@ impl OrgState {
         self.compiled.check(principal, permission, &resource.reference, &resource.attributes, now.as_microsecond())
     }
 
+    /// The registered resources of type `kind` that `principal` may act on with `permission` at
+    /// `now`, in id order after `after`: at most `limit` ids, and whether there are more. Each is
+    /// decided as [`OrgState::check`] decides it.
+    pub fn lookup(
+        &self,
+        principal: &Principal,
+        permission: &str,
+        kind: &str,
+        now: Timestamp,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<String>, bool) {
+        self.compiled.lookup(principal, permission, kind, now.as_microsecond(), after, limit)
+    }
+
     /// The decision with its reasons: the grants that allowed it, or what was missing. The index
     /// holds live grants only; `ended` are the principal's grants that have ended (revoked, or
     /// expired and recorded), read from the store, so a denial can say "expired 2 hours ago".

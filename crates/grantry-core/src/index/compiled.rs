@@ -403,21 +403,65 @@ impl Compiled {
 
     /// The decision of the hot path.
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
-        let Some(slot) = self.principals.get(principal).filter(|s| s.active) else { return false };
-        let Some(perm) = self.syms.get(permission) else { return false };
-        let registered = self.compiled_resource(reference);
+        let Some(asker) = self.asker(principal, permission) else { return false };
+        let subject = Subject { kind: &reference.kind, id: &reference.id, registered: self.compiled_resource(reference), inline };
+        self.decide(asker, &subject, now_us)
+    }
+
+    /// The registered resources of type `kind` that `principal` may act on with `permission` at
+    /// `now_us`, by id, after `after`: at most `limit`, and whether there are more.
+    pub(super) fn lookup(
+        &self,
+        principal: &Principal,
+        permission: &str,
+        kind: &str,
+        now_us: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<String>, bool) {
+        let Some(asker) = self.asker(principal, permission) else { return (Vec::new(), false) };
+        let holds_any = self.buckets.contains_key(&bucket_key(asker.0, asker.1))
+            || self
+                .carriers
+                .get(&asker.1)
+                .is_some_and(|cs| cs.iter().any(|(role, _)| self.buckets.contains_key(&bucket_key(asker.0, *role))));
+        let Some(of_kind) = self.syms.get(kind).and_then(|k| self.resources.get(&k)).filter(|_| holds_any) else {
+            return (Vec::new(), false);
+        };
+        let none = Attributes::new();
+        let mut ids: Vec<&str> = of_kind
+            .iter()
+            .filter(|(id, _)| after.is_none_or(|a| &***id > a))
+            .filter(|(id, r)| self.decide(asker, &Subject { kind, id, registered: Some(r), inline: &none }, now_us))
+            .map(|(id, _)| &**id)
+            .collect();
+        ids.sort_unstable();
+        let more = ids.len() > limit;
+        (ids.into_iter().take(limit).map(str::to_owned).collect(), more)
+    }
+
+    /// The principal's and the permission's symbols, if the principal may act and the permission
+    /// was ever interned (else nothing allows).
+    fn asker(&self, principal: &Principal, permission: &str) -> Option<(u32, u32)> {
+        let slot = self.principals.get(principal).filter(|s| s.active)?;
+        Some((slot.sym, self.syms.get(permission)?))
+    }
+
+    /// Whether one of the principal's live grants of the permission, held directly or through a
+    /// role, allows it on `subject` at `now_us`.
+    fn decide(&self, (principal, perm): (u32, u32), subject: &Subject<'_>, now_us: i64) -> bool {
         let attr = |sym: u32| -> Option<Val> {
-            if let Some(r) = registered {
+            if let Some(r) = subject.registered {
                 if let Ok(i) = r.attrs.binary_search_by_key(&sym, |(k, _)| *k) {
                     return r.attrs.get(i).map(|(_, v)| *v);
                 }
             }
-            inline.get(self.syms.name(sym)).map(|v| self.syms.lookup_value(v))
+            subject.inline.get(self.syms.name(sym)).map(|v| self.syms.lookup_value(v))
         };
         let covers = |anchor: u32| {
             anchor == ORG_ANCHOR
-                || registered.is_some_and(|r| r.scopes.contains(&anchor))
-                || (!self.scope_of.contains_key(&anchor) && self.under_resource(anchor, reference))
+                || subject.registered.is_some_and(|r| r.scopes.contains(&anchor))
+                || (!self.scope_of.contains_key(&anchor) && self.under_resource(anchor, &ResourceRef::new(subject.kind, subject.id)))
         };
         let allows = |g: &Live, conds: u32| {
             g.starts_us <= now_us
@@ -426,7 +470,7 @@ impl Compiled {
                 && self.sets.get(conds).iter().all(|c: &Cond| self.syms.holds(c, attr(c.attr)))
         };
         let held = |what: u32| {
-            let list = self.buckets.get(&bucket_key(slot.sym, what)).map_or(&[][..], Vec::as_slice);
+            let list = self.buckets.get(&bucket_key(principal, what)).map_or(&[][..], Vec::as_slice);
             list.iter().filter_map(|&at| self.live(at))
         };
         if held(perm).any(|g| allows(g, g.conds)) {
@@ -435,6 +479,14 @@ impl Compiled {
         let carriers = self.carriers.get(&perm).map_or(&[][..], Vec::as_slice);
         carriers.iter().any(|(role, conds)| held(*role).any(|g| allows(g, *conds)))
     }
+}
+
+/// The resource a decision is about.
+struct Subject<'a> {
+    kind: &'a str,
+    id: &'a str,
+    registered: Option<&'a CompiledResource>,
+    inline: &'a Attributes,
 }
 
 /// The resource an anchor's text names.

@@ -229,8 +229,15 @@ async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: b
 /// Resolves one check for the caller: whom it is about, and whether the caller may ask.
 fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck) -> Result<Resolved> {
     let BatchCheck { principal, permission, resource, at } = check;
-    let permission = permission.as_str();
-    let principal = match (principal.kind.as_str(), principal.id, principal.email) {
+    let principal = principal_of(ix, o, ctx, principal)?;
+    let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
+    Ok(Resolved { principal, permission, resource, at: at.unwrap_or(ctx.now) })
+}
+
+/// The principal a check or lookup is about, once the caller may ask about it: anyone about
+/// themselves, others with `Access:Check`.
+pub(super) fn principal_of(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, input: PrincipalInput) -> Result<Principal> {
+    let principal = match (input.kind.as_str(), input.id, input.email) {
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
@@ -254,6 +261,5 @@ fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck) -> Re
         }
     };
     ctx.authorize(ix, Action::Check { principal: &principal })?;
-    let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
-    Ok(Resolved { principal, permission: permission.to_owned(), resource, at: at.unwrap_or(ctx.now) })
+    Ok(principal)
 }

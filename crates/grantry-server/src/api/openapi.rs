@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, api_keys, audit, catalogue, check, conversations, grants, roles, scopes, settings, traces, user_status, users};
+use super::{admin, api_keys, audit, catalogue, check, conversations, grants, lookup, roles, scopes, settings, traces, user_status, users};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use utoipa::OpenApi;
     paths(
         grants::create, grants::list, grants::revoke,
         conversations::register, conversations::list, conversations::request_access,
-        check::check, check::check_batch,
+        check::check, check::check_batch, lookup::lookup,
         users::me, users::list, users::create, users::issue_token, users::revoke_token, users::list_tokens,
         user_status::suspend, user_status::resume, user_status::remove,
         audit::list, audit::verify, audit::verify_digest,

@@ -62,3 +62,58 @@ async fn a_batch_answers_each_check_in_order_as_a_single_check_would() {
     let (status, body) = owner.post("/check:batch", &json!({ "checks": full })).await;
     assert_eq!((status, body["results"].as_array().unwrap().len()), (200, 1000));
 }
+
+#[tokio::test]
+async fn lookup_lists_the_conversations_a_principal_may_read_as_check_decides_paged() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    let (bob_id, _) = owner.create_user("bob@acme.test", "org_member").await;
+    let (carol_id, _) = owner.create_user("carol@acme.test", "org_member").await;
+    let mut bobs = Vec::new();
+    for _ in 0..3 {
+        bobs.push(owner.register_conversation(&bob_id).await);
+    }
+    let carols = owner.register_conversation(&carol_id).await;
+    let ask = |limit: u64, token: Value| {
+        json!({ "principal": { "type": "user", "id": dev_id }, "permission": "Conversation:GetMessage",
+                "resource_type": "conversation", "limit": limit, "continuation_token": token })
+    };
+    // Nothing before access is given.
+    let (status, none) = dev.post("/lookup", &ask(100, Value::Null)).await;
+    assert_eq!((status, none["ids"].clone()), (200, json!([])), "{none}");
+    // Access to one of bob's conversations opens all of bob's (the grant is bound to the owner).
+    let (status, made) =
+        dev.post(&format!("/conversation/{}/request_access", bobs[0]), &json!({ "justification": "Debugging issue #42" })).await;
+    assert_eq!(status, 201, "{made}");
+    bobs.sort();
+    let (_, page1) = dev.post("/lookup", &ask(2, Value::Null)).await;
+    assert_eq!(page1["ids"], json!(bobs[..2]), "{page1}");
+    assert_eq!(page1["has_more"], true);
+    let (_, page2) = dev.post("/lookup", &ask(2, page1["continuation_token"].clone())).await;
+    assert_eq!((page2["ids"].clone(), page2["has_more"].clone()), (json!(bobs[2..]), json!(false)), "{page2}");
+    // Each listed id is allowed by /check, and carol's is not listed and not allowed.
+    for id in bobs.iter().chain([&carols]) {
+        let (_, c) = dev.post("/check", &one(&dev_id, "Conversation:GetMessage", id)).await;
+        assert_eq!(c["allowed"].as_bool().unwrap(), bobs.contains(id), "{id}: {c}");
+    }
+    // A member asks about itself only; bad input is refused with the field named.
+    let about_bob =
+        json!({ "principal": { "type": "user", "id": bob_id }, "permission": "Conversation:GetMessage", "resource_type": "conversation" });
+    assert_eq!(dev.post("/lookup", &about_bob).await.0, 403);
+    assert_eq!(owner.post("/lookup", &about_bob).await.0, 200);
+    for (bad, field) in [
+        (json!({ "limit": 0 }), "limit"),
+        (json!({ "limit": 1001 }), "limit"),
+        (json!({ "permission": "Nope:Nothing" }), "permission_name"),
+        (json!({ "resource_type": "x".repeat(300) }), "resource_type"),
+        (json!({ "continuation_token": "a\u{202e}b" }), "continuation_token"),
+    ] {
+        let mut body = about_bob.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, err) = owner.post("/lookup", &body).await;
+        assert_eq!((status, err["error"]["details"]["field"].as_str()), (422, Some(field)), "{bad}: {err}");
+    }
+}

@@ -145,6 +145,11 @@ impl World {
                                   "resource": { "type": "trace", "id": self.trace } });
                 ("POST", "/check:batch".into(), Some(json!({ "checks": [one.clone(), one] })))
             }
+            "POST /v1/{org}/lookup" => {
+                let body = json!({ "principal": { "type": "user", "id": self.member_id }, "permission": "traces:read",
+                                   "resource_type": "trace" });
+                ("POST", "/lookup".into(), Some(body))
+            }
             "GET /v1/{org}/tokens" => ("GET", "/tokens".into(), None),
             "GET /v1/{org}/traces" => ("GET", "/traces?under=ml/agents".into(), None),
             "GET /v1/{org}/traces/{id}" => ("GET", format!("/traces/{}", self.trace), None),

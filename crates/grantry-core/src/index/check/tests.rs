@@ -105,3 +105,43 @@ fn explanations_are_bounded_however_many_grants_decide() {
     assert_eq!((denied.reasons.len(), denied.omitted), (crate::decision::MAX_REASONS, 15));
     assert!(denied.reasons.iter().all(|r| r.code == ReasonCode::ConditionFailed));
 }
+
+#[test]
+fn lookup_lists_what_check_allows_in_id_order_and_pages() {
+    let mut ix = setup();
+    // Conversations c2..c6: bob owns the even ones, carol the odd ones.
+    for i in 2..=6 {
+        let owner = if i % 2 == 0 { "bob" } else { "carol" };
+        let resource = Resource {
+            org: org(),
+            reference: ResourceRef::new("conversation", format!("c{i}")),
+            parent: None,
+            scope: ScopeRef::Org,
+            attributes: [("conversation_user_id".to_owned(), owner.into()), ("org_id".to_owned(), "org1".into())].into(),
+            created_at: t(0),
+        };
+        ix.apply(&Change::ResourceRegistered { resource }).unwrap();
+    }
+    ix.apply(&Change::GrantCreated { grant: message_grant("g1", "alice", "bob", t(7200)) }).unwrap();
+    let o = ix.org(&org()).unwrap();
+    let look = |after: Option<&str>, limit: usize, at: i64| {
+        o.lookup(&user("alice"), perm::CONVERSATION_GET_MESSAGE, "conversation", t(at), after, limit)
+    };
+    // bob's conversations: c1 (the fixture's), c2, c4, c6 — exactly those `check` allows.
+    let (all, more) = look(None, 100, 1);
+    assert_eq!((all.as_slice(), more), (&["c1", "c2", "c4", "c6"].map(String::from)[..], false));
+    for i in 1..=6 {
+        let id = format!("c{i}");
+        assert_eq!(all.contains(&id), o.check(&user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv(&id), t(1)), "{id}");
+    }
+    // Paged by id: two, then the rest after the last one shown.
+    let (first, more) = look(None, 2, 1);
+    assert_eq!((first.as_slice(), more), (&["c1", "c2"].map(String::from)[..], true));
+    let (rest, more) = look(Some("c2"), 2, 1);
+    assert_eq!((rest.as_slice(), more), (&["c4", "c6"].map(String::from)[..], false));
+    // Expired: nothing. Another permission, another type, another principal: nothing.
+    assert!(look(None, 100, 7200).0.is_empty());
+    assert!(o.lookup(&user("alice"), perm::CONVERSATION_GET, "conversation", t(1), None, 100).0.is_empty());
+    assert!(o.lookup(&user("alice"), perm::CONVERSATION_GET_MESSAGE, "trace", t(1), None, 100).0.is_empty());
+    assert!(o.lookup(&user("bob"), perm::CONVERSATION_GET_MESSAGE, "conversation", t(1), None, 100).0.is_empty());
+}
