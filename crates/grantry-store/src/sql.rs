@@ -5,6 +5,7 @@
 
 mod audit_migration;
 mod isolation;
+mod live_grants;
 mod queries;
 mod read;
 mod write;
@@ -15,6 +16,7 @@ use crate::traits::{
     LoggedChange, Snapshot, StateStore, WriteBatch,
 };
 use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Checkpoint};
+use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -310,9 +312,23 @@ impl StateStore for SqlStore {
 
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>> {
         Box::pin(async move {
-            // One consistent view of every table and the revision.
+            // One consistent view of every table and the revision; on SQLite the grants are read
+            // after it, directly (see `live_grants`).
             let mut tx = self.begin(Scope::All, true).await?;
-            read::snapshot(&mut tx).await
+            let mut snapshot = read::snapshot(&mut tx).await?;
+            let file = sqlite_path(&self.url).filter(|p| !p.is_empty() && *p != ":memory:" && !p.starts_with("file:"));
+            let grants = match (self.backend, file) {
+                (Backend::Sqlite, Some(path)) => {
+                    tx.commit().await?;
+                    let path = path.to_owned();
+                    tokio::task::spawn_blocking(move || live_grants::from_sqlite_file(&path))
+                        .await
+                        .map_err(|e| StoreError::Corrupt(format!("reading the live grants stopped: {e}")))??
+                }
+                _ => live_grants::through_sqlx(&mut tx).await?,
+            };
+            snapshot.changes.extend(grants.into_iter().map(|grant| Change::GrantCreated { grant }));
+            Ok(snapshot)
         })
     }
 

@@ -34,7 +34,9 @@ pub struct Committed {
     pub events: Vec<AuditEvent>,
 }
 
-/// The whole state as changes, and the revision it is current to.
+/// The state the decision index holds, as changes, and the revision it is current to: live
+/// grants only, each with its terms alone (justification, tags and creator empty — the
+/// [`GrantRecords`] have them).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub revision: u64,
@@ -102,7 +104,7 @@ pub struct LoggedChange {
 pub trait StateStore: Send + Sync {
     /// Commits a batch in one transaction and returns its revision and events.
     fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>>;
-    /// Loads the whole state, to build the decision index.
+    /// Loads the state the decision index holds (see [`Snapshot`]).
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
     /// The change log after `revision`, oldest first, at most `limit` entries.
     /// INVARIANT: revisions become visible in order, so reading past the last one seen never

@@ -52,12 +52,14 @@ pub(crate) const SNAPSHOT_CREDENTIALS: Query =
 pub(crate) const SNAPSHOT_RESOURCES: Query =
     Query { name: "snapshot_resources", access: Access::System, sql: "SELECT * FROM resources ORDER BY created_at_us, kind, id" };
 
-/// Live grants only: the index holds nothing else (a revoked grant, or one whose expiry is
-/// recorded, has left it by the same change).
+/// Live grants only, and only their terms: the index holds nothing else (a revoked grant, or one
+/// whose expiry is recorded, has left it by the same change; justifications, tags and creators
+/// are read from the records when needed).
 pub(crate) const SNAPSHOT_GRANTS: Query = Query {
     name: "snapshot_grants",
     access: Access::System,
-    sql: "SELECT * FROM grants WHERE revoked_at_us IS NULL AND expiry_recorded = 0 ORDER BY created_at_us, id",
+    sql: "SELECT org_id, id, principal, target, anchor, starts_at_us, expires_at_us, created_at_us FROM grants
+         WHERE revoked_at_us IS NULL AND expiry_recorded = 0 ORDER BY created_at_us, id",
 };
 
 /// The organization's grants, narrowed by clauses added at run time.

@@ -17,6 +17,7 @@ fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(StoreError::Corrupt)
 }
 
+/// Everything of the snapshot but the live grants (see `live_grants`).
 pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> {
     let revision: i64 = sqlx::query_scalar(q::SNAPSHOT_REVISION.sql).fetch_one(&mut **tx).await?;
     let mut changes = Vec::new();
@@ -88,9 +89,6 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_at: timestamp(r.try_get("created_at_us")?)?,
         };
         changes.push(Change::ResourceRegistered { resource });
-    }
-    for r in sqlx::query(q::SNAPSHOT_GRANTS.sql).fetch_all(&mut **tx).await? {
-        changes.push(Change::GrantCreated { grant: grant_row(&r)? });
     }
     let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Snapshot { revision, changes })
