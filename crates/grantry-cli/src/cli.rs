@@ -46,6 +46,7 @@ pub enum Command {
         "grantry serve --db postgres://app:secret@db:5432/grantry --audit-key /etc/grantry/audit.key --listen 0.0.0.0:8080",
         "grantry serve --tls-cert server.pem --tls-key server.key --listen 0.0.0.0:8443",
         "grantry serve --config /etc/grantry/grantry.toml",
+        "grantry serve --metrics-token-file /etc/grantry/metrics.token   # Prometheus at /metrics",
         "GRANTRY_LOG=warn,grantry_server=debug grantry serve"
     ))]
     Serve(crate::commands::serve::ServeArgs),

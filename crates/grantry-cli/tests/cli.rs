@@ -9,6 +9,8 @@ mod demo;
 mod everyday;
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/metrics.rs"]
+mod metrics;
 #[path = "cli/readme.rs"]
 mod readme;
 #[path = "cli/support.rs"]

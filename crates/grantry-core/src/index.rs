@@ -131,6 +131,11 @@ impl DecisionIndex {
         self.orgs.get(id)
     }
 
+    /// Every organization.
+    pub fn orgs(&self) -> impl Iterator<Item = &OrgState> {
+        self.orgs.values()
+    }
+
     /// The organization with slug `slug`.
     pub fn org_by_slug(&self, slug: &str) -> Option<&OrgState> {
         self.org_by_slug.get(slug).and_then(|id| self.orgs.get(id))

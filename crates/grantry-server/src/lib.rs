@@ -11,6 +11,7 @@ pub mod clock;
 pub mod error;
 pub mod follower;
 pub mod ids;
+pub mod metrics;
 pub mod service;
 pub mod state;
 pub mod sweeper;

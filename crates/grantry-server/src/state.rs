@@ -1,6 +1,7 @@
 //! The server's shared state: the store, the decision index, and the paths that keep the index
 //! in step with the store — its own writes, and the change log that every server follows.
 
+use crate::metrics::Metrics;
 use crate::service::error::{Result, ServiceError};
 use crate::service::Ctx;
 use grantry_core::change::Change;
@@ -35,6 +36,7 @@ pub struct AppState {
     /// Bounds the catch-ups made for tokens this server does not know (yet), apart from the
     /// above, so unknown tokens cannot crowd out authenticated callers.
     strangers: Arc<tokio::sync::Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -51,7 +53,19 @@ impl AppState {
             applier: Arc::new(Mutex::new(())),
             waiters: Arc::new(tokio::sync::Semaphore::new(REVISION_WAITERS)),
             strangers: Arc::new(tokio::sync::Semaphore::new(STRANGER_CATCH_UPS)),
+            metrics: Arc::new(Metrics::new(None)),
         })
+    }
+
+    /// Serves `/metrics` to the bearer of `token` (without one, `/metrics` is off).
+    pub fn with_metrics_token(mut self, token: &str) -> Self {
+        self.metrics = Arc::new(Metrics::new(Some(token)));
+        self
+    }
+
+    /// What is counted.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Reads the index. Hold the guard briefly: writers wait for it.
@@ -70,6 +84,18 @@ impl AppState {
     /// the index catches up and `build` runs again, a bounded number of times. Then the index is
     /// brought up to the new revision.
     pub async fn write<T>(&self, build: impl Fn(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
+        let started = std::time::Instant::now();
+        let result = self.write_once(build).await;
+        let outcome = match &result {
+            Ok(_) => "committed",
+            Err(e) if e.is_refusal() => "refused",
+            Err(_) => "failed",
+        };
+        self.metrics.wrote(outcome, started.elapsed());
+        result
+    }
+
+    async fn write_once<T>(&self, build: impl Fn(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
         let _writer = self.writer.lock().await;
         let mut stale = None;
         for attempt in 0..WRITE_ATTEMPTS {

@@ -11,7 +11,9 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match service::record_expiries(&state, clock::now()).await {
+        let result = service::record_expiries(&state, clock::now()).await;
+        state.metrics().swept(result.as_ref().ok().copied());
+        match result {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "recorded grant expiries"),
             Err(e) => tracing::warn!(error = %e, "could not record grant expiries; will retry"),

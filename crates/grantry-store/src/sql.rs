@@ -348,6 +348,14 @@ impl StateStore for SqlStore {
         })
     }
 
+    fn latest_revision(&self) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            let mut tx = self.begin(Scope::All, false).await?;
+            let revision: i64 = sqlx::query_scalar(queries::SNAPSHOT_REVISION.sql).fetch_one(&mut *tx).await?;
+            u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))
+        })
+    }
+
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>> {
         Box::pin(async move {
             let mut tx = self.begin(Scope::All, false).await?;

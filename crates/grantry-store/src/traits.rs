@@ -114,6 +114,8 @@ pub trait StateStore: Send + Sync {
     /// (PostgreSQL's notifications), else after a short wait. The change log stays the truth: a
     /// missed wake-up only delays.
     fn wait_for_changes(&self) -> BoxFuture<'_, ()>;
+    /// The newest revision in the change log (what a follower is behind of).
+    fn latest_revision(&self) -> BoxFuture<'_, Result<u64>>;
     /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit log.
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }

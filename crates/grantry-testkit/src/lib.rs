@@ -8,7 +8,7 @@ pub mod corpus;
 pub mod server;
 
 pub use api::Api;
-pub use server::{fresh_key, TestServer};
+pub use server::{fresh_key, TestServer, METRICS_TOKEN};
 
 /// Runs each named case, `async fn case(server: TestServer)`, as two tests: `sqlite::case` with a
 /// server over a temporary SQLite database and `postgres::case` over a fresh PostgreSQL database

@@ -13,6 +13,9 @@ pub fn fresh_key() -> AuditKey {
     AuditKey::from_bytes(bytes)
 }
 
+/// The token that reads every test server's `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// A running server; stops when dropped.
 pub struct TestServer {
     pub url: String,
@@ -58,7 +61,7 @@ impl TestServer {
 
     async fn launch_on(dir: Option<TempDir>, db_url: String, key: AuditKey, background: bool) -> Self {
         let store = grantry_store::open(&db_url, key.clone()).await.expect("open store");
-        let state = AppState::load(store).await.expect("load state");
+        let state = AppState::load(store).await.expect("load state").with_metrics_token(METRICS_TOKEN);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -30,8 +30,12 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "FILE", env = "GRANTRY_TLS_KEY", hide_env_values = true)]
     pub tls_key: Option<PathBuf>,
-    /// A TOML file with `db`, `listen`, `log`, `audit_key_file`, `tls_cert` and `tls_key` (unknown
-    /// keys are errors).
+    /// Serve Prometheus metrics at /metrics to the bearer of the token in this file (16 characters
+    /// or more); without it /metrics is off.
+    #[arg(long, value_name = "FILE", env = "GRANTRY_METRICS_TOKEN_FILE", hide_env_values = true)]
+    pub metrics_token_file: Option<PathBuf>,
+    /// A TOML file with `db`, `listen`, `log`, `audit_key_file`, `tls_cert`, `tls_key` and
+    /// `metrics_token_file` (unknown keys are errors).
     #[arg(long, value_name = "FILE", env = "GRANTRY_SERVER_CONFIG", hide_env_values = true)]
     pub config: Option<PathBuf>,
     /// Seed a demo organization with users and conversations, and print a token and commands to try.
@@ -49,6 +53,7 @@ struct FileConfig {
     audit_key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    metrics_token_file: Option<PathBuf>,
 }
 
 /// The settings in force.
@@ -59,6 +64,25 @@ struct Settings {
     audit_key_file: Option<PathBuf>,
     /// Certificate chain and key, when serving HTTPS.
     tls: Option<(PathBuf, PathBuf)>,
+    /// The token that reads /metrics.
+    metrics_token: Option<String>,
+}
+
+/// The shortest metrics token taken.
+const MIN_METRICS_TOKEN: usize = 16;
+
+fn metrics_token(path: &std::path::Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read the metrics token file {}: {e}", path.display())))?;
+    let token = text.trim();
+    if token.chars().count() < MIN_METRICS_TOKEN || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UsageError(format!(
+            "the metrics token in {} must be one word of at least {MIN_METRICS_TOKEN} characters (for example `openssl rand -hex 32`)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(token.to_owned())
 }
 
 impl Settings {
@@ -68,7 +92,7 @@ impl Settings {
                 let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
                 toml::from_str(&text).map_err(|e| {
                     UsageError(format!(
-                        "{} is not a valid server config (keys: db, listen, log, audit_key_file, tls_cert, tls_key): {e}",
+                        "{} is not a valid server config (keys: db, listen, log, audit_key_file, tls_cert, tls_key, metrics_token_file): {e}",
                         path.display()
                     ))
                 })?
@@ -90,6 +114,7 @@ impl Settings {
                     )
                 }
             },
+            metrics_token: args.metrics_token_file.clone().or(file.metrics_token_file).as_deref().map(metrics_token).transpose()?,
         })
     }
 }
@@ -112,7 +137,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let store = grantry_store::open_with_key_file(&settings.db, settings.audit_key_file.as_deref())
         .await
         .with_context(|| format!("cannot open the database {db}"))?;
-    let state = AppState::load(store).await.context("cannot load the state")?;
+    let mut state = AppState::load(store).await.context("cannot load the state")?;
+    if let Some(token) = &settings.metrics_token {
+        state = state.with_metrics_token(token);
+    }
     let listener =
         tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let url = format!("{}://{}", if tls.is_some() { "https" } else { "http" }, listener.local_addr()?);

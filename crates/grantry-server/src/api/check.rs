@@ -97,10 +97,12 @@ pub(super) async fn check(
     ApiQuery(options): ApiQuery<CheckOptions>,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<CheckResponse>> {
+    let started = std::time::Instant::now();
     state.at_least(body.at_least_revision).await?;
     let one = BatchCheck { principal: body.principal, permission: body.permission, resource: body.resource, at: body.at };
     let (mut answers, revision) = decide(&state, &caller.ctx, vec![one], options.explain).await?;
     let Answer { allowed, reasons, omitted } = answers.pop().unwrap_or_else(|| Err(ServiceError::Internal("no answer".into()).into()))?;
+    state.metrics().checked("check", usize::from(allowed), 1, started.elapsed());
     Ok(Json(CheckResponse { allowed, reasons, reasons_omitted: omitted, revision }))
 }
 
@@ -158,8 +160,12 @@ pub(super) async fn check_batch(
         let message = format!("has {} checks; send 1 to {MAX_BATCH} (split a longer list)", body.checks.len());
         return Err(ServiceError::Invalid { field: "checks".into(), message }.into());
     }
+    let started = std::time::Instant::now();
     state.at_least(body.at_least_revision).await?;
     let (answers, revision) = decide(&state, &caller.ctx, body.checks, options.explain).await?;
+    let allowed = answers.iter().filter(|a| a.as_ref().is_ok_and(|a| a.allowed)).count();
+    let decided = answers.iter().filter(|a| a.is_ok()).count();
+    state.metrics().checked("batch", allowed, decided, started.elapsed());
     let results = answers
         .into_iter()
         .map(|a| match a {

@@ -78,6 +78,7 @@ pub(super) async fn lookup(
     caller: Caller,
     ApiJson(body): ApiJson<LookupRequest>,
 ) -> Result<Json<LookupResponse>> {
+    let started = std::time::Instant::now();
     let limit = body.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         let message = format!("is {limit}; ask for 1 to {MAX_PAGE} ids a page (follow continuation_token for more)");
@@ -96,5 +97,6 @@ pub(super) async fn lookup(
     let at = body.at.unwrap_or(ctx.now);
     let (ids, has_more) = o.lookup(&principal, &body.permission, &body.resource_type, at, body.continuation_token.as_deref(), limit);
     let continuation_token = if has_more { ids.last().cloned() } else { None };
+    state.metrics().checked("lookup", ids.len(), ids.len(), started.elapsed());
     Ok(Json(LookupResponse { resource_type: body.resource_type, ids, has_more, continuation_token, revision: ix.revision() }))
 }

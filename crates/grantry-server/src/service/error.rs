@@ -35,6 +35,14 @@ pub enum ServiceError {
     Internal(String),
 }
 
+impl ServiceError {
+    /// Whether the request was refused (bad input, nothing there, a conflict, not allowed) rather
+    /// than failed.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Invalid { .. } | Self::NotFound(_) | Self::Conflict(_) | Self::Forbidden(_))
+    }
+}
+
 /// The services' result type.
 pub type Result<T> = std::result::Result<T, ServiceError>;
 

@@ -3,6 +3,8 @@
 //! answered all the same; each answer equals the single `/check`'s.
 
 use grantry_testkit::TestServer;
+
+const MSG: &str = "Conversation:GetMessage";
 use serde_json::{json, Value};
 
 fn one(user: &str, permission: &str, conv: &str) -> Value {
@@ -116,4 +118,52 @@ async fn lookup_lists_the_conversations_a_principal_may_read_as_check_decides_pa
         let (status, err) = owner.post("/lookup", &body).await;
         assert_eq!((status, err["error"]["details"]["field"].as_str()), (422, Some(field)), "{bad}: {err}");
     }
+}
+
+/// `GET /metrics` with `token` as bearer: the status and the text.
+async fn scrape(server: &TestServer, token: &str) -> reqwest::Result<(u16, String)> {
+    let response = reqwest::Client::new().get(format!("{}/metrics", server.url)).bearer_auth(token).send().await?;
+    Ok((response.status().as_u16(), response.text().await?))
+}
+
+/// The value of the sample line that starts with `series` (name and labels).
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+}
+
+#[tokio::test]
+async fn metrics_count_checks_writes_and_the_index_for_the_metrics_token_only() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    let (bob_id, _) = owner.create_user("bob@acme.test", "org_member").await;
+    let conv = owner.register_conversation(&bob_id).await;
+    // Organization tokens, the owner's included, do not open it: the figures span organizations.
+    for caller in [&owner, &dev] {
+        assert_eq!(scrape(&server, &caller.token).await.unwrap().0, 401);
+    }
+    assert_eq!(scrape(&server, "").await.unwrap().0, 401);
+    let (status, before) = scrape(&server, grantry_testkit::METRICS_TOKEN).await.unwrap();
+    assert_eq!(status, 200, "{before}");
+    let allowed = r#"grantry_checks_total{endpoint="check",decision="allowed"}"#;
+    let denied = r#"grantry_checks_total{endpoint="check",decision="denied"}"#;
+    let committed = r#"grantry_writes_total{outcome="committed"}"#;
+    let writes_before = sample(&before, committed).unwrap_or(0.0);
+    assert!(writes_before >= 4.0, "bootstrap, users and the conversation were written: {before}");
+    // One denied check, one write, one allowed check.
+    assert_eq!(dev.post("/check", &one(&dev_id, MSG, &conv)).await.1["allowed"], false);
+    let (status, made) =
+        dev.post(&format!("/conversation/{conv}/request_access"), &json!({ "justification": "Debugging issue #42" })).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(dev.post("/check", &one(&dev_id, MSG, &conv)).await.1["allowed"], true);
+    let (_, after) = scrape(&server, grantry_testkit::METRICS_TOKEN).await.unwrap();
+    assert_eq!(sample(&after, allowed).unwrap_or(0.0) - sample(&before, allowed).unwrap_or(0.0), 1.0, "{after}");
+    assert_eq!(sample(&after, denied).unwrap_or(0.0) - sample(&before, denied).unwrap_or(0.0), 1.0, "{after}");
+    assert_eq!(sample(&after, committed).unwrap_or(0.0) - writes_before, 1.0, "{after}");
+    assert!(sample(&after, r#"grantry_check_request_seconds_count{endpoint="check"}"#).unwrap_or(0.0) >= 2.0, "{after}");
+    // The index, read at the scrape: the request's three grants and the owners' roles.
+    let grants = sample(&after, r#"grantry_index_entries{org="acme",kind="grants"}"#).unwrap_or(0.0);
+    assert!(grants >= 6.0, "{after}");
+    assert_eq!(sample(&after, "grantry_follower_lag_revisions"), Some(0.0), "{after}");
+    assert!(after.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
 }
