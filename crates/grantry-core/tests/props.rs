@@ -197,6 +197,14 @@ proptest! {
             let (check, explain) = decide(&ix, q);
             prop_assert_eq!(check, explain, "check and explain disagree on {:?}", q);
             prop_assert_eq!(check, reference(&grants, q), "the index and the reference disagree on {:?}", q);
+            // The effective set read from the records equals the one computed from the grants' terms.
+            let o = ix.org(&OrgId::from("o")).unwrap();
+            let p = Principal::User(UserId(format!("u{}", q.user)));
+            for permanent in [false, true] {
+                let terms = o.grants_of(&p).into_iter().filter(|g| !permanent || !g.is_temporary());
+                let expected = o.effective_set(ix.catalogue(), terms, &ScopeRef::Org, t(q.at));
+                prop_assert_eq!(o.effective_of(ix.catalogue(), &p, &ScopeRef::Org, t(q.at), permanent), expected);
+            }
         }
     }
 

@@ -156,8 +156,7 @@ pub(super) fn require_manage(o: &OrgState, cat: &Catalogue, actor: &Principal, t
     if actor == target {
         return Ok(());
     }
-    let permanent = o.grants_of(target).into_iter().filter(|g| !g.is_temporary());
-    let theirs = o.effective_set(cat, permanent, &ScopeRef::Org, now);
+    let theirs = o.effective_of(cat, target, &ScopeRef::Org, now, true);
     let admin = |held: &BTreeSet<String>| cat.admin_subset(held.iter().map(String::as_str));
     let mine = admin(&held_permanently(o, cat, actor, &ScopeRef::Org, now));
     if !mine.contains(perm::USER_MANAGE) {
@@ -210,7 +209,7 @@ pub(super) fn require_covers_admin_held(
     why: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let theirs = cat.admin_subset(o.effective_set(cat, o.grants_of(target), &ScopeRef::Org, now).iter().map(String::as_str));
+    let theirs = cat.admin_subset(o.effective_of(cat, target, &ScopeRef::Org, now, false).iter().map(String::as_str));
     let mine = cat.admin_subset(held_permanently(o, cat, actor, &ScopeRef::Org, now).iter().map(String::as_str));
     let missing: Vec<&str> = theirs.difference(&mine).map(String::as_str).collect();
     if missing.is_empty() {

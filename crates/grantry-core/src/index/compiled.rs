@@ -288,6 +288,42 @@ impl Compiled {
         list.iter().filter_map(|&at| self.live(at)).map(|g| self.terms(g)).collect()
     }
 
+    /// The names of the permissions `principal`'s live grants carry at `scope` or above it at
+    /// `now_us` (roles expanded), through permanent grants only when `permanent_only`: the
+    /// effective set, read straight from the records, without rebuilding each grant's terms.
+    pub(super) fn held_names(
+        &self,
+        cat: &Catalogue,
+        principal: &Principal,
+        chain: &[ScopeRef],
+        now_us: i64,
+        permanent_only: bool,
+    ) -> std::collections::BTreeSet<String> {
+        let Some(slot) = self.principals.get(principal) else { return Default::default() };
+        let anchors: Vec<u32> = chain
+            .iter()
+            .filter_map(|s| match s {
+                ScopeRef::Org => Some(ORG_ANCHOR),
+                other => self.syms.get(&anchor_text(&Anchor::Scope(other.clone()))),
+            })
+            .collect();
+        let list = self.by_principal.get(&slot.sym).map_or(&[][..], Vec::as_slice);
+        let mut names = std::collections::BTreeSet::new();
+        for g in list.iter().filter_map(|&at| self.live(at)) {
+            let in_force = g.starts_us <= now_us && now_us < g.ends_us && !(permanent_only && g.ends_us != i64::MAX);
+            if !in_force || !anchors.contains(&g.anchor) {
+                continue;
+            }
+            let what = self.syms.name(g.what);
+            if g.role {
+                names.extend(cat.find_role(what).into_iter().flat_map(|r| r.grants.iter().map(|pg| pg.permission.clone())));
+            } else {
+                names.insert(what.to_owned());
+            }
+        }
+        names
+    }
+
     /// The live grant with id `id`.
     pub(super) fn grant(&self, id: &GrantId) -> Option<GrantTerms> {
         let key = match packed(id.as_str()) {

@@ -65,8 +65,20 @@ impl OrgState {
                 return BTreeSet::new();
             }
         }
-        let grants = self.grants_of(principal).into_iter().filter(|g| !permanent_only || !g.is_temporary());
-        self.effective_set(cat, grants, scope, now)
+        self.effective_of(cat, principal, scope, now, permanent_only)
+    }
+
+    /// What `principal`'s live grants carry at `scope` at `now`, whatever the principal's
+    /// standing: [`OrgState::effective_set`] of its grants, read without rebuilding them.
+    pub fn effective_of(
+        &self,
+        cat: &Catalogue,
+        principal: &Principal,
+        scope: &ScopeRef,
+        now: Timestamp,
+        permanent_only: bool,
+    ) -> BTreeSet<String> {
+        self.compiled.held_names(cat, principal, &self.scope_chain(scope), now.as_microsecond(), permanent_only)
     }
 
     /// A scope as people read it: `the organization`, `workspace `ml``, `project `ml/agents``.

@@ -89,10 +89,11 @@ fn rbac_rows(ix: &DecisionIndex, ctx: &Ctx, grants: &[Grant]) -> Result<Vec<gran
     Ok(principals
         .into_iter()
         .filter_map(|p| {
-            let held = o.grants_of(p);
-            let prior = o.effective_set(cat, &held, &ScopeRef::Org, ctx.now);
+            // Grants only add: the new set is the prior one and what the new grants carry.
+            let prior = o.effective_of(cat, p, &ScopeRef::Org, ctx.now, false);
             let added = grants.iter().filter(|g| &g.principal == p).map(Grant::terms);
-            let new = o.effective_set(cat, held.iter().cloned().chain(added), &ScopeRef::Org, ctx.now);
+            let mut new = prior.clone();
+            new.extend(o.effective_set(cat, added, &ScopeRef::Org, ctx.now));
             let ids: Vec<&GrantId> = grants.iter().filter(|g| &g.principal == p).map(|g| &g.id).collect();
             let cause =
                 serde_json::json!({ "event": "grant.created", "grant_ids": ids, "expires_at": grants.first().and_then(|g| g.expires_at) });

@@ -1,0 +1,14 @@
+-- wrk: POST the JSON in $BODY with the bearer token in $TOKEN to the URL given.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+wrk.body = os.getenv("BODY")
+
+-- Any answer but 2xx is a failure: count them, so a run that only measured errors says so.
+local failed = 0
+function response(status, headers, body)
+  if status < 200 or status >= 300 then
+    failed = failed + 1
+    if failed == 1 then io.stderr:write("unexpected " .. status .. ": " .. body .. "\n") end
+  end
+end
