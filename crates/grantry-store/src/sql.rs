@@ -327,7 +327,18 @@ impl StateStore for SqlStore {
                 }
                 _ => live_grants::through_sqlx(&mut tx).await?,
             };
-            snapshot.changes.extend(grants.into_iter().map(|grant| Change::GrantCreated { grant }));
+            // A grant of an organization made after the revision comes back with the change log,
+            // after its organization (read apart, the grants may be newer than the rest).
+            let orgs: std::collections::HashSet<OrgId> = snapshot
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::OrgCreated { org } => Some(org.id.clone()),
+                    _ => None,
+                })
+                .collect();
+            let known = grants.into_iter().filter(|g| orgs.contains(&g.org));
+            snapshot.changes.extend(known.map(|grant| Change::GrantCreated { grant }));
             Ok(snapshot)
         })
     }

@@ -174,9 +174,15 @@ impl OrgState {
             .filter(|g| &g.principal == principal && !live.iter().any(|l| l.id == g.id))
             .map(|g| (g.terms(), g.revoked.as_ref()))
             .collect();
-        let all = live.iter().map(|g| (g, None)).chain(ended.iter().map(|(g, r)| (g, *r)));
-        for (grant, revoked) in all {
-            let outcome = self.evaluate(cat, (grant, revoked), permission, &subject, now);
+        let all = live.iter().map(|g| (g, None, false)).chain(ended.iter().map(|(g, r)| (g, *r, true)));
+        for (grant, revoked, has_ended) in all {
+            let outcome = match (self.evaluate(cat, (grant, revoked), permission, &subject, now), revoked, grant.expires_at) {
+                // An ended grant allows nothing at any `at`, as `check` decides: it is said to
+                // have ended, even when asked about a moment before it did.
+                (Outcome::Allows | Outcome::NotYet(_), Some(r), _) if has_ended => Outcome::Revoked(r),
+                (Outcome::Allows | Outcome::NotYet(_), None, Some(end)) if has_ended => Outcome::Expired(end),
+                (outcome, ..) => outcome,
+            };
             // Only the first reasons of each kind are put into words; the rest are counted.
             match outcome {
                 Outcome::Irrelevant => continue,

@@ -527,7 +527,7 @@ struct Subject<'a> {
 
 /// The resource an anchor's text names.
 fn resource_anchor(text: &str) -> Option<ResourceRef> {
-    let (kind, id) = text.strip_prefix("\u{1}res:")?.split_once(':')?;
+    let (kind, id) = text.strip_prefix("\u{1}res:")?.split_once('\u{0}')?;
     Some(ResourceRef::new(kind, id))
 }
 
@@ -538,7 +538,8 @@ fn anchor_text(anchor: &Anchor) -> String {
         Anchor::Scope(ScopeRef::Workspace(id)) => format!("\u{1}ws:{id}"),
         Anchor::Scope(ScopeRef::Project(id)) => format!("\u{1}prj:{id}"),
         Anchor::Scope(ScopeRef::Environment(id)) => format!("\u{1}env:{id}"),
-        Anchor::Resource(r) => format!("\u{1}res:{}:{}", r.kind, r.id),
+        // NUL between type and id: neither can hold it, so no two anchors read back alike.
+        Anchor::Resource(r) => format!("\u{1}res:{}\u{0}{}", r.kind, r.id),
     }
 }
 

@@ -186,10 +186,11 @@ pub async fn revoke_grant(state: &AppState, ctx: &Ctx, id: &GrantId) -> Result<(
             let permit = ctx.authorize(ix, Action::RevokeGrant { grant: &terms })?;
             // The index holds the grants that can still decide; the record says why one cannot.
             if o.grant(id).is_none() {
-                return Err(match &record.revoked {
-                    Some(r) => ServiceError::Conflict(format!("grant `{id}` was already revoked at {}", r.at)),
-                    None => ServiceError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")),
-                });
+                return Err(ServiceError::Conflict(match &record.revoked {
+                    Some(r) => format!("grant `{id}` was already revoked at {}", r.at),
+                    None if record.is_expired(ctx.now) => format!("grant `{id}` already expired; there is nothing to revoke"),
+                    None => format!("grant `{id}` was revoked while this request was under way; there is nothing to revoke"),
+                }));
             }
             if record.is_expired(ctx.now) {
                 return Err(ServiceError::Conflict(format!("grant `{id}` already expired; there is nothing to revoke")));

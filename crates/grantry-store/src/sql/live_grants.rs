@@ -7,7 +7,8 @@
 //! one that read the revision and the other tables. That is safe because every grant change
 //! replays idempotently (a creation replaces, a revocation or recorded expiry removes what may
 //! already be gone): whatever committed in between is in the rows and is applied again from the
-//! change log.
+//! change log; and a grant of an organization the snapshot does not have yet is left for the
+//! change log to bring after its organization.
 
 use super::queries as q;
 use crate::error::{Result, StoreError};
@@ -27,6 +28,23 @@ struct TermsRow {
     starts_us: i64,
     expires_us: Option<i64>,
     created_us: i64,
+}
+
+/// A [`TermsRow`] from a row whose columns are read by index with `$get` (sqlx's `try_get`,
+/// rusqlite's `get`), in `SNAPSHOT_GRANTS`' order.
+macro_rules! terms_row {
+    ($r:expr, $get:ident) => {
+        TermsRow {
+            org: $r.$get(0)?,
+            id: $r.$get(1)?,
+            principal: $r.$get(2)?,
+            target: $r.$get(3)?,
+            anchor: $r.$get(4)?,
+            starts_us: $r.$get(5)?,
+            expires_us: $r.$get(6)?,
+            created_us: $r.$get(7)?,
+        }
+    };
 }
 
 impl TermsRow {
@@ -57,17 +75,7 @@ pub(super) async fn through_sqlx(tx: &mut Transaction<'_, Any>) -> Result<Vec<Gr
     let mut rows = sqlx::query(q::SNAPSHOT_GRANTS.sql).fetch(&mut **tx);
     while let Some(r) = rows.try_next().await? {
         let r: AnyRow = r;
-        let row = TermsRow {
-            org: r.try_get(0)?,
-            id: r.try_get(1)?,
-            principal: r.try_get(2)?,
-            target: r.try_get(3)?,
-            anchor: r.try_get(4)?,
-            starts_us: r.try_get(5)?,
-            expires_us: r.try_get(6)?,
-            created_us: r.try_get(7)?,
-        };
-        out.push(row.grant()?);
+        out.push(terms_row!(r, try_get).grant()?);
     }
     Ok(out)
 }
@@ -86,19 +94,6 @@ pub(super) fn from_sqlite_file(path: &str) -> Result<Vec<Grant>> {
     conn.pragma_update(None, "query_only", true).map_err(sqlite_error)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite_error)?;
     let mut statement = conn.prepare(q::SNAPSHOT_GRANTS.sql).map_err(sqlite_error)?;
-    let rows = statement
-        .query_map([], |r| {
-            Ok(TermsRow {
-                org: r.get(0)?,
-                id: r.get(1)?,
-                principal: r.get(2)?,
-                target: r.get(3)?,
-                anchor: r.get(4)?,
-                starts_us: r.get(5)?,
-                expires_us: r.get(6)?,
-                created_us: r.get(7)?,
-            })
-        })
-        .map_err(sqlite_error)?;
+    let rows = statement.query_map([], |r| Ok(terms_row!(r, get))).map_err(sqlite_error)?;
     rows.map(|row| row.map_err(sqlite_error).and_then(TermsRow::grant)).collect()
 }

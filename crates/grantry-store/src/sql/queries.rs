@@ -76,7 +76,7 @@ pub(crate) const EXPIRIES_DUE: Query = Query {
     access: Access::System,
     sql: "SELECT * FROM grants
          WHERE expiry_recorded = 0 AND expires_at_us IS NOT NULL AND expires_at_us <= $1
-           AND (revoked_at_us IS NULL OR revoked_at_us > expires_at_us)
+           AND revoked_at_us IS NULL
          ORDER BY expires_at_us LIMIT 500",
 };
 

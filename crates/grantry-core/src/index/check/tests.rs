@@ -74,6 +74,12 @@ fn an_ended_grant_leaves_the_index_and_is_explained_from_the_store() {
     let ended = [Grant { revoked: Some(revocation), ..grant }];
     let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(61), &ended);
     assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::Revoked));
+    // Asked about a moment before it ended, explain agrees with check: an ended grant allows nothing.
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(59), &ended);
+    assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::Revoked));
+    let expired = [Grant { id: GrantId::from("g2"), expires_at: Some(t(60)), revoked: None, ..ended[0].clone() }];
+    let d = o.explain(ix.catalogue(), &user("alice"), perm::CONVERSATION_GET_MESSAGE, &conv("c1"), t(30), &expired);
+    assert_eq!((d.allowed, d.reasons[0].code), (false, ReasonCode::Expired));
     // Ending an unknown or already ended grant again changes nothing.
     ix.apply(&Change::GrantExpiryRecorded { org: org(), id: GrantId::from("g2") }).unwrap();
 }
