@@ -63,6 +63,14 @@ pub fn printable(field: &'static str, text: &str) -> Result<()> {
     }
 }
 
+/// Refuses text longer than `max` characters or holding control or formatting characters.
+pub fn bounded(field: &'static str, text: &str, max: usize) -> Result<()> {
+    if text.chars().count() > max {
+        return Err(CoreError::invalid(field, format!("is longer than {max} characters")));
+    }
+    printable(field, text)
+}
+
 /// Trims a justification and checks it has at least `min` and at most `max` characters, all printable.
 pub fn justification(text: &str, min: usize, max: usize) -> Result<String> {
     let trimmed = text.trim();

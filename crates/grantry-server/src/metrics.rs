@@ -48,7 +48,7 @@ impl Metrics {
     pub fn new(token: Option<&str>) -> Self {
         let mut registry = Registry::with_prefix("grantry");
         let checks = Family::<Labels, Counter>::default();
-        registry.register("checks", "Decisions answered, by endpoint (check, batch, lookup) and decision", checks.clone());
+        registry.register("checks", "Decisions answered, by endpoint (check, batch) and decision", checks.clone());
         let check_seconds = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency);
         registry.register("check_request_seconds", "Time to answer a check, batch or lookup request, by endpoint", check_seconds.clone());
         let writes = Family::<Labels, Counter>::default();

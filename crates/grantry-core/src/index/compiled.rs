@@ -333,9 +333,10 @@ impl Compiled {
         self.by_key.get(&key).and_then(|&at| self.live(at)).map(|g| self.terms(g))
     }
 
-    /// Every live grant.
-    pub(super) fn all_grants(&self) -> impl Iterator<Item = GrantTerms> + '_ {
-        self.slab.iter().flatten().map(|g| self.terms(g))
+    /// The live grants of role `role`, wherever held (the only grants rebuilt).
+    pub(super) fn role_grants(&self, role: &str) -> Vec<GrantTerms> {
+        let Some(sym) = self.syms.get(role) else { return Vec::new() };
+        self.slab.iter().flatten().filter(|g| g.role && g.what == sym).map(|g| self.terms(g)).collect()
     }
 
     /// How many live grants there are.

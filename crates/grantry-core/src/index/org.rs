@@ -199,9 +199,9 @@ impl OrgState {
         self.compiled.grant(id)
     }
 
-    /// Every live grant in the organization.
-    pub fn all_grants(&self) -> impl Iterator<Item = GrantTerms> + '_ {
-        self.compiled.all_grants()
+    /// The live grants of role `role` in the organization, wherever held.
+    pub fn role_grants(&self, role: &str) -> Vec<GrantTerms> {
+        self.compiled.role_grants(role)
     }
 
     /// How much the organization's index holds.

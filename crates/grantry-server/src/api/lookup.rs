@@ -12,6 +12,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
+use grantry_core::validate::bounded;
 use grantry_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,9 +22,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The most ids one page carries, and how many when the request does not say.
-pub const MAX_PAGE: usize = 1000;
+const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 100;
-/// The longest resource type or continuation token taken.
+/// The longest permission, resource type or continuation token taken.
 const MAX_TEXT: usize = 256;
 
 /// Which resources to list.
@@ -61,16 +62,6 @@ pub struct LookupResponse {
     pub revision: u64,
 }
 
-/// Refuses text longer than [`MAX_TEXT`] or holding control or formatting characters.
-fn bounded(field: &'static str, text: &str) -> Result<()> {
-    if text.chars().count() > MAX_TEXT {
-        let message = format!("is longer than {MAX_TEXT} characters");
-        return Err(ServiceError::Invalid { field: field.into(), message }.into());
-    }
-    grantry_core::validate::printable(field, text).map_err(ServiceError::from)?;
-    Ok(())
-}
-
 #[utoipa::path(post, path = "/v1/{org}/lookup", request_body = LookupRequest, params(("org" = String, Path)),
     responses((status = 200, body = LookupResponse), (status = 403, body = super::views::ErrorBody)))]
 pub(super) async fn lookup(
@@ -84,6 +75,8 @@ pub(super) async fn lookup(
         let message = format!("is {limit}; ask for 1 to {MAX_PAGE} ids a page (follow continuation_token for more)");
         return Err(ServiceError::Invalid { field: "limit".into(), message }.into());
     }
+    let bounded = |field, text: &str| bounded(field, text, MAX_TEXT).map_err(ServiceError::from);
+    bounded("permission_name", &body.permission)?;
     bounded("resource_type", &body.resource_type)?;
     if let Some(token) = &body.continuation_token {
         bounded("continuation_token", token)?;
@@ -97,6 +90,7 @@ pub(super) async fn lookup(
     let at = body.at.unwrap_or(ctx.now);
     let (ids, has_more) = o.lookup(&principal, &body.permission, &body.resource_type, at, body.continuation_token.as_deref(), limit);
     let continuation_token = if has_more { ids.last().cloned() } else { None };
-    state.metrics().checked("lookup", ids.len(), ids.len(), started.elapsed());
+    // Its time is counted; what it listed is not a count of decisions.
+    state.metrics().checked("lookup", 0, 0, started.elapsed());
     Ok(Json(LookupResponse { resource_type: body.resource_type, ids, has_more, continuation_token, revision: ix.revision() }))
 }

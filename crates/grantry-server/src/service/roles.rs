@@ -146,7 +146,8 @@ fn keep_an_owner(o: &OrgState, removing: &[&GrantTerms], now: Timestamp) -> Resu
     if !removing.iter().any(|g| is_owner(g)) {
         return Ok(());
     }
-    let remaining = o.all_grants().filter(|g| g.is_active(now) && is_owner(g) && !removing.iter().any(|r| r.id == g.id)).count();
+    let owners = o.role_grants(role::ORG_OWNER);
+    let remaining = owners.iter().filter(|g| g.is_active(now) && is_owner(g) && !removing.iter().any(|r| r.id == g.id)).count();
     if remaining == 0 {
         return Err(ServiceError::Conflict(
             "this would leave the organization without an owner; make someone else org_owner first".to_owned(),

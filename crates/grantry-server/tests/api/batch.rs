@@ -108,6 +108,7 @@ async fn lookup_lists_the_conversations_a_principal_may_read_as_check_decides_pa
         (json!({ "limit": 0 }), "limit"),
         (json!({ "limit": 1001 }), "limit"),
         (json!({ "permission": "Nope:Nothing" }), "permission_name"),
+        (json!({ "permission": "P".repeat(300) }), "permission_name"),
         (json!({ "resource_type": "x".repeat(300) }), "resource_type"),
         (json!({ "continuation_token": "a\u{202e}b" }), "continuation_token"),
     ] {
