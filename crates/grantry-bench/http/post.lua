@@ -1,8 +1,16 @@
--- wrk: POST the JSON in $BODY with the bearer token in $TOKEN to the URL given.
+-- wrk: POST the JSON in $BODY with the bearer token in $TOKEN to the URL given. $BODY may hold
+-- several bodies, one per line: each connection sends them in turn.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-wrk.body = os.getenv("BODY")
+
+local bodies = {}
+for line in os.getenv("BODY"):gmatch("[^\n]+") do table.insert(bodies, line) end
+local sent = 0
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, bodies[(sent % #bodies) + 1])
+end
 
 -- Any answer but 2xx is a failure: count them, so a run that only measured errors says so.
 local failed = 0

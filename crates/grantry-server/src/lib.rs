@@ -3,14 +3,16 @@
 //! the follower that keeps that index current with the change log, and the background job that
 //! records expiries.
 //!
-//! Data flows one way: request → auth → service operation → one store transaction → the new
-//! revision → the index applies the change → the response. Checks read only the index.
+//! Data flows one way: request → auth → service operation → one batch, committed with the batches
+//! of concurrent writes in one store transaction (group commit) → its revision → the index
+//! publishes the change → the response. Checks read only the published index.
 
 pub mod api;
 pub mod clock;
 pub mod error;
 pub mod follower;
 pub mod ids;
+pub mod indexes;
 pub mod metrics;
 pub mod service;
 pub mod state;

@@ -29,6 +29,7 @@ pub struct Metrics {
     check_seconds: Family<Labels, Histogram, fn() -> Histogram>,
     writes: Family<Labels, Counter>,
     write_seconds: Histogram,
+    write_groups: Histogram,
     sweeps: Family<Labels, Counter>,
     expiries_recorded: Counter,
     index_size: Family<Labels, Gauge>,
@@ -55,6 +56,8 @@ impl Metrics {
         registry.register("writes", "Writes, by outcome (committed, refused, failed)", writes.clone());
         let write_seconds = latency();
         registry.register("write_seconds", "Time from validation to a committed, applied write", write_seconds.clone());
+        let write_groups = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]);
+        registry.register("write_group_size", "Writes committed together, in one transaction and one sync to disk", write_groups.clone());
         let sweeps = Family::<Labels, Counter>::default();
         registry.register("sweeper_runs", "Runs of the expiry recorder, by outcome", sweeps.clone());
         let expiries_recorded = Counter::default();
@@ -74,6 +77,7 @@ impl Metrics {
             check_seconds,
             writes,
             write_seconds,
+            write_groups,
             sweeps,
             expiries_recorded,
             index_size,
@@ -106,6 +110,11 @@ impl Metrics {
         if outcome == "committed" {
             self.write_seconds.observe(took.as_secs_f64());
         }
+    }
+
+    /// A group of `size` writes committed together.
+    pub fn grouped(&self, size: usize) {
+        self.write_groups.observe(size as f64);
     }
 
     /// A run of the expiry recorder: how many it recorded, or that it failed.

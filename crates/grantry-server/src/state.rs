@@ -1,18 +1,16 @@
-//! The server's shared state: the store, the decision index, and the paths that keep the index
-//! in step with the store — its own writes, and the change log that every server follows.
+//! The server's shared state: the store, the decision index (in two copies, see
+//! [`crate::indexes`]), and the paths that keep the index in step with the store — its own
+//! writes, committed in groups, and the change log that every server follows.
 
+use crate::indexes::{Indexes, Outcome, ReadIndex};
 use crate::metrics::Metrics;
 use crate::service::error::{Result, ServiceError};
 use crate::service::Ctx;
-use grantry_core::change::Change;
 use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_store::{Committed, Store, StoreError, WriteBatch};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
-/// How many change-log entries one read takes.
-const LOG_PAGE: u32 = 500;
 /// How many requests may wait for a revision at once; more are told to retry.
 const REVISION_WAITERS: usize = 64;
 /// How many catch-ups for unknown tokens may run at once; more are judged without one.
@@ -24,13 +22,7 @@ const WRITE_ATTEMPTS: u32 = 16;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    index: Arc<RwLock<DecisionIndex>>,
-    /// INVARIANT: held from validation to index update by every write of this server, so a
-    /// write is validated against the newest state it can see.
-    writer: Arc<Mutex<()>>,
-    /// INVARIANT: held whenever changes are applied to the index, so they are applied once each,
-    /// in revision order, whether they come from this server's writes or from the change log.
-    applier: Arc<Mutex<()>>,
+    indexes: Arc<Indexes>,
     /// Bounds the requests waiting for a revision this server has not reached.
     waiters: Arc<tokio::sync::Semaphore>,
     /// Bounds the catch-ups made for tokens this server does not know (yet), apart from the
@@ -48,9 +40,7 @@ impl AppState {
         index.shrink();
         Ok(Self {
             store,
-            index: Arc::new(RwLock::new(index)),
-            writer: Arc::new(Mutex::new(())),
-            applier: Arc::new(Mutex::new(())),
+            indexes: Arc::new(Indexes::new(index)),
             waiters: Arc::new(tokio::sync::Semaphore::new(REVISION_WAITERS)),
             strangers: Arc::new(tokio::sync::Semaphore::new(STRANGER_CATCH_UPS)),
             metrics: Arc::new(Metrics::new(None)),
@@ -68,9 +58,10 @@ impl AppState {
         &self.metrics
     }
 
-    /// Reads the index. Hold the guard briefly: writers wait for it.
-    pub fn index(&self) -> RwLockReadGuard<'_, DecisionIndex> {
-        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    /// The index as published: every committed change this server has applied. Readers never
+    /// wait for writers; drop it before the next `.await`.
+    pub fn index(&self) -> ReadIndex {
+        self.indexes.read()
     }
 
     /// The revision the index is at.
@@ -78,11 +69,12 @@ impl AppState {
         self.index().revision()
     }
 
-    /// Runs one write: `build` validates against the current index and returns the batch (or an
-    /// error, and nothing is written); the batch commits only if no other write — by any server —
-    /// committed since the revision it was validated against (optimistic concurrency); otherwise
-    /// the index catches up and `build` runs again, a bounded number of times. Then the index is
-    /// brought up to the new revision.
+    /// Runs one write: `build` validates against the index as it will stand — every committed
+    /// write and every write staged ahead of this one — and returns the batch (or an error, and
+    /// nothing is written). Batches staged together commit together (see [`crate::indexes`]);
+    /// one that is refused fails alone and the others are validated again. When another server
+    /// committed first, the index catches up and `build` runs again, a bounded number of times.
+    /// The write returns once its change is published.
     pub async fn write<T>(&self, build: impl Fn(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
         let started = std::time::Instant::now();
         let result = self.write_once(build).await;
@@ -96,34 +88,33 @@ impl AppState {
     }
 
     async fn write_once<T>(&self, build: impl Fn(&DecisionIndex) -> Result<(WriteBatch, T)>) -> Result<(Committed, T)> {
-        let _writer = self.writer.lock().await;
-        let mut stale = None;
+        let (mut last, mut alone) = (None, false);
         for attempt in 0..WRITE_ATTEMPTS {
-            if attempt > 0 {
+            if matches!(last, Some(StoreError::Stale { .. })) {
                 // Another server keeps winning: step aside for a random few milliseconds.
                 let mut jitter = [0u8; 1];
                 getrandom::fill(&mut jitter).map_err(|e| ServiceError::Internal(format!("no randomness available: {e}")))?;
                 let ms = u64::from(attempt.min(5)) * (1 + u64::from(jitter[0] % 8));
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
-            // Validate against everything committed so far, by any server.
-            self.catch_up().await?;
-            let (batch, out) = {
-                let ix = self.index();
-                let (batch, out) = build(&ix)?;
-                (WriteBatch { base_revision: Some(ix.revision()), ..batch }, out)
-            };
-            let changes: Vec<Change> = batch.changes.clone();
-            match self.store.commit(batch).await {
-                Ok(committed) => {
-                    self.advance(committed.revision, &changes).await?;
+            let (ticket, out) = self.indexes.stage(&self.store, alone, &build).await?;
+            if ticket.leads {
+                // Commits once the writes already waiting have joined the group.
+                self.indexes.flush_soon(Arc::clone(&self.store));
+            }
+            match ticket.outcome.await {
+                Ok(Outcome::Committed { committed, group }) => {
+                    if ticket.leads || alone {
+                        self.metrics.grouped(group);
+                    }
                     return Ok((committed, out));
                 }
-                Err(e @ StoreError::Stale { .. }) => stale = Some(e),
-                Err(e) => return Err(e.into()),
+                Ok(Outcome::Retry { error, alone: by_itself }) => (last, alone) = (Some(error), by_itself),
+                Ok(Outcome::Failed(e)) => return Err(e.into()),
+                Err(_) => return Err(ServiceError::Internal("the write's group went away".into())),
             }
         }
-        Err(stale.map_or_else(|| ServiceError::Internal("no write was attempted".into()), ServiceError::from))
+        Err(last.map_or_else(|| ServiceError::Internal("no write was attempted".into()), ServiceError::from))
     }
 
     /// Runs one write on behalf of a caller: like [`AppState::write`], validated at the caller's
@@ -140,44 +131,9 @@ impl AppState {
         .await
     }
 
-    /// Applies this server's own commit: directly when it is the next revision, else by reading
-    /// the change log up to it (another server committed in between).
-    async fn advance(&self, revision: u64, own: &[Change]) -> Result<()> {
-        let _applier = self.applier.lock().await;
-        let current = self.revision();
-        if current >= revision {
-            return Ok(());
-        }
-        if current + 1 == revision {
-            return self.apply(revision, own);
-        }
-        self.read_log().await.map(drop)
-    }
-
-    fn apply(&self, revision: u64, changes: &[Change]) -> Result<()> {
-        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        index
-            .apply_all(revision, changes)
-            .map_err(|e| ServiceError::Internal(format!("index out of step with the store at revision {revision}: {e}")))
-    }
-
     /// Applies every change committed after the index's revision; returns the new revision.
     pub async fn catch_up(&self) -> Result<u64> {
-        let _applier = self.applier.lock().await;
-        self.read_log().await
-    }
-
-    async fn read_log(&self) -> Result<u64> {
-        loop {
-            let from = self.revision();
-            let page = self.store.changes_since(from, LOG_PAGE).await?;
-            for logged in &page {
-                self.apply(logged.revision, &logged.changes)?;
-            }
-            if page.len() < LOG_PAGE as usize {
-                return Ok(self.revision());
-            }
-        }
+        self.indexes.catch_up(&self.store).await
     }
 
     /// Makes sure the index has applied `revision` (read-your-writes across servers), catching up

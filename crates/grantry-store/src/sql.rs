@@ -12,8 +12,8 @@ mod write;
 
 use crate::error::{Result, StoreError};
 use crate::traits::{
-    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, Isolation, IsolationReport,
-    LoggedChange, Snapshot, StateStore, WriteBatch,
+    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, GroupFailure, Isolation,
+    IsolationReport, LoggedChange, Snapshot, StateStore, WriteBatch,
 };
 use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Checkpoint};
 use grantry_core::change::Change;
@@ -276,36 +276,44 @@ impl SqlStore {
     /// Begins a transaction limited to `scope`; `snapshot` asks for one consistent read-only view.
     async fn begin(&self, scope: Scope<'_>, snapshot: bool) -> Result<Transaction<'_, Any>> {
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            if snapshot {
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-            }
-            let (key, value) = match scope {
-                Scope::Org(org) => ("grantry.org", org.as_str()),
-                Scope::All => ("grantry.scope", "all"),
-            };
-            sqlx::query("SELECT set_config($1, $2, true)").bind(key).bind(value).execute(&mut *tx).await?;
+        if self.backend == Backend::Postgres && snapshot {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
         }
+        enter(&mut tx, self.backend, scope).await?;
         Ok(tx)
     }
 }
 
+/// Limits the rest of the transaction to `scope` (PostgreSQL's row-level security reads it).
+async fn enter(tx: &mut Transaction<'_, Any>, backend: Backend, scope: Scope<'_>) -> Result<()> {
+    if backend == Backend::Postgres {
+        let (key, value) = match scope {
+            Scope::Org(org) => ("grantry.org", org.as_str()),
+            Scope::All => ("grantry.scope", "all"),
+        };
+        sqlx::query("SELECT set_config($1, $2, true)").bind(key).bind(value).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl StateStore for SqlStore {
-    fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>> {
+    fn commit_group(&self, batches: Vec<WriteBatch>) -> BoxFuture<'_, std::result::Result<Vec<Committed>, GroupFailure>> {
         Box::pin(async move {
+            let whole = |error: StoreError| GroupFailure { member: None, error };
+            let Some(first) = batches.first().map(|b| b.org.clone()) else { return Ok(vec![]) };
             let _writer = self.write_lock.lock().await;
-            let org = batch.org.clone();
-            let mut tx = self.begin(Scope::Org(&org), false).await?;
-            let committed = write::commit(&mut tx, batch, &self.audit_key).await?;
-            if self.backend == Backend::Postgres {
+            let mut tx = self.begin(Scope::Org(&first), false).await.map_err(whole)?;
+            let committed = write::commit_all(&mut tx, self.backend, batches, &self.audit_key).await?;
+            if let (Backend::Postgres, Some(last)) = (self.backend, committed.last()) {
                 // Delivered when the transaction commits, to every server listening.
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANGES_CHANNEL)
-                    .bind(committed.revision.to_string())
+                    .bind(last.revision.to_string())
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    .map_err(|e| whole(e.into()))?;
             }
-            tx.commit().await?;
+            tx.commit().await.map_err(|e| whole(e.into()))?;
             Ok(committed)
         })
     }

@@ -1,7 +1,7 @@
 //! The storage traits the server depends on: [`StateStore`] (commit changes, load the state) and
 //! [`AuditLog`] (read and verify the audit chain). [`Store`] is both.
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use grantry_core::audit::{AuditDraft, AuditEvent, ChainBreak, Checkpoint};
 use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId};
@@ -25,6 +25,15 @@ pub struct WriteBatch {
     /// Optimistic concurrency: `Some(r)` commits only while the latest revision is still `r`, the
     /// one the batch was validated against (else [`StoreError::Stale`]); `None` commits regardless.
     pub base_revision: Option<u64>,
+}
+
+/// Why a group of batches did not commit. Nothing of the group was written.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct GroupFailure {
+    /// The batch that failed, when one did: the others were sound and may be sent again.
+    pub member: Option<usize>,
+    pub error: StoreError,
 }
 
 /// What a commit produced.
@@ -103,7 +112,15 @@ pub struct LoggedChange {
 /// Writing changes and loading the state.
 pub trait StateStore: Send + Sync {
     /// Commits a batch in one transaction and returns its revision and events.
-    fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>>;
+    fn commit(&self, batch: WriteBatch) -> BoxFuture<'_, Result<Committed>> {
+        Box::pin(async move {
+            let mut committed = self.commit_group(vec![batch]).await.map_err(|f| f.error)?;
+            committed.pop().ok_or_else(|| StoreError::Corrupt("a commit returned no revision".to_owned()))
+        })
+    }
+    /// Commits batches in order, in one transaction (one sync to disk), each with its own
+    /// revision (consecutive) and its own audit events; all or nothing.
+    fn commit_group(&self, batches: Vec<WriteBatch>) -> BoxFuture<'_, std::result::Result<Vec<Committed>, GroupFailure>>;
     /// Loads the state the decision index holds (see [`Snapshot`]).
     fn snapshot(&self) -> BoxFuture<'_, Result<Snapshot>>;
     /// The change log after `revision`, oldest first, at most `limit` entries.

@@ -10,7 +10,7 @@ use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::*;
 use grantry_core::{SignedDuration, Timestamp};
-use grantry_store::{AuditFilter, GrantFilter, GrantState, Store, StoreError, WriteBatch};
+use grantry_store::{AuditFilter, GrantFilter, GrantState, GroupFailure, Store, StoreError, WriteBatch};
 use std::sync::Arc;
 
 /// A fresh database; dropping it drops a SQLite file (PostgreSQL's go with the throwaway cluster).
@@ -69,6 +69,8 @@ on_both_backends!(
     keys_and_policies_come_back_in_the_snapshot,
     a_batch_validated_against_an_old_revision_is_refused,
     every_kind_of_tampering_is_detected_and_named,
+    a_group_commits_each_batch_with_its_own_revision_and_events,
+    a_group_with_a_refused_batch_writes_nothing_and_names_it,
 );
 
 #[path = "suite/tamper.rs"]
@@ -217,6 +219,66 @@ async fn a_batch_validated_against_an_old_revision_is_refused(db: &Db) {
     assert_eq!((before.0.revision, before.0.changes, before.1), (after.0.revision, after.0.changes, after.1), "nothing written");
     let retried = WriteBatch { base_revision: Some(base + 1), ..batch("o1", t(4), vec![Change::UserCreated { user: user("o1", "u3") }]) };
     assert_eq!(store.commit(retried).await.unwrap().revision, base + 2);
+}
+
+async fn a_group_commits_each_batch_with_its_own_revision_and_events(db: &Db) {
+    let store = seed(db).await;
+    store.commit(batch("o2", t(1), vec![Change::OrgCreated { org: org("o2") }])).await.unwrap();
+    let base = store.snapshot().await.unwrap().revision;
+    let (o1, o2) = (chain(&store, "o1").await.len() as i64, chain(&store, "o2").await.len() as i64);
+    // Two organizations interleaved, several grants in one batch, and a revocation of a grant the
+    // same group creates: each batch keeps its place.
+    let revocation = Revocation { at: t(6), by: Actor::System };
+    let group = vec![
+        batch(
+            "o1",
+            t(3),
+            vec![
+                Change::GrantCreated { grant: grant("o1", "a", "u1", None) },
+                Change::GrantCreated { grant: grant("o1", "b", "u1", None) },
+            ],
+        ),
+        batch("o2", t(4), vec![Change::UserCreated { user: user("o2", "v1") }]),
+        batch("o1", t(5), vec![Change::UserCreated { user: user("o1", "u2") }]),
+        batch("o1", t(6), vec![Change::GrantRevoked { org: OrgId::from("o1"), id: GrantId::from("a"), revocation }]),
+    ];
+    let group: Vec<WriteBatch> =
+        group.into_iter().enumerate().map(|(i, b)| WriteBatch { base_revision: Some(base + i as u64), ..b }).collect();
+    let committed = store.commit_group(group).await.unwrap();
+    let revisions: Vec<u64> = committed.iter().map(|c| c.revision).collect();
+    assert_eq!(revisions, [base + 1, base + 2, base + 3, base + 4]);
+    let seqs: Vec<Vec<i64>> = committed.iter().map(|c| c.events.iter().map(|e| e.seq).collect()).collect();
+    assert_eq!(seqs, [vec![o1 + 1, o1 + 2], vec![o2 + 1], vec![o1 + 3], vec![o1 + 4]]);
+    assert_eq!(verified(&store, "o1").await, Ok(o1 as usize + 4));
+    assert_eq!(verified(&store, "o2").await, Ok(o2 as usize + 1));
+    let logged: Vec<u64> = store.changes_since(base, 10).await.unwrap().iter().map(|l| l.revision).collect();
+    assert_eq!(logged, revisions);
+    let live = store.grants(&OrgId::from("o1"), GrantFilter { state: Some(GrantState::Live), ..Default::default() }).await.unwrap();
+    assert_eq!(live.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["b"]);
+}
+
+async fn a_group_with_a_refused_batch_writes_nothing_and_names_it(db: &Db) {
+    let store = seed(db).await;
+    let before = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    let mut dup = user("o1", "u9");
+    dup.email = "u1@o1.test".into();
+    let group = vec![
+        batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u2") }]),
+        batch("o1", t(4), vec![Change::UserCreated { user: dup }]),
+        batch("o1", t(5), vec![Change::GrantCreated { grant: grant("o1", "g", "u1", None) }]),
+    ];
+    let err = store.commit_group(group).await.unwrap_err();
+    assert!(matches!(err, GroupFailure { member: Some(1), error: StoreError::Conflict(_) }), "{err:?}");
+    let after = (store.snapshot().await.unwrap(), chain(&store, "o1").await.len());
+    assert_eq!((before.0.revision, before.0.changes, before.1), (after.0.revision, after.0.changes, after.1), "nothing written");
+    // Batches that do not follow one another are refused before anything is written.
+    let base = after.0.revision;
+    let gap = vec![
+        WriteBatch { base_revision: Some(base), ..batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u2") }]) },
+        WriteBatch { base_revision: Some(base + 2), ..batch("o1", t(4), vec![Change::UserCreated { user: user("o1", "u3") }]) },
+    ];
+    assert!(matches!(store.commit_group(gap).await, Err(GroupFailure { member: None, error: StoreError::Corrupt(_) })));
+    assert_eq!(store.snapshot().await.unwrap().revision, base);
 }
 
 async fn revoking_twice_is_a_conflict(db: &Db) {

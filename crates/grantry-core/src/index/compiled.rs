@@ -308,14 +308,20 @@ impl Compiled {
             })
             .collect();
         let list = self.by_principal.get(&slot.sym).map_or(&[][..], Vec::as_slice);
+        // Many grants carry the same permission or role: each is named once.
+        let mut carried: Vec<(u32, bool)> = list
+            .iter()
+            .filter_map(|&at| self.live(at))
+            .filter(|g| g.starts_us <= now_us && now_us < g.ends_us && !(permanent_only && g.ends_us != i64::MAX))
+            .filter(|g| anchors.contains(&g.anchor))
+            .map(|g| (g.what, g.role))
+            .collect();
+        carried.sort_unstable();
+        carried.dedup();
         let mut names = std::collections::BTreeSet::new();
-        for g in list.iter().filter_map(|&at| self.live(at)) {
-            let in_force = g.starts_us <= now_us && now_us < g.ends_us && !(permanent_only && g.ends_us != i64::MAX);
-            if !in_force || !anchors.contains(&g.anchor) {
-                continue;
-            }
-            let what = self.syms.name(g.what);
-            if g.role {
+        for (what, role) in carried {
+            let what = self.syms.name(what);
+            if role {
                 names.extend(cat.find_role(what).into_iter().flat_map(|r| r.grants.iter().map(|pg| pg.permission.clone())));
             } else {
                 names.insert(what.to_owned());

@@ -168,3 +168,44 @@ async fn metrics_count_checks_writes_and_the_index_for_the_metrics_token_only() 
     assert_eq!(sample(&after, "grantry_follower_lag_revisions"), Some(0.0), "{after}");
     assert!(after.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
 }
+
+/// Group commit: writes arriving together are validated one after another against the index as
+/// it will stand, and committed together; each gets its own answer, revision and audit events, a
+/// write refused by validation fails alone, and readers see only what is committed.
+#[tokio::test]
+async fn concurrent_writes_commit_in_groups_and_a_refused_one_fails_alone() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let api = owner.clone();
+        // Every fourth repeats an address another write in the same burst creates.
+        let email = if i % 4 == 3 { format!("u{}@acme.test", i - 1) } else { format!("u{i}@acme.test") };
+        writes.spawn(async move { (i, api.post("/users", &json!({ "email": email })).await) });
+    }
+    let mut revisions = Vec::new();
+    let mut refused = 0;
+    while let Some(done) = writes.join_next().await {
+        let (i, (status, body)) = done.unwrap();
+        match status {
+            201 => revisions.push(body["revision"].as_u64().unwrap()),
+            409 if i % 4 == 3 || i % 4 == 2 => refused += 1,
+            other => panic!("write {i}: {other} {body}"),
+        }
+    }
+    // Of each pair with one address, exactly one is created.
+    assert_eq!((revisions.len(), refused), (24, 8), "{revisions:?}");
+    revisions.sort_unstable();
+    revisions.dedup();
+    assert_eq!(revisions.len(), 24, "each write has its own revision");
+    let (_, users) = owner.get("/users").await;
+    assert_eq!(users["users"].as_array().unwrap().len(), 25, "{users}");
+    let (_, verified) = owner.get("/audit/verify").await;
+    assert_eq!(verified["ok"], true, "{verified}");
+    let (_, created) = owner.get("/audit?event_type=user.created").await;
+    assert_eq!(created["events"].as_array().unwrap().len(), 25, "one event per user created: {created}");
+    let (_, text) = scrape(&server, grantry_testkit::METRICS_TOKEN).await.unwrap();
+    let (groups, grouped) =
+        (sample(&text, "grantry_write_group_size_count").unwrap(), sample(&text, "grantry_write_group_size_sum").unwrap());
+    assert!(grouped > groups, "some writes shared a commit: {groups} groups for {grouped} writes");
+}

@@ -83,16 +83,16 @@ pub(crate) const EXPIRIES_DUE: Query = Query {
 pub(crate) const AUDIT_EVENTS: Query =
     Query { name: "audit_events", access: Access::Org, sql: "SELECT * FROM audit_events WHERE org_id = $1" };
 
-pub(crate) const NEXT_REVISION: Query = Query {
-    name: "next_revision",
+pub(crate) const NEXT_REVISIONS: Query = Query {
+    name: "next_revisions",
     access: Access::Global,
-    sql: "UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+    sql: "UPDATE revision_counter SET value = value + $1 WHERE id = 1 RETURNING value",
 };
 
-pub(crate) const NEXT_REVISION_FROM: Query = Query {
-    name: "next_revision_from",
+pub(crate) const NEXT_REVISIONS_FROM: Query = Query {
+    name: "next_revisions_from",
     access: Access::Global,
-    sql: "UPDATE revision_counter SET value = value + 1 WHERE id = 1 AND value = $1 RETURNING value",
+    sql: "UPDATE revision_counter SET value = value + $1 WHERE id = 1 AND value = $2 RETURNING value",
 };
 
 pub(crate) const LOG_CHANGE: Query = Query {
@@ -169,13 +169,12 @@ pub(crate) const AUDIT_CHECKPOINT: Query =
 pub(crate) const CHECKPOINT_KEYS: Query =
     Query { name: "checkpoint_keys", access: Access::System, sql: "SELECT DISTINCT key_id FROM audit_checkpoints" };
 
-pub(crate) const DELETE_AUDIT_CHECKPOINT: Query =
-    Query { name: "delete_audit_checkpoint", access: Access::Org, sql: "DELETE FROM audit_checkpoints WHERE org_id = $1" };
-
-pub(crate) const INSERT_AUDIT_CHECKPOINT: Query = Query {
-    name: "insert_audit_checkpoint",
+pub(crate) const PUT_AUDIT_CHECKPOINT: Query = Query {
+    name: "put_audit_checkpoint",
     access: Access::Org,
-    sql: "INSERT INTO audit_checkpoints (org_id, seq, head_hash, at_us, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)",
+    sql: "INSERT INTO audit_checkpoints (org_id, seq, head_hash, at_us, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash, at_us = excluded.at_us,
+             key_id = excluded.key_id, signature = excluded.signature",
 };
 
 pub(crate) const REHASH_AUDIT_EVENT: Query = Query {
@@ -229,7 +228,7 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 38] = [
+pub(crate) const ALL: [Query; 37] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -240,8 +239,8 @@ pub(crate) const ALL: [Query; 38] = [
     EXPIRIES_DUE,
     GRANTS,
     AUDIT_EVENTS,
-    NEXT_REVISION,
-    NEXT_REVISION_FROM,
+    NEXT_REVISIONS,
+    NEXT_REVISIONS_FROM,
     LOG_CHANGE,
     INSERT_ORG,
     INSERT_USER,
@@ -256,8 +255,7 @@ pub(crate) const ALL: [Query; 38] = [
     AUDIT_HEAD,
     AUDIT_CHECKPOINT,
     CHECKPOINT_KEYS,
-    DELETE_AUDIT_CHECKPOINT,
-    INSERT_AUDIT_CHECKPOINT,
+    PUT_AUDIT_CHECKPOINT,
     REHASH_AUDIT_EVENT,
     INSERT_AUDIT_EVENT,
     SNAPSHOT_SCOPES,
