@@ -8,6 +8,7 @@ mod cold;
 mod engines;
 mod measure;
 mod plot;
+mod replication;
 mod workload;
 
 use clap::Parser;
@@ -24,7 +25,9 @@ const EXAMPLES: &str = "Examples:
   grantry-bench --size s,m,l --out bench-out     # all sizes; writes bench-out/bench.csv and latency.png
   grantry-bench --size l --peers cedar --budget 60
   grantry-bench --size l --peers cedar --cold-start /tmp/bench.db   # also time loading L from SQLite
-  grantry-bench --size s --checks 20000 --budget 5   # the CI smoke run: agreement, no timing asserted";
+  grantry-bench --size s --checks 20000 --budget 5   # the CI smoke run: agreement, no timing asserted
+  GRANTRY_TEST_POSTGRES_URL=postgres://me@127.0.0.1/postgres grantry-bench --replication 500
+                                                 # two servers over PostgreSQL, 1% writes: write-to-visible, allows after revoke";
 
 /// The peers Grantry is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +59,12 @@ struct Args {
     /// size; reused when it exists) and time loading it as `grantry serve` does.
     #[arg(long, value_name = "FILE")]
     cold_start: Option<PathBuf>,
+    /// Instead of the decision benchmark, run this many grant-then-revoke rounds through one server
+    /// while checkers ask a second one over the same PostgreSQL database (a fresh database made from
+    /// `GRANTRY_TEST_POSTGRES_URL`); prints write-to-visible latency, fails on an allow after an
+    /// acknowledged revoke.
+    #[arg(long, value_name = "ROUNDS")]
+    replication: Option<usize>,
     /// The workload's seed.
     #[arg(long, default_value_t = 11)]
     seed: u64,
@@ -196,6 +205,15 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(rounds) = args.replication {
+        return match replication::measure(rounds, 4) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for size in &args.size {

@@ -19,7 +19,17 @@ on_both_backends!(
     a_token_minted_on_one_server_works_on_another_with_the_header,
     concurrent_writers_on_two_servers_keep_one_valid_chain,
     two_servers_racing_cannot_both_pass_a_rule,
+    a_mixed_run_never_allows_after_an_acknowledged_revoke,
 );
+
+/// Checks on a following server while another grants and revokes: every grant shows up there on
+/// its own, and no check that names an acknowledged revoke's revision is allowed.
+async fn a_mixed_run_never_allows_after_an_acknowledged_revoke(a: TestServer) {
+    let run = grantry_testkit::mixed_run(&a, 8, 3).await;
+    assert!(run.allows_after_revoke.is_empty(), "allowed after an acknowledged revoke: {:?}", run.allows_after_revoke);
+    assert_eq!(run.visible.len(), 8, "each grant was seen");
+    assert!(run.allows > 0 && run.allows < run.checks, "the run saw both answers: {run:?}");
+}
 
 /// Check-then-act across servers: each write commits only if nothing committed since it was
 /// validated, so two owners removing each other through two servers leave one owner, and two

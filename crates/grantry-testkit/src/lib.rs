@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod corpus;
+pub mod mixed;
 pub mod server;
 
 pub use api::Api;
+pub use mixed::{mixed_run, MixedRun};
 pub use server::{fresh_key, TestServer, METRICS_TOKEN};
 
 /// Runs each named case, `async fn case(server: TestServer)`, as two tests: `sqlite::case` with a

@@ -46,6 +46,12 @@ impl TestServer {
         Self::launch_on(None, self.db_url.clone(), self.key.clone(), false).await
     }
 
+    /// Another server over the same database with its background jobs, so that it follows the
+    /// first one's writes on its own.
+    pub async fn follower(&self) -> Self {
+        Self::launch_on(None, self.db_url.clone(), self.key.clone(), true).await
+    }
+
     /// Starts a server with its background jobs over a fresh PostgreSQL database; `None` when
     /// PostgreSQL tests are skipped (see `grantry_store::testing`).
     pub async fn start_postgres() -> Option<Self> {
