@@ -205,6 +205,7 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).with_writer(std::io::stderr).init();
     if let Some(rounds) = args.replication {
         return match replication::measure(rounds, 4) {
             Ok(()) => ExitCode::SUCCESS,

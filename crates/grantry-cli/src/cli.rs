@@ -108,6 +108,13 @@ pub enum Command {
         "grantry check -e admin --permission Conversation:GetMessage --resource ticket:T-1234 --attr conversation_user_id=8aeeefa9dd20d5912158d50e"
     ))]
     Check(crate::commands::check::CheckArgs),
+    /// Which resources of a type may this principal act on with a permission, now? A page of ids.
+    #[command(after_help = crate::examples!(
+        "grantry lookup -e dev --permission Conversation:GetMessage --type conversation",
+        "grantry lookup -e admin --user-email dev@acme.example --permission traces:read --type trace --limit 50 --json",
+        "grantry lookup -e admin --user-email dev@acme.example --permission traces:read --type trace --after 0f1e2d3c4b5a69788796a5b4"
+    ))]
+    Lookup(crate::commands::lookup::LookupArgs),
     /// Read and verify the audit log.
     #[command(after_help = crate::examples!(
         "grantry audit list -e admin --type grant.created",

@@ -8,6 +8,7 @@ pub mod check;
 pub mod conversation;
 pub mod grant;
 pub mod login;
+pub mod lookup;
 pub mod migrate;
 pub mod org;
 pub mod role;
@@ -36,6 +37,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Conversation(c) => conversation::run(c).await,
         Command::Grant(c) => grant::run(c).await,
         Command::Check(a) => check::run(a).await,
+        Command::Lookup(a) => lookup::run(a).await,
         Command::Audit(c) => audit::run(c).await,
         Command::Workspace(c) => scope::workspace(c).await,
         Command::Project(c) => scope::project(c).await,

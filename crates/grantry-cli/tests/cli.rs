@@ -13,6 +13,8 @@ mod hostile;
 mod metrics;
 #[path = "cli/readme.rs"]
 mod readme;
+#[path = "cli/restart.rs"]
+mod restart;
 #[path = "cli/support.rs"]
 mod support;
 #[path = "cli/tls.rs"]

@@ -16,6 +16,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::{OrgId, TokenId};
 use crate::model::Credential;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Why a bearer secret was not accepted.
@@ -42,8 +43,10 @@ pub struct IndexSize {
 }
 
 /// All organizations' state, and the credentials that authenticate into them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecisionIndex {
+    /// The built-in catalogue; not saved.
+    #[serde(skip, default = "Catalogue::builtin")]
     catalogue: Catalogue,
     orgs: HashMap<OrgId, OrgState>,
     org_by_slug: HashMap<String, OrgId>,
@@ -115,6 +118,19 @@ impl DecisionIndex {
             }
         }
         Ok(())
+    }
+
+    /// The index as bytes to save, for [`DecisionIndex::decode`] in the same build. MessagePack
+    /// with structs as maps: the model's adjacently tagged enums (a unit variant such as
+    /// `ScopeRef::Org` among them) round-trip only so.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        rmp_serde::to_vec_named(self).map_err(|e| CoreError::invalid("saved index", format!("cannot encode the index: {e}")))
+    }
+
+    /// An index from [`DecisionIndex::encode`]'s bytes (made by this same build: the layout is not
+    /// versioned), over the built-in catalogue.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        rmp_serde::from_slice(bytes).map_err(|e| CoreError::invalid("saved index", format!("it does not decode: {e}")))
     }
 
     /// Drops spare capacity, after loading a snapshot: memory then holds what the state needs.

@@ -109,7 +109,9 @@ impl Indexes {
         ReadIndex { index: self.published(), _not_send: PhantomData }
     }
 
-    fn published(&self) -> Arc<DecisionIndex> {
+    /// The published copy itself. A writer waits for its holders before it changes the spare
+    /// again, so hold it only where no write can be waiting (at start, or at shutdown).
+    pub(crate) fn published(&self) -> Arc<DecisionIndex> {
         Arc::clone(&self.published.read().unwrap_or_else(PoisonError::into_inner))
     }
 

@@ -14,6 +14,7 @@ pub mod follower;
 pub mod ids;
 pub mod indexes;
 pub mod metrics;
+pub mod saved;
 pub mod service;
 pub mod state;
 pub mod sweeper;

@@ -29,22 +29,54 @@ pub struct AppState {
     /// above, so unknown tokens cannot crowd out authenticated callers.
     strangers: Arc<tokio::sync::Semaphore>,
     metrics: Arc<Metrics>,
+    from_saved: bool,
 }
 
 impl AppState {
-    /// Loads the whole state from `store` into a fresh decision index.
+    /// Loads the whole state from `store`: the index it saved for this build, if it has a usable
+    /// one, and the change log after it; else from the tables.
     pub async fn load(store: Arc<dyn Store>) -> Result<Self> {
-        let snapshot = store.snapshot().await?;
-        let mut index = DecisionIndex::default();
-        index.apply_all(snapshot.revision, &snapshot.changes)?;
-        index.shrink();
-        Ok(Self {
+        let started = std::time::Instant::now();
+        let (index, from_saved) = match crate::saved::load(store.as_ref()).await? {
+            Some(index) => (index, true),
+            None => {
+                let snapshot = store.snapshot().await?;
+                let mut index = DecisionIndex::default();
+                index.apply_all(snapshot.revision, &snapshot.changes)?;
+                index.shrink();
+                (index, false)
+            }
+        };
+        let saved_at = index.revision();
+        let state = Self {
             store,
             indexes: Arc::new(Indexes::new(index)),
             waiters: Arc::new(tokio::sync::Semaphore::new(REVISION_WAITERS)),
             strangers: Arc::new(tokio::sync::Semaphore::new(STRANGER_CATCH_UPS)),
             metrics: Arc::new(Metrics::new(None)),
-        })
+            from_saved,
+        };
+        let revision = state.catch_up().await?;
+        let from = if from_saved { "the saved index" } else { "the tables" };
+        tracing::info!(
+            revision,
+            replayed = revision.saturating_sub(saved_at),
+            seconds = started.elapsed().as_secs_f64(),
+            "loaded the state from {from}"
+        );
+        Ok(state)
+    }
+
+    /// Whether [`AppState::load`] started from a saved index (else it read the tables).
+    pub fn loaded_from_saved(&self) -> bool {
+        self.from_saved
+    }
+
+    /// Saves the index for the next start, where the store keeps one (beside a SQLite file);
+    /// whether it did. It holds the published copy while it encodes it, and writes wait for
+    /// that: call it before serving or after.
+    pub async fn save_index(&self) -> Result<bool> {
+        crate::saved::save(self.store.as_ref(), self.indexes.published()).await
     }
 
     /// Serves `/metrics` to the bearer of `token` (without one, `/metrics` is off).

@@ -14,7 +14,7 @@ pub use error::{Result, StoreError};
 pub use sql::{Backend, Keying, SqlStore};
 pub use traits::{
     AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, GrantState, GroupFailure,
-    Isolation, IsolationReport, LoggedChange, Snapshot, StateStore, Store, TableIsolation, WriteBatch,
+    Isolation, IsolationReport, LoggedChange, SavedIndex, Snapshot, StateStore, Store, TableIsolation, WriteBatch,
 };
 
 use grantry_core::audit::AuditKey;

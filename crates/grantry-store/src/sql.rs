@@ -8,12 +8,13 @@ mod isolation;
 mod live_grants;
 mod queries;
 mod read;
+mod saved_index;
 mod write;
 
 use crate::error::{Result, StoreError};
 use crate::traits::{
     AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, GroupFailure, Isolation,
-    IsolationReport, LoggedChange, Snapshot, StateStore, WriteBatch,
+    IsolationReport, LoggedChange, SavedIndex, Snapshot, StateStore, WriteBatch,
 };
 use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Checkpoint};
 use grantry_core::change::Change;
@@ -296,6 +297,16 @@ async fn enter(tx: &mut Transaction<'_, Any>, backend: Backend, scope: Scope<'_>
     Ok(())
 }
 
+impl SqlStore {
+    /// The SQLite database's file, if this store is one in a file.
+    fn sqlite_file(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite)
+            .then(|| sqlite_path(&self.url))
+            .flatten()
+            .filter(|p| !p.is_empty() && *p != ":memory:" && !p.starts_with("file:"))
+    }
+}
+
 impl StateStore for SqlStore {
     fn commit_group(&self, batches: Vec<WriteBatch>) -> BoxFuture<'_, std::result::Result<Vec<Committed>, GroupFailure>> {
         Box::pin(async move {
@@ -324,9 +335,8 @@ impl StateStore for SqlStore {
             // after it, directly (see `live_grants`).
             let mut tx = self.begin(Scope::All, true).await?;
             let mut snapshot = read::snapshot(&mut tx).await?;
-            let file = sqlite_path(&self.url).filter(|p| !p.is_empty() && *p != ":memory:" && !p.starts_with("file:"));
-            let grants = match (self.backend, file) {
-                (Backend::Sqlite, Some(path)) => {
+            let grants = match self.sqlite_file() {
+                Some(path) => {
                     tx.commit().await?;
                     let path = path.to_owned();
                     tokio::task::spawn_blocking(move || live_grants::from_sqlite_file(&path))
@@ -372,6 +382,58 @@ impl StateStore for SqlStore {
             let mut tx = self.begin(Scope::All, false).await?;
             let revision: i64 = sqlx::query_scalar(queries::SNAPSHOT_REVISION.sql).fetch_one(&mut *tx).await?;
             u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))
+        })
+    }
+
+    fn saved_index(&self, format: &str) -> BoxFuture<'_, Result<Option<SavedIndex>>> {
+        let format = format.to_owned();
+        Box::pin(async move {
+            let Some(path) = self.sqlite_file().map(saved_index::beside) else { return Ok(None) };
+            let bytes = match tokio::fs::read(&path).await {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot read the saved index; loading from the tables");
+                    return Ok(None);
+                }
+            };
+            let (saved, digest) = match saved_index::decode(&self.audit_key, &format, bytes) {
+                Ok(found) => found,
+                Err(why) => {
+                    tracing::warn!(path = %path.display(), "ignoring the saved index: {why}; loading from the tables");
+                    return Ok(None);
+                }
+            };
+            let mut tx = self.begin(Scope::All, false).await?;
+            match saved_index::log_digest(&mut tx, saved.revision).await? {
+                Some(d) if d == digest => Ok(Some(saved)),
+                found => {
+                    let why = if found.is_some() { "holds another change at" } else { "has no" };
+                    tracing::warn!(path = %path.display(), "ignoring the saved index: the database {why} revision {} (restored or replaced); loading from the tables", saved.revision);
+                    Ok(None)
+                }
+            }
+        })
+    }
+
+    fn save_index(&self, format: &str, revision: u64, body: Vec<u8>) -> BoxFuture<'_, Result<bool>> {
+        let format = format.to_owned();
+        Box::pin(async move {
+            let Some(path) = self.sqlite_file().map(saved_index::beside) else { return Ok(false) };
+            let mut tx = self.begin(Scope::All, false).await?;
+            let digest = saved_index::log_digest(&mut tx, revision)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("the change log has no revision {revision} to save the index at")))?;
+            drop(tx);
+            let key = self.audit_key.clone();
+            tokio::task::spawn_blocking(move || {
+                let bytes = saved_index::encode(&key, &format, revision, digest, &body)?;
+                saved_index::write_atomically(&path, &bytes)
+                    .map_err(|e| StoreError::Unavailable(format!("cannot write the saved index {}: {e}", path.display())))
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("saving the index stopped: {e}")))??;
+            Ok(true)
         })
     }
 

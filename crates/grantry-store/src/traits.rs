@@ -52,6 +52,22 @@ pub struct Snapshot {
     pub changes: Vec<Change>,
 }
 
+/// A compiled index read back from where [`StateStore::save_index`] put it.
+#[derive(Debug, Clone)]
+pub struct SavedIndex {
+    /// The revision it was saved at.
+    pub revision: u64,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) body_start: usize,
+}
+
+impl SavedIndex {
+    /// The index as its build encoded it.
+    pub fn body(&self) -> &[u8] {
+        self.bytes.get(self.body_start..).unwrap_or_default()
+    }
+}
+
 /// Filters for reading the audit log; all optional, combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -133,6 +149,14 @@ pub trait StateStore: Send + Sync {
     fn wait_for_changes(&self) -> BoxFuture<'_, ()>;
     /// The newest revision in the change log (what a follower is behind of).
     fn latest_revision(&self) -> BoxFuture<'_, Result<u64>>;
+    /// The compiled index [`StateStore::save_index`] saved, if this store keeps one (beside a
+    /// SQLite file), a build of `format` saved it, its seal opens with this installation's audit
+    /// key, and the change log holds the same entry at its revision. Anything else is `None`
+    /// (and logged): the caller loads from the tables.
+    fn saved_index(&self, format: &str) -> BoxFuture<'_, Result<Option<SavedIndex>>>;
+    /// Saves `body`, the compiled index at `revision` encoded by a build of `format`, for the
+    /// next start; whether this store keeps one (PostgreSQL does not).
+    fn save_index(&self, format: &str, revision: u64, body: Vec<u8>) -> BoxFuture<'_, Result<bool>>;
     /// Temporary grants that expired at or before `now` and whose expiry is not yet in the audit log.
     fn unrecorded_expiries(&self, now: Timestamp) -> BoxFuture<'_, Result<Vec<DueExpiry>>>;
 }

@@ -71,7 +71,12 @@ on_both_backends!(
     every_kind_of_tampering_is_detected_and_named,
     a_group_commits_each_batch_with_its_own_revision_and_events,
     a_group_with_a_refused_batch_writes_nothing_and_names_it,
+    a_saved_index_comes_back_only_sealed_current_and_ours,
 );
+
+#[path = "suite/saved_index.rs"]
+mod saved_index;
+use saved_index::a_saved_index_comes_back_only_sealed_current_and_ours;
 
 #[path = "suite/tamper.rs"]
 mod tamper;

@@ -37,6 +37,21 @@ pub struct CheckArgs {
     pub out: OutputArg,
 }
 
+/// The principal a check or a lookup is about: the user with `email`, the API key `key`, or,
+/// with neither, the caller.
+pub async fn principal(c: &crate::client::Client, email: Option<&str>, key: Option<&str>) -> Result<Value> {
+    Ok(match (email, key) {
+        (Some(email), _) => json!({ "type": "user", "email": email }),
+        (None, Some(id)) => json!({ "type": "api_key", "id": id }),
+        (None, None) => {
+            let me: Value = c.get("/me", &[]).await?;
+            let principal = me["principal"].as_str().unwrap_or_default();
+            let (kind, id) = principal.split_once(':').unwrap_or(("user", principal));
+            json!({ "type": kind, "id": id })
+        }
+    })
+}
+
 pub async fn run(args: CheckArgs) -> Result<()> {
     let (kind, id) =
         args.resource.split_once(':').filter(|(k, i)| !k.is_empty() && !i.is_empty()).ok_or_else(|| {
@@ -48,16 +63,7 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         attributes.insert(k.to_owned(), v);
     }
     let c = client(&args.env.env)?;
-    let principal = match (&args.user_email, &args.api_key) {
-        (Some(email), _) => json!({ "type": "user", "email": email }),
-        (None, Some(id)) => json!({ "type": "api_key", "id": id }),
-        (None, None) => {
-            let me: Value = c.get("/me", &[]).await?;
-            let principal = me["principal"].as_str().unwrap_or_default();
-            let (kind, id) = principal.split_once(':').unwrap_or(("user", principal));
-            json!({ "type": kind, "id": id })
-        }
-    };
+    let principal = principal(&c, args.user_email.as_deref(), args.api_key.as_deref()).await?;
     let body = json!({ "principal": principal, "permission": args.permission, "resource": { "type": kind, "id": id, "attributes": attributes }, "at": args.at });
     let decision: Value = c.post("/check?explain=true", &body).await?;
     let allowed = decision["allowed"].as_bool().unwrap_or(false);

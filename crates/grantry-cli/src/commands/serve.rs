@@ -138,6 +138,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot open the database {db}"))?;
     let mut state = AppState::load(store).await.context("cannot load the state")?;
+    if !state.loaded_from_saved() {
+        save_index(&state).await;
+    }
     if let Some(token) = &settings.metrics_token {
         state = state.with_metrics_token(token);
     }
@@ -150,10 +153,25 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     crate::say!("grantry listening on {url} (database {db})");
     std::io::stdout().flush()?;
     match tls {
-        Some(config) => grantry_server::serve(state, TlsListener::new(listener, config)?, shutdown()).await,
-        None => grantry_server::serve(state, listener, shutdown()).await,
+        Some(config) => grantry_server::serve(state.clone(), TlsListener::new(listener, config)?, shutdown()).await,
+        None => grantry_server::serve(state.clone(), listener, shutdown()).await,
     }
-    .context("the server failed")
+    .context("the server failed")?;
+    save_index(&state).await;
+    Ok(())
+}
+
+/// Saves the index for the next start (beside a SQLite database), so that start reads one file
+/// and the change log after it; a failure only makes that start slower.
+async fn save_index(state: &AppState) {
+    let started = std::time::Instant::now();
+    match state.save_index().await {
+        Ok(true) => {
+            tracing::info!(revision = state.revision(), seconds = started.elapsed().as_secs_f64(), "saved the index for the next start")
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not save the index; the next start reads the tables"),
+    }
 }
 
 async fn shutdown() {

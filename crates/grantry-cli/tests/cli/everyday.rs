@@ -211,3 +211,27 @@ fn org_settings_set_the_policy_that_requests_follow() {
     let audited = a(&["audit", "list", "--type", "org.settings_updated", "--json"]).json();
     assert_eq!(audited.as_array().unwrap().len(), 1, "one change, audited once: {audited}");
 }
+
+/// `grantry lookup` lists the resources a principal may act on, a page at a time.
+#[test]
+fn lookup_lists_what_a_principal_may_act_on() {
+    let w = world();
+    let lookup = |who: &Person, env: &str, extra: &[&str]| {
+        let mut args = vec!["lookup", "-e", env, "--permission", "Conversation:GetMessage", "--type", "conversation"];
+        args.extend_from_slice(extra);
+        who.ok(&args)
+    };
+    let none = lookup(&w.dev, "production", &[]);
+    assert!(none.stdout.contains("no conversation allows Conversation:GetMessage"), "{}", none.stdout);
+    w.dev.ok(&["conversation", "request-access", &w.conv, "-e", "production", "-j", "Debugging reported issue #42"]);
+    let mine = lookup(&w.dev, "production", &[]);
+    assert_eq!(mine.stdout.trim(), format!("conversation:{}", w.conv), "{}", mine.stdout);
+    // The owner, for the developer, as JSON.
+    let page = lookup(&w.owner, "admin", &["--user-email", "dev@acme.test", "--limit", "1", "--json"]).json();
+    assert_eq!(page["ids"], serde_json::json!([w.conv]), "{page}");
+    assert_eq!(page["has_more"], false);
+    let bad =
+        w.owner.grantry(&["lookup", "-e", "admin", "--permission", "Conversation:GetMessage", "--type", "conversation", "--limit", "0"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("limit"), "{}", bad.stderr);
+}

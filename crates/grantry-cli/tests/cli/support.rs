@@ -64,12 +64,32 @@ impl Server {
 
     /// The server with more flags (`--tls-cert …`); its URL is the one it prints, http or https.
     pub fn start_with(db: &str, args: &[&str]) -> Self {
+        Self::launch(db, "127.0.0.1:0", args, None)
+    }
+
+    /// The server on `listen`, logging at `info` into the file `log`.
+    pub fn start_logging(db: &str, listen: &str, log: &std::path::Path) -> Self {
+        Self::launch(db, listen, &[], Some(log))
+    }
+
+    /// Stops the server as a supervisor does (SIGTERM) and waits for it to finish.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let term = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("run kill");
+        assert!(term.success());
+        self.child.wait().expect("wait for the server")
+    }
+
+    fn launch(db: &str, listen: &str, args: &[&str], log: Option<&std::path::Path>) -> Self {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(GRANTRY)
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(["serve", "--db", db, "--listen", listen])
             .args(args)
-            .env("GRANTRY_LOG", "warn")
+            .env("GRANTRY_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn server");
         // What it prints before it listens (`--demo`'s banner), then the line with its URL. The

@@ -17,6 +17,7 @@ use crate::ids::{GrantId, OrgId};
 use crate::model::{Anchor, Grant, GrantTarget, GrantTerms, Principal, Resource, ResourceRef, ScopeRef};
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The anchor symbol that stands for the organization itself (covers everything).
@@ -24,14 +25,14 @@ const ORG_ANCHOR: u32 = 0;
 
 /// A grant's id, packed: the 24 lowercase hex characters Grantry makes fit in twelve bytes; any
 /// other id is interned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum Key {
     Hex([u8; 12]),
     Sym(u32),
 }
 
 /// One live grant.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Live {
     key: Key,
     starts_us: i64,
@@ -51,7 +52,7 @@ type Carrier = (u32, u32);
 
 /// A registered resource: interned attributes sorted by name, the scope nodes that cover it
 /// (its own first), and its parent resource, if any.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct CompiledResource {
     attrs: Box<[(u32, Val)]>,
     scopes: Box<[u32]>,
@@ -60,14 +61,14 @@ struct CompiledResource {
 }
 
 /// A principal's symbol, and whether it may act.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Slot {
     sym: u32,
     active: bool,
 }
 
 /// The compiled decision data of one organization.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct Compiled {
     syms: Symbols,
     sets: CondSets,

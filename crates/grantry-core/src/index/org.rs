@@ -7,10 +7,11 @@ use crate::change::Change;
 use crate::error::{CoreError, Result};
 use crate::ids::{ApiKeyId, GrantId, ScopeId, UserId};
 use crate::model::{ApiKey, GrantTerms, Org, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// One organization's state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrgState {
     pub(super) org: Org,
     users: HashMap<UserId, User>,

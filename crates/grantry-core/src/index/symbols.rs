@@ -7,6 +7,7 @@
 use crate::attr::AttrValue;
 use crate::condition::{Condition, Conditions};
 use rustc_hash::{FxHashMap, FxHasher};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub(super) const UNKNOWN: Val = Val::Str(u32::MAX);
 
 /// An interned attribute value; `List` only in an `In` condition, naming its shared list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) enum Val {
     Str(u32),
     Int(i64),
@@ -23,7 +24,7 @@ pub(super) enum Val {
     List(u32),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) enum Op {
     Equals,
     NotEquals,
@@ -31,7 +32,7 @@ pub(super) enum Op {
 }
 
 /// One condition: an attribute's symbol, the test, and the value tested against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) struct Cond {
     pub attr: u32,
     pub op: Op,
@@ -47,6 +48,25 @@ pub(super) struct Symbols {
     /// The value lists of `In` conditions, each kept once.
     lists: Vec<Box<[Val]>>,
     list_ids: HashMap<Box<[Val]>, u32>,
+}
+
+/// Saved as its names and lists alone; the maps back to them are rebuilt on load, so each name is
+/// kept once again.
+impl Serialize for Symbols {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<&str> = self.names.iter().map(|n| &**n).collect();
+        (names, &self.lists).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Symbols {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (names, lists): (Vec<String>, Vec<Box<[Val]>>) = Deserialize::deserialize(d)?;
+        let names: Vec<Arc<str>> = names.into_iter().map(Arc::from).collect();
+        let ids = names.iter().enumerate().map(|(i, n)| (n.clone(), u32::try_from(i).unwrap_or(u32::MAX - 1))).collect();
+        let list_ids = lists.iter().enumerate().map(|(i, l)| (l.clone(), u32::try_from(i).unwrap_or(u32::MAX - 1))).collect();
+        Ok(Self { ids, names, lists, list_ids })
+    }
 }
 
 impl Default for Symbols {
@@ -172,7 +192,7 @@ impl Symbols {
 pub(super) const NO_CONDITIONS: u32 = 0;
 const END: u32 = u32::MAX;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct CondSet {
     conds: Box<[Cond]>,
     refs: u32,
@@ -181,7 +201,7 @@ struct CondSet {
 }
 
 /// Distinct condition sets, each kept once and counted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct CondSets {
     sets: Vec<CondSet>,
     heads: FxHashMap<u64, u32>,

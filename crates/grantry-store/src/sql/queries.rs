@@ -65,6 +65,10 @@ pub(crate) const SNAPSHOT_GRANTS: Query = Query {
 /// The organization's grants, narrowed by clauses added at run time.
 pub(crate) const GRANTS: Query = Query { name: "grants", access: Access::Org, sql: "SELECT * FROM grants WHERE org_id = $1" };
 
+/// The change-log entry at one revision, to tell whether a saved index's history is this database's.
+pub(crate) const CHANGE_AT: Query =
+    Query { name: "change_at", access: Access::System, sql: "SELECT org_id, changes FROM change_log WHERE revision = $1" };
+
 pub(crate) const CHANGES_SINCE: Query = Query {
     name: "changes_since",
     access: Access::System,
@@ -228,13 +232,14 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 37] = [
+pub(crate) const ALL: [Query; 38] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
     SNAPSHOT_CREDENTIALS,
     SNAPSHOT_RESOURCES,
     SNAPSHOT_GRANTS,
+    CHANGE_AT,
     CHANGES_SINCE,
     EXPIRIES_DUE,
     GRANTS,
