@@ -9,17 +9,24 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::{json, Map, Value};
 
+/// Whom a check or a lookup is about.
+#[derive(Debug, Args)]
+pub struct WhoArg {
+    /// The user (yourself when neither this nor --api-key).
+    #[arg(long, conflicts_with = "api_key")]
+    pub user_email: Option<String>,
+    /// The API key, by id.
+    #[arg(long)]
+    pub api_key: Option<String>,
+}
+
 /// Check access.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// The user to check (yourself when neither this nor --api-key).
-    #[arg(long, conflicts_with = "api_key")]
-    pub user_email: Option<String>,
-    /// The API key to check, by id.
-    #[arg(long)]
-    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub who: WhoArg,
     /// The permission, e.g. Conversation:GetMessage.
     #[arg(long)]
     pub permission: String,
@@ -37,10 +44,10 @@ pub struct CheckArgs {
     pub out: OutputArg,
 }
 
-/// The principal a check or a lookup is about: the user with `email`, the API key `key`, or,
-/// with neither, the caller.
-pub async fn principal(c: &crate::client::Client, email: Option<&str>, key: Option<&str>) -> Result<Value> {
-    Ok(match (email, key) {
+/// The principal a check or a lookup is about: the user with `--user-email`, the API key
+/// `--api-key`, or, with neither, the caller.
+pub async fn principal(c: &crate::client::Client, who: &WhoArg) -> Result<Value> {
+    Ok(match (&who.user_email, &who.api_key) {
         (Some(email), _) => json!({ "type": "user", "email": email }),
         (None, Some(id)) => json!({ "type": "api_key", "id": id }),
         (None, None) => {
@@ -63,7 +70,7 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         attributes.insert(k.to_owned(), v);
     }
     let c = client(&args.env.env)?;
-    let principal = principal(&c, args.user_email.as_deref(), args.api_key.as_deref()).await?;
+    let principal = principal(&c, &args.who).await?;
     let body = json!({ "principal": principal, "permission": args.permission, "resource": { "type": kind, "id": id, "attributes": attributes }, "at": args.at });
     let decision: Value = c.post("/check?explain=true", &body).await?;
     let allowed = decision["allowed"].as_bool().unwrap_or(false);

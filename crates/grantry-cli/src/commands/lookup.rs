@@ -1,7 +1,7 @@
 //! `grantry lookup`: which resources of a type may this principal act on with a permission, now?
 //! Prints their ids, a page at a time (`--after` the last id of the page before).
 
-use super::check::principal;
+use super::check::{principal, WhoArg};
 use super::client;
 use crate::cli::{EnvArg, OutputArg};
 use crate::output;
@@ -14,12 +14,8 @@ use serde_json::{json, Value};
 pub struct LookupArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// The user to look up for (yourself when neither this nor --api-key).
-    #[arg(long, conflicts_with = "api_key")]
-    pub user_email: Option<String>,
-    /// The API key to look up for, by id.
-    #[arg(long)]
-    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub who: WhoArg,
     /// The permission, e.g. Conversation:GetMessage.
     #[arg(long)]
     pub permission: String,
@@ -41,7 +37,7 @@ pub struct LookupArgs {
 
 pub async fn run(args: LookupArgs) -> Result<()> {
     let c = client(&args.env.env)?;
-    let principal = principal(&c, args.user_email.as_deref(), args.api_key.as_deref()).await?;
+    let principal = principal(&c, &args.who).await?;
     let body = json!({ "principal": principal, "permission": args.permission, "resource_type": args.kind,
                        "limit": args.limit, "continuation_token": args.after, "at": args.at });
     let page: Value = c.post("/lookup", &body).await?;
