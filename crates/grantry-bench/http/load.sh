@@ -18,7 +18,7 @@ export GRANTRY_AUDIT_KEY_FILE="$DIR/audit-key"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 TOKEN="$("$BIN" admin bootstrap --db "$DB" --org acme --email owner@acme.test --json | json '["token"]')"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-GRANTRY_LOG=warn "$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" >/dev/null &
+GRANTRY_LOG=warn "$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" >${SERVER_LOG:-/dev/null} 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
@@ -49,4 +49,4 @@ run() { # name, connections, path, body
 [ -n "${ONLY_WRITES:-}" ] || run "lookup" 8 /lookup "$LOOKUP"
 # The writes grant to 64 users in turn (one user's grants piling up is not the common case).
 GRANTS="$(for i in $(seq 1 64); do grant "$(post /users "{\"email\": \"user$i@acme.test\"}" | json '["user"]["id"]')"; done)"
-run "grant creation (durable writes, grouped)" 8 /role/temporary_permission_grant/ "$GRANTS"
+run "grant creation (durable writes, grouped)" "${WRITERS:-8}" /role/temporary_permission_grant/ "$GRANTS"

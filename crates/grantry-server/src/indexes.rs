@@ -8,12 +8,13 @@
 //! audit events; only then does the spare become the published copy, and the old published copy,
 //! once its last reader lets go, has the same changes applied and becomes the spare.
 //!
-//! Whoever stages the first batch of a group leads it: it lets go of the writer, queues for it
-//! again behind the writes already waiting (the lock is fair, first come first served), and those
-//! stage theirs meanwhile; then it commits the group. A write that fails validation is never
-//! staged, so it fails alone. A batch the store refuses fails alone too: the group is rolled
-//! back, the spare is rebuilt from the published copy, and the others are validated and sent
-//! again.
+//! Whoever stages the first batch of a group leads it: it lets go of the writer, waits a moment
+//! (at most [`GATHER`]) for as many writes as the last group had — under steady load one group's
+//! writers come back together — then queues for the writer behind the writes already waiting
+//! (the lock is fair, first come first served), which stage theirs meanwhile, and commits the
+//! group. A write that fails validation is never staged, so it fails alone. A batch the store
+//! refuses fails alone too: the group is rolled back, the spare is rebuilt from the published
+//! copy, and the others are validated and sent again.
 
 use crate::service::error::{Result, ServiceError};
 use grantry_core::change::Change;
@@ -21,11 +22,15 @@ use grantry_core::index::DecisionIndex;
 use grantry_store::{Committed, GroupFailure, Store, StoreError, WriteBatch};
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Mutex};
 
 /// How many change-log entries one read takes.
 const LOG_PAGE: u32 = 500;
+/// The longest a group waits for its writers (see [`Indexes::gather`]).
+const GATHER: Duration = Duration::from_micros(300);
 
 /// The published copy, for one request. It cannot be held across an `.await` in a handler (it is
 /// not `Send`), so a writer waiting for the old copy waits microseconds.
@@ -47,6 +52,9 @@ pub struct Indexes {
     /// INVARIANT: everything that changes the index holds this, so changes are applied once each,
     /// in revision order, whether they come from this server's writes or from the change log.
     writer: Arc<Mutex<Writer>>,
+    /// How many batches are staged now, and how many the last group committed.
+    staging: AtomicUsize,
+    last_group: AtomicUsize,
 }
 
 /// The writer's side.
@@ -101,6 +109,8 @@ impl Indexes {
         Self {
             published: RwLock::new(Arc::new(index)),
             writer: Arc::new(Mutex::new(Writer { spare, lag: Vec::new(), staged: Vec::new() })),
+            staging: AtomicUsize::new(0),
+            last_group: AtomicUsize::new(0),
         }
     }
 
@@ -116,8 +126,8 @@ impl Indexes {
     }
 
     /// Validates one write against the spare with `build` and stages its batch; an error stages
-    /// nothing. The change log is read first when no group is forming. `alone` commits the batch
-    /// in a group of its own, at once.
+    /// nothing. The change log is read first when no group is forming and others may have
+    /// written. `alone` commits the batch in a group of its own, at once.
     pub async fn stage<T>(
         self: &Arc<Self>,
         store: &Arc<dyn Store>,
@@ -132,7 +142,7 @@ impl Indexes {
             drop(w);
             self.flush_soon(Arc::clone(store)).await.map_err(|e| ServiceError::Internal(format!("a group commit stopped: {e}")))?;
         };
-        if w.staged.is_empty() {
+        if w.staged.is_empty() && store.others_may_have_written() {
             self.read_log(&mut w, store.as_ref()).await?;
         }
         self.settle(&mut w).await?;
@@ -147,6 +157,7 @@ impl Indexes {
         }
         let (done, outcome) = oneshot::channel();
         w.staged.push(Staged { batch, revision, done });
+        self.staging.store(w.staged.len(), Ordering::Relaxed);
         let leads = w.staged.len() == 1;
         if alone {
             // Committed while the writer is still held, so nothing joins it.
@@ -161,10 +172,32 @@ impl Indexes {
     /// the writer have joined it.
     pub fn flush_soon(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
         let indexes = Arc::clone(self);
+        tokio::spawn(async move { indexes.commit_staged(store.as_ref()).await })
+    }
+
+    /// Leads the group being formed: waits for its writers (see [`Indexes::gather`]), then
+    /// commits it like [`Indexes::flush_soon`].
+    pub fn lead(self: &Arc<Self>, store: Arc<dyn Store>) {
+        let indexes = Arc::clone(self);
         tokio::spawn(async move {
-            let mut w = indexes.writer.lock().await;
-            indexes.flush(&mut w, store.as_ref()).await;
-        })
+            indexes.gather().await;
+            indexes.commit_staged(store.as_ref()).await;
+        });
+    }
+
+    async fn commit_staged(&self, store: &dyn Store) {
+        let mut w = self.writer.lock().await;
+        self.flush(&mut w, store).await;
+    }
+
+    /// Waits, at most [`GATHER`], for as many writes as the last group had: under steady load
+    /// the writers of one group come back together, and one sync serves them all. A lone writer
+    /// (the last group was one) does not wait.
+    async fn gather(&self) {
+        let (want, started) = (self.last_group.load(Ordering::Relaxed), Instant::now());
+        while self.staging.load(Ordering::Relaxed) < want && started.elapsed() < GATHER {
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Commits the staged batches as one group and publishes them; tells each its outcome.
@@ -173,6 +206,8 @@ impl Indexes {
         if staged.is_empty() {
             return;
         }
+        self.staging.store(0, Ordering::Relaxed);
+        self.last_group.store(staged.len(), Ordering::Relaxed);
         let replay: Vec<(u64, Vec<Change>)> = staged.iter().map(|s| (s.revision, s.batch.changes.clone())).collect();
         let (batches, dones): (Vec<WriteBatch>, Vec<_>) = staged.into_iter().map(|s| (s.batch, s.done)).unzip();
         let outcomes: Vec<Outcome> = match store.commit_group(batches).await {

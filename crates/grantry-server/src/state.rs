@@ -128,11 +128,13 @@ impl AppState {
                 getrandom::fill(&mut jitter).map_err(|e| ServiceError::Internal(format!("no randomness available: {e}")))?;
                 let ms = u64::from(attempt.min(5)) * (1 + u64::from(jitter[0] % 8));
                 tokio::time::sleep(Duration::from_millis(ms)).await;
+                // Whatever the store's hint says, the change log has what this index lacks.
+                self.catch_up().await?;
             }
             let (ticket, out) = self.indexes.stage(&self.store, alone, &build).await?;
             if ticket.leads {
                 // Commits once the writes already waiting have joined the group.
-                self.indexes.flush_soon(Arc::clone(&self.store));
+                self.indexes.lead(Arc::clone(&self.store));
             }
             match ticket.outcome.await {
                 Ok(Outcome::Committed { committed, group }) => {

@@ -9,6 +9,8 @@ mod live_grants;
 mod queries;
 mod read;
 mod saved_index;
+mod sqlite_writer;
+mod statement;
 mod write;
 
 use crate::error::{Result, StoreError};
@@ -20,9 +22,11 @@ use grantry_core::audit::{verify_against, verify_chain, AuditEvent, AuditKey, Ch
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::Timestamp;
+use sqlite_writer::SqliteWriter;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgListener;
 use sqlx::{Any, AnyPool, Connection, Transaction};
+use statement::SqlxDb;
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -94,6 +98,8 @@ pub struct SqlStore {
     write_lock: Mutex<()>,
     /// The installation's audit key: the chain's hashes and checkpoints are keyed with it.
     audit_key: AuditKey,
+    /// A SQLite database in a file is written through a connection of its own.
+    sqlite_writer: Option<SqliteWriter>,
 }
 
 /// `url` with what the backend needs added: for SQLite, create the file if missing.
@@ -168,8 +174,17 @@ impl SqlStore {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, backend, url: url.to_owned(), listener: Mutex::new(None), write_lock: Mutex::new(()), audit_key };
+        let mut store = Self {
+            pool,
+            backend,
+            url: url.to_owned(),
+            listener: Mutex::new(None),
+            write_lock: Mutex::new(()),
+            audit_key,
+            sqlite_writer: None,
+        };
         store.migrate(keying).await?;
+        store.sqlite_writer = store.sqlite_file().map(SqliteWriter::open).transpose()?;
         if keying == Keying::NewKey {
             store.refuse_foreign_key().await?;
         }
@@ -311,10 +326,16 @@ impl StateStore for SqlStore {
     fn commit_group(&self, batches: Vec<WriteBatch>) -> BoxFuture<'_, std::result::Result<Vec<Committed>, GroupFailure>> {
         Box::pin(async move {
             let whole = |error: StoreError| GroupFailure { member: None, error };
-            let Some(first) = batches.first().map(|b| b.org.clone()) else { return Ok(vec![]) };
+            if batches.is_empty() {
+                return Ok(vec![]);
+            }
             let _writer = self.write_lock.lock().await;
-            let mut tx = self.begin(Scope::Org(&first), false).await.map_err(whole)?;
-            let committed = write::commit_all(&mut tx, self.backend, batches, &self.audit_key).await?;
+            if let Some(writer) = &self.sqlite_writer {
+                return writer.commit(batches, &self.audit_key).await;
+            }
+            // The revision counter is everyone's; `commit_all` enters each organization.
+            let mut tx = self.pool.begin().await.map_err(|e| whole(e.into()))?;
+            let committed = write::commit_all(&mut SqlxDb::new(&mut tx, self.backend), batches, &self.audit_key).await?;
             if let (Backend::Postgres, Some(last)) = (self.backend, committed.last()) {
                 // Delivered when the transaction commits, to every server listening.
                 sqlx::query("SELECT pg_notify($1, $2)")
@@ -359,6 +380,10 @@ impl StateStore for SqlStore {
             snapshot.changes.extend(known.map(|grant| Change::GrantCreated { grant }));
             Ok(snapshot)
         })
+    }
+
+    fn others_may_have_written(&self) -> bool {
+        self.sqlite_writer.as_ref().is_none_or(SqliteWriter::others_wrote)
     }
 
     fn changes_since(&self, revision: u64, limit: u32) -> BoxFuture<'_, Result<Vec<LoggedChange>>> {
@@ -475,7 +500,7 @@ impl AuditLog for SqlStore {
             // One consistent view: the events and the checkpoint written with them.
             let mut tx = self.begin(Scope::Org(org), true).await?;
             let events = read::audit_events(&mut tx, org, &AuditFilter::default()).await?;
-            let checkpoint = read::audit_checkpoint(&mut tx, org).await?;
+            let checkpoint = write::audit_checkpoint(&mut SqlxDb::new(&mut tx, self.backend), org).await?;
             let key = &self.audit_key;
             let checked = verify_chain(&events, key, checkpoint.as_ref())
                 .and_then(|n| digest.map_or(Ok(()), |d| verify_against(&events, key, d)).map(|()| n));

@@ -147,6 +147,13 @@ pub trait StateStore: Send + Sync {
     /// (PostgreSQL's notifications), else after a short wait. The change log stays the truth: a
     /// missed wake-up only delays.
     fn wait_for_changes(&self) -> BoxFuture<'_, ()>;
+    /// Whether others may have committed since this store last wrote or looked: `false` only
+    /// when the database says for certain that nobody did (SQLite's `data_version`), so a writer
+    /// may skip reading the change log before it validates. Every call after a `true` answers
+    /// for what came after it.
+    fn others_may_have_written(&self) -> bool {
+        true
+    }
     /// The newest revision in the change log (what a follower is behind of).
     fn latest_revision(&self) -> BoxFuture<'_, Result<u64>>;
     /// The compiled index [`StateStore::save_index`] saved, if this store keeps one (beside a

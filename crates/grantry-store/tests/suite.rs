@@ -72,6 +72,7 @@ on_both_backends!(
     a_group_commits_each_batch_with_its_own_revision_and_events,
     a_group_with_a_refused_batch_writes_nothing_and_names_it,
     a_saved_index_comes_back_only_sealed_current_and_ours,
+    a_commit_by_another_store_is_always_noticed,
 );
 
 #[path = "suite/saved_index.rs"]
@@ -224,6 +225,24 @@ async fn a_batch_validated_against_an_old_revision_is_refused(db: &Db) {
     assert_eq!((before.0.revision, before.0.changes, before.1), (after.0.revision, after.0.changes, after.1), "nothing written");
     let retried = WriteBatch { base_revision: Some(base + 1), ..batch("o1", t(4), vec![Change::UserCreated { user: user("o1", "u3") }]) };
     assert_eq!(store.commit(retried).await.unwrap().revision, base + 2);
+}
+
+/// A writer skips reading the change log only when nobody else committed since it last asked:
+/// another store's commit (another process) is always noticed; on SQLite its own are not.
+async fn a_commit_by_another_store_is_always_noticed(db: &Db) {
+    let store = seed(db).await;
+    let other = grantry_store::open(&db.url, key()).await.unwrap();
+    store.others_may_have_written();
+    store.commit(batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u2") }])).await.unwrap();
+    let after_own = store.others_may_have_written();
+    other.commit(batch("o1", t(4), vec![Change::UserCreated { user: user("o1", "u3") }])).await.unwrap();
+    assert!(store.others_may_have_written(), "another store's commit is noticed");
+    if db.url.starts_with("sqlite:") {
+        assert!(!after_own, "a store's own commit is not another's");
+        assert!(!store.others_may_have_written(), "and noticed once");
+        other.commit(batch("o1", t(5), vec![Change::UserCreated { user: user("o1", "u4") }])).await.unwrap();
+        assert!(store.others_may_have_written(), "each time");
+    }
 }
 
 async fn a_group_commits_each_batch_with_its_own_revision_and_events(db: &Db) {

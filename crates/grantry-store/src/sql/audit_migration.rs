@@ -8,7 +8,8 @@
 
 use super::queries as q;
 use super::read;
-use super::write::write_checkpoint;
+use super::statement::{Db, SqlxDb};
+use super::write::{audit_checkpoint, checkpoint_statement};
 use super::{Backend, Keying};
 use crate::error::Result;
 use crate::traits::AuditFilter;
@@ -27,7 +28,7 @@ pub(super) async fn key_existing_chains(tx: &mut Transaction<'_, Any>, backend: 
     for row in orgs {
         let id = OrgId(row.try_get("id")?);
         let mut events = read::audit_events(tx, &id, &AuditFilter::default()).await?;
-        if events.is_empty() || read::audit_checkpoint(tx, &id).await?.is_some() {
+        if events.is_empty() || audit_checkpoint(&mut SqlxDb::new(&mut *tx, backend), &id).await?.is_some() {
             // Nothing to key, or keyed already.
             continue;
         }
@@ -66,7 +67,8 @@ pub(super) async fn key_existing_chains(tx: &mut Transaction<'_, Any>, backend: 
         // The head is signed as it stands (broken or not), so new events can follow it and
         // `audit verify` goes on naming the break.
         if let Some(head) = events.last() {
-            write_checkpoint(tx, &Checkpoint::sign(key, &id, head.seq, &head.hash, head.at)).await?;
+            let c = Checkpoint::sign(key, &id, head.seq, &head.hash, head.at);
+            SqlxDb::new(&mut *tx, backend).execute(&checkpoint_statement(&c)).await?;
         }
         tracing::info!(org = %id, events = sound, "keyed the audit chain");
     }

@@ -167,8 +167,11 @@ pub(crate) const AUDIT_HEAD: Query = Query {
     sql: "SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
 };
 
-pub(crate) const AUDIT_CHECKPOINT: Query =
-    Query { name: "audit_checkpoint", access: Access::Org, sql: "SELECT * FROM audit_checkpoints WHERE org_id = $1" };
+pub(crate) const AUDIT_CHECKPOINT: Query = Query {
+    name: "audit_checkpoint",
+    access: Access::Org,
+    sql: "SELECT org_id, seq, head_hash, at_us, key_id, signature FROM audit_checkpoints WHERE org_id = $1",
+};
 
 pub(crate) const CHECKPOINT_KEYS: Query =
     Query { name: "checkpoint_keys", access: Access::System, sql: "SELECT DISTINCT key_id FROM audit_checkpoints" };

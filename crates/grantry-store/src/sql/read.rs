@@ -5,7 +5,7 @@ use super::queries as q;
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, read_change_entry, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, GrantFilter, GrantState, LoggedChange, Snapshot};
-use grantry_core::audit::{AuditEvent, Checkpoint};
+use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
 use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
 use grantry_core::model::{ApiKey, Credential, Grant, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
@@ -213,19 +213,6 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
         sql.push_str(&format!(" LIMIT ${}", args.len()));
     }
     bound(&sql, args).fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
-}
-
-/// The organization's signed checkpoint, if it has one.
-pub(super) async fn audit_checkpoint(tx: &mut Transaction<'_, Any>, org: &OrgId) -> Result<Option<Checkpoint>> {
-    let Some(r) = sqlx::query(q::AUDIT_CHECKPOINT.sql).bind(org.as_str()).fetch_optional(&mut **tx).await? else { return Ok(None) };
-    Ok(Some(Checkpoint {
-        org: OrgId(r.try_get("org_id")?),
-        seq: r.try_get("seq")?,
-        head_hash: r.try_get("head_hash")?,
-        at: timestamp(r.try_get("at_us")?)?,
-        key_id: r.try_get("key_id")?,
-        signature: r.try_get("signature")?,
-    }))
 }
 
 fn audit_row(r: &AnyRow) -> Result<AuditEvent> {

@@ -1,39 +1,38 @@
-//! Writing batches inside a transaction: for each, the change log entry, the state rows, and the
-//! audit events chained (keyed with the audit key) onto the organization's last one; once for the
-//! whole transaction, each chain's new head signed as its organization's checkpoint.
+//! Writing a group of batches in one transaction, on any [`Db`]: the revisions reserved, each
+//! organization's audit chain head read and checked against its signed checkpoint, then the
+//! group **planned** — every statement, with the audit events chained (keyed with the audit key)
+//! onto those heads — and run in order; last, each chain's new head signed as its organization's
+//! checkpoint. Planning reads nothing, so the statements run back to back.
 
 use super::queries as q;
-use super::{enter, Backend, Scope};
+use super::statement::{Arg, Db, Kind, Statement};
 use crate::error::{Result, StoreError};
-use crate::rows::{change_entry, enum_text, json, micros};
+use crate::rows::{change_entry, enum_text, json, micros, timestamp};
 use crate::traits::{Committed, GroupFailure, WriteBatch};
 use grantry_core::audit::{AuditDraft, AuditEvent, AuditKey, Checkpoint, GENESIS};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::model::{Grant, Principal};
 use grantry_core::Timestamp;
-use sqlx::any::AnyArguments;
-use sqlx::{Any, Transaction};
 use std::collections::HashMap;
-
-type Tx<'a> = Transaction<'a, Any>;
-type Statement<'q> = sqlx::query::Query<'q, Any, AnyArguments<'q>>;
 
 /// At most this many rows go in one insert (14 columns each: well under every backend's limit
 /// on bound values).
 const ROWS_PER_INSERT: usize = 256;
 
-/// Commits `batches` in order: their revisions (consecutive) reserved with one statement, the
-/// change-log entries, new grants and audit events of all of them inserted a table at a time, the
-/// other changes in order between, and each audit chain's new head signed once. When a batch's
-/// own statement fails, the failure names it.
-pub(super) async fn commit_all(
-    tx: &mut Tx<'_>,
-    backend: Backend,
+fn whole(error: StoreError) -> GroupFailure {
+    GroupFailure { member: None, error }
+}
+
+/// Commits `batches` in order on `db` (inside its transaction): their revisions (consecutive)
+/// reserved with one statement, the change-log entries, new grants and audit events of all of
+/// them inserted a table at a time, the other changes in order between, and each audit chain's
+/// new head signed once. When a batch's own statement fails, the failure names it.
+pub(super) async fn commit_all<D: Db>(
+    db: &mut D,
     batches: Vec<WriteBatch>,
     key: &AuditKey,
 ) -> std::result::Result<Vec<Committed>, GroupFailure> {
-    let whole = |error: StoreError| GroupFailure { member: None, error };
     let Some(first) = batches.first() else { return Ok(vec![]) };
     let base = first.base_revision;
     let follows = batches.iter().enumerate().all(|(i, b)| match (base, b.base_revision) {
@@ -44,14 +43,12 @@ pub(super) async fn commit_all(
     if !follows {
         return Err(whole(StoreError::Corrupt("the batches of a group must be validated one after another".into())));
     }
-    let first_revision = reserve(tx, base, batches.len()).await.map_err(whole)?;
-    let mut w = Writes { tx, backend, key, rows: Rows::default(), heads: HashMap::new(), entered: None };
-    let mut committed = Vec::with_capacity(batches.len());
-    for (member, batch) in batches.into_iter().enumerate() {
-        let revision = first_revision + member as i64;
-        committed.push(w.batch(member, revision, batch).await?);
+    let first_revision = reserve(db, base, batches.len()).await.map_err(whole)?;
+    let heads = read_heads(db, &batches, key).await?;
+    let (steps, committed) = plan(batches, first_revision, heads, key)?;
+    for step in &steps {
+        step.run(db).await?;
     }
-    w.finish().await.map_err(whole)?;
     Ok(committed)
 }
 
@@ -61,29 +58,168 @@ pub(super) async fn commit_all(
 /// moved). Every writer updates this one row first, so writers are ordered (on SQLite it also
 /// takes the write lock at once, so the transaction never upgrades from a stale read), and
 /// revisions commit in order on every backend.
-async fn reserve(tx: &mut Tx<'_>, base: Option<u64>, n: usize) -> Result<i64> {
+async fn reserve<D: Db>(db: &mut D, base: Option<u64>, n: usize) -> Result<i64> {
     let n = i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} batches in one group")))?;
-    let last: i64 = match base {
-        None => sqlx::query_scalar(q::NEXT_REVISIONS.sql).bind(n).fetch_one(&mut **tx).await?,
+    let statement = match base {
+        None => Statement::new(q::NEXT_REVISIONS.sql, vec![n.into()]),
         Some(base) => {
             let bound = i64::try_from(base).map_err(|_| StoreError::Corrupt(format!("revision {base} out of range")))?;
-            let next: Option<i64> = sqlx::query_scalar(q::NEXT_REVISIONS_FROM.sql).bind(n).bind(bound).fetch_optional(&mut **tx).await?;
-            next.ok_or(StoreError::Stale { base })?
+            Statement::new(q::NEXT_REVISIONS_FROM.sql, vec![n.into(), bound.into()])
         }
     };
-    Ok(last - n + 1)
+    match db.row(&statement, &[Kind::Int]).await? {
+        Some(cells) => Ok(cells[0].int("the revision counter")? - n + 1),
+        None => Err(match base {
+            Some(base) => StoreError::Stale { base },
+            None => StoreError::Corrupt("the revision counter is missing".into()),
+        }),
+    }
 }
 
-/// A group being written.
-struct Writes<'t, 'c> {
-    tx: &'t mut Tx<'c>,
-    backend: Backend,
-    key: &'t AuditKey,
-    rows: Rows,
-    /// Where each organization's audit chain stands: read (and checked against its signed
-    /// checkpoint) at the group's first event for it, signed when the group is written.
+/// Where one organization's chain stands.
+struct Head {
+    seq: i64,
+    hash: String,
+    at: Timestamp,
+}
+
+/// Where the chain of each organization with events in `batches` stands, as stored and checked
+/// against its signed checkpoint.
+async fn read_heads<D: Db>(db: &mut D, batches: &[WriteBatch], key: &AuditKey) -> std::result::Result<HashMap<OrgId, Head>, GroupFailure> {
+    let mut heads = HashMap::new();
+    for (member, batch) in batches.iter().enumerate() {
+        if batch.audit.is_empty() || heads.contains_key(&batch.org) {
+            continue;
+        }
+        let failed = |error: StoreError| GroupFailure { member: Some(member), error };
+        // Only the batch that creates an organization begins a log; any other finding no log and
+        // no checkpoint finds a log that was removed.
+        let begins = batch.changes.iter().any(|c| matches!(c, Change::OrgCreated { org } if org.id == batch.org));
+        db.enter(&batch.org).await.map_err(whole)?;
+        let head = match db.row(&Statement::new(q::AUDIT_HEAD.sql, vec![batch.org.as_str().into()]), &[Kind::Int, Kind::Text]).await {
+            Ok(Some(mut cells)) => {
+                let hash = cells.pop().map_or(Ok(String::new()), |h| h.text("the audit head's hash"));
+                Some((cells[0].int("the audit head's sequence number").map_err(failed)?, hash.map_err(failed)?))
+            }
+            Ok(None) => None,
+            Err(e) => return Err(failed(e)),
+        };
+        let checkpoint = audit_checkpoint(db, &batch.org).await.map_err(failed)?;
+        require_signed_head(&batch.org, head.as_ref(), checkpoint.as_ref(), key, begins).map_err(failed)?;
+        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        heads.insert(batch.org.clone(), Head { seq, hash, at: batch.at });
+    }
+    Ok(heads)
+}
+
+/// The organization's signed checkpoint, if it has one.
+pub(super) async fn audit_checkpoint<D: Db>(db: &mut D, org: &OrgId) -> Result<Option<Checkpoint>> {
+    use Kind::{Int, Text};
+    let Some(cells) =
+        db.row(&Statement::new(q::AUDIT_CHECKPOINT.sql, vec![org.as_str().into()]), &[Text, Int, Text, Int, Text, Text]).await?
+    else {
+        return Ok(None);
+    };
+    let [org, seq, head_hash, at, key_id, signature] =
+        <[Arg; 6]>::try_from(cells).map_err(|_| StoreError::Corrupt("a checkpoint row".into()))?;
+    Ok(Some(Checkpoint {
+        org: OrgId(org.text("a checkpoint's organization")?),
+        seq: seq.int("a checkpoint's sequence number")?,
+        head_hash: head_hash.text("a checkpoint's head")?,
+        at: timestamp(at.int("a checkpoint's time")?)?,
+        key_id: key_id.text("a checkpoint's key")?,
+        signature: signature.text("a checkpoint's signature")?,
+    }))
+}
+
+/// Refuses to append to a log whose head is not the one its signed checkpoint records: chaining
+/// onto a cut or rewritten tail (and signing it) would hide the cut. Nothing more is written to
+/// that organization until the log is restored.
+fn require_signed_head(
+    org: &OrgId,
+    head: Option<&(i64, String)>,
+    checkpoint: Option<&Checkpoint>,
+    key: &AuditKey,
+    begins: bool,
+) -> Result<()> {
+    let sound = match (head, checkpoint) {
+        (None, None) => begins,
+        (Some((seq, hash)), Some(c)) => c.is_signed_by(key) && c.seq == *seq && &c.head_hash == hash,
+        _ => false,
+    };
+    if sound {
+        return Ok(());
+    }
+    tracing::error!(org = %org, "the audit log's head does not match its signed checkpoint: it was cut or rewritten; refusing to write to it");
+    Err(StoreError::Corrupt(format!(
+        "the audit log of organization `{org}` does not match its signed checkpoint; run `audit verify`, and restore the log (or, for chains written before audit keys, key them with `migrate --key-unkeyed-chains`)"
+    )))
+}
+
+/// One statement of a planned group.
+enum Step {
+    /// The statements after this one are for this organization.
+    Enter(OrgId),
+    Run {
+        statement: Statement,
+        /// The query's name, for errors.
+        name: &'static str,
+        /// The rows it must change, if it must.
+        rows: Option<u64>,
+        /// The batch whose change it writes (`None`: rows of several, or the group's own).
+        member: Option<usize>,
+    },
+}
+
+impl Step {
+    async fn run<D: Db>(&self, db: &mut D) -> std::result::Result<(), GroupFailure> {
+        let (statement, name, rows, member) = match self {
+            Self::Enter(org) => return db.enter(org).await.map_err(whole),
+            Self::Run { statement, name, rows, member } => (statement, name, rows, *member),
+        };
+        let failed = |error: StoreError| GroupFailure { member, error };
+        let affected = db.execute(statement).await.map_err(failed)?;
+        match (rows, member) {
+            (Some(n), _) if affected == *n => Ok(()),
+            (None, _) => Ok(()),
+            (Some(_), Some(_)) => {
+                Err(failed(StoreError::Conflict(format!("the change ({name}) found its record missing or already changed"))))
+            }
+            (Some(n), None) => Err(failed(StoreError::Conflict(format!("{name} wrote {affected} of {n} rows")))),
+        }
+    }
+}
+
+/// Plans the group: its statements, and what each batch committed.
+fn plan(
+    batches: Vec<WriteBatch>,
+    first_revision: i64,
     heads: HashMap<OrgId, Head>,
-    /// The organization the statements run for (PostgreSQL's row-level security checks it).
+    key: &AuditKey,
+) -> std::result::Result<(Vec<Step>, Vec<Committed>), GroupFailure> {
+    let mut p = Planner { key, steps: Vec::new(), rows: Rows::default(), heads, entered: None };
+    let mut committed = Vec::with_capacity(batches.len());
+    for (member, batch) in batches.into_iter().enumerate() {
+        let revision = first_revision + member as i64;
+        committed.push(p.batch(member, revision, batch)?);
+    }
+    p.flush().map_err(whole)?;
+    for (org, head) in std::mem::take(&mut p.heads) {
+        p.enter(&org).map_err(whole)?;
+        let c = Checkpoint::sign(key, &org, head.seq, &head.hash, head.at);
+        p.steps.push(Step::Run { statement: checkpoint_statement(&c), name: q::PUT_AUDIT_CHECKPOINT.name, rows: None, member: None });
+    }
+    Ok((p.steps, committed))
+}
+
+/// A group being planned.
+struct Planner<'k> {
+    key: &'k AuditKey,
+    steps: Vec<Step>,
+    rows: Rows,
+    /// Where each organization's audit chain stands: as read, then as this group leaves it.
+    heads: HashMap<OrgId, Head>,
+    /// The organization the statements run for.
     entered: Option<OrgId>,
 }
 
@@ -95,77 +231,77 @@ struct Rows {
     events: Vec<AuditEvent>,
 }
 
-/// Where one organization's chain stands within a group.
-struct Head {
-    seq: i64,
-    hash: String,
-    at: Timestamp,
-}
-
-impl Writes<'_, '_> {
-    async fn batch(&mut self, member: usize, revision: i64, batch: WriteBatch) -> std::result::Result<Committed, GroupFailure> {
+impl Planner<'_> {
+    fn batch(&mut self, member: usize, revision: i64, batch: WriteBatch) -> std::result::Result<Committed, GroupFailure> {
         let failed = |error: StoreError| GroupFailure { member: Some(member), error };
-        let whole = |error: StoreError| GroupFailure { member: None, error };
-        // Only the batch that creates an organization begins a log; any other finding no log and
-        // no checkpoint finds a log that was removed.
-        let begins = batch.changes.iter().any(|c| matches!(c, Change::OrgCreated { org } if org.id == batch.org));
-        self.enter(&batch.org).await.map_err(whole)?;
-        // The chain's head is read before this batch adds rows, so reading it writes nothing early.
-        let head = if batch.audit.is_empty() { None } else { Some(self.head(&batch.org, batch.at, begins).await.map_err(failed)?) };
+        self.enter(&batch.org).map_err(whole)?;
         self.rows.log.push((revision, batch.org.clone(), micros(batch.at), change_entry(&batch.changes).map_err(failed)?));
         for change in batch.changes {
             match change {
                 Change::GrantCreated { grant } => self.rows.grants.push(grant),
                 other => {
-                    self.flush().await.map_err(whole)?;
-                    write_change(self.tx, &other).await.map_err(failed)?;
+                    self.flush().map_err(whole)?;
+                    let (query, args) = change_statement(&other).map_err(failed)?;
+                    self.steps.push(Step::Run {
+                        statement: Statement::new(query.sql, args),
+                        name: query.name,
+                        rows: Some(1),
+                        member: Some(member),
+                    });
                 }
             }
         }
-        let events = match head {
-            Some(head) => self.append_audit(&batch.org, batch.at, batch.audit, head),
-            None => vec![],
-        };
+        let events = if batch.audit.is_empty() { vec![] } else { self.append_audit(&batch.org, batch.at, batch.audit).map_err(failed)? };
         let revision = u64::try_from(revision).map_err(|_| failed(StoreError::Corrupt(format!("negative revision {revision}"))))?;
         Ok(Committed { revision, events })
     }
 
     /// Runs the next statements for `org`, once the rows of the organization before are written.
-    async fn enter(&mut self, org: &OrgId) -> Result<()> {
+    fn enter(&mut self, org: &OrgId) -> Result<()> {
         if self.entered.as_ref() != Some(org) {
-            self.flush().await?;
-            enter(self.tx, self.backend, Scope::Org(org)).await?;
+            self.flush()?;
+            self.steps.push(Step::Enter(org.clone()));
             self.entered = Some(org.clone());
         }
         Ok(())
     }
 
     /// Inserts the rows waiting, a table at a time.
-    async fn flush(&mut self) -> Result<()> {
+    fn flush(&mut self) -> Result<()> {
         let rows = std::mem::take(&mut self.rows);
-        insert(self.tx, &q::LOG_CHANGE, 4, &rows.log, |s, (revision, org, at, entry)| {
-            Ok(s.bind(*revision).bind(org.as_str()).bind(*at).bind(entry.as_str()))
-        })
-        .await?;
-        insert(self.tx, &q::INSERT_GRANT, 14, &rows.grants, bind_grant).await?;
-        insert(self.tx, &q::INSERT_AUDIT_EVENT, 14, &rows.events, bind_event).await
+        let log = |(revision, org, at, entry): &(i64, OrgId, i64, String)| {
+            Ok(vec![(*revision).into(), org.as_str().into(), (*at).into(), entry.into()])
+        };
+        self.insert(&q::LOG_CHANGE, 4, &rows.log, log)?;
+        self.insert(&q::INSERT_GRANT, 14, &rows.grants, grant_args)?;
+        self.insert(&q::INSERT_AUDIT_EVENT, 14, &rows.events, event_args)
     }
 
-    /// Where `org`'s chain stands: as this group left it, or as stored (checked against its
-    /// signed checkpoint).
-    async fn head(&mut self, org: &OrgId, at: Timestamp, begins: bool) -> Result<Head> {
-        if let Some(head) = self.heads.remove(org) {
-            return Ok(head);
+    /// Plans inserting `rows` with `query` (whose `VALUES` holds one row of `columns`
+    /// placeholders) repeated for as many rows as one statement takes; each row's values from
+    /// `args`.
+    fn insert<R>(&mut self, query: &q::Query, columns: usize, rows: &[R], args: impl Fn(&R) -> Result<Vec<Arg>>) -> Result<()> {
+        let head = query.sql.split("VALUES").next().unwrap_or(query.sql);
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect();
+            let mut bound = Vec::with_capacity(chunk.len() * columns);
+            for row in chunk {
+                bound.extend(args(row)?);
+            }
+            let statement = Statement::new(format!("{head}VALUES {}", values.join(", ")), bound);
+            self.steps.push(Step::Run { statement, name: query.name, rows: Some(chunk.len() as u64), member: None });
         }
-        self.flush().await?;
-        let head: Option<(i64, String)> = sqlx::query_as(q::AUDIT_HEAD.sql).bind(org.as_str()).fetch_optional(&mut **self.tx).await?;
-        require_signed_head(self.tx, org, head.as_ref(), self.key, begins).await?;
-        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
-        Ok(Head { seq, hash, at })
+        Ok(())
     }
 
-    /// Chains `drafts` onto `org`'s audit log after `head`.
-    fn append_audit(&mut self, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>, head: Head) -> Vec<AuditEvent> {
+    /// Chains `drafts` onto `org`'s audit log after its head.
+    fn append_audit(&mut self, org: &OrgId, at: Timestamp, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEvent>> {
+        let head = self.heads.remove(org).ok_or_else(|| StoreError::Corrupt(format!("the audit head of `{org}` was not read")))?;
         let (mut seq, mut prev) = (head.seq, head.hash);
         let mut events = Vec::with_capacity(drafts.len());
         for d in drafts {
@@ -192,82 +328,46 @@ impl Writes<'_, '_> {
         }
         self.rows.events.extend(events.iter().cloned());
         self.heads.insert(org.clone(), Head { seq, hash: prev, at });
-        events
-    }
-
-    /// Writes what waits, and signs each chain's new head as its organization's checkpoint.
-    async fn finish(mut self) -> Result<()> {
-        self.flush().await?;
-        for (org, head) in std::mem::take(&mut self.heads) {
-            self.enter(&org).await?;
-            write_checkpoint(self.tx, &Checkpoint::sign(self.key, &org, head.seq, &head.hash, head.at)).await?;
-        }
-        Ok(())
+        Ok(events)
     }
 }
 
-/// Inserts `rows` with `query` (whose `VALUES` holds one row of `columns` placeholders) repeated
-/// for as many rows as one statement takes; each row bound by `bind`.
-async fn insert<'r, R: Sync>(
-    tx: &mut Tx<'_>,
-    query: &q::Query,
-    columns: usize,
-    rows: &'r [R],
-    bind: impl for<'q> Fn(Statement<'q>, &'q R) -> Result<Statement<'q>>,
-) -> Result<()> {
-    let head = query.sql.split("VALUES").next().unwrap_or(query.sql);
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!("{head}VALUES {}", values.join(", "));
-        let mut statement = sqlx::query(&sql);
-        for row in chunk {
-            statement = bind(statement, row)?;
-        }
-        let affected = statement.execute(&mut **tx).await?.rows_affected();
-        if affected != chunk.len() as u64 {
-            return Err(StoreError::Conflict(format!("{} wrote {affected} of {} rows", query.name, chunk.len())));
-        }
-    }
-    Ok(())
+fn grant_args(g: &Grant) -> Result<Vec<Arg>> {
+    Ok(vec![
+        g.org.as_str().into(),
+        g.id.as_str().into(),
+        principal_key(&g.principal).into(),
+        json(&g.target)?.into(),
+        json(&g.anchor)?.into(),
+        micros(g.starts_at).into(),
+        g.expires_at.map(micros).into(),
+        g.justification.as_deref().into(),
+        json(&g.tags)?.into(),
+        g.creator.to_string().into(),
+        enum_text(&g.source)?.into(),
+        micros(g.created_at).into(),
+        g.revoked.as_ref().map(|r| micros(r.at)).into(),
+        g.revoked.as_ref().map(|r| r.by.to_string()).into(),
+    ])
 }
 
-fn bind_grant<'q>(s: Statement<'q>, g: &'q Grant) -> Result<Statement<'q>> {
-    Ok(s.bind(g.org.as_str())
-        .bind(g.id.as_str())
-        .bind(principal_key(&g.principal))
-        .bind(json(&g.target)?)
-        .bind(json(&g.anchor)?)
-        .bind(micros(g.starts_at))
-        .bind(g.expires_at.map(micros))
-        .bind(g.justification.as_deref())
-        .bind(json(&g.tags)?)
-        .bind(g.creator.to_string())
-        .bind(enum_text(&g.source)?)
-        .bind(micros(g.created_at))
-        .bind(g.revoked.as_ref().map(|r| micros(r.at)))
-        .bind(g.revoked.as_ref().map(|r| r.by.to_string())))
-}
-
-fn bind_event<'q>(s: Statement<'q>, e: &'q AuditEvent) -> Result<Statement<'q>> {
-    Ok(s.bind(e.org.as_str())
-        .bind(e.seq)
-        .bind(micros(e.at))
-        .bind(e.actor.to_string())
-        .bind(e.event_type.as_str())
-        .bind(e.target_type.as_str())
-        .bind(e.target_id.as_str())
-        .bind(e.principal.as_deref())
-        .bind(e.before.as_ref().map(json).transpose()?)
-        .bind(e.after.as_ref().map(json).transpose()?)
-        .bind(e.justification.as_deref())
-        .bind(e.request_id.as_deref())
-        .bind(e.prev_hash.as_str())
-        .bind(e.hash.as_str()))
+fn event_args(e: &AuditEvent) -> Result<Vec<Arg>> {
+    Ok(vec![
+        e.org.as_str().into(),
+        e.seq.into(),
+        micros(e.at).into(),
+        e.actor.to_string().into(),
+        e.event_type.as_str().into(),
+        e.target_type.as_str().into(),
+        e.target_id.as_str().into(),
+        e.principal.as_deref().into(),
+        e.before.as_ref().map(json).transpose()?.into(),
+        e.after.as_ref().map(json).transpose()?.into(),
+        e.justification.as_deref().into(),
+        e.request_id.as_deref().into(),
+        e.prev_hash.as_str().into(),
+        e.hash.as_str().into(),
+    ])
 }
 
 /// The text a principal is stored as (its display form, `user:ID`).
@@ -275,157 +375,101 @@ pub(crate) fn principal_key(p: &Principal) -> String {
     p.to_string()
 }
 
-async fn write_change(tx: &mut Tx<'_>, change: &Change) -> Result<()> {
-    let affected = match change {
-        Change::OrgCreated { org } => sqlx::query(q::INSERT_ORG.sql)
-            .bind(org.id.as_str())
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(micros(org.created_at))
-            .bind(json(&org.policy)?)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::OrgPolicySet { org, policy } => {
-            sqlx::query(q::SET_ORG_POLICY.sql).bind(json(policy)?).bind(org.as_str()).execute(&mut **tx).await?.rows_affected()
+/// The statement that writes `change` (one row), and its arguments.
+fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
+    Ok(match change {
+        Change::OrgCreated { org } => (
+            &q::INSERT_ORG,
+            vec![org.id.as_str().into(), (&org.slug).into(), (&org.name).into(), micros(org.created_at).into(), json(&org.policy)?.into()],
+        ),
+        Change::OrgPolicySet { org, policy } => (&q::SET_ORG_POLICY, vec![json(policy)?.into(), org.as_str().into()]),
+        Change::ApiKeyCreated { key: k } => (
+            &q::INSERT_API_KEY,
+            vec![
+                k.org.as_str().into(),
+                k.id.as_str().into(),
+                (&k.name).into(),
+                k.project.as_str().into(),
+                k.created_by.to_string().into(),
+                micros(k.created_at).into(),
+                k.revoked_at.map(micros).into(),
+            ],
+        ),
+        Change::ApiKeyRenamed { org, id, name } => (&q::RENAME_API_KEY, vec![name.into(), org.as_str().into(), id.as_str().into()]),
+        Change::ApiKeyRevoked { org, id, at } => (&q::REVOKE_API_KEY, stamp(*at, org, id.as_str())),
+        Change::ScopeNodeCreated { node: n } => (
+            &q::INSERT_SCOPE_NODE,
+            vec![
+                n.org.as_str().into(),
+                n.id.as_str().into(),
+                enum_text(&n.kind)?.into(),
+                (&n.slug).into(),
+                json(&n.parent)?.into(),
+                i64::from(n.is_production).into(),
+                micros(n.created_at).into(),
+            ],
+        ),
+        Change::EnvironmentProductionSet { org, id, is_production } => {
+            (&q::SET_ENVIRONMENT_PRODUCTION, vec![i64::from(*is_production).into(), org.as_str().into(), id.as_str().into()])
         }
-        Change::ApiKeyCreated { key: k } => sqlx::query(q::INSERT_API_KEY.sql)
-            .bind(k.org.as_str())
-            .bind(k.id.as_str())
-            .bind(&k.name)
-            .bind(k.project.as_str())
-            .bind(k.created_by.to_string())
-            .bind(micros(k.created_at))
-            .bind(k.revoked_at.map(micros))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::ApiKeyRenamed { org, id, name } => {
-            sqlx::query(q::RENAME_API_KEY.sql).bind(name).bind(org.as_str()).bind(id.as_str()).execute(&mut **tx).await?.rows_affected()
+        Change::UserCreated { user } => (
+            &q::INSERT_USER,
+            vec![
+                user.org.as_str().into(),
+                user.id.as_str().into(),
+                (&user.email).into(),
+                enum_text(&user.status)?.into(),
+                micros(user.created_at).into(),
+            ],
+        ),
+        Change::UserStatusChanged { org, user, status } => {
+            (&q::SET_USER_STATUS, vec![enum_text(status)?.into(), org.as_str().into(), user.as_str().into()])
         }
-        Change::ApiKeyRevoked { org, id, at } => stamp(tx, q::REVOKE_API_KEY.sql, *at, org, id.as_str()).await?,
-        Change::ScopeNodeCreated { node: n } => sqlx::query(q::INSERT_SCOPE_NODE.sql)
-            .bind(n.org.as_str())
-            .bind(n.id.as_str())
-            .bind(enum_text(&n.kind)?)
-            .bind(&n.slug)
-            .bind(json(&n.parent)?)
-            .bind(i64::from(n.is_production))
-            .bind(micros(n.created_at))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::EnvironmentProductionSet { org, id, is_production } => sqlx::query(q::SET_ENVIRONMENT_PRODUCTION.sql)
-            .bind(i64::from(*is_production))
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::UserCreated { user } => sqlx::query(q::INSERT_USER.sql)
-            .bind(user.org.as_str())
-            .bind(user.id.as_str())
-            .bind(&user.email)
-            .bind(enum_text(&user.status)?)
-            .bind(micros(user.created_at))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::UserStatusChanged { org, user, status } => sqlx::query(q::SET_USER_STATUS.sql)
-            .bind(enum_text(status)?)
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::UserDeleted { org, user } => {
-            sqlx::query(q::DELETE_USER.sql).bind(org.as_str()).bind(user.as_str()).execute(&mut **tx).await?.rows_affected()
-        }
-        Change::CredentialIssued { credential: c } => sqlx::query(q::INSERT_CREDENTIAL.sql)
-            .bind(c.id.as_str())
-            .bind(c.org.as_str())
-            .bind(principal_key(&c.principal))
-            .bind(&c.secret_hash)
-            .bind(micros(c.created_at))
-            .bind(c.expires_at.map(micros))
-            .bind(c.revoked_at.map(micros))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::CredentialRevoked { org, id, at } => stamp(tx, q::REVOKE_CREDENTIAL.sql, *at, org, id.as_str()).await?,
-        Change::ResourceRegistered { resource: r } => sqlx::query(q::INSERT_RESOURCE.sql)
-            .bind(r.org.as_str())
-            .bind(&r.reference.kind)
-            .bind(&r.reference.id)
-            .bind(r.parent.as_ref().map(json).transpose()?)
-            .bind(json(&r.scope)?)
-            .bind(json(&r.attributes)?)
-            .bind(micros(r.created_at))
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::GrantCreated { grant } => {
-            insert(tx, &q::INSERT_GRANT, 14, std::slice::from_ref(grant), bind_grant).await?;
-            1
-        }
-        Change::GrantRevoked { org, id, revocation } => sqlx::query(q::REVOKE_GRANT.sql)
-            .bind(micros(revocation.at))
-            .bind(revocation.by.to_string())
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .execute(&mut **tx)
-            .await?
-            .rows_affected(),
-        Change::GrantExpiryRecorded { org, id } => {
-            sqlx::query(q::RECORD_EXPIRY.sql).bind(org.as_str()).bind(id.as_str()).execute(&mut **tx).await?.rows_affected()
-        }
-    };
-    if affected == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!("the change {} found its record missing or already changed", change_kind(change))))
-    }
+        Change::UserDeleted { org, user } => (&q::DELETE_USER, vec![org.as_str().into(), user.as_str().into()]),
+        Change::CredentialIssued { credential: c } => (
+            &q::INSERT_CREDENTIAL,
+            vec![
+                c.id.as_str().into(),
+                c.org.as_str().into(),
+                principal_key(&c.principal).into(),
+                (&c.secret_hash).into(),
+                micros(c.created_at).into(),
+                c.expires_at.map(micros).into(),
+                c.revoked_at.map(micros).into(),
+            ],
+        ),
+        Change::CredentialRevoked { org, id, at } => (&q::REVOKE_CREDENTIAL, stamp(*at, org, id.as_str())),
+        Change::ResourceRegistered { resource: r } => (
+            &q::INSERT_RESOURCE,
+            vec![
+                r.org.as_str().into(),
+                (&r.reference.kind).into(),
+                (&r.reference.id).into(),
+                r.parent.as_ref().map(json).transpose()?.into(),
+                json(&r.scope)?.into(),
+                json(&r.attributes)?.into(),
+                micros(r.created_at).into(),
+            ],
+        ),
+        Change::GrantCreated { grant } => (&q::INSERT_GRANT, grant_args(grant)?),
+        Change::GrantRevoked { org, id, revocation } => (
+            &q::REVOKE_GRANT,
+            vec![micros(revocation.at).into(), revocation.by.to_string().into(), org.as_str().into(), id.as_str().into()],
+        ),
+        Change::GrantExpiryRecorded { org, id } => (&q::RECORD_EXPIRY, vec![org.as_str().into(), id.as_str().into()]),
+    })
 }
 
-/// Runs a statement that stamps a time on one record: `sql` binds the time, the organization and
-/// the record's id, in that order. Returns the rows it changed.
-async fn stamp(tx: &mut Tx<'_>, sql: &str, at: Timestamp, org: &OrgId, id: &str) -> Result<u64> {
-    Ok(sqlx::query(sql).bind(micros(at)).bind(org.as_str()).bind(id).execute(&mut **tx).await?.rows_affected())
+/// The arguments of a statement that stamps a time on one record: the time, the organization
+/// and the record's id, in that order.
+fn stamp(at: Timestamp, org: &OrgId, id: &str) -> Vec<Arg> {
+    vec![micros(at).into(), org.as_str().into(), id.into()]
 }
 
-fn change_kind(change: &Change) -> String {
-    serde_json::to_value(change).ok().and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)).unwrap_or_default()
-}
-
-/// Refuses to append to a log whose head is not the one its signed checkpoint records: chaining
-/// onto a cut or rewritten tail (and signing it) would hide the cut. Nothing more is written to
-/// that organization until the log is restored.
-async fn require_signed_head(tx: &mut Tx<'_>, org: &OrgId, head: Option<&(i64, String)>, key: &AuditKey, begins: bool) -> Result<()> {
-    let checkpoint = super::read::audit_checkpoint(tx, org).await?;
-    let sound = match (head, &checkpoint) {
-        (None, None) => begins,
-        (Some((seq, hash)), Some(c)) => c.is_signed_by(key) && c.seq == *seq && &c.head_hash == hash,
-        _ => false,
-    };
-    if sound {
-        return Ok(());
-    }
-    tracing::error!(org = %org, "the audit log's head does not match its signed checkpoint: it was cut or rewritten; refusing to write to it");
-    Err(StoreError::Corrupt(format!(
-        "the audit log of organization `{org}` does not match its signed checkpoint; run `audit verify`, and restore the log (or, for chains written before audit keys, key them with `migrate --key-unkeyed-chains`)"
-    )))
-}
-
-/// Replaces the organization's checkpoint with `c`.
-pub(super) async fn write_checkpoint(tx: &mut Tx<'_>, c: &Checkpoint) -> Result<()> {
-    sqlx::query(q::PUT_AUDIT_CHECKPOINT.sql)
-        .bind(c.org.as_str())
-        .bind(c.seq)
-        .bind(&c.head_hash)
-        .bind(micros(c.at))
-        .bind(&c.key_id)
-        .bind(&c.signature)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// The statement that replaces the organization's checkpoint with `c`.
+pub(super) fn checkpoint_statement(c: &Checkpoint) -> Statement {
+    Statement::new(
+        q::PUT_AUDIT_CHECKPOINT.sql,
+        vec![c.org.as_str().into(), c.seq.into(), (&c.head_hash).into(), micros(c.at).into(), (&c.key_id).into(), (&c.signature).into()],
+    )
 }
