@@ -4,7 +4,8 @@
 # temporary grant on bob's conversations, and wrk (apt-get install wrk) driving, for SECONDS each:
 # single checks (one client, then eight), batches of 100 checks, lookups, and grant creations
 # (durable writes, to 64 users in turn, committed in groups). ONLY_WRITES=1 runs the writes alone;
-# GRANTRY_LOAD_DB=postgres://… runs on an empty PostgreSQL database instead.
+# WRITERS=N writes with N clients (default 8); GRANTRY_LOAD_DB=postgres://… runs on an empty
+# PostgreSQL database instead; SERVER_LOG=FILE keeps the server's log.
 #   crates/grantry-bench/http/load.sh [SECONDS]      (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -20,7 +21,7 @@ TOKEN="$("$BIN" admin bootstrap --db "$DB" --org acme --email owner@acme.test --
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 GRANTRY_LOG=warn "$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" >${SERVER_LOG:-/dev/null} 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
 API="http://127.0.0.1:$PORT/v1/acme"
 post() { curl -sf -X POST "$API$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2"; }

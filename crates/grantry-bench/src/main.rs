@@ -158,6 +158,15 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         bare_bytes as f64 / 1e6
     );
     let reference = measure::run(&grantry, &w, load, bytes, budget);
+    let (lookups, listed) = grantry.lookups(&w, 2_000);
+    let at = |q: f64| lookups.get(((lookups.len() as f64 * q) as usize).min(lookups.len().saturating_sub(1))).copied().unwrap_or(0);
+    println!(
+        "grantry's lookup (the first 100 conversations an asker may read, {} askers): p50 {:.1}µs, p99 {:.1}µs, {:.1} listed on average",
+        lookups.len(),
+        at(0.5) as f64 / 1e3,
+        at(0.99) as f64 / 1e3,
+        listed as f64 / lookups.len().max(1) as f64
+    );
     drop(grantry);
     let mut runs = vec![reference.clone()];
     for peer in &args.peers {

@@ -5,6 +5,7 @@
 mod check;
 mod compiled;
 mod effective;
+mod listing;
 mod org;
 mod symbols;
 
@@ -130,7 +131,12 @@ impl DecisionIndex {
     /// An index from [`DecisionIndex::encode`]'s bytes (made by this same build: the layout is not
     /// versioned), over the built-in catalogue.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        rmp_serde::from_slice(bytes).map_err(|e| CoreError::invalid("saved index", format!("it does not decode: {e}")))
+        let mut index: Self =
+            rmp_serde::from_slice(bytes).map_err(|e| CoreError::invalid("saved index", format!("it does not decode: {e}")))?;
+        for org in index.orgs.values_mut() {
+            org.compiled.relist();
+        }
+        Ok(index)
     }
 
     /// Drops spare capacity, after loading a snapshot: memory then holds what the state needs.

@@ -8,13 +8,13 @@
 //! audit events; only then does the spare become the published copy, and the old published copy,
 //! once its last reader lets go, has the same changes applied and becomes the spare.
 //!
-//! Whoever stages the first batch of a group leads it: it lets go of the writer, waits a moment
-//! (at most [`GATHER`]) for as many writes as the last group had — under steady load one group's
-//! writers come back together — then queues for the writer behind the writes already waiting
-//! (the lock is fair, first come first served), which stage theirs meanwhile, and commits the
-//! group. A write that fails validation is never staged, so it fails alone. A batch the store
-//! refuses fails alone too: the group is rolled back, the spare is rebuilt from the published
-//! copy, and the others are validated and sent again.
+//! Whoever stages the first batch of a group leads it: it lets go of the writer, queues for it
+//! again behind the writes already waiting (the lock is fair, first come first served), and those
+//! stage theirs meanwhile; then it commits the group. (Waiting a moment longer for as many writers
+//! as the last group had was tried: no gain measured.) A write that fails validation is never
+//! staged, so it fails alone. A batch the store refuses fails alone too: the group is rolled
+//! back, the spare is rebuilt from the published copy, and the others are validated and sent
+//! again.
 
 use crate::service::error::{Result, ServiceError};
 use grantry_core::change::Change;
@@ -22,15 +22,11 @@ use grantry_core::index::DecisionIndex;
 use grantry_store::{Committed, GroupFailure, Store, StoreError, WriteBatch};
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Mutex};
 
 /// How many change-log entries one read takes.
 const LOG_PAGE: u32 = 500;
-/// The longest a group waits for its writers (see [`Indexes::gather`]).
-const GATHER: Duration = Duration::from_micros(300);
 
 /// The published copy, for one request. It cannot be held across an `.await` in a handler (it is
 /// not `Send`), so a writer waiting for the old copy waits microseconds.
@@ -52,9 +48,6 @@ pub struct Indexes {
     /// INVARIANT: everything that changes the index holds this, so changes are applied once each,
     /// in revision order, whether they come from this server's writes or from the change log.
     writer: Arc<Mutex<Writer>>,
-    /// How many batches are staged now, and how many the last group committed.
-    staging: AtomicUsize,
-    last_group: AtomicUsize,
 }
 
 /// The writer's side.
@@ -109,8 +102,6 @@ impl Indexes {
         Self {
             published: RwLock::new(Arc::new(index)),
             writer: Arc::new(Mutex::new(Writer { spare, lag: Vec::new(), staged: Vec::new() })),
-            staging: AtomicUsize::new(0),
-            last_group: AtomicUsize::new(0),
         }
     }
 
@@ -157,7 +148,6 @@ impl Indexes {
         }
         let (done, outcome) = oneshot::channel();
         w.staged.push(Staged { batch, revision, done });
-        self.staging.store(w.staged.len(), Ordering::Relaxed);
         let leads = w.staged.len() == 1;
         if alone {
             // Committed while the writer is still held, so nothing joins it.
@@ -172,32 +162,10 @@ impl Indexes {
     /// the writer have joined it.
     pub fn flush_soon(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
         let indexes = Arc::clone(self);
-        tokio::spawn(async move { indexes.commit_staged(store.as_ref()).await })
-    }
-
-    /// Leads the group being formed: waits for its writers (see [`Indexes::gather`]), then
-    /// commits it like [`Indexes::flush_soon`].
-    pub fn lead(self: &Arc<Self>, store: Arc<dyn Store>) {
-        let indexes = Arc::clone(self);
         tokio::spawn(async move {
-            indexes.gather().await;
-            indexes.commit_staged(store.as_ref()).await;
-        });
-    }
-
-    async fn commit_staged(&self, store: &dyn Store) {
-        let mut w = self.writer.lock().await;
-        self.flush(&mut w, store).await;
-    }
-
-    /// Waits, at most [`GATHER`], for as many writes as the last group had: under steady load
-    /// the writers of one group come back together, and one sync serves them all. A lone writer
-    /// (the last group was one) does not wait.
-    async fn gather(&self) {
-        let (want, started) = (self.last_group.load(Ordering::Relaxed), Instant::now());
-        while self.staging.load(Ordering::Relaxed) < want && started.elapsed() < GATHER {
-            tokio::task::yield_now().await;
-        }
+            let mut w = indexes.writer.lock().await;
+            indexes.flush(&mut w, store.as_ref()).await;
+        })
     }
 
     /// Commits the staged batches as one group and publishes them; tells each its outcome.
@@ -206,8 +174,6 @@ impl Indexes {
         if staged.is_empty() {
             return;
         }
-        self.staging.store(0, Ordering::Relaxed);
-        self.last_group.store(staged.len(), Ordering::Relaxed);
         let replay: Vec<(u64, Vec<Change>)> = staged.iter().map(|s| (s.revision, s.batch.changes.clone())).collect();
         let (batches, dones): (Vec<WriteBatch>, Vec<_>) = staged.into_iter().map(|s| (s.batch, s.done)).unzip();
         let outcomes: Vec<Outcome> = match store.commit_group(batches).await {

@@ -134,7 +134,7 @@ impl AppState {
             let (ticket, out) = self.indexes.stage(&self.store, alone, &build).await?;
             if ticket.leads {
                 // Commits once the writes already waiting have joined the group.
-                self.indexes.lead(Arc::clone(&self.store));
+                self.indexes.flush_soon(Arc::clone(&self.store));
             }
             match ticket.outcome.await {
                 Ok(Outcome::Committed { committed, group }) => {

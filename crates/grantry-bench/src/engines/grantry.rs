@@ -156,6 +156,26 @@ pub struct Prepared {
     at: Timestamp,
 }
 
+impl Grantry {
+    /// Times `lookup` — the first page of 100 conversations each asker may read messages of —
+    /// for the first `n` queries that name a conversation: nanoseconds each (sorted), and the
+    /// conversations listed in all.
+    pub fn lookups(&self, w: &Workload, n: usize) -> (Vec<u64>, usize) {
+        let Some(o) = self.ix.org(&self.org) else { return (Vec::new(), 0) };
+        let (mut took, mut listed) = (Vec::with_capacity(n), 0);
+        for q in w.queries.iter().filter(|q| matches!(q.target, Target::Conversation(_))).take(n) {
+            let p = self.prepare(w, q);
+            let started = std::time::Instant::now();
+            let (page, _) =
+                o.lookup(&p.principal, grantry_core::catalogue::perm::CONVERSATION_GET_MESSAGE, "conversation", p.at, None, 100);
+            took.push(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+            listed += page.len();
+        }
+        took.sort_unstable();
+        (took, listed)
+    }
+}
+
 impl Engine for Grantry {
     type Prepared = Prepared;
 

@@ -10,7 +10,8 @@
 //! INVARIANT: `check` over this layout decides exactly as `explain` over the terms it gives back;
 //! the corpus and the property tests hold the two to it.
 
-use super::symbols::{Cond, CondSets, Symbols, Val, NO_CONDITIONS};
+use super::listing::Listing;
+use super::symbols::{Cond, CondSets, Op, Symbols, Val, NO_CONDITIONS};
 use crate::attr::Attributes;
 use crate::catalogue::{Catalogue, PermissionGrant};
 use crate::ids::{GrantId, OrgId};
@@ -89,6 +90,9 @@ pub(super) struct Compiled {
     roles_compiled: FxHashSet<u32>,
     /// Registered resources by type symbol, then id.
     resources: FxHashMap<u32, HashMap<Box<str>, CompiledResource>>,
+    /// The same resources in id order and by attribute value; rebuilt by [`Compiled::relist`].
+    #[serde(skip)]
+    listing: Listing,
 }
 
 fn bucket_key(principal: u32, what: u32) -> u64 {
@@ -369,7 +373,24 @@ impl Compiled {
             parent: resource.parent.clone().map(Box::new),
             created_us: resource.created_at.as_microsecond(),
         };
-        self.resources.entry(kind).or_default().insert(resource.reference.id.as_str().into(), compiled);
+        let id = resource.reference.id.as_str();
+        let of_kind = self.resources.entry(kind).or_default();
+        if let Some(old) = of_kind.get(id) {
+            self.listing.remove(kind, id, &old.attrs);
+        }
+        self.listing.insert(kind, id, &compiled.attrs);
+        of_kind.insert(id.into(), compiled);
+    }
+
+    /// Rebuilds the listing of the resources (it is not saved with the index).
+    pub(super) fn relist(&mut self) {
+        let mut listing = Listing::default();
+        for (kind, of_kind) in &self.resources {
+            for (id, r) in of_kind {
+                listing.insert(*kind, id, &r.attrs);
+            }
+        }
+        self.listing = listing;
     }
 
     fn compiled_resource(&self, reference: &ResourceRef) -> Option<&CompiledResource> {
@@ -401,11 +422,8 @@ impl Compiled {
 
     /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
     pub(super) fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
-        let (Some(of_kind), Some(attr)) = (self.syms.get(kind).and_then(|k| self.resources.get(&k)), self.syms.get(attr)) else {
-            return false;
-        };
-        let value = self.syms.lookup_value(value);
-        of_kind.values().any(|r| r.attrs.iter().any(|(k, v)| *k == attr && *v == value))
+        let (Some(kind), Some(attr)) = (self.syms.get(kind), self.syms.get(attr)) else { return false };
+        self.listing.has_value(kind, attr, self.syms.lookup_value(value))
     }
 
     /// Whether the resource anchor `anchor` is `reference` or a registered parent above it.
@@ -454,6 +472,10 @@ impl Compiled {
 
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
     /// `now_us`, by id, after `after`: at most `limit`, and whether there are more.
+    ///
+    /// Only resources one of the principal's live grants could allow are decided: when every
+    /// such grant tests an attribute for a value (or a list of them), the resources listed with
+    /// those values; else every resource of the type, in id order, until the page is full.
     pub(super) fn lookup(
         &self,
         principal: &Principal,
@@ -463,25 +485,54 @@ impl Compiled {
         after: Option<&str>,
         limit: usize,
     ) -> (Vec<String>, bool) {
-        let Some(asker) = self.asker(principal, permission) else { return (Vec::new(), false) };
-        let holds_any = self.buckets.contains_key(&bucket_key(asker.0, asker.1))
-            || self
-                .carriers
-                .get(&asker.1)
-                .is_some_and(|cs| cs.iter().any(|(role, _)| self.buckets.contains_key(&bucket_key(asker.0, *role))));
-        let Some(of_kind) = self.syms.get(kind).and_then(|k| self.resources.get(&k)).filter(|_| holds_any) else {
-            return (Vec::new(), false);
+        let nothing = (Vec::new(), false);
+        let (Some(asker), Some(kind_sym)) = (self.asker(principal, permission), self.syms.get(kind)) else { return nothing };
+        let Some(of_kind) = self.resources.get(&kind_sym) else { return nothing };
+        // Each grant that could allow, with the conditions it is tested under.
+        let held = |what: u32| {
+            let list = self.buckets.get(&bucket_key(asker.0, what)).map_or(&[][..], Vec::as_slice);
+            list.iter().filter_map(|&at| self.live(at)).filter(|g| g.starts_us <= now_us && now_us < g.ends_us)
         };
+        let carriers = self.carriers.get(&asker.1).map_or(&[][..], Vec::as_slice);
+        let tested = held(asker.1).map(|g| g.conds).chain(carriers.iter().flat_map(|(role, conds)| held(*role).map(|_| *conds)));
+        // Where each could allow: the values one of its conditions requires, or anywhere.
+        let mut values: Vec<(u32, Val)> = Vec::new();
+        let mut anywhere = false;
+        let mut any = false;
+        for conds in tested {
+            any = true;
+            let required = self.sets.get(conds).iter().find_map(|c: &Cond| match (c.op, c.val) {
+                (Op::Equals, Val::List(_)) | (Op::NotEquals, _) => None,
+                (Op::Equals, v) => Some(vec![(c.attr, v)]),
+                (Op::In, v) => Some(self.syms.list(v).iter().map(|v| (c.attr, *v)).collect()),
+            });
+            match required {
+                Some(required) => values.extend(required),
+                None => {
+                    anywhere = true;
+                    break;
+                }
+            }
+        }
+        if !any {
+            return nothing;
+        }
         let none = Attributes::new();
-        let mut ids: Vec<&str> = of_kind
-            .iter()
-            .filter(|(id, _)| after.is_none_or(|a| &***id > a))
-            .filter(|(id, r)| self.decide(asker, &Subject { kind, id, registered: Some(r), inline: &none }, now_us))
-            .map(|(id, _)| &**id)
-            .collect();
-        ids.sort_unstable();
-        let more = ids.len() > limit;
-        (ids.into_iter().take(limit).map(str::to_owned).collect(), more)
+        let allowed = |id: &&str| {
+            of_kind.get(*id).is_some_and(|r| self.decide(asker, &Subject { kind, id, registered: Some(r), inline: &none }, now_us))
+        };
+        let page = |ids: &mut dyn Iterator<Item = &str>| {
+            let mut ids = ids.filter(allowed);
+            let page: Vec<String> = ids.by_ref().take(limit).map(str::to_owned).collect();
+            let more = ids.next().is_some();
+            (page, more)
+        };
+        if anywhere {
+            return page(&mut self.listing.of_kind(kind_sym, after));
+        }
+        let candidates: std::collections::BTreeSet<&str> =
+            values.iter().flat_map(|(attr, val)| self.listing.with_value(kind_sym, *attr, *val, after)).collect();
+        page(&mut candidates.into_iter())
     }
 
     /// The principal's and the permission's symbols, if the principal may act and the permission

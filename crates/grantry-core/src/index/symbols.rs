@@ -123,7 +123,7 @@ impl Symbols {
         }
     }
 
-    fn list(&self, val: Val) -> &[Val] {
+    pub(super) fn list(&self, val: Val) -> &[Val] {
         match val {
             Val::List(id) => self.lists.get(id as usize).map_or(&[], |l| l),
             _ => &[],

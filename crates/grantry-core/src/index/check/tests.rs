@@ -152,6 +152,68 @@ fn lookup_lists_what_check_allows_in_id_order_and_pages() {
     assert!(o.lookup(&user("bob"), perm::CONVERSATION_GET_MESSAGE, "conversation", t(1), None, 100).0.is_empty());
 }
 
+/// `lookup` decides only the resources a grant could allow, yet lists exactly what `check`
+/// allows, page after page: grants that require a value, a list of values, anything but a value,
+/// a role that allows everywhere, and an expired grant; and the same after a save and a load.
+#[test]
+fn lookup_agrees_with_check_whatever_the_grants() {
+    use crate::catalogue::PermissionGrant;
+    use crate::condition::{Condition, Conditions};
+    let mut ix = setup();
+    let owners = ["bob", "carol", "dan", "erin"];
+    for i in 0..40 {
+        let resource = Resource {
+            org: org(),
+            reference: ResourceRef::new("conversation", format!("c{i:02}")),
+            parent: None,
+            scope: ScopeRef::Org,
+            attributes: [("conversation_user_id".to_owned(), owners[i % 4].into()), ("org_id".to_owned(), "org1".into())].into(),
+            created_at: t(0),
+        };
+        ix.apply(&Change::ResourceRegistered { resource }).unwrap();
+    }
+    let on_owner = |id: &str, who: &str, condition: Condition| {
+        let conditions: Conditions = [("conversation_user_id".to_owned(), condition)].into();
+        let pg = PermissionGrant { permission: perm::CONVERSATION_GET_MESSAGE.into(), conditions };
+        grant(id, who, GrantTarget::Permission { grant: pg }, Some(t(7200)))
+    };
+    for g in [
+        message_grant("g-equals", "alice", "bob", t(7200)),
+        on_owner("g-in", "alice", Condition::In { values: vec!["carol".into(), "nobody".into()] }),
+        on_owner("g-not", "admin", Condition::NotEquals { value: "dan".into() }),
+        message_grant("g-expired", "bob", "erin", t(10)),
+    ] {
+        ix.apply(&Change::GrantCreated { grant: g }).unwrap();
+    }
+    let saved = crate::index::DecisionIndex::decode(&ix.encode().unwrap()).unwrap();
+    for ix in [&ix, &saved] {
+        let o = ix.org(&org()).unwrap();
+        let mut all: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+        all.push("c1".into());
+        all.sort();
+        for who in ["alice", "bob", "owner", "admin"] {
+            for permission in [perm::CONVERSATION_GET_MESSAGE, perm::CONVERSATION_GET] {
+                let expected: Vec<String> = all.iter().filter(|id| o.check(&user(who), permission, &conv(id), t(100))).cloned().collect();
+                let (whole, more) = o.lookup(&user(who), permission, "conversation", t(100), None, 1000);
+                assert_eq!((&whole, more), (&expected, false), "{who} {permission}");
+                let (mut paged, mut after) = (Vec::new(), None::<String>);
+                loop {
+                    let (page, more) = o.lookup(&user(who), permission, "conversation", t(100), after.as_deref(), 3);
+                    assert!(page.len() <= 3);
+                    paged.extend(page.iter().cloned());
+                    after = page.last().cloned();
+                    if !more {
+                        break;
+                    }
+                }
+                assert_eq!(paged, expected, "{who} {permission}, by pages of 3");
+            }
+        }
+        let alice = o.lookup(&user("alice"), perm::CONVERSATION_GET_MESSAGE, "conversation", t(100), None, 1000).0;
+        assert_eq!(alice.len(), 21, "bob's ten and c1, carol's ten: {alice:?}");
+    }
+}
+
 /// A saved index decodes to one that decides alike, and
 /// keeps deciding alike as changes come after it: its interned names, shared condition lists and
 /// freed slots come back as they were.
