@@ -2,6 +2,7 @@
 //! expiries still to record.
 
 use super::queries as q;
+use super::statement::{bound, Arg, Statement};
 use crate::error::{Result, StoreError};
 use crate::rows::{from_json, micros, opt_timestamp, read_change_entry, text_enum, timestamp};
 use crate::traits::{AuditFilter, DueExpiry, GrantFilter, GrantState, LoggedChange, Snapshot};
@@ -137,17 +138,11 @@ pub(super) async fn unrecorded_expiries(tx: &mut Transaction<'_, Any>, now: Time
     rows.iter().map(|r| Ok(DueExpiry { org: OrgId(r.try_get("org_id")?), grant: grant_row(r)? })).collect()
 }
 
-/// A bound value of a query built at run time.
-enum Arg<'a> {
-    Text(&'a str),
-    Int(i64),
-}
-
 pub(super) async fn grants(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &GrantFilter) -> Result<Vec<Grant>> {
     let mut sql = String::from(q::GRANTS.sql);
     let principal = f.principal.as_ref().map(ToString::to_string);
-    let mut args = vec![Arg::Text(org.as_str())];
-    for (clause, arg) in [("id =", f.id.as_ref().map(|id| Arg::Text(id.as_str()))), ("principal =", principal.as_deref().map(Arg::Text))] {
+    let mut args = vec![Arg::from(org.as_str())];
+    for (clause, arg) in [("id =", f.id.as_ref().map(|id| Arg::from(id.as_str()))), ("principal =", principal.as_deref().map(Arg::from))] {
         if let Some(arg) = arg {
             args.push(arg);
             sql.push_str(&format!(" AND {clause} ${}", args.len()));
@@ -164,34 +159,26 @@ pub(super) async fn grants(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &Grant
         }
     });
     if let Some(limit) = f.limit {
-        args.push(Arg::Int(i64::from(limit)));
+        args.push(Arg::from(i64::from(limit)));
         sql.push_str(&format!(" LIMIT ${}", args.len()));
     }
-    bound(&sql, args).fetch_all(&mut **tx).await?.iter().map(grant_row).collect()
-}
-
-/// `sql` with `args` bound to its `$n` placeholders in order.
-fn bound<'q>(sql: &'q str, args: Vec<Arg<'q>>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    args.into_iter().fold(sqlx::query(sql), |query, arg| match arg {
-        Arg::Text(s) => query.bind(s),
-        Arg::Int(i) => query.bind(i),
-    })
+    bound(&Statement::new(sql, args)).fetch_all(&mut **tx).await?.iter().map(grant_row).collect()
 }
 
 pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
     // Placeholders are numbered `$n`, which both backends accept (sqlx's `QueryBuilder<Any>`
     // writes `?`, which PostgreSQL does not).
     let mut sql = String::from(q::AUDIT_EVENTS.sql);
-    let mut args = vec![Arg::Text(org.as_str())];
-    let filters: [(&str, Option<Arg<'_>>); 8] = [
-        ("event_type =", f.event_type.as_deref().map(Arg::Text)),
-        ("actor =", f.actor.as_deref().map(Arg::Text)),
-        ("principal =", f.principal.as_deref().map(Arg::Text)),
-        ("target_type =", f.target_type.as_deref().map(Arg::Text)),
-        ("target_id =", f.target_id.as_deref().map(Arg::Text)),
-        ("at_us >=", f.since.map(|t| Arg::Int(micros(t)))),
-        ("at_us <", f.until.map(|t| Arg::Int(micros(t)))),
-        ("seq >", f.after_seq.map(Arg::Int)),
+    let mut args = vec![Arg::from(org.as_str())];
+    let filters: [(&str, Option<Arg>); 8] = [
+        ("event_type =", f.event_type.as_deref().map(Arg::from)),
+        ("actor =", f.actor.as_deref().map(Arg::from)),
+        ("principal =", f.principal.as_deref().map(Arg::from)),
+        ("target_type =", f.target_type.as_deref().map(Arg::from)),
+        ("target_id =", f.target_id.as_deref().map(Arg::from)),
+        ("at_us >=", f.since.map(|t| Arg::from(micros(t)))),
+        ("at_us <", f.until.map(|t| Arg::from(micros(t)))),
+        ("seq >", f.after_seq.map(Arg::from)),
     ];
     for (clause, arg) in filters {
         if let Some(arg) = arg {
@@ -202,17 +189,17 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
     if !f.target_ids.is_empty() {
         let mut placeholders = Vec::new();
         for id in &f.target_ids {
-            args.push(Arg::Text(id));
+            args.push(Arg::from(id));
             placeholders.push(format!("${}", args.len()));
         }
         sql.push_str(&format!(" AND target_id IN ({})", placeholders.join(", ")));
     }
     sql.push_str(" ORDER BY seq");
     if let Some(limit) = f.limit {
-        args.push(Arg::Int(i64::from(limit)));
+        args.push(Arg::from(i64::from(limit)));
         sql.push_str(&format!(" LIMIT ${}", args.len()));
     }
-    bound(&sql, args).fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
+    bound(&Statement::new(sql, args)).fetch_all(&mut **tx).await?.iter().map(audit_row).collect()
 }
 
 fn audit_row(r: &AnyRow) -> Result<AuditEvent> {

@@ -147,7 +147,7 @@ impl Db for SqlxDb<'_, '_> {
 }
 
 /// `s` as a sqlx query with its arguments bound.
-fn bound(s: &Statement) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
+pub(super) fn bound(s: &Statement) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
     s.args.iter().fold(sqlx::query(&s.sql), |q, a| match a {
         Arg::Int(v) => q.bind(*v),
         Arg::Text(v) => q.bind(v.as_deref()),
