@@ -21,7 +21,7 @@ use grantry_core::model::{Grant, Principal, ResourceRef};
 use grantry_core::Timestamp;
 use grantry_store::{GrantFilter, GrantState};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -203,7 +203,9 @@ async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: b
     let resolved = {
         let ix = state.index();
         let o = service::org(&ix, &ctx.org)?;
-        let resolved: Vec<Result<Resolved>> = checks.into_iter().map(|c| resolve(&ix, o, ctx, c)).collect();
+        // The caller's permission to ask about a principal is decided once per principal.
+        let mut permitted = HashSet::new();
+        let resolved: Vec<Result<Resolved>> = checks.into_iter().map(|c| resolve(&ix, o, ctx, c, &mut permitted)).collect();
         if !explain {
             let answer = |r: Resolved| Answer { allowed: o.check(&r.principal, &r.permission, &r.resource, r.at), ..Answer::default() };
             return Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()));
@@ -232,10 +234,15 @@ async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: b
     Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()))
 }
 
-/// Resolves one check for the caller: whom it is about, and whether the caller may ask.
-fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck) -> Result<Resolved> {
+/// Resolves one check for the caller: whom it is about, and whether the caller may ask (unless
+/// `permitted` says it may already).
+fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck, permitted: &mut HashSet<Principal>) -> Result<Resolved> {
     let BatchCheck { principal, permission, resource, at } = check;
-    let principal = principal_of(ix, o, ctx, principal)?;
+    let principal = named(ix, o, ctx, principal)?;
+    if !permitted.contains(&principal) {
+        ctx.authorize(ix, Action::Check { principal: &principal })?;
+        permitted.insert(principal.clone());
+    }
     let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
     Ok(Resolved { principal, permission, resource, at: at.unwrap_or(ctx.now) })
 }
@@ -243,7 +250,14 @@ fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck) -> Re
 /// The principal a check or lookup is about, once the caller may ask about it: anyone about
 /// themselves, others with `Access:Check`.
 pub(super) fn principal_of(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, input: PrincipalInput) -> Result<Principal> {
-    let principal = match (input.kind.as_str(), input.id, input.email) {
+    let principal = named(ix, o, ctx, input)?;
+    ctx.authorize(ix, Action::Check { principal: &principal })?;
+    Ok(principal)
+}
+
+/// The principal `input` names; an unknown email is told only to a caller who may check others.
+fn named(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, input: PrincipalInput) -> Result<Principal> {
+    Ok(match (input.kind.as_str(), input.id, input.email) {
         ("user", Some(id), None) => Principal::User(UserId(id)),
         ("user", None, Some(email)) => {
             let email = grantry_core::validate::email(&email)?;
@@ -265,7 +279,5 @@ pub(super) fn principal_of(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, input: P
             }
             .into());
         }
-    };
-    ctx.authorize(ix, Action::Check { principal: &principal })?;
-    Ok(principal)
+    })
 }
