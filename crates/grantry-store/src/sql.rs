@@ -313,12 +313,16 @@ async fn enter(tx: &mut Transaction<'_, Any>, backend: Backend, scope: Scope<'_>
 }
 
 impl SqlStore {
-    /// The SQLite database's file, if this store is one in a file.
+    /// The SQLite database's file, if this store is one in a file opened for writing, named as
+    /// written (no percent escapes): what rusqlite may open beside the pool, and keep a saved
+    /// index beside. Any other `mode=` (`ro`, `memory`) leaves the pool the only connection.
     fn sqlite_file(&self) -> Option<&str> {
-        (self.backend == Backend::Sqlite)
+        let query = self.url.split_once('?').map_or("", |(_, q)| q);
+        let writable = query.split('&').all(|kv| !kv.starts_with("mode=") || kv == "mode=rwc" || kv == "mode=rw");
+        (self.backend == Backend::Sqlite && writable)
             .then(|| sqlite_path(&self.url))
             .flatten()
-            .filter(|p| !p.is_empty() && *p != ":memory:" && !p.starts_with("file:"))
+            .filter(|p| !p.is_empty() && *p != ":memory:" && !p.starts_with("file:") && !p.contains('%'))
     }
 }
 

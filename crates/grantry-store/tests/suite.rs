@@ -485,6 +485,18 @@ async fn the_change_log_reads_back_in_revision_order(db: &Db) {
     assert!(store.changes_since(revisions[2], 100).await.unwrap().is_empty());
 }
 
+/// A database opened read-only (`?mode=ro`) is not written, whichever connection writes.
+#[tokio::test]
+async fn a_read_only_sqlite_url_writes_nothing() {
+    let db = Db::sqlite().await;
+    let store = seed(&db).await;
+    let before = store.snapshot().await.unwrap().revision;
+    let read_only = grantry_store::open(&format!("{}?mode=ro", db.url), key()).await.unwrap();
+    let refused = read_only.commit(batch("o1", t(3), vec![Change::UserCreated { user: user("o1", "u2") }])).await;
+    assert!(refused.is_err(), "a read-only store committed: {refused:?}");
+    assert_eq!(store.snapshot().await.unwrap().revision, before, "nothing written");
+}
+
 #[tokio::test]
 async fn a_version_1_sqlite_database_upgrades_and_keeps_its_revisions() {
     let dir = tempfile::tempdir().unwrap();
