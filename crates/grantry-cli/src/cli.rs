@@ -171,6 +171,13 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Apikey(crate::commands::apikey::ApiKeyCommand),
+    /// Groups of users: members and managers, parent groups whose access children inherit.
+    #[command(after_help = crate::examples!(
+        "grantry group create \"Support Team\" -e admin",
+        "grantry group add-members \"Support Team\" --user-email ann@acme.test -e admin"
+    ))]
+    #[command(subcommand)]
+    Group(crate::commands::group::GroupCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod check;
 pub mod conversation;
 pub mod grant;
+pub mod group;
 pub mod login;
 pub mod lookup;
 pub mod migrate;
@@ -46,6 +47,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Permission(c) => catalogue::permissions(c).await,
         Command::Role(c) => role::run(c).await,
         Command::Apikey(c) => apikey::run(c).await,
+        Command::Group(c) => group::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

@@ -14,7 +14,7 @@ mod temporary;
 use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
 use crate::error::Result;
 use crate::index::OrgState;
-use crate::model::{GrantTerms, Principal, Resource, ScopeRef};
+use crate::model::{GrantTerms, Group, GroupRole, Principal, Resource, ScopeRef};
 use jiff::Timestamp;
 
 /// Something a caller can ask the service to do, with what the decision needs to know about it.
@@ -70,6 +70,13 @@ pub enum Action<'a> {
     ChangeKeyScopes { project: &'a ScopeRef, scopes: &'a [&'a str] },
     /// Change the organization's settings.
     UpdateSettings,
+    /// List the groups and their members.
+    ListGroups,
+    /// Create, rename, move, archive or delete groups.
+    ManageGroups,
+    /// Add to or remove from `group` a member whose group role is `role`: whoever manages groups,
+    /// or a manager of the group itself for plain members.
+    ManageMembers { group: &'a Group, role: GroupRole },
 }
 
 impl Action<'_> {
@@ -99,6 +106,9 @@ impl Action<'_> {
             Self::ManageApiKeys { .. } => "manage_api_keys",
             Self::ChangeKeyScopes { .. } => "change_key_scopes",
             Self::UpdateSettings => "update_settings",
+            Self::ListGroups => "list_groups",
+            Self::ManageGroups => "manage_groups",
+            Self::ManageMembers { .. } => "manage_members",
         }
     }
 }
@@ -221,6 +231,20 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             require_covers(o, cat, actor, "this key", scopes.iter().copied(), project, now)
         }
         Action::UpdateSettings => require(o, cat, actor, perm::ORG_MANAGE, now),
+        Action::ListGroups => require(o, cat, actor, perm::USER_LIST, now),
+        Action::ManageGroups => require(o, cat, actor, perm::GROUP_MANAGE, now),
+        Action::ManageMembers { group, role } => require(o, cat, actor, perm::GROUP_MANAGE, now).or_else(|refusal| {
+            if !rules::manages_group(o, actor, group, now) {
+                return Err(refusal);
+            }
+            match role {
+                GroupRole::Member => Ok(()),
+                GroupRole::Manager => Err(crate::CoreError::Forbidden(format!(
+                    "a group's managers add and remove its members, not its managers; ask someone with `{}`",
+                    perm::GROUP_MANAGE
+                ))),
+            }
+        }),
     }?;
     Ok(Permit { action: action.name() })
 }

@@ -132,6 +132,7 @@ pub mod perm {
     pub const TRACE_CAPTURE: &str = "Trace:Capture";
     pub const ROLE_ASSIGN: &str = "Role:Assign";
     pub const APIKEY_MANAGE: &str = "ApiKey:Manage";
+    pub const GROUP_MANAGE: &str = "Group:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -203,6 +204,7 @@ impl Catalogue {
             (perm::TRACE_CAPTURE, Admin, &[], "register traces, classified by their environment at capture"),
             (perm::ROLE_ASSIGN, Admin, &[], "grant and revoke roles at the tier where it is held, and below"),
             (perm::APIKEY_MANAGE, Admin, &[], "create, edit and revoke the API keys of projects"),
+            (perm::GROUP_MANAGE, Admin, &[], "create, change, archive and delete groups, and manage the members of any group"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()

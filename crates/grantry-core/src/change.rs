@@ -2,8 +2,8 @@
 //! writes them (with their audit events) in one transaction and numbers them with a revision, and
 //! the decision index applies them. Loading the index at start-up applies the same changes.
 
-use crate::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
-use crate::model::{ApiKey, Credential, Grant, Org, Policy, Resource, Revocation, ScopeNode, User, UserStatus};
+use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, TokenId, UserId};
+use crate::model::{ApiKey, Credential, Grant, Group, GroupMember, Org, Policy, Resource, Revocation, ScopeNode, User, UserStatus};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,27 @@ pub enum Change {
         id: GrantId,
         revocation: Revocation,
     },
+    GroupCreated {
+        group: Group,
+    },
+    /// A group's name, description, parent or status changed: the record as it is now.
+    GroupUpdated {
+        group: Group,
+    },
+    /// The group and its memberships go; the same batch revokes the grants it held.
+    GroupDeleted {
+        org: OrgId,
+        id: GroupId,
+    },
+    /// A user joined a group, or their role or end date in it changed.
+    GroupMemberSet {
+        member: GroupMember,
+    },
+    GroupMemberRemoved {
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    },
     /// A temporary grant's expiry was recorded in the audit log (the decision never waits for it).
     GrantExpiryRecorded {
         org: OrgId,
@@ -91,6 +112,7 @@ impl Change {
             Self::GrantRevoked { revocation, .. } => Some(revocation.at),
             Self::CredentialRevoked { at, .. } | Self::ApiKeyRevoked { at, .. } => Some(*at),
             Self::UserCreated { user } => Some(user.created_at),
+            Self::GroupMemberSet { member } => Some(member.added_at),
             _ => None,
         }
     }
@@ -105,6 +127,9 @@ impl Change {
             Self::ResourceRegistered { resource } => &resource.org,
             Self::ApiKeyCreated { key } => &key.org,
             Self::GrantCreated { grant } => &grant.org,
+            Self::GroupCreated { group } | Self::GroupUpdated { group } => &group.org,
+            Self::GroupMemberSet { member } => &member.org,
+            Self::GroupDeleted { org, .. } | Self::GroupMemberRemoved { org, .. } => org,
             Self::UserStatusChanged { org, .. }
             | Self::UserDeleted { org, .. }
             | Self::ApiKeyRenamed { org, .. }

@@ -79,3 +79,30 @@ pub fn message_grant(id: &str, who: &str, owner: &str, expires_at: Timestamp) ->
 pub fn conv(id: &str) -> ResourceQuery {
     ResourceQuery { reference: ResourceRef::new("conversation", id), attributes: Default::default() }
 }
+
+/// A group `id` of the test organization, under `parent`.
+pub fn group(id: &str, parent: Option<&str>, status: GroupStatus) -> Group {
+    Group {
+        id: crate::ids::GroupId::from(id),
+        org: org(),
+        name: format!("Group {id}"),
+        description: String::new(),
+        parent: parent.map(crate::ids::GroupId::from),
+        status,
+        external_id: None,
+        created_by: Actor::System,
+        created_at: t(0),
+    }
+}
+
+/// `who`'s membership of group `group`, until `expires_at`.
+pub fn member(group: &str, who: &str, expires_at: Option<Timestamp>) -> GroupMember {
+    GroupMember {
+        org: org(),
+        group: crate::ids::GroupId::from(group),
+        user: UserId::from(who),
+        role: GroupRole::Member,
+        added_at: t(0),
+        expires_at,
+    }
+}

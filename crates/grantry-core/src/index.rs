@@ -5,8 +5,10 @@
 mod check;
 mod compiled;
 mod effective;
+mod groups;
 mod listing;
 mod org;
+mod reach;
 mod symbols;
 
 pub use org::OrgState;
@@ -41,6 +43,8 @@ pub struct IndexSize {
     pub symbols: usize,
     pub resources: usize,
     pub principals: usize,
+    /// Group memberships.
+    pub memberships: usize,
 }
 
 /// All organizations' state, and the credentials that authenticate into them.

@@ -19,6 +19,7 @@ pub mod index;
 pub mod model;
 pub mod secret;
 pub mod validate;
+pub mod window;
 
 pub use error::{CoreError, Result};
 pub use jiff::{SignedDuration, Timestamp};

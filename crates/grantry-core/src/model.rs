@@ -5,8 +5,10 @@
 //! temporary access instances all are grants, told apart by their target, anchor, window and source.
 
 mod directory;
+mod groups;
 
-pub use directory::{AccessRequest, ApiKey, Group, GroupMember, GroupRole, RequestStatus, ScopeKind, ScopeNode};
+pub use directory::{AccessRequest, ApiKey, RequestStatus, ScopeKind, ScopeNode};
+pub use groups::{Group, GroupMember, GroupRole, GroupStatus};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;
@@ -31,7 +33,12 @@ pub struct Policy {
     pub max_role_duration: SignedDuration,
     /// How many days audit events are kept (seed 002: five years).
     pub audit_retention_days: u32,
+    /// How deep groups may nest: a group at the top is at depth 1 (5 unless changed).
+    pub max_group_depth: u32,
 }
+
+/// The shallowest and deepest group nesting an organization may set.
+pub const GROUP_DEPTH: std::ops::RangeInclusive<u32> = 1..=10;
 
 /// The fewest and most days of audit retention an organization may set.
 pub const AUDIT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 365..=36_500;
@@ -45,6 +52,7 @@ impl Default for Policy {
             max_justification_chars: 1_000,
             max_role_duration: SignedDuration::from_hours(72),
             audit_retention_days: 5 * 365 + 1,
+            max_group_depth: 5,
         }
     }
 }

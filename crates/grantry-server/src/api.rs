@@ -10,6 +10,7 @@ mod check;
 mod conversations;
 mod extract;
 mod grants;
+mod groups;
 mod health;
 mod links;
 mod lookup;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(traces::router())
         .merge(roles::router())
         .merge(api_keys::router())
+        .merge(groups::router())
         .merge(settings::router());
     Router::new()
         .merge(health::router())

@@ -8,6 +8,8 @@ use std::time::Duration;
 mod attacks;
 #[path = "api/batch.rs"]
 mod batch;
+#[path = "api/groups.rs"]
+mod groups;
 #[path = "api/route_matrix.rs"]
 mod route_matrix;
 #[path = "api/standing.rs"]

@@ -63,6 +63,7 @@ impl Backend {
                 (4, include_str!("../migrations/sqlite/0004_api_keys.sql")),
                 (5, include_str!("../migrations/sqlite/0005_audit_checkpoints.sql")),
                 (6, include_str!("../migrations/sqlite/0006_live_grants.sql")),
+                (7, include_str!("../migrations/sqlite/0007_groups.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -71,6 +72,7 @@ impl Backend {
                 (4, include_str!("../migrations/postgres/0004_api_keys.sql")),
                 (5, include_str!("../migrations/postgres/0005_audit_checkpoints.sql")),
                 (6, include_str!("../migrations/postgres/0006_live_grants.sql")),
+                (7, include_str!("../migrations/postgres/0007_groups.sql")),
             ],
         }
     }

@@ -73,7 +73,12 @@ on_both_backends!(
     a_group_with_a_refused_batch_writes_nothing_and_names_it,
     a_saved_index_comes_back_only_sealed_current_and_ours,
     a_commit_by_another_store_is_always_noticed,
+    groups_and_members_come_back_in_the_snapshot,
 );
+
+#[path = "suite/groups.rs"]
+mod groups;
+use groups::groups_and_members_come_back_in_the_snapshot;
 
 #[path = "suite/saved_index.rs"]
 mod saved_index;
@@ -561,6 +566,8 @@ async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
         "change_log",
         "credentials",
         "grants",
+        "group_members",
+        "groups",
         "orgs",
         "resources",
         "scope_nodes",

@@ -35,6 +35,9 @@ pub enum OrgCommand {
         /// The longest justification, in characters (default 1000; at most 10000).
         #[arg(long)]
         max_justification_chars: Option<usize>,
+        /// How deep groups may nest, 1 to 10 (default 5).
+        #[arg(long)]
+        max_group_depth: Option<u32>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -50,6 +53,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         default_grant_duration,
         min_justification_chars,
         max_justification_chars,
+        max_group_depth,
         env,
         out,
     } = command;
@@ -61,6 +65,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "default_grant_duration": default_grant_duration,
         "min_justification_chars": min_justification_chars,
         "max_justification_chars": max_justification_chars,
+        "max_group_depth": max_group_depth,
     });
     let changes = body.as_object().is_some_and(|o| o.values().any(|v| !v.is_null()));
     let settings: Value = if changes { c.patch("/settings", &body).await? } else { c.get("/settings", &[]).await? };
@@ -74,6 +79,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "min_justification_chars",
         "max_justification_chars",
         "audit_retention_days",
+        "max_group_depth",
     ]
     .iter()
     .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])

@@ -8,7 +8,7 @@ use crate::decision::ResourceQuery;
 use crate::error::{CoreError, Result};
 use crate::ids::ApiKeyId;
 use crate::index::OrgState;
-use crate::model::{Anchor, GrantTarget, GrantTerms, Principal, Resource, ScopeRef, UserStatus};
+use crate::model::{Anchor, GrantTarget, GrantTerms, Group, GroupRole, Principal, Resource, ScopeRef, UserStatus};
 use jiff::Timestamp;
 use std::collections::BTreeSet;
 
@@ -217,4 +217,11 @@ pub(super) fn require_covers_admin_held(
     } else {
         Err(CoreError::Forbidden(format!("{target} holds, for now, what you do not hold permanently ({}); {why}", missing.join(", "))))
     }
+}
+
+/// Whether `actor` is an active user who manages `group` (an active group) at `now`.
+pub(super) fn manages_group(o: &OrgState, actor: &Principal, group: &Group, now: Timestamp) -> bool {
+    let Principal::User(id) = actor else { return false };
+    let active = o.user(id).is_some_and(|u| u.status == UserStatus::Active);
+    active && group.is_active() && o.membership(&group.id, id).is_some_and(|m| m.role == GroupRole::Manager && m.is_active(now))
 }

@@ -168,14 +168,20 @@ impl OrgState {
         let subject = self.subject(resource);
         let (mut allows, mut misses) = (Vec::new(), Vec::new());
         let (mut more_allows, mut more_misses) = (0, 0);
-        let live = self.grants_of(principal);
+        // The principal's own live grants, then those of the groups it holds through.
+        let mut live: Vec<(GrantTerms, Option<String>)> = self.grants_of(principal).into_iter().map(|g| (g, None)).collect();
+        for (group, _) in self.groups_through(principal, now) {
+            let name = self.group(&group).map(|g| g.name.clone());
+            live.extend(self.grants_of(&Principal::Group(group)).into_iter().map(|g| (g, name.clone())));
+        }
         let ended: Vec<(GrantTerms, Option<&Revocation>)> = ended
             .iter()
-            .filter(|g| &g.principal == principal && !live.iter().any(|l| l.id == g.id))
+            .filter(|g| &g.principal == principal && !live.iter().any(|(l, _)| l.id == g.id))
             .map(|g| (g.terms(), g.revoked.as_ref()))
             .collect();
-        let all = live.iter().map(|g| (g, None, false)).chain(ended.iter().map(|(g, r)| (g, *r, true)));
-        for (grant, revoked, has_ended) in all {
+        let all = live.iter().map(|(g, via)| (g, via.as_deref(), None, false)).chain(ended.iter().map(|(g, r)| (g, None, *r, true)));
+        for (grant, via, revoked, has_ended) in all {
+            let describe = |grant: &GrantTerms, now| describe(grant, via, now);
             let outcome = match (self.evaluate(cat, (grant, revoked), permission, &subject, now), revoked, grant.expires_at) {
                 // An ended grant allows nothing at any `at`, as `check` decides: it is said to
                 // have ended, even when asked about a moment before it did.
@@ -242,8 +248,9 @@ impl OrgState {
     }
 }
 
-/// A grant as people read it: "temporary grant `id` (Conversation:GetMessage, expires in 2 hours)".
-fn describe(grant: &GrantTerms, now: Timestamp) -> String {
+/// A grant as people read it: "temporary grant `id` (Conversation:GetMessage, expires in 2 hours)",
+/// and "of group `Support`" when it reaches the principal through a group.
+fn describe(grant: &GrantTerms, via: Option<&str>, now: Timestamp) -> String {
     let what = match &grant.target {
         GrantTarget::Role { role } => format!("role `{role}`"),
         GrantTarget::Permission { grant: pg } => format!("`{}`", pg.permission),
@@ -254,8 +261,12 @@ fn describe(grant: &GrantTerms, now: Timestamp) -> String {
         Some(end) => format!(", expired at {end}"),
         None => String::new(),
     };
-    format!("{kind} `{}` ({what}{when})", grant.id)
+    let of = via.map(|name| format!(" of group `{name}`")).unwrap_or_default();
+    format!("{kind} `{}`{of} ({what}{when})", grant.id)
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod groups;

@@ -11,10 +11,11 @@
 //! the corpus and the property tests hold the two to it.
 
 use super::listing::Listing;
+use super::reach::Reach;
 use super::symbols::{Cond, CondSets, Op, Symbols, Val, NO_CONDITIONS};
 use crate::attr::Attributes;
 use crate::catalogue::{Catalogue, PermissionGrant};
-use crate::ids::{GrantId, OrgId};
+use crate::ids::{GrantId, GroupId, OrgId, UserId};
 use crate::model::{Anchor, Grant, GrantTarget, GrantTerms, Principal, Resource, ResourceRef, ScopeRef};
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -93,6 +94,8 @@ pub(super) struct Compiled {
     /// The same resources in id order and by attribute value; rebuilt by [`Compiled::relist`].
     #[serde(skip)]
     listing: Listing,
+    /// The groups' trees and the users' memberships.
+    reach: Reach,
 }
 
 fn bucket_key(principal: u32, what: u32) -> u64 {
@@ -163,6 +166,55 @@ impl Compiled {
         let mut slot = self.slot(principal);
         slot.active = active;
         self.principals.insert(principal.clone(), slot);
+    }
+
+    /// Records group `id` (new or changed): its parent, and whether it is active.
+    pub(super) fn set_group(&mut self, id: &GroupId, parent: Option<&GroupId>, active: bool) {
+        let sym = self.slot(&Principal::Group(id.clone())).sym;
+        let parent = parent.map(|p| self.slot(&Principal::Group(p.clone())).sym);
+        self.set_active(&Principal::Group(id.clone()), active);
+        self.reach.set_group(sym, parent, active);
+    }
+
+    /// Forgets group `id` (its memberships were removed before it).
+    pub(super) fn remove_group(&mut self, id: &GroupId) {
+        let group = Principal::Group(id.clone());
+        if let Some(slot) = self.principals.get(&group) {
+            self.reach.remove_group(slot.sym);
+        }
+        self.set_active(&group, false);
+    }
+
+    /// Makes `user` a member of `group` until `ends` (or for good).
+    pub(super) fn set_member(&mut self, user: &UserId, group: &GroupId, ends: Option<Timestamp>) {
+        let user = self.slot(&Principal::User(user.clone())).sym;
+        let group = self.slot(&Principal::Group(group.clone())).sym;
+        self.reach.set_member(user, group, micros(ends));
+    }
+
+    /// Ends `user`'s membership of `group`.
+    pub(super) fn remove_member(&mut self, user: &UserId, group: &GroupId) {
+        let (Some(user), Some(group)) =
+            (self.principals.get(&Principal::User(user.clone())), self.principals.get(&Principal::Group(group.clone())))
+        else {
+            return;
+        };
+        self.reach.remove_member(user.sym, group.sym);
+    }
+
+    /// Forgets every membership of `user`.
+    pub(super) fn remove_memberships(&mut self, user: &UserId) {
+        if let Some(slot) = self.principals.get(&Principal::User(user.clone())) {
+            self.reach.remove_user(slot.sym);
+        }
+    }
+
+    /// The groups through which `principal` holds at `now_us` (a user's groups and the active
+    /// groups above them, nearest first), each with whether it is held for good.
+    pub(super) fn groups_through(&self, principal: &Principal, now_us: i64) -> Vec<(GroupId, bool)> {
+        let Some(slot) = self.principals.get(principal).filter(|_| matches!(principal, Principal::User(_))) else { return Vec::new() };
+        let name = |sym: u32| GroupId(self.syms.name(sym).strip_prefix("group:").unwrap_or_default().to_owned());
+        self.reach.through(slot.sym, now_us).into_iter().map(|(g, permanent)| (name(g), permanent)).collect()
     }
 
     /// The packed key of `id`, interning it when `intern` (else `None` if it was never seen).
@@ -312,10 +364,17 @@ impl Compiled {
                 other => self.syms.get(&anchor_text(&Anchor::Scope(other.clone()))),
             })
             .collect();
-        let list = self.by_principal.get(&slot.sym).map_or(&[][..], Vec::as_slice);
+        // The principal's own grants, and those of the groups it holds through (for good only if
+        // the membership is).
+        let mut holders = vec![(slot.sym, true)];
+        if matches!(principal, Principal::User(_)) {
+            holders.extend(self.reach.through(slot.sym, now_us));
+        }
         // Many grants carry the same permission or role: each is named once.
-        let mut carried: Vec<(u32, bool)> = list
+        let mut carried: Vec<(u32, bool)> = holders
             .iter()
+            .filter(|(_, for_good)| *for_good || !permanent_only)
+            .flat_map(|(sym, _)| self.by_principal.get(sym).map_or(&[][..], Vec::as_slice))
             .filter_map(|&at| self.live(at))
             .filter(|g| g.starts_us <= now_us && now_us < g.ends_us && !(permanent_only && g.ends_us != i64::MAX))
             .filter(|g| anchors.contains(&g.anchor))
@@ -449,6 +508,7 @@ impl Compiled {
             symbols: self.syms.len(),
             resources: self.resources.values().map(HashMap::len).sum(),
             principals: self.principals.len(),
+            memberships: self.reach.memberships(),
         }
     }
 
@@ -467,7 +527,7 @@ impl Compiled {
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
         let Some(asker) = self.asker(principal, permission) else { return false };
         let subject = Subject { kind: &reference.kind, id: &reference.id, registered: self.compiled_resource(reference), inline };
-        self.decide(asker, &subject, now_us)
+        self.decide(asker, &subject, now_us) || self.reach.any(asker.0, now_us, |group| self.decide((group, asker.1), &subject, now_us))
     }
 
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
@@ -488,10 +548,16 @@ impl Compiled {
         let nothing = (Vec::new(), false);
         let (Some(asker), Some(kind_sym)) = (self.asker(principal, permission), self.syms.get(kind)) else { return nothing };
         let Some(of_kind) = self.resources.get(&kind_sym) else { return nothing };
+        // The asker and the groups it holds through.
+        let mut holders = vec![asker.0];
+        holders.extend(self.reach.through(asker.0, now_us).into_iter().map(|(g, _)| g));
         // Each grant that could allow, with the conditions it is tested under.
         let held = |what: u32| {
-            let list = self.buckets.get(&bucket_key(asker.0, what)).map_or(&[][..], Vec::as_slice);
-            list.iter().filter_map(|&at| self.live(at)).filter(|g| g.starts_us <= now_us && now_us < g.ends_us)
+            holders
+                .iter()
+                .flat_map(move |h| self.buckets.get(&bucket_key(*h, what)).map_or(&[][..], Vec::as_slice))
+                .filter_map(|&at| self.live(at))
+                .filter(|g| g.starts_us <= now_us && now_us < g.ends_us)
         };
         let carriers = self.carriers.get(&asker.1).map_or(&[][..], Vec::as_slice);
         let tested = held(asker.1).map(|g| g.conds).chain(carriers.iter().flat_map(|(role, conds)| held(*role).map(|_| *conds)));
@@ -519,7 +585,10 @@ impl Compiled {
         }
         let none = Attributes::new();
         let allowed = |id: &&str| {
-            of_kind.get(*id).is_some_and(|r| self.decide(asker, &Subject { kind, id, registered: Some(r), inline: &none }, now_us))
+            of_kind.get(*id).is_some_and(|r| {
+                let subject = Subject { kind, id, registered: Some(r), inline: &none };
+                holders.iter().any(|h| self.decide((*h, asker.1), &subject, now_us))
+            })
         };
         let page = |ids: &mut dyn Iterator<Item = &str>| {
             let mut ids = ids.filter(allowed);

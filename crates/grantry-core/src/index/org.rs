@@ -2,6 +2,7 @@
 //! decision and the service operations need.
 
 use super::compiled::Compiled;
+use super::groups::Groups;
 use crate::catalogue::Catalogue;
 use crate::change::Change;
 use crate::error::{CoreError, Result};
@@ -22,6 +23,7 @@ pub struct OrgState {
     /// `WS`, `WS/PRJ` or `WS/PRJ/ENV` → the node.
     scope_by_path: HashMap<String, ScopeId>,
     api_keys: HashMap<ApiKeyId, ApiKey>,
+    pub(super) groups: Groups,
     /// The live grants, and the resources, laid out for `check`.
     pub(super) compiled: Compiled,
     /// The latest time a change applied here took effect.
@@ -38,6 +40,7 @@ impl OrgState {
             scopes: HashMap::new(),
             scope_by_path: HashMap::new(),
             api_keys: HashMap::new(),
+            groups: Groups::default(),
             compiled: Compiled::default(),
             latest_at: None,
         }
@@ -60,6 +63,7 @@ impl OrgState {
                 let u = self.users.remove(user).ok_or_else(|| CoreError::NotFound(format!("user `{user}` is not known")))?;
                 self.user_by_email.remove(&u.email);
                 self.compiled.set_active(&Principal::User(user.clone()), false);
+                self.groups.apply(change, &mut self.compiled)?;
             }
             Change::ScopeNodeCreated { node } => {
                 let path = match &node.parent {
@@ -98,6 +102,11 @@ impl OrgState {
             Change::GrantRevoked { id, .. } | Change::GrantExpiryRecorded { id, .. } => {
                 self.compiled.remove(id);
             }
+            Change::GroupCreated { .. }
+            | Change::GroupUpdated { .. }
+            | Change::GroupDeleted { .. }
+            | Change::GroupMemberSet { .. }
+            | Change::GroupMemberRemoved { .. } => self.groups.apply(change, &mut self.compiled)?,
             Change::OrgCreated { .. } | Change::CredentialIssued { .. } | Change::CredentialRevoked { .. } => {}
         }
         Ok(())

@@ -1,9 +1,9 @@
-//! The rest of the model's records: the scope tree's nodes, groups and their members, API keys,
-//! and access requests. Groups and access requests are not used yet; the issues for seeds 003–004
-//! give them changes, storage and endpoints.
+//! The rest of the model's records: the scope tree's nodes, API keys, and access requests.
+//! Access requests are not used yet; the issue for seed 004 gives them changes, storage and
+//! endpoints.
 
 use crate::catalogue::PermissionGrant;
-use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, UserId};
+use crate::ids::{ApiKeyId, GrantId, OrgId, ScopeId, UserId};
 use crate::model::{Actor, ScopeRef};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -51,35 +51,6 @@ impl ScopeNode {
             ScopeKind::Environment => ScopeRef::Environment(self.id.clone()),
         }
     }
-}
-
-/// A member's role within a group (seed 003): a manager may add and remove members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupRole {
-    Member,
-    Manager,
-}
-
-/// A group of users; grants to a group reach its members and the members of its child groups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    pub id: GroupId,
-    pub org: OrgId,
-    pub name: String,
-    pub description: String,
-    pub parent: Option<GroupId>,
-    /// Set for groups kept in step with an identity provider (SSO group sync).
-    pub external_id: Option<String>,
-    pub created_at: Timestamp,
-}
-
-/// One user's membership of one group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupMember {
-    pub group: GroupId,
-    pub user: UserId,
-    pub role: GroupRole,
 }
 
 /// An API key of a project (seed 002): a principal that acts only within its project and its

@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
-use super::{admin, api_keys, audit, catalogue, check, conversations, grants, lookup, roles, scopes, settings, traces, user_status, users};
+use super::{
+    admin, api_keys, audit, catalogue, check, conversations, grants, groups, lookup, roles, scopes, settings, traces, user_status, users,
+};
 use crate::state::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,6 +27,8 @@ use utoipa::OpenApi;
         roles::grant, roles::revoke, roles::matrix,
         api_keys::create, api_keys::list, api_keys::edit, api_keys::revoke, api_keys::rotate,
         settings::show, settings::update,
+        groups::create, groups::list, groups::show, groups::update, groups::remove,
+        groups::members, groups::add_members, groups::remove_members, groups::remove_member,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth, &ErrorResponses)

@@ -33,6 +33,8 @@ pub struct SettingsView {
     pub max_justification_chars: usize,
     /// How many days audit events are kept (five years by default).
     pub audit_retention_days: u32,
+    /// How deep groups may nest (a top-level group is at depth 1).
+    pub max_group_depth: u32,
     /// The revision the settings are current to.
     pub revision: u64,
 }
@@ -46,6 +48,7 @@ impl SettingsView {
             min_justification_chars: p.min_justification_chars,
             max_justification_chars: p.max_justification_chars,
             audit_retention_days: p.audit_retention_days,
+            max_group_depth: p.max_group_depth,
             revision,
         }
     }
@@ -68,6 +71,9 @@ pub struct UpdateSettings {
     /// The longest justification, in characters (up to 10000).
     #[schema(minimum = 1, maximum = 10000)]
     pub max_justification_chars: Option<usize>,
+    /// How deep groups may nest, 1 to 10 (not below the deepest group now).
+    #[schema(minimum = 1, maximum = 10)]
+    pub max_group_depth: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
@@ -91,6 +97,7 @@ pub(super) async fn update(
         audit_retention_days: b.audit_retention_days,
         min_justification_chars: b.min_justification_chars,
         max_justification_chars: b.max_justification_chars,
+        max_group_depth: b.max_group_depth,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
     Ok(Json(SettingsView::new(&policy, revision)))

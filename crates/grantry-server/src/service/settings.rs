@@ -1,7 +1,7 @@
 //! The organization's policy settings: where the seeds disagree or leave a choice, each rule is a
 //! setting with the seed's value as its default — the longest temporary grant and role window, the
-//! default grant window, the shortest and longest justification, and how long audit events are
-//! kept (seed 002: five years). Changing them needs
+//! default grant window, the shortest and longest justification, how long audit events are
+//! kept (seed 002: five years), and how deep groups may nest. Changing them needs
 //! `Organization:Manage`; each change is audited with the settings before and after.
 
 use super::{org, Ctx};
@@ -11,7 +11,8 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::duration::parse_grant_duration;
-use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS};
+use grantry_core::index::OrgState;
+use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH};
 use grantry_core::SignedDuration;
 
 /// The settings to change; `None` leaves one as it is.
@@ -23,6 +24,7 @@ pub struct PolicyPatch {
     pub audit_retention_days: Option<u32>,
     pub min_justification_chars: Option<usize>,
     pub max_justification_chars: Option<usize>,
+    pub max_group_depth: Option<u32>,
 }
 
 /// The longest justification a setting may allow.
@@ -33,8 +35,26 @@ const LONGEST_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
 
 /// Applies `patch` to the organization's settings; writes nothing when nothing changes.
 pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> Result<(u64, Policy)> {
-    let build = |current: &Policy| -> Result<Policy> {
-        let mut p = current.clone();
+    let build = |o: &OrgState| -> Result<Policy> {
+        let mut p = o.org().policy.clone();
+        if let Some(depth) = patch.max_group_depth {
+            let invalid = |message: String| ServiceError::Invalid { field: "max_group_depth".into(), message };
+            if !GROUP_DEPTH.contains(&depth) {
+                return Err(invalid(format!(
+                    "{depth} is out of range; groups may nest {} to {} deep",
+                    GROUP_DEPTH.start(),
+                    GROUP_DEPTH.end()
+                )));
+            }
+            let deepest = o.groups().into_iter().map(|g| (o.group_ancestry(&g.id).len(), g)).max_by_key(|(d, _)| *d);
+            if let Some((reached, g)) = deepest.filter(|(d, _)| *d > depth as usize) {
+                return Err(invalid(format!(
+                    "group `{}` is already at depth {reached}; move it (or the groups above it) up before lowering the limit to {depth}",
+                    g.name
+                )));
+            }
+            p.max_group_depth = depth;
+        }
         if let Some(text) = &patch.max_grant_duration {
             p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("max_grant_duration"))?;
         }
@@ -91,7 +111,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         let ix = state.index();
         let o = org(&ix, &ctx.org)?;
         ctx.authorize(&ix, Action::UpdateSettings)?;
-        let p = build(&o.org().policy)?;
+        let p = build(o)?;
         if p == o.org().policy {
             return Ok((ix.revision(), p));
         }
@@ -100,7 +120,7 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let permit = ctx.authorize(ix, Action::UpdateSettings)?;
-            let policy = build(&o.org().policy)?;
+            let policy = build(o)?;
             let mut d = AuditDraft::new(&ctx.audit_actor(), "org.settings_updated", "organization", ctx.org.as_str());
             d.before = serde_json::to_value(&o.org().policy).ok();
             d.after = serde_json::to_value(&policy).ok();

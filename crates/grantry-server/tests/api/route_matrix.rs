@@ -50,6 +50,17 @@ impl World {
         self.owner.create_user(&email, "org_member").await.0
     }
 
+    /// A new group, with a new member; its id and the member's id.
+    async fn group(&self) -> (String, String) {
+        let (status, made) = self.owner.post("/groups", &json!({ "name": format!("Group {}", self.n()) })).await;
+        assert_eq!(status, 201, "{made}");
+        let id = made["group"]["id"].as_str().unwrap().to_owned();
+        let user = self.user_id().await;
+        let (status, body) = self.owner.post(&format!("/groups/{id}/members"), &json!({ "userIds": [user] })).await;
+        assert_eq!(status, 200, "{body}");
+        (id, user)
+    }
+
     fn seed_grant(&self, user_id: &str, org_id: &str) -> Value {
         json!({ "user_id": user_id, "justification": "route matrix: a seed-shaped grant",
                 "permission_grant": { "permission_name": "Conversation:GetMessage", "conditions": {
@@ -163,6 +174,26 @@ impl World {
             "DELETE /v1/{org}/users/{id}" => ("DELETE", format!("/users/{}", self.user_id().await), None),
             "POST /v1/{org}/api-keys/{id}/rotate" => {
                 ("POST", format!("/api-keys/{}/rotate", self.key("ml/agents").await.0), Some(json!({ "grace": "PT1H" })))
+            }
+            "GET /v1/{org}/groups" => ("GET", "/groups".into(), None),
+            "POST /v1/{org}/groups" => ("POST", "/groups".into(), Some(json!({ "name": format!("New group {n}") }))),
+            "GET /v1/{org}/groups/{id}" => ("GET", format!("/groups/{}", self.group().await.0), None),
+            "PATCH /v1/{org}/groups/{id}" => {
+                ("PATCH", format!("/groups/{}", self.group().await.0), Some(json!({ "description": format!("changed {n}") })))
+            }
+            "DELETE /v1/{org}/groups/{id}" => ("DELETE", format!("/groups/{}", self.group().await.0), None),
+            "GET /v1/{org}/groups/{id}/members" => ("GET", format!("/groups/{}/members", self.group().await.0), None),
+            "POST /v1/{org}/groups/{id}/members" => {
+                let user = self.user_id().await;
+                ("POST", format!("/groups/{}/members", self.group().await.0), Some(json!({ "userIds": [user], "role": "MEMBER" })))
+            }
+            "POST /v1/{org}/groups/{id}/members:remove" => {
+                let (id, user) = self.group().await;
+                ("POST", format!("/groups/{id}/members:remove"), Some(json!({ "userIds": [user] })))
+            }
+            "DELETE /v1/{org}/groups/{id}/members/{user}" => {
+                let (id, user) = self.group().await;
+                ("DELETE", format!("/groups/{id}/members/{user}"), None)
             }
             other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
         }

@@ -24,7 +24,7 @@ pub(crate) struct Query {
 }
 
 /// The organization-scoped tables, and the column that names the organization in each.
-pub(crate) const ORG_TABLES: [(&str, &str); 10] = [
+pub(crate) const ORG_TABLES: [(&str, &str); 12] = [
     ("orgs", "id"),
     ("scope_nodes", "org_id"),
     ("api_keys", "org_id"),
@@ -35,6 +35,8 @@ pub(crate) const ORG_TABLES: [(&str, &str); 10] = [
     ("audit_events", "org_id"),
     ("audit_checkpoints", "org_id"),
     ("change_log", "org_id"),
+    ("groups", "org_id"),
+    ("group_members", "org_id"),
 ];
 
 pub(crate) const SNAPSHOT_REVISION: Query =
@@ -234,8 +236,44 @@ pub(crate) const REVOKE_API_KEY: Query = Query {
     sql: "UPDATE api_keys SET revoked_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL",
 };
 
+pub(crate) const SNAPSHOT_GROUPS: Query =
+    Query { name: "snapshot_groups", access: Access::System, sql: "SELECT * FROM groups ORDER BY created_at_us, id" };
+
+pub(crate) const SNAPSHOT_GROUP_MEMBERS: Query =
+    Query { name: "snapshot_group_members", access: Access::System, sql: "SELECT * FROM group_members ORDER BY org_id, group_id, user_id" };
+
+pub(crate) const INSERT_GROUP: Query = Query {
+    name: "insert_group",
+    access: Access::Org,
+    sql: "INSERT INTO groups (org_id, id, name, name_key, description, parent_id, status, external_id, created_by, created_at_us) \
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+};
+
+pub(crate) const UPDATE_GROUP: Query = Query {
+    name: "update_group",
+    access: Access::Org,
+    sql: "UPDATE groups SET name = $1, name_key = $2, description = $3, parent_id = $4, status = $5 WHERE org_id = $6 AND id = $7",
+};
+
+pub(crate) const DELETE_GROUP: Query =
+    Query { name: "delete_group", access: Access::Org, sql: "DELETE FROM groups WHERE org_id = $1 AND id = $2" };
+
+pub(crate) const SET_GROUP_MEMBER: Query = Query {
+    name: "set_group_member",
+    access: Access::Org,
+    sql: "INSERT INTO group_members (org_id, group_id, user_id, role, added_at_us, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6) \
+          ON CONFLICT (org_id, group_id, user_id) DO UPDATE SET role = excluded.role, added_at_us = excluded.added_at_us, \
+          expires_at_us = excluded.expires_at_us",
+};
+
+pub(crate) const REMOVE_GROUP_MEMBER: Query = Query {
+    name: "remove_group_member",
+    access: Access::Org,
+    sql: "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+};
+
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 38] = [
+pub(crate) const ALL: [Query; 45] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -274,6 +312,13 @@ pub(crate) const ALL: [Query; 38] = [
     INSERT_API_KEY,
     REVOKE_API_KEY,
     RENAME_API_KEY,
+    SNAPSHOT_GROUPS,
+    SNAPSHOT_GROUP_MEMBERS,
+    INSERT_GROUP,
+    UPDATE_GROUP,
+    DELETE_GROUP,
+    SET_GROUP_MEMBER,
+    REMOVE_GROUP_MEMBER,
 ];
 
 /// The identifiers of `sql`, lowercased, in order.

@@ -8,8 +8,8 @@ use crate::rows::{from_json, micros, opt_timestamp, read_change_entry, text_enum
 use crate::traits::{AuditFilter, DueExpiry, GrantFilter, GrantState, LoggedChange, Snapshot};
 use grantry_core::audit::AuditEvent;
 use grantry_core::change::Change;
-use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, TokenId, UserId};
-use grantry_core::model::{ApiKey, Credential, Grant, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
+use grantry_core::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, TokenId, UserId};
+use grantry_core::model::{ApiKey, Credential, Grant, Group, GroupMember, Org, Resource, ResourceRef, Revocation, ScopeNode, User};
 use grantry_core::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -90,6 +90,32 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_at: timestamp(r.try_get("created_at_us")?)?,
         };
         changes.push(Change::ResourceRegistered { resource });
+    }
+    for r in sqlx::query(q::SNAPSHOT_GROUPS.sql).fetch_all(&mut **tx).await? {
+        let parent: Option<String> = r.try_get("parent_id")?;
+        let group = Group {
+            id: GroupId(r.try_get("id")?),
+            org: OrgId(r.try_get("org_id")?),
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            parent: parent.map(GroupId),
+            status: text_enum(r.try_get("status")?)?,
+            external_id: r.try_get("external_id")?,
+            created_by: parse(r.try_get("created_by")?)?,
+            created_at: timestamp(r.try_get("created_at_us")?)?,
+        };
+        changes.push(Change::GroupCreated { group });
+    }
+    for r in sqlx::query(q::SNAPSHOT_GROUP_MEMBERS.sql).fetch_all(&mut **tx).await? {
+        let member = GroupMember {
+            org: OrgId(r.try_get("org_id")?),
+            group: GroupId(r.try_get("group_id")?),
+            user: UserId(r.try_get("user_id")?),
+            role: text_enum(r.try_get("role")?)?,
+            added_at: timestamp(r.try_get("added_at_us")?)?,
+            expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
+        };
+        changes.push(Change::GroupMemberSet { member });
     }
     let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt(format!("negative revision {revision}")))?;
     Ok(Snapshot { revision, changes })

@@ -457,6 +457,48 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
             vec![micros(revocation.at).into(), revocation.by.to_string().into(), org.as_str().into(), id.as_str().into()],
         ),
         Change::GrantExpiryRecorded { org, id } => (&q::RECORD_EXPIRY, vec![org.as_str().into(), id.as_str().into()]),
+        Change::GroupCreated { group: g } => (
+            &q::INSERT_GROUP,
+            vec![
+                g.org.as_str().into(),
+                g.id.as_str().into(),
+                (&g.name).into(),
+                g.name.to_lowercase().into(),
+                (&g.description).into(),
+                g.parent.as_ref().map(|p| p.as_str()).into(),
+                enum_text(&g.status)?.into(),
+                g.external_id.as_deref().into(),
+                g.created_by.to_string().into(),
+                micros(g.created_at).into(),
+            ],
+        ),
+        Change::GroupUpdated { group: g } => (
+            &q::UPDATE_GROUP,
+            vec![
+                (&g.name).into(),
+                g.name.to_lowercase().into(),
+                (&g.description).into(),
+                g.parent.as_ref().map(|p| p.as_str()).into(),
+                enum_text(&g.status)?.into(),
+                g.org.as_str().into(),
+                g.id.as_str().into(),
+            ],
+        ),
+        Change::GroupDeleted { org, id } => (&q::DELETE_GROUP, vec![org.as_str().into(), id.as_str().into()]),
+        Change::GroupMemberSet { member: m } => (
+            &q::SET_GROUP_MEMBER,
+            vec![
+                m.org.as_str().into(),
+                m.group.as_str().into(),
+                m.user.as_str().into(),
+                enum_text(&m.role)?.into(),
+                micros(m.added_at).into(),
+                m.expires_at.map(micros).into(),
+            ],
+        ),
+        Change::GroupMemberRemoved { org, group, user } => {
+            (&q::REMOVE_GROUP_MEMBER, vec![org.as_str().into(), group.as_str().into(), user.as_str().into()])
+        }
     })
 }
 
