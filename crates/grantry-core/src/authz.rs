@@ -77,6 +77,15 @@ pub enum Action<'a> {
     /// Add to or remove from `group` a member whose group role is `role`: whoever manages groups,
     /// or a manager of the group itself for plain members.
     ManageMembers { group: &'a Group, role: GroupRole },
+    /// Register an agent.
+    CreateAgent,
+    /// Do `permission` on `agent` (`Agent:View`, `Agent:Edit`, `Agent:Delete`,
+    /// `Agent:ManagePermissions`), decided as a check is.
+    OnAgent { agent: &'a Resource, permission: &'a str },
+    /// Assign `group` to `agent` with `level` (an agent role), or change or take away such an
+    /// assignment: whoever manages the agent's permissions; or a manager (seed 003) who may edit
+    /// the agent, manages the group, and gives no more than editing.
+    AssignGroup { agent: &'a Resource, group: &'a Group, level: &'a Role },
 }
 
 impl Action<'_> {
@@ -109,6 +118,9 @@ impl Action<'_> {
             Self::ListGroups => "list_groups",
             Self::ManageGroups => "manage_groups",
             Self::ManageMembers { .. } => "manage_members",
+            Self::CreateAgent => "create_agent",
+            Self::OnAgent { .. } => "on_agent",
+            Self::AssignGroup { .. } => "assign_group",
         }
     }
 }
@@ -245,6 +257,23 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
                 ))),
             }
         }),
+        Action::CreateAgent => require(o, cat, actor, perm::AGENT_CREATE, now),
+        Action::OnAgent { agent, permission } => rules::require_on(o, actor, agent, permission, now),
+        Action::AssignGroup { agent, group, level } => {
+            rules::require_on(o, actor, agent, perm::AGENT_MANAGE_PERMISSIONS, now).or_else(|refusal| {
+                let within = level.permission_names().iter().all(|p| [perm::AGENT_VIEW, perm::AGENT_USE, perm::AGENT_EDIT].contains(p));
+                let manager = require(o, cat, actor, perm::AGENT_ASSIGN_OWN_GROUPS, now).is_ok()
+                    && rules::require_on(o, actor, agent, perm::AGENT_EDIT, now).is_ok()
+                    && rules::manages_group(o, actor, group, now);
+                if manager && within {
+                    Ok(())
+                } else {
+                    Err(crate::CoreError::Forbidden(format!(
+                        "{refusal}; a manager assigns only the groups they manage, to agents they may edit"
+                    )))
+                }
+            })
+        }
     }?;
     Ok(Permit { action: action.name() })
 }

@@ -5,7 +5,7 @@
 //! the organization, are never granted temporarily, and are what privilege comparisons weigh.
 
 use crate::attr::AttrType;
-use crate::condition::{self, Conditions};
+use crate::condition::{self, Condition, Conditions};
 use crate::error::{CoreError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
@@ -57,6 +57,8 @@ pub enum Tier {
     Organization,
     Workspace,
     Project,
+    /// Held on one agent or data source (seed 003's assignment levels), never through the role API.
+    Agent,
 }
 
 impl Tier {
@@ -66,6 +68,7 @@ impl Tier {
             Self::Organization => "organization",
             Self::Workspace => "workspace",
             Self::Project => "project",
+            Self::Agent => "agent",
         }
     }
 
@@ -73,7 +76,7 @@ impl Tier {
     pub fn article(self) -> &'static str {
         match self {
             Self::Organization => "an",
-            Self::Workspace | Self::Project => "a",
+            Self::Workspace | Self::Project | Self::Agent => "a",
         }
     }
 
@@ -83,6 +86,7 @@ impl Tier {
             Self::Organization => "the organization",
             Self::Workspace => "a workspace",
             Self::Project => "a project",
+            Self::Agent => "an agent",
         }
     }
 }
@@ -133,6 +137,14 @@ pub mod perm {
     pub const ROLE_ASSIGN: &str = "Role:Assign";
     pub const APIKEY_MANAGE: &str = "ApiKey:Manage";
     pub const GROUP_MANAGE: &str = "Group:Manage";
+    pub const AGENT_VIEW: &str = "Agent:View";
+    pub const AGENT_USE: &str = "Agent:Use";
+    pub const AGENT_EDIT: &str = "Agent:Edit";
+    pub const AGENT_DELETE: &str = "Agent:Delete";
+    pub const AGENT_MANAGE_PERMISSIONS: &str = "Agent:ManagePermissions";
+    pub const AGENT_CREATE: &str = "Agent:Create";
+    pub const AGENT_ASSIGN_OWN_GROUPS: &str = "Agent:AssignOwnGroups";
+    pub const DATA_SOURCE_RETRIEVE: &str = "DataSource:Retrieve";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -145,6 +157,15 @@ pub mod role {
     pub const ORG_OWNER: &str = "org_owner";
     pub const ORG_ADMIN: &str = "org_admin";
     pub const ORG_MEMBER: &str = "org_member";
+    pub const ORG_MANAGER: &str = "org_manager";
+    /// Seed 003's `VIEW_AND_USE` assignment of a group to an agent.
+    pub const AGENT_USER: &str = "agent_user";
+    /// Seed 003's `EDIT` assignment of a group to an agent.
+    pub const AGENT_EDITOR: &str = "agent_editor";
+    /// What the creator of an agent holds on it, whatever its access type.
+    pub const AGENT_CREATOR: &str = "agent_creator";
+    /// What a group named on a restricted data source holds on it.
+    pub const DATA_SOURCE_READER: &str = "data_source_reader";
     pub const WORKSPACE_OWNER: &str = "workspace_owner";
     pub const WORKSPACE_ADMIN: &str = "workspace_admin";
     pub const PROJECT_OWNER: &str = "project_owner";
@@ -164,6 +185,22 @@ type PermissionRow = (&'static str, PermissionKind, &'static [(&'static str, Att
 
 const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrType::String), ("org_id", AttrType::String)];
 const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
+const AGENT_ATTRS: &[(&str, AttrType)] = &[("access_type", AttrType::String), ("classification", AttrType::String)];
+const DATA_SOURCE_ATTRS: &[(&str, AttrType)] = &[("restricted", AttrType::Bool), ("agent_id", AttrType::String)];
+
+/// The permissions that also need another on the resource's parent: retrieving from a data source
+/// needs the use of its agent first (seed 003: a source restricted to groups restricts further).
+const NEEDS_ON_PARENT: [(&str, &str); 1] = [(perm::DATA_SOURCE_RETRIEVE, perm::AGENT_USE)];
+
+/// The permission `permission` also needs on the resource's parent, if any.
+pub fn needed_on_parent(permission: &str) -> Option<&'static str> {
+    NEEDS_ON_PARENT.iter().find(|(p, _)| *p == permission).map(|(_, needed)| *needed)
+}
+
+/// A permission grant of `permission` under one condition `attr` `op` `value`.
+fn conditioned(permission: &str, attr: &str, condition: crate::condition::Condition) -> PermissionGrant {
+    PermissionGrant { permission: permission.to_owned(), conditions: Conditions::from([(attr.to_owned(), condition)]) }
+}
 
 /// How a role or an API key's scope carries `permission`. The trace permissions are bound to the trace's class, fixed at
 /// capture: `traces:read` reaches only non-production traces and `traces:read:prod` only
@@ -205,6 +242,14 @@ impl Catalogue {
             (perm::ROLE_ASSIGN, Admin, &[], "grant and revoke roles at the tier where it is held, and below"),
             (perm::APIKEY_MANAGE, Admin, &[], "create, edit and revoke the API keys of projects"),
             (perm::GROUP_MANAGE, Admin, &[], "create, change, archive and delete groups, and manage the members of any group"),
+            (perm::AGENT_VIEW, Data, AGENT_ATTRS, "see an agent"),
+            (perm::AGENT_USE, Data, AGENT_ATTRS, "query an agent"),
+            (perm::AGENT_EDIT, Data, AGENT_ATTRS, "change an agent's settings and data sources"),
+            (perm::AGENT_DELETE, Data, AGENT_ATTRS, "delete an agent"),
+            (perm::AGENT_MANAGE_PERMISSIONS, Data, AGENT_ATTRS, "change an agent's access type and assign any group to it"),
+            (perm::DATA_SOURCE_RETRIEVE, Data, DATA_SOURCE_ATTRS, "retrieve from a data source (also needs Agent:Use on its agent)"),
+            (perm::AGENT_CREATE, Admin, &[], "register agents"),
+            (perm::AGENT_ASSIGN_OWN_GROUPS, Admin, &[], "assign the groups one manages to the agents one may edit (seed 003's managers)"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()
@@ -242,23 +287,45 @@ impl Catalogue {
         // traces except `project_developer`) and, for owners and admins, the management of their
         // tier: assigning roles, creating scopes below, capturing traces, managing API keys, and
         // reading their tier's audit feed.
-        let roles: [(&str, Tier, &str, &[&str]); 8] = [
+        let manager = [perm::GRANT_CREATE, perm::USER_LIST, perm::AGENT_ASSIGN_OWN_GROUPS];
+        let roles: [(&str, Tier, &str, &[&str]); 9] = [
             (role::ORG_OWNER, Tier::Organization, "everything in the organization, including its settings", &all_but_conversations[..]),
             (role::ORG_ADMIN, Tier::Organization, "manages users, grants and the audit log", &admin[..]),
             (role::ORG_MEMBER, Tier::Organization, "requests temporary access for itself and looks up colleagues", &member[..]),
+            (
+                role::ORG_MANAGER,
+                Tier::Organization,
+                "an org_member who also assigns the groups they manage to the agents they may edit",
+                &manager[..],
+            ),
             (role::WORKSPACE_OWNER, Tier::Workspace, "owns a workspace and everything in it", &tier_admin[..]),
             (role::WORKSPACE_ADMIN, Tier::Workspace, "administers a workspace and everything in it", &tier_admin[..]),
             (role::PROJECT_OWNER, Tier::Project, "owns a project", &tier_admin[..]),
             (role::PROJECT_ADMIN, Tier::Project, "administers a project", &tier_admin[..]),
             (role::PROJECT_DEVELOPER, Tier::Project, "develops in a project: reads its non-production traces", &traces[..1]),
         ];
-        let roles = roles
+        let mut roles: HashMap<String, Role> = roles
             .into_iter()
             .map(|(name, tier, desc, perms)| {
                 let grants = perms.iter().map(|p| carried_grant(p)).collect();
                 (name.to_owned(), Role { name: name.to_owned(), tier, description: desc.to_owned(), grants })
             })
             .collect();
+        for role in agent_roles() {
+            roles.insert(role.name.clone(), role);
+        }
+        // Seed 003's users see and use organization-wide agents, and retrieve from the data sources
+        // open to every user of an agent they may use.
+        let everyone = [
+            conditioned(perm::AGENT_VIEW, "access_type", Condition::Equals { value: AGENT_ORGANIZATION.into() }),
+            conditioned(perm::AGENT_USE, "access_type", Condition::Equals { value: AGENT_ORGANIZATION.into() }),
+            conditioned(perm::DATA_SOURCE_RETRIEVE, "restricted", Condition::Equals { value: false.into() }),
+        ];
+        for name in [role::ORG_MEMBER, role::ORG_MANAGER] {
+            if let Some(r) = roles.get_mut(name) {
+                r.grants.extend(everyone.iter().cloned());
+            }
+        }
         Self { permissions, roles }
     }
 
@@ -315,6 +382,40 @@ impl Catalogue {
     pub fn admin_subset<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
         names.into_iter().filter(|n| self.permissions.get(*n).is_some_and(|p| p.kind == PermissionKind::Admin)).map(str::to_owned).collect()
     }
+}
+
+/// The access type of an agent open to everyone in the organization.
+pub const AGENT_ORGANIZATION: &str = "organization";
+/// The access type of an agent only its creator and the admins reach.
+pub const AGENT_PRIVATE: &str = "private";
+
+/// The roles held on one agent or data source: seed 003's assignment levels, the creator's, and
+/// the reader of a restricted data source. Assignments reach a private agent no more: only its
+/// creator and the admins do.
+fn agent_roles() -> Vec<Role> {
+    let not_private = || Condition::NotEquals { value: AGENT_PRIVATE.into() };
+    let on_agent = |perms: &[&str]| perms.iter().map(|p| conditioned(p, "access_type", not_private())).collect::<Vec<_>>();
+    let plain = |perms: &[&str]| perms.iter().map(|p| carried_grant(p)).collect::<Vec<_>>();
+    let role = |name: &str, description: &str, grants| Role {
+        name: name.to_owned(),
+        tier: Tier::Agent,
+        description: description.to_owned(),
+        grants,
+    };
+    vec![
+        role(role::AGENT_USER, "VIEW_AND_USE: sees and queries the agent", on_agent(&[perm::AGENT_VIEW, perm::AGENT_USE])),
+        role(
+            role::AGENT_EDITOR,
+            "EDIT: also changes the agent's settings",
+            on_agent(&[perm::AGENT_VIEW, perm::AGENT_USE, perm::AGENT_EDIT]),
+        ),
+        role(
+            role::AGENT_CREATOR,
+            "made the agent: sees, queries and edits it",
+            plain(&[perm::AGENT_VIEW, perm::AGENT_USE, perm::AGENT_EDIT]),
+        ),
+        role(role::DATA_SOURCE_READER, "retrieves from a data source restricted to its groups", plain(&[perm::DATA_SOURCE_RETRIEVE])),
+    ]
 }
 
 #[cfg(test)]

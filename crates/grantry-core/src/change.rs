@@ -3,7 +3,9 @@
 //! the decision index applies them. Loading the index at start-up applies the same changes.
 
 use crate::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, TokenId, UserId};
-use crate::model::{ApiKey, Credential, Grant, Group, GroupMember, Org, Policy, Resource, Revocation, ScopeNode, User, UserStatus};
+use crate::model::{
+    ApiKey, Credential, Grant, Group, GroupMember, Org, Policy, Resource, ResourceRef, Revocation, ScopeNode, User, UserStatus,
+};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,15 @@ pub enum Change {
     ResourceRegistered {
         resource: Resource,
     },
+    /// A registered resource's attributes changed (an agent's access type, say): the record as it is now.
+    ResourceUpdated {
+        resource: Resource,
+    },
+    /// A registered resource is gone; the same batch revokes the grants anchored at it.
+    ResourceRemoved {
+        org: OrgId,
+        reference: ResourceRef,
+    },
     GrantCreated {
         grant: Grant,
     },
@@ -124,7 +135,7 @@ impl Change {
             Self::UserCreated { user } => &user.org,
             Self::ScopeNodeCreated { node } => &node.org,
             Self::CredentialIssued { credential } => &credential.org,
-            Self::ResourceRegistered { resource } => &resource.org,
+            Self::ResourceRegistered { resource } | Self::ResourceUpdated { resource } => &resource.org,
             Self::ApiKeyCreated { key } => &key.org,
             Self::GrantCreated { grant } => &grant.org,
             Self::GroupCreated { group } | Self::GroupUpdated { group } => &group.org,
@@ -136,6 +147,7 @@ impl Change {
             | Self::CredentialRevoked { org, .. }
             | Self::GrantRevoked { org, .. }
             | Self::GrantExpiryRecorded { org, .. }
+            | Self::ResourceRemoved { org, .. }
             | Self::OrgPolicySet { org, .. }
             | Self::ApiKeyRevoked { org, .. }
             | Self::EnvironmentProductionSet { org, .. } => org,

@@ -39,6 +39,9 @@ pub enum ReasonCode {
     UnknownPrincipal,
     /// The permission is not in the catalogue.
     UnknownPermission,
+    /// A grant carries the permission, but it also needs another on the resource's parent (the
+    /// use of a data source's agent), which the principal lacks.
+    NeedsParent,
 }
 
 /// One reason: a code, the grant it is about (if any) and a sentence for people.

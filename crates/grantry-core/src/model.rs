@@ -4,9 +4,11 @@
 //! of access: permanent roles, temporary permission grants, time-bounded roles, group windows and
 //! temporary access instances all are grants, told apart by their target, anchor, window and source.
 
+mod agents;
 mod directory;
 mod groups;
 
+pub use agents::{AccessType, Agent, Classification, DataSource, Level, AGENT, DATA_SOURCE};
 pub use directory::{AccessRequest, ApiKey, RequestStatus, ScopeKind, ScopeNode};
 pub use groups::{Group, GroupMember, GroupRole, GroupStatus};
 
@@ -254,6 +256,8 @@ pub enum GrantSource {
     Import,
     Sync,
     Bootstrap,
+    /// A group's assignment to an agent, or to a restricted data source (seed 003).
+    Assignment,
 }
 
 /// The revocation of a grant or credential.

@@ -2,7 +2,9 @@
 //! each with its own `router()`; they share the extractors here and the views in `views`.
 
 mod admin;
+mod agents;
 mod api_keys;
+mod assignments;
 mod audit;
 mod auth;
 mod catalogue;
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(roles::router())
         .merge(api_keys::router())
         .merge(groups::router())
+        .merge(agents::router())
+        .merge(assignments::router())
         .merge(settings::router());
     Router::new()
         .merge(health::router())

@@ -2,7 +2,9 @@
 //! actor's permission before any side effect, and writes one batch (state + audit) or nothing.
 //! The API handlers and the CLI's direct-database commands both call these.
 
+mod agents;
 mod api_keys;
+mod assignments;
 mod bootstrap;
 mod conversations;
 pub mod error;
@@ -14,11 +16,14 @@ mod records;
 mod roles;
 mod scopes;
 mod settings;
+mod sources;
 mod traces;
 mod user_status;
 mod users;
 
+pub use agents::{create_agent, delete_agent, find_agent, update_agent, visible_agent, AgentPatch, AgentSpec};
 pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, rotate_key, CreatedKey, KeyEdit, MAX_ROTATION_GRACE};
+pub use assignments::{assign, assignments_of_agent, assignments_of_group, change_assignment, unassign, with_zones, Assignment, Span};
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
 pub use error::ServiceError;
@@ -29,6 +34,7 @@ pub use records::Records;
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
 pub use settings::{update_policy, PolicyPatch};
+pub use sources::{add_source, remove_source, restrict_source, sources, sources_for, Source};
 pub use traces::{capture_trace, TRACE};
 pub use user_status::{set_standing, Standing};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};

@@ -4,6 +4,8 @@ use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+#[path = "api/agents.rs"]
+mod agents;
 #[path = "api/attacks.rs"]
 mod attacks;
 #[path = "api/batch.rs"]

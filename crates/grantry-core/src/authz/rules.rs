@@ -225,3 +225,13 @@ pub(super) fn manages_group(o: &OrgState, actor: &Principal, group: &Group, now:
     let active = o.user(id).is_some_and(|u| u.status == UserStatus::Active);
     active && group.is_active() && o.membership(&group.id, id).is_some_and(|m| m.role == GroupRole::Manager && m.is_active(now))
 }
+
+/// Requires that `actor` may do `permission` on the registered resource `on`, decided as a check.
+pub(super) fn require_on(o: &OrgState, actor: &Principal, on: &Resource, permission: &str, now: Timestamp) -> Result<()> {
+    let query = ResourceQuery { reference: on.reference.clone(), attributes: on.attributes.clone() };
+    if o.check(actor, permission, &query, now) {
+        return Ok(());
+    }
+    let name = on.attributes.get("name").map_or_else(|| format!("`{}`", on.reference), |n| format!("{n} (`{}`)", on.reference));
+    Err(CoreError::Forbidden(format!("you need `{permission}` on {name} for this; ask an admin or a manager of it")))
+}

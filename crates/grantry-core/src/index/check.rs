@@ -234,12 +234,27 @@ impl OrgState {
             }
         }
         if !allows.is_empty() {
+            if let Some(refusal) = self.parent_refusal(principal, permission, &resource.reference, now) {
+                return deny(ReasonCode::NeedsParent, refusal);
+            }
             return Decision { allowed: true, reasons: allows, omitted: more_allows };
         }
         if misses.is_empty() {
             return deny(ReasonCode::NoGrant, format!("{principal} has no grant that carries `{permission}`"));
         }
         Decision { allowed: false, reasons: misses, omitted: more_misses }
+    }
+
+    /// Why `permission` on `reference` is refused for want of what it also needs on the
+    /// resource's parent, if it is (as [`OrgState::check`] decides).
+    fn parent_refusal(&self, principal: &Principal, permission: &str, reference: &ResourceRef, now: Timestamp) -> Option<String> {
+        let needed = crate::catalogue::needed_on_parent(permission)?;
+        let Some(parent) = self.resource(reference).and_then(|r| r.parent) else {
+            return Some(format!("`{permission}` also needs `{needed}` on the resource's parent, and `{reference}` has none registered"));
+        };
+        let query = ResourceQuery { reference: parent.clone(), attributes: Attributes::new() };
+        (!self.check(principal, needed, &query, now))
+            .then(|| format!("{principal} may not `{needed}` `{parent}`, which `{permission}` on `{reference}` also needs"))
     }
 
     /// The organization itself as a resource, for administrative checks.

@@ -441,6 +441,13 @@ impl Compiled {
         of_kind.insert(id.into(), compiled);
     }
 
+    /// Forgets a registered resource.
+    pub(super) fn remove_resource(&mut self, reference: &ResourceRef) {
+        let Some(kind) = self.syms.get(&reference.kind) else { return };
+        let Some(old) = self.resources.get_mut(&kind).and_then(|of_kind| of_kind.remove(reference.id.as_str())) else { return };
+        self.listing.remove(kind, &reference.id, &old.attrs);
+    }
+
     /// Rebuilds the listing of the resources (it is not saved with the index).
     pub(super) fn relist(&mut self) {
         let mut listing = Listing::default();
@@ -526,8 +533,19 @@ impl Compiled {
     /// The decision of the hot path.
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
         let Some(asker) = self.asker(principal, permission) else { return false };
-        let subject = Subject { kind: &reference.kind, id: &reference.id, registered: self.compiled_resource(reference), inline };
-        self.decide(asker, &subject, now_us) || self.reach.any(asker.0, now_us, |group| self.decide((group, asker.1), &subject, now_us))
+        let registered = self.compiled_resource(reference);
+        let subject = Subject { kind: &reference.kind, id: &reference.id, registered, inline };
+        let held = self.decide(asker, &subject, now_us)
+            || self.reach.any(asker.0, now_us, |group| self.decide((group, asker.1), &subject, now_us));
+        held && self.parent_allows(principal, permission, registered, now_us)
+    }
+
+    /// Whether `principal` holds on the resource's parent what `permission` also needs there
+    /// (retrieving from a data source needs the use of its agent); `true` when it needs nothing.
+    fn parent_allows(&self, principal: &Principal, permission: &str, registered: Option<&CompiledResource>, now_us: i64) -> bool {
+        let Some(needed) = crate::catalogue::needed_on_parent(permission) else { return true };
+        let Some(parent) = registered.and_then(|r| r.parent.as_deref()) else { return false };
+        self.check(principal, needed, parent, &Attributes::new(), now_us)
     }
 
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
@@ -588,6 +606,7 @@ impl Compiled {
             of_kind.get(*id).is_some_and(|r| {
                 let subject = Subject { kind, id, registered: Some(r), inline: &none };
                 holders.iter().any(|h| self.decide((*h, asker.1), &subject, now_us))
+                    && self.parent_allows(principal, permission, Some(r), now_us)
             })
         };
         let page = |ids: &mut dyn Iterator<Item = &str>| {

@@ -95,7 +95,10 @@ impl OrgState {
                 let key = self.api_keys.get_mut(id).ok_or_else(|| CoreError::NotFound(format!("api key `{id}` is not known")))?;
                 key.name = name.clone();
             }
-            Change::ResourceRegistered { resource } => self.compiled.add_resource(resource, &self.scope_parent),
+            Change::ResourceRegistered { resource } | Change::ResourceUpdated { resource } => {
+                self.compiled.add_resource(resource, &self.scope_parent)
+            }
+            Change::ResourceRemoved { reference, .. } => self.compiled.remove_resource(reference),
             Change::GrantCreated { grant } => self.compiled.add_grant(cat, grant),
             // An ended grant leaves the index; one that is not there had already ended (it was
             // not loaded), so there is nothing to take out.

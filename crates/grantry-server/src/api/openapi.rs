@@ -1,7 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
 use super::{
-    admin, api_keys, audit, catalogue, check, conversations, grants, groups, lookup, roles, scopes, settings, traces, user_status, users,
+    admin, agents, api_keys, assignments, audit, catalogue, check, conversations, grants, groups, lookup, roles, scopes, settings, traces,
+    user_status, users,
 };
 use crate::state::AppState;
 use axum::routing::get;
@@ -29,6 +30,10 @@ use utoipa::OpenApi;
         settings::show, settings::update,
         groups::create, groups::list, groups::show, groups::update, groups::remove,
         groups::members, groups::add_members, groups::remove_members, groups::remove_member,
+        agents::create, agents::list, agents::show, agents::update, agents::remove,
+        agents::sources, agents::add_source, agents::restrict_source, agents::remove_source,
+        assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
+        assignments::of_group, assignments::assign_from_group,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth, &ErrorResponses)

@@ -61,6 +61,33 @@ impl World {
         (id, user)
     }
 
+    /// A new organization-wide agent's id.
+    async fn agent(&self) -> String {
+        let (status, made) =
+            self.owner.post("/agents", &json!({ "name": format!("Agent {}", self.n()), "access_type": "organization" })).await;
+        assert_eq!(status, 201, "{made}");
+        made["agent"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new agent with a new group assigned to it: their ids.
+    async fn assigned(&self) -> (String, String) {
+        let (agent, (group, _)) = (self.agent().await, self.group().await);
+        let (status, body) = self
+            .owner
+            .post(&format!("/ai-agent-managers/{agent}/groups"), &json!({ "groupId": group, "permission": "VIEW_AND_USE" }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (agent, group)
+    }
+
+    /// A new agent with a data source restricted to a new group: their ids.
+    async fn source(&self) -> (String, String) {
+        let (agent, (group, _)) = (self.agent().await, self.group().await);
+        let (status, body) = self.owner.post(&format!("/agents/{agent}/sources"), &json!({ "name": "Wiki", "groups": [group] })).await;
+        assert_eq!(status, 201, "{body}");
+        (agent, body["source"]["id"].as_str().unwrap().to_owned())
+    }
+
     fn seed_grant(&self, user_id: &str, org_id: &str) -> Value {
         json!({ "user_id": user_id, "justification": "route matrix: a seed-shaped grant",
                 "permission_grant": { "permission_name": "Conversation:GetMessage", "conditions": {
@@ -194,6 +221,47 @@ impl World {
             "DELETE /v1/{org}/groups/{id}/members/{user}" => {
                 let (id, user) = self.group().await;
                 ("DELETE", format!("/groups/{id}/members/{user}"), None)
+            }
+            "GET /v1/{org}/agents" => ("GET", "/agents".into(), None),
+            "POST /v1/{org}/agents" => {
+                ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
+            }
+            "GET /v1/{org}/agents/{id}" => ("GET", format!("/agents/{}", self.agent().await), None),
+            "PATCH /v1/{org}/agents/{id}" => {
+                ("PATCH", format!("/agents/{}", self.agent().await), Some(json!({ "description": "changed" })))
+            }
+            "DELETE /v1/{org}/agents/{id}" => ("DELETE", format!("/agents/{}", self.agent().await), None),
+            "GET /v1/{org}/agents/{id}/sources" => ("GET", format!("/agents/{}/sources", self.source().await.0), None),
+            "POST /v1/{org}/agents/{id}/sources" => {
+                ("POST", format!("/agents/{}/sources", self.agent().await), Some(json!({ "name": "Public Docs" })))
+            }
+            "PATCH /v1/{org}/agents/{id}/sources/{source}" => {
+                let (agent, source) = self.source().await;
+                ("PATCH", format!("/agents/{agent}/sources/{source}"), Some(json!({ "groups": [] })))
+            }
+            "DELETE /v1/{org}/agents/{id}/sources/{source}" => {
+                let (agent, source) = self.source().await;
+                ("DELETE", format!("/agents/{agent}/sources/{source}"), None)
+            }
+            "GET /v1/{org}/ai-agent-managers/{agent}/groups" => {
+                ("GET", format!("/ai-agent-managers/{}/groups", self.assigned().await.0), None)
+            }
+            "POST /v1/{org}/ai-agent-managers/{agent}/groups" => {
+                let (agent, (group, _)) = (self.agent().await, self.group().await);
+                ("POST", format!("/ai-agent-managers/{agent}/groups"), Some(json!({ "groupId": group, "permission": "VIEW_AND_USE" })))
+            }
+            "PATCH /v1/{org}/ai-agent-managers/{agent}/groups/{group}" => {
+                let (agent, group) = self.assigned().await;
+                ("PATCH", format!("/ai-agent-managers/{agent}/groups/{group}"), Some(json!({ "permission": "EDIT" })))
+            }
+            "DELETE /v1/{org}/ai-agent-managers/{agent}/groups/{group}" => {
+                let (agent, group) = self.assigned().await;
+                ("DELETE", format!("/ai-agent-managers/{agent}/groups/{group}"), None)
+            }
+            "GET /v1/{org}/groups/{id}/agents" => ("GET", format!("/groups/{}/agents", self.assigned().await.1), None),
+            "POST /v1/{org}/groups/{id}/agents" => {
+                let (agent, (group, _)) = (self.agent().await, self.group().await);
+                ("POST", format!("/groups/{group}/agents"), Some(json!({ "agentId": agent, "permission": "VIEW_AND_USE" })))
             }
             other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
         }

@@ -16,7 +16,8 @@ grantry_testkit::on_both_backends!(
 const READ: &str = "traces:read";
 const PROD: &str = "traces:read:prod";
 /// What `org_member` carries, which every member holds at every node.
-const MEMBER: [&str; 2] = ["Role:CreateTemporaryPermissionGrant", "User:List"];
+/// What an org_member holds at the organization, sorted (seed 003 gives every user organization-wide agents).
+const MEMBER: [&str; 5] = ["Agent:Use", "Agent:View", "DataSource:Retrieve", "Role:CreateTemporaryPermissionGrant", "User:List"];
 
 fn user(email: &str) -> Value {
     json!({ "type": "user", "email": email })
@@ -142,7 +143,11 @@ async fn roles_follow_the_tier_rules_and_cascade_down(server: TestServer) {
     let last = pa_rows.last().unwrap();
     assert_eq!(last["target_id"], "ml/agents");
     assert!(last["before"]["effective"].as_array().unwrap().contains(&json!(PROD)), "{last}");
-    assert_eq!(last["after"]["effective"], json!([MEMBER[0], MEMBER[1], READ]), "the org role cascades down: {last}");
+    assert_eq!(
+        last["after"]["effective"],
+        json!([MEMBER[0], MEMBER[1], MEMBER[2], MEMBER[3], MEMBER[4], READ]),
+        "the org role cascades down: {last}"
+    );
     assert_eq!(last["after"]["removed"].as_array().unwrap().first(), Some(&json!("ApiKey:Manage")), "{last}");
     let (s, _) = t.owner.revoke_role("pa@acme.test", "project_developer", "ml/agents").await;
     assert_eq!(s, 200);

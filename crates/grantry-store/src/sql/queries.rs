@@ -144,6 +144,15 @@ pub(crate) const INSERT_RESOURCE: Query = Query {
     sql: "INSERT INTO resources (org_id, kind, id, parent, scope, attributes, created_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 };
 
+pub(crate) const UPDATE_RESOURCE: Query = Query {
+    name: "update_resource",
+    access: Access::Org,
+    sql: "UPDATE resources SET parent = $1, scope = $2, attributes = $3 WHERE org_id = $4 AND kind = $5 AND id = $6",
+};
+
+pub(crate) const DELETE_RESOURCE: Query =
+    Query { name: "delete_resource", access: Access::Org, sql: "DELETE FROM resources WHERE org_id = $1 AND kind = $2 AND id = $3" };
+
 pub(crate) const INSERT_GRANT: Query = Query {
     name: "insert_grant",
     access: Access::Org,
@@ -273,7 +282,7 @@ pub(crate) const REMOVE_GROUP_MEMBER: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 45] = [
+pub(crate) const ALL: [Query; 47] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -295,6 +304,8 @@ pub(crate) const ALL: [Query; 45] = [
     INSERT_CREDENTIAL,
     REVOKE_CREDENTIAL,
     INSERT_RESOURCE,
+    UPDATE_RESOURCE,
+    DELETE_RESOURCE,
     INSERT_GRANT,
     REVOKE_GRANT,
     RECORD_EXPIRY,

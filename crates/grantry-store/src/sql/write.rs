@@ -451,6 +451,20 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 micros(r.created_at).into(),
             ],
         ),
+        Change::ResourceUpdated { resource: r } => (
+            &q::UPDATE_RESOURCE,
+            vec![
+                r.parent.as_ref().map(json).transpose()?.into(),
+                json(&r.scope)?.into(),
+                json(&r.attributes)?.into(),
+                r.org.as_str().into(),
+                (&r.reference.kind).into(),
+                (&r.reference.id).into(),
+            ],
+        ),
+        Change::ResourceRemoved { org, reference } => {
+            (&q::DELETE_RESOURCE, vec![org.as_str().into(), (&reference.kind).into(), (&reference.id).into()])
+        }
         Change::GrantCreated { grant } => (&q::INSERT_GRANT, grant_args(grant)?),
         Change::GrantRevoked { org, id, revocation } => (
             &q::REVOKE_GRANT,
