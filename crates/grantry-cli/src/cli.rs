@@ -178,6 +178,13 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Group(crate::commands::group::GroupCommand),
+    /// Agents: access types, groups assigned at a level and a window, data sources.
+    #[command(after_help = crate::examples!(
+        "grantry agent create \"Sales Agent\" --access-type group -e admin",
+        "grantry agent assign --agent \"Sales Agent\" --group \"Sales Team\" --permission VIEW_AND_USE -e admin"
+    ))]
+    #[command(subcommand)]
+    Agent(crate::commands::agent::AgentCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

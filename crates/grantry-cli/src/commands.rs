@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` routes to them.
 
 pub mod admin;
+pub mod agent;
 pub mod apikey;
 pub mod audit;
 pub mod catalogue;
@@ -48,6 +49,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Role(c) => role::run(c).await,
         Command::Apikey(c) => apikey::run(c).await,
         Command::Group(c) => group::run(c).await,
+        Command::Agent(c) => agent::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

@@ -3,6 +3,8 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "integration tests fail loudly at the point of failure")]
 
+#[path = "cli/agents.rs"]
+mod agents;
 #[path = "cli/demo.rs"]
 mod demo;
 #[path = "cli/everyday.rs"]

@@ -1,0 +1,77 @@
+//! Groups and agents through the real binary against a real server (seed 003): scenario 1 (a
+//! department's agent reaches that department only), the data-source example, a manager's
+//! limits, and `grantry check` answering for agents — exit 0 allowed, 3 denied.
+
+use super::support::*;
+
+#[test]
+fn seed_three_through_the_cli() {
+    let w = world();
+    let a = |args: &[&str]| w.owner.grantry(&[args, &["-e", "admin"]].concat());
+    let ok = |args: &[&str]| {
+        let r = a(args);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        r
+    };
+    for name in ["sales", "support", "lead"] {
+        ok(&["user", "create", "--email", &format!("{name}@acme.test")]);
+    }
+    // Scenario 1, two departments.
+    ok(&["group", "create", "Sales Team", "--description", "Customer-facing sales"]);
+    ok(&["group", "create", "Support Team"]);
+    ok(&["group", "add-members", "Sales Team", "--user-email", "sales@acme.test"]);
+    ok(&["group", "add-members", "support team", "--user-email", "support@acme.test", "--user-email", "lead@acme.test"]);
+    let sales_agent =
+        ok(&["agent", "create", "Sales Agent", "--access-type", "group", "--json"]).json()["agent"]["id"].as_str().unwrap().to_owned();
+    let support_agent =
+        ok(&["agent", "create", "Support Agent", "--access-type", "group", "--json"]).json()["agent"]["id"].as_str().unwrap().to_owned();
+    ok(&["agent", "assign", "--agent", "Sales Agent", "--group", "Sales Team", "--permission", "VIEW_AND_USE"]);
+    ok(&["agent", "assign", "--agent", &support_agent, "--group", "Support Team", "--permission", "VIEW_AND_USE"]);
+    let check =
+        |who: &str, agent: &str| a(&["check", "--user-email", who, "--permission", "Agent:Use", "--resource", &format!("agent:{agent}")]);
+    assert_eq!(check("sales@acme.test", &sales_agent).code, 0);
+    let r = check("sales@acme.test", &support_agent);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert_eq!(check("support@acme.test", &support_agent).code, 0);
+    // The data-source example: public docs for all, the customer data for the managers only.
+    ok(&["group", "create", "Support Managers"]);
+    ok(&["group", "add-members", "Support Managers", "--user-email", "lead@acme.test", "--role", "MANAGER"]);
+    ok(&["agent", "add-source", "--agent", "Support Agent", "--name", "Public Docs"]);
+    ok(&["agent", "add-source", "--agent", "Support Agent", "--name", "Internal Wiki", "--group", "Support Team"]);
+    ok(&["agent", "add-source", "--agent", "Support Agent", "--name", "Customer Data", "--group", "Support Managers"]);
+    let names = |who: &str| {
+        let list = ok(&["agent", "sources", "--agent", "Support Agent", "--user-email", who, "--json"]).json();
+        list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(names("support@acme.test"), ["Internal Wiki", "Public Docs"]);
+    assert_eq!(names("lead@acme.test"), ["Customer Data", "Internal Wiki", "Public Docs"]);
+    assert!(names("sales@acme.test").is_empty(), "sales may not use the support agent at all");
+    let table = ok(&["agent", "show", "Support Agent"]).stdout;
+    assert!(table.contains("Support Team") && table.contains("Customer Data"), "{table}");
+    // Bad input: a clear error, exit 2 (1 for a conflict), nothing written.
+    let r = a(&["agent", "assign", "--agent", "Sales Agent", "--group", "Support Managers", "--permission", "OWN"]);
+    assert!(r.code == 2 && r.stderr.contains("VIEW_AND_USE"), "{}", r.stderr);
+    let r = a(&["group", "create", "Sales Team"]);
+    assert!(r.code == 1 && r.stderr.contains("already exists"), "{}", r.stderr);
+    let r = a(&[
+        "agent",
+        "assign",
+        "--agent",
+        "Sales Agent",
+        "--group",
+        "Support Managers",
+        "--permission",
+        "EDIT",
+        "--end",
+        "2099-01-15",
+        "--timezone",
+        "Mars/Base",
+    ]);
+    assert!(r.code == 2 && r.stderr.contains("timezone"), "{}", r.stderr);
+    // Removing the member ends it on the next check.
+    ok(&["group", "remove-members", "Sales Team", "--user-email", "sales@acme.test"]);
+    assert_eq!(check("sales@acme.test", &sales_agent).code, 3);
+    for help in [&["agent", "assign", "--help"][..], &["group", "add-members", "--help"], &["agent", "sources", "--help"]] {
+        assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
+    }
+}
