@@ -108,6 +108,13 @@ pub enum Command {
         "grantry check -e admin --permission Conversation:GetMessage --resource ticket:T-1234 --attr conversation_user_id=8aeeefa9dd20d5912158d50e"
     ))]
     Check(crate::commands::check::CheckArgs),
+    /// Why can (or can't) this user reach this agent? Walks seed 003's troubleshooting list and
+    /// names the smallest change that would grant it. Exit 0 allowed, 3 denied.
+    #[command(after_help = crate::examples!(
+        "grantry explain -e admin --user-email sam@acme.example --resource agent:9c1d0e2f3a4b5c6d7e8f9a0b",
+        "grantry explain -e admin --user-email sam@acme.example --resource \"agent:Support Agent\" --permission Agent:Edit"
+    ))]
+    Explain(crate::commands::explain::ExplainArgs),
     /// Which resources of a type may this principal act on with a permission, now? A page of ids.
     #[command(after_help = crate::examples!(
         "grantry lookup -e dev --permission Conversation:GetMessage --type conversation",

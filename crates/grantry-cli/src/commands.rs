@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod check;
 pub mod conversation;
+pub mod explain;
 pub mod grant;
 pub mod group;
 pub mod login;
@@ -39,6 +40,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Conversation(c) => conversation::run(c).await,
         Command::Grant(c) => grant::run(c).await,
         Command::Check(a) => check::run(a).await,
+        Command::Explain(a) => explain::run(a).await,
         Command::Lookup(a) => lookup::run(a).await,
         Command::Audit(c) => audit::run(c).await,
         Command::Workspace(c) => scope::workspace(c).await,

@@ -18,6 +18,7 @@ mod scopes;
 mod settings;
 mod sources;
 mod traces;
+mod troubleshoot;
 mod user_status;
 mod users;
 
@@ -36,6 +37,7 @@ pub use scopes::{create_scope, set_production};
 pub use settings::{update_policy, PolicyPatch};
 pub use sources::{add_source, remove_source, restrict_source, sources, sources_for, Source};
 pub use traces::{capture_trace, TRACE};
+pub use troubleshoot::{walk, Step, Walk};
 pub use user_status::{set_standing, Standing};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
 

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{id}", get(show).patch(update).delete(remove))
         .route("/agents/{id}/sources", get(sources).post(add_source))
         .route("/agents/{id}/sources/{source}", patch(restrict_source).delete(remove_source))
+        .route("/agents/{id}/access", get(access))
 }
 
 /// An agent.
@@ -160,6 +161,43 @@ pub struct RestrictSource {
 pub struct SourcesQuery {
     /// Only the sources this user (by email or id) may retrieve from.
     pub user_email: Option<String>,
+}
+
+/// Whom and what to troubleshoot.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccessQuery {
+    /// The user, by email or id.
+    pub user_email: String,
+    /// `Agent:Use` unless given (`Agent:View`, `Agent:Edit`, …).
+    pub permission: Option<String>,
+}
+
+/// One step of the troubleshooting walk.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StepView {
+    /// What was looked at.
+    pub check: String,
+    /// Whether it stands in the way (`false`) or not.
+    pub ok: bool,
+    pub found: String,
+}
+
+/// Why a user may or may not reach an agent, and the smallest change that would grant it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccessWalk {
+    pub user: String,
+    pub agent: String,
+    pub permission: String,
+    pub allowed: bool,
+    pub steps: Vec<StepView>,
+    /// The decision's reasons, as `/check?explain=true` gives them.
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<grantry_core::decision::Reason>,
+    /// The single smallest change that would grant it (when denied).
+    pub fix: Option<String>,
+    /// Every check is decided from the index at this revision: there is no cache or session to refresh.
+    pub revision: u64,
 }
 
 fn access_type(text: &str) -> Result<AccessType> {
@@ -313,4 +351,38 @@ pub(super) async fn remove_source(
 ) -> Result<Json<SourceWritten>> {
     let (revision, s) = service::remove_source(&state, &caller.ctx, &id, &source).await?;
     Ok(Json(SourceWritten { source: SourceView::new(&s), revision }))
+}
+
+#[utoipa::path(get, path = "/v1/{org}/agents/{id}/access", params(("org" = String, Path), ("id" = String, Path, description = "the agent's id or name"), AccessQuery),
+    responses((status = 200, body = AccessWalk), (status = 404, body = super::views::ErrorBody)))]
+pub(super) async fn access(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((_, id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<AccessQuery>,
+) -> Result<Json<AccessWalk>> {
+    let permission = q.permission.unwrap_or_else(|| grantry_core::catalogue::perm::AGENT_USE.to_owned());
+    let (agent, user, assignments) = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        let (a, _) = service::visible_agent(&ix, &caller.ctx, &id)?;
+        let user = service::find_user(o, &q.user_email)?.clone();
+        caller.ctx.authorize(&ix, Action::Check { principal: &Principal::User(user.id.clone()) })?;
+        ix.catalogue().permission(&permission)?;
+        (a.clone(), user, service::assignments_of_agent(o, &a))
+    };
+    let assignments = service::with_zones(&state, &caller.ctx.org, assignments).await?;
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    let w = service::walk(o, ix.catalogue(), &caller.ctx, &user, &agent, &permission, &assignments);
+    Ok(Json(AccessWalk {
+        user: user.email,
+        agent: agent.name,
+        permission,
+        allowed: w.decision.allowed,
+        steps: w.steps.into_iter().map(|s| StepView { check: s.check, ok: s.ok, found: s.found }).collect(),
+        reasons: w.decision.reasons,
+        fix: w.fix,
+        revision: ix.revision(),
+    }))
 }

@@ -31,7 +31,7 @@ use utoipa::OpenApi;
         groups::create, groups::list, groups::show, groups::update, groups::remove,
         groups::members, groups::add_members, groups::remove_members, groups::remove_member,
         agents::create, agents::list, agents::show, agents::update, agents::remove,
-        agents::sources, agents::add_source, agents::restrict_source, agents::remove_source,
+        agents::sources, agents::add_source, agents::restrict_source, agents::remove_source, agents::access,
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
     ),

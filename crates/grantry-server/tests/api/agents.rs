@@ -231,3 +231,46 @@ async fn a_manager_assigns_only_the_groups_they_manage_and_bad_assignments_are_r
     assert_eq!(status, 200);
     assert!(!org.may(&ann, USE, "agent", &agent).await);
 }
+
+#[tokio::test]
+async fn the_troubleshooting_walk_names_the_smallest_change() {
+    let server = TestServer::start().await;
+    let org = Org::new(&server).await;
+    let (ann, _) = org.user("ann", "org_member").await;
+    let (bo, _) = org.user("bo", "org_member").await;
+    let team = org.group("Team", None, &[&bo]).await;
+    let agent = org.agent("Helper", "group").await;
+    assert_eq!(org.assign(&agent, &team, json!({ "permission": "VIEW_AND_USE" })).await.0, 201);
+    let fix = |who: &'static str, permission: &'static str| {
+        let (api, path) = (org.owner.clone(), format!("/agents/{agent}/access?user_email={who}@acme.test&permission={permission}"));
+        async move {
+            let (status, walk) = api.get(&path).await;
+            assert_eq!(status, 200, "{walk}");
+            (walk["allowed"].as_bool().unwrap(), walk["fix"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let (allowed, said) = fix("ann", "Agent:Use").await;
+    assert!(!allowed && said.contains("add ann@acme.test to group `Team`"), "{said}");
+    let (allowed, said) = fix("bo", "Agent:Use").await;
+    assert!(allowed && said.is_empty(), "{said}");
+    let (allowed, said) = fix("bo", "Agent:Edit").await;
+    assert!(!allowed && said.contains("raise group `Team`'s assignment") && said.contains("EDIT"), "{said}");
+    org.owner.post(&format!("/users/{bo}/suspend"), &json!({})).await;
+    assert!(fix("bo", "Agent:Use").await.1.starts_with("resume bo@acme.test"));
+    org.owner.post(&format!("/users/{bo}/resume"), &json!({ "justification": "back from leave" })).await;
+    org.owner
+        .patch(&format!("/ai-agent-managers/{agent}/groups/{team}"), &json!({ "permission": "VIEW_AND_USE", "startDate": "2099-01-01" }))
+        .await;
+    let (allowed, said) = fix("bo", "Agent:Use").await;
+    assert!(!allowed && said.contains("has not opened yet"), "{said}");
+    org.owner.patch(&format!("/agents/{agent}"), &json!({ "access_type": "private" })).await;
+    assert!(fix("bo", "Agent:Use").await.1.contains("access type"));
+    // A private agent is not there for those who may not see it.
+    let minted = org.owner.post(&format!("/users/{ann}/tokens"), &json!({})).await.1;
+    let ann_api = org.owner.with_token(minted["token"].as_str().unwrap());
+    assert_eq!(
+        ann_api.get(&format!("/agents/{agent}/access?user_email=bo@acme.test")).await.0,
+        404,
+        "a private agent is not there for ann"
+    );
+}

@@ -231,6 +231,9 @@ impl World {
                 ("PATCH", format!("/agents/{}", self.agent().await), Some(json!({ "description": "changed" })))
             }
             "DELETE /v1/{org}/agents/{id}" => ("DELETE", format!("/agents/{}", self.agent().await), None),
+            "GET /v1/{org}/agents/{id}/access" => {
+                ("GET", format!("/agents/{}/access?user_email=member@acme.test", self.agent().await), None)
+            }
             "GET /v1/{org}/agents/{id}/sources" => ("GET", format!("/agents/{}/sources", self.source().await.0), None),
             "POST /v1/{org}/agents/{id}/sources" => {
                 ("POST", format!("/agents/{}/sources", self.agent().await), Some(json!({ "name": "Public Docs" })))
