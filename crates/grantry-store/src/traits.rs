@@ -81,6 +81,9 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
     /// Any of these target ids (with `target_type`): a scope and the scopes above it.
     pub target_ids: Vec<String>,
+    /// The events about one entity, as `TYPE:ID` (`agent:ID`, `group:ID`, …): those that target it
+    /// and those whose affected principal it is (a group's assignments to agents).
+    pub entity: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     /// Only events after this sequence number (for paging).

@@ -21,7 +21,8 @@ pub enum AuditCommand {
         "grantry audit list -e admin",
         "grantry audit list -e admin --type grant.created --actor dev@acme.example",
         "grantry audit list -e admin --type rbac_grant --principal dev@acme.example --scope ml/agents",
-        "grantry audit list -e admin --since 2026-11-01T00:00:00Z --limit 100 --json"
+        "grantry audit list -e admin --since 2026-11-01T00:00:00Z --limit 100 --json",
+        "grantry audit list -e admin --entity agent:9c1d0e2f3a4b5c6d7e8f9a0b"
     ))]
     List {
         /// The profile saved by `grantry login`.
@@ -39,6 +40,9 @@ pub enum AuditCommand {
         /// Only the rbac_grant rows of this scope: org, WS or WS/PRJ.
         #[arg(long)]
         scope: Option<String>,
+        /// Only the events about this entity, as TYPE:ID: agent:ID, group:ID, user:ID, grant:ID, …
+        #[arg(long)]
+        entity: Option<String>,
         /// Only events at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
@@ -146,7 +150,7 @@ fn change(e: &AuditEvent) -> String {
 
 pub async fn run(command: AuditCommand) -> Result<()> {
     match command {
-        AuditCommand::List { env, event_type, actor, principal, scope, since, until, limit, out } => {
+        AuditCommand::List { env, event_type, actor, principal, scope, entity, since, until, limit, out } => {
             let c = client(&env)?;
             let mut query = vec![("limit", limit.to_string())];
             let filters = [
@@ -154,6 +158,7 @@ pub async fn run(command: AuditCommand) -> Result<()> {
                 ("actor", principal_filter(&c, actor).await?),
                 ("principal", principal_filter(&c, principal).await?),
                 ("scope", scope),
+                ("entity", entity),
                 ("since", since),
                 ("until", until),
             ];

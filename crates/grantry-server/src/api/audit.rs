@@ -42,6 +42,9 @@ pub struct ListAudit {
     /// whose changes cascade into it. Workspace and project owners and admins read their own.
     pub scope: Option<String>,
     pub target_id: Option<String>,
+    /// The events about one entity, as `TYPE:ID` — `agent:ID` or `group:ID` (seed 003), `user:ID`,
+    /// `grant:ID`, …: those targeting it, and those whose affected principal it is.
+    pub entity: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
     #[param(value_type = Option<String>, format = DateTime)]
@@ -93,6 +96,10 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
     if !(1..=1000).contains(&limit) {
         return Err(ServiceError::Invalid { field: "limit".into(), message: format!("{limit} is out of range; give 1 to 1000") }.into());
     }
+    if let Some(e) = q.entity.as_deref().filter(|e| e.split_once(':').is_none_or(|(k, i)| k.is_empty() || i.is_empty())) {
+        let message = format!("`{}` is not an entity; give TYPE:ID, such as agent:ID or group:ID", grantry_core::validate::shown(e));
+        return Err(ServiceError::Invalid { field: "entity".into(), message }.into());
+    }
     let filter = AuditFilter {
         event_type: q.event_type,
         actor: q.actor,
@@ -100,6 +107,7 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller, ApiQuery
         target_type: (!scopes.is_empty()).then(|| "scope".to_owned()),
         target_id: q.target_id,
         target_ids: scopes,
+        entity: q.entity,
         since: q.since,
         until: q.until,
         after_seq: q.after_seq,

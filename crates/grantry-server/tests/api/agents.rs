@@ -230,6 +230,23 @@ async fn a_manager_assigns_only_the_groups_they_manage_and_bad_assignments_are_r
     let (status, _) = org.owner.delete(&format!("/ai-agent-managers/{agent}/groups/{theirs}")).await;
     assert_eq!(status, 200);
     assert!(!org.may(&ann, USE, "agent", &agent).await);
+    // The audit log, by entity (seed 003): an agent's events, and a group's — its assignments too.
+    let types =
+        |page: Value| page["events"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let of_agent = types(org.owner.get(&format!("/audit?entity=agent:{agent}")).await.1);
+    assert_eq!(&of_agent[..2], ["agent.created", "agent.group_added"], "{of_agent:?}");
+    assert!(of_agent.ends_with(&["agent.permission_level_changed".to_owned(), "agent.group_removed".to_owned()]), "{of_agent:?}");
+    let of_group = types(org.owner.get(&format!("/audit?entity=group:{theirs}")).await.1);
+    assert_eq!(of_group[0], "group.created", "{of_group:?}");
+    assert!(of_group.contains(&"agent.group_added".to_owned()) && of_group.contains(&"group.member_added".to_owned()), "{of_group:?}");
+    let added = org.owner.get(&format!("/audit?entity=group:{theirs}&event_type=agent.group_added")).await.1;
+    let after = &added["events"][0]["after"];
+    assert_eq!(
+        (after["agentName"].as_str(), after["groupName"].as_str(), after["permission"].as_str()),
+        (Some("Shared Agent"), Some("Their Team"), Some("VIEW_AND_USE"))
+    );
+    assert_eq!(added["events"][0]["actor_email"], "mgr@acme.test", "the seed's actor email: {added}");
+    assert_eq!(org.owner.get("/audit?entity=agent").await.0, 422);
 }
 
 #[tokio::test]

@@ -220,6 +220,11 @@ pub(super) async fn audit_events(tx: &mut Transaction<'_, Any>, org: &OrgId, f: 
         }
         sql.push_str(&format!(" AND target_id IN ({})", placeholders.join(", ")));
     }
+    if let Some((kind, id)) = f.entity.as_deref().and_then(|e| e.split_once(':')) {
+        let n = args.len();
+        args.extend([Arg::from(kind), Arg::from(id), Arg::from(f.entity.as_deref())]);
+        sql.push_str(&format!(" AND ((target_type = ${} AND target_id = ${}) OR principal = ${})", n + 1, n + 2, n + 3));
+    }
     sql.push_str(" ORDER BY seq");
     if let Some(limit) = f.limit {
         args.push(Arg::from(i64::from(limit)));
