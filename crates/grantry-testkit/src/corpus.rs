@@ -2,8 +2,8 @@
 //! grants, access requests) and checks with their expected decisions. The same files run against
 //! the core (`run_core`) and through the HTTP API of a real server (`run_http`).
 //!
-//! In a file, `$user:EMAIL`, `$conversation:NAME`, `$trace:NAME` and `$org` stand for the ids made
-//! at setup. `drivers` names the drivers a file is for (both when absent); a file that leaves one
+//! In a file, `$user:EMAIL`, `$conversation:NAME`, `$trace:NAME`, `$agent:NAME`, `$source:NAME`
+//! and `$org` stand for the ids made at setup. `drivers` names the drivers a file is for (both when absent); a file that leaves one
 //! out says why in `drivers_note`, and the test prints it.
 //! A check happens `after` (ISO 8601) the setup began; keep it a minute or more from any grant's
 //! end, since over HTTP the grants are made a few milliseconds after that instant.
@@ -22,6 +22,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
+
+mod agents;
 
 /// One corpus file.
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +51,15 @@ pub struct Corpus {
     pub grants: Vec<CorpusGrant>,
     #[serde(default)]
     pub access_requests: Vec<CorpusRequest>,
+    /// Seed 003: groups, agents, assignments and data sources (see `agents`).
+    #[serde(default)]
+    pub groups: Vec<agents::CorpusGroup>,
+    #[serde(default)]
+    pub agents: Vec<agents::CorpusAgent>,
+    #[serde(default)]
+    pub assignments: Vec<agents::CorpusAssignment>,
+    #[serde(default)]
+    pub sources: Vec<agents::CorpusSource>,
     pub checks: Vec<CorpusCheck>,
 }
 
@@ -170,6 +181,8 @@ struct Names {
     users: HashMap<String, String>,
     conversations: HashMap<String, String>,
     traces: HashMap<String, String>,
+    agents: HashMap<String, String>,
+    sources: HashMap<String, String>,
 }
 
 impl Names {
@@ -191,6 +204,8 @@ impl Names {
             Some(("$user", email)) => lookup(&self.users, email),
             Some(("$conversation", name)) => lookup(&self.conversations, name),
             Some(("$trace", name)) => lookup(&self.traces, name),
+            Some(("$agent", name)) => lookup(&self.agents, name),
+            Some(("$source", name)) => lookup(&self.sources, name),
             _ => s.to_owned(),
         }
     }
@@ -322,6 +337,12 @@ pub fn run_core(c: &Corpus) -> Vec<Outcome> {
             changes.push(Change::GrantCreated { grant: grant(&names.user(&r.user), GrantTarget::Permission { grant: pg }, Some(end)) });
         }
     }
+    let mut next_assignment = 0;
+    let mut assignment_id = || {
+        next_assignment += 1;
+        GrantId(format!("a{next_assignment}"))
+    };
+    changes.extend(agents::core_changes(c, &org_id, t0, &mut names, &mut assignment_id));
     let mut ix = DecisionIndex::default();
     ix.apply_all(1, &changes).expect("apply");
     let o = ix.org(&org_id).expect("org");
@@ -419,6 +440,7 @@ pub async fn run_http(server: &TestServer, c: &Corpus, org: &str) -> Vec<Outcome
         let (status, resp) = owner.post(&format!("/conversation/{conv}/request_access"), &body).await;
         assert_eq!(status, 201, "corpus request: {resp}");
     }
+    agents::http_setup(c, &owner, t0, &mut names).await;
     let mut out = Vec::new();
     for (i, chk) in c.checks.iter().enumerate() {
         let at = t0.checked_add(offset(&chk.after)).expect("at");

@@ -120,6 +120,21 @@ impl OrgState {
         self.groups.members.get(id).map_or(0, |m| m.values().filter(|m| m.is_active(now)).count())
     }
 
+    /// How many users group `id`'s access reaches at `now`: its members and those of the active
+    /// groups below it, each once (what "a group with at least one member" means for a parent).
+    pub fn members_reached(&self, id: &GroupId, now: Timestamp) -> usize {
+        let mut users = BTreeSet::new();
+        let mut stack = vec![(id.clone(), 0)];
+        while let Some((g, depth)) = stack.pop() {
+            if depth > 64 || self.group(&g).is_none_or(|g| !g.is_active()) {
+                continue;
+            }
+            users.extend(self.members(&g).into_iter().filter(|m| m.is_active(now)).map(|m| m.user.clone()));
+            stack.extend(self.children(&g).into_iter().map(|c| (c.id.clone(), depth + 1)));
+        }
+        users.len()
+    }
+
     /// The groups whose parent is `id`, sorted by name.
     pub fn children(&self, id: &GroupId) -> Vec<&Group> {
         self.groups().into_iter().filter(|g| g.parent.as_ref() == Some(id)).collect()

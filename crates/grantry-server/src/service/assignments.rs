@@ -150,14 +150,14 @@ pub async fn assign(state: &AppState, ctx: &Ctx, agent: &str, group: &str, level
             let o = org(ix, &ctx.org)?;
             let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
             let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
-            let members = o.active_member_count(&group.id, ctx.now);
+            let members = o.members_reached(&group.id, ctx.now);
             match (group.is_active(), members) {
                 (false, _) => {
                     return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before assigning it", group.name)))
                 }
                 (true, 0) => {
                     return Err(ServiceError::Conflict(format!(
-                        "group `{}` has no members; add at least one member before assigning it",
+                        "group `{}` has no members (nor have the groups below it); add at least one member before assigning it",
                         group.name
                     )))
                 }
