@@ -192,6 +192,13 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Agent(crate::commands::agent::AgentCommand),
+    /// CSV imports: assignments of groups to agents, and users into groups; all rows or none.
+    #[command(after_help = crate::examples!(
+        "grantry import assignments assignments.csv --dry-run -e admin",
+        "grantry import users people.csv -e admin"
+    ))]
+    #[command(subcommand)]
+    Import(crate::commands::import::ImportCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod explain;
 pub mod grant;
 pub mod group;
+pub mod import;
 pub mod login;
 pub mod lookup;
 pub mod migrate;
@@ -52,6 +53,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Apikey(c) => apikey::run(c).await,
         Command::Group(c) => group::run(c).await,
         Command::Agent(c) => agent::run(c).await,
+        Command::Import(c) => import::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

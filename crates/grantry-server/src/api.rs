@@ -14,6 +14,7 @@ mod extract;
 mod grants;
 mod groups;
 mod health;
+mod imports;
 mod links;
 mod lookup;
 mod openapi;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(groups::router())
         .merge(agents::router())
         .merge(assignments::router())
+        .merge(imports::router())
         .merge(settings::router());
     Router::new()
         .merge(health::router())

@@ -10,6 +10,7 @@ mod conversations;
 pub mod error;
 mod grants;
 mod groups;
+mod imports;
 mod members;
 mod rbac;
 mod records;
@@ -30,6 +31,7 @@ pub use conversations::{conversation_url_path, register_conversation, CONVERSATI
 pub use error::ServiceError;
 pub use grants::{create_grants, record_expiries, request_conversation_access, revoke_grant, GrantSpec};
 pub use groups::{create_group, delete_group, find_group, update_group, GroupPatch, GroupSpec};
+pub use imports::{import_assignments, import_users, ImportReport, RowPlan, MAX_ROWS};
 pub use members::{add_members, find_user, remove_members, MAX_MEMBERS_AT_ONCE};
 pub use records::Records;
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};

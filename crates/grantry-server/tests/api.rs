@@ -12,6 +12,8 @@ mod attacks;
 mod batch;
 #[path = "api/groups.rs"]
 mod groups;
+#[path = "api/imports.rs"]
+mod imports;
 #[path = "api/route_matrix.rs"]
 mod route_matrix;
 #[path = "api/standing.rs"]

@@ -71,7 +71,26 @@ fn seed_three_through_the_cli() {
     // Removing the member ends it on the next check.
     ok(&["group", "remove-members", "Sales Team", "--user-email", "sales@acme.test"]);
     assert_eq!(check("sales@acme.test", &sales_agent).code, 3);
-    for help in [&["agent", "assign", "--help"][..], &["group", "add-members", "--help"], &["agent", "sources", "--help"]] {
+    // A CSV file: validated whole, one bad row rejects it with its line; a dry run writes nothing.
+    let file = w.owner.config.with_file_name("assignments.csv");
+    let csv = "AgentId,GroupId,Permission,StartDate,EndDate\nSales Agent,Support Managers,VIEW_AND_USE,2024-01-01,\nSupport Agent,Support Team,OWN,,\n";
+    std::fs::write(&file, csv).unwrap();
+    let path = file.to_str().unwrap();
+    let r = a(&["import", "assignments", path]);
+    assert!(r.code == 2 && r.stderr.contains("line 3"), "{}", r.stderr);
+    std::fs::write(&file, csv.replace("OWN", "EDIT")).unwrap();
+    let r = ok(&["import", "assignments", path, "--dry-run"]);
+    assert!(r.stdout.contains("Dry run: 1 to create, 1 to change"), "{}", r.stdout);
+    assert_eq!(check("lead@acme.test", &sales_agent).code, 3, "the dry run wrote nothing");
+    let r = ok(&["import", "assignments", path]);
+    assert!(r.stdout.contains("Imported in one transaction"), "{}", r.stdout);
+    assert_eq!(check("lead@acme.test", &sales_agent).code, 0, "lead is in Support Managers, now assigned the sales agent");
+    for help in [
+        &["agent", "assign", "--help"][..],
+        &["group", "add-members", "--help"],
+        &["agent", "sources", "--help"],
+        &["import", "users", "--help"],
+    ] {
         assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
     }
 }

@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 
 /// The largest request body, in bytes: ample for any request the API takes.
 pub const BODY_LIMIT: usize = 256 * 1024;
+/// The largest body of a CSV import (50,000 rows fit).
+pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
 /// The longest request target (path and query), in bytes.
 pub const URI_LIMIT: usize = 8 * 1024;
 use axum::Json;
@@ -21,9 +23,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
-            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge(format!("the body is larger than the {} KiB a request may carry", BODY_LIMIT / 1024)))
-            }
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge(format!(
+                "the body is larger than a request may carry ({} KiB; {} MiB for a CSV import)",
+                BODY_LIMIT / 1024,
+                IMPORT_LIMIT / 1024 / 1024
+            ))),
             Err(rej) => Err(ApiError::BadRequest(format!("{}; see /openapi.json for the request's shape", rej.body_text()))),
         }
     }

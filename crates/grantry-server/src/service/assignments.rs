@@ -143,36 +143,77 @@ fn made(ctx: &Ctx, agent: &Agent, group: &Group, level: Level, window: &Span) ->
     Ok((grant, assignment))
 }
 
+/// What planning one assignment came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Changed,
+    Unchanged,
+}
+
+/// One assignment planned: the permit, its changes and audit events, and the assignment.
+pub(super) struct Planned {
+    pub permit: Permit,
+    pub changes: Vec<Change>,
+    pub audit: Vec<AuditDraft>,
+    pub assignment: Assignment,
+    pub outcome: Outcome,
+}
+
+/// Plans assigning `group` to `agent` at `level` within `window`. An existing assignment of the
+/// group is a conflict, unless `replace`: then it is changed (or left, when it is the same).
+pub(super) fn plan_assign(
+    ix: &DecisionIndex,
+    ctx: &Ctx,
+    agent: &str,
+    group: &str,
+    level: Level,
+    window: &Span,
+    replace: bool,
+) -> Result<Planned> {
+    let o = org(ix, &ctx.org)?;
+    let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
+    let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
+    match (group.is_active(), o.members_reached(&group.id, ctx.now)) {
+        (false, _) => return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before assigning it", group.name))),
+        (true, 0) => {
+            return Err(ServiceError::Conflict(format!(
+                "group `{}` has no members (nor have the groups below it); add at least one member before assigning it",
+                group.name
+            )))
+        }
+        _ => {}
+    }
+    let Some(cur) = current else {
+        let audit = vec![event(ctx, "agent.group_added", &agent, None, Some(&assignment))];
+        return Ok(Planned { permit, changes: vec![Change::GrantCreated { grant }], audit, assignment, outcome: Outcome::Created });
+    };
+    if !replace {
+        return Err(ServiceError::Conflict(format!(
+            "group `{}` is already assigned to agent `{}` with {}; change that assignment's level or window instead",
+            group.name,
+            agent.name,
+            cur.level.name()
+        )));
+    }
+    let same = cur.level == level
+        && cur.grant.expires_at == grant.expires_at
+        && (window.start.is_none() || cur.grant.starts_at == grant.starts_at);
+    if same {
+        return Ok(Planned { permit, changes: vec![], audit: vec![], assignment: cur, outcome: Outcome::Unchanged });
+    }
+    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+    let changes = vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }, Change::GrantCreated { grant }];
+    let audit = vec![event(ctx, "agent.permission_level_changed", &agent, Some(&cur), Some(&assignment))];
+    Ok(Planned { permit, changes, audit, assignment, outcome: Outcome::Changed })
+}
+
 /// Assigns `group` to `agent` (each by id or name) at `level` within `window`.
 pub async fn assign(state: &AppState, ctx: &Ctx, agent: &str, group: &str, level: Level, window: &Span) -> Result<(u64, Assignment)> {
     let (committed, assignment) = state
         .write_as(ctx, |ix, ctx| {
-            let o = org(ix, &ctx.org)?;
-            let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
-            let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
-            let members = o.members_reached(&group.id, ctx.now);
-            match (group.is_active(), members) {
-                (false, _) => {
-                    return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before assigning it", group.name)))
-                }
-                (true, 0) => {
-                    return Err(ServiceError::Conflict(format!(
-                        "group `{}` has no members (nor have the groups below it); add at least one member before assigning it",
-                        group.name
-                    )))
-                }
-                _ => {}
-            }
-            if let Some(cur) = current {
-                return Err(ServiceError::Conflict(format!(
-                    "group `{}` is already assigned to agent `{}` with {}; change that assignment's level or window instead",
-                    group.name,
-                    agent.name,
-                    cur.level.name()
-                )));
-            }
-            let audit = vec![event(ctx, "agent.group_added", &agent, None, Some(&assignment))];
-            Ok((ctx.batch(permit, vec![Change::GrantCreated { grant }], audit), assignment))
+            let p = plan_assign(ix, ctx, agent, group, level, window, false)?;
+            Ok((ctx.batch(p.permit, p.changes, p.audit), p.assignment))
         })
         .await?;
     Ok((committed.revision, assignment))

@@ -45,7 +45,7 @@ fn users<'a>(o: &'a OrgState, texts: &[String]) -> Result<Vec<&'a User>> {
     Ok(out)
 }
 
-fn member_event(
+pub(super) fn member_event(
     ctx: &Ctx,
     event_type: &str,
     group: &Group,

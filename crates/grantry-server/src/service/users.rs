@@ -34,25 +34,9 @@ pub async fn create_user(
 ) -> Result<(u64, User, Option<IssuedToken>)> {
     let (committed, out) = state
         .write_as(ctx, |ix, ctx| {
-            let o = org(ix, &ctx.org)?;
-            let cat = ix.catalogue();
-            let role_def = cat.role(role)?;
+            let role_def = ix.catalogue().role(role)?;
             let permit = ctx.authorize(ix, Action::CreateUser { role: role_def })?;
-            let email = validate::email(email)?;
-            if role_def.tier != Tier::Organization {
-                return Err(ServiceError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
-            }
-            if o.user_by_email(&email).is_some() {
-                return Err(ServiceError::Conflict(format!("a user with email `{email}` already exists in this organization")));
-            }
-            let user = User { id: UserId(new_id()?), org: ctx.org.clone(), email, status: UserStatus::Active, created_at: ctx.now };
-            let principal = Principal::User(user.id.clone());
-            let grant = role_grant(ctx, principal, role, ScopeRef::Org, None, None, GrantSource::Manual)?;
-            let mut created = AuditDraft::new(&ctx.audit_actor(), "user.created", "user", user.id.as_str());
-            created.principal = Some(Principal::User(user.id.clone()).to_string());
-            created.after = serde_json::to_value(&user).ok();
-            let mut changes = vec![Change::UserCreated { user: user.clone() }, Change::GrantCreated { grant: grant.clone() }];
-            let mut audit = vec![created, grant_event(&ctx.audit_actor(), "grant.created", &grant)];
+            let (user, mut changes, mut audit) = plan_user(ix, ctx, email, role)?;
             let token = if with_token {
                 let t = new_token(ctx, &user.id, Some(for_another(None)?))?;
                 audit.push(token_event(ctx, "token.issued", &t.credential));
@@ -65,6 +49,29 @@ pub async fn create_user(
         })
         .await?;
     Ok((committed.revision, out.0, out.1))
+}
+
+/// The changes and audit events that create user `email` holding the organization role `role`
+/// (the caller authorizes it): refused for a malformed or taken email, or a role of another tier.
+pub(super) fn plan_user(ix: &DecisionIndex, ctx: &Ctx, email: &str, role: &str) -> Result<(User, Vec<Change>, Vec<AuditDraft>)> {
+    let o = org(ix, &ctx.org)?;
+    let role_def = ix.catalogue().role(role)?;
+    let email = validate::email(email)?;
+    if role_def.tier != Tier::Organization {
+        return Err(ServiceError::Invalid { field: "role".into(), message: format!("`{role}` is not an organization role") });
+    }
+    if o.user_by_email(&email).is_some() {
+        return Err(ServiceError::Conflict(format!("a user with email `{email}` already exists in this organization")));
+    }
+    let user = User { id: UserId(new_id()?), org: ctx.org.clone(), email, status: UserStatus::Active, created_at: ctx.now };
+    let principal = Principal::User(user.id.clone());
+    let grant = role_grant(ctx, principal, role, ScopeRef::Org, None, None, GrantSource::Manual)?;
+    let mut created = AuditDraft::new(&ctx.audit_actor(), "user.created", "user", user.id.as_str());
+    created.principal = Some(Principal::User(user.id.clone()).to_string());
+    created.after = serde_json::to_value(&user).ok();
+    let changes = vec![Change::UserCreated { user: user.clone() }, Change::GrantCreated { grant: grant.clone() }];
+    let audit = vec![created, grant_event(&ctx.audit_actor(), "grant.created", &grant)];
+    Ok((user, changes, audit))
 }
 
 /// How long a token minted for someone else lasts by default, and at most: it acts as them, and

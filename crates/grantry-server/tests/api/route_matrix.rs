@@ -222,6 +222,15 @@ impl World {
                 let (id, user) = self.group().await;
                 ("DELETE", format!("/groups/{id}/members/{user}"), None)
             }
+            "POST /v1/{org}/imports/assignments" => {
+                let (agent, (group, _)) = (self.agent().await, self.group().await);
+                let csv = format!("AgentId,GroupId,Permission,StartDate,EndDate\n{agent},{group},VIEW_AND_USE,,\n");
+                ("POST", "/imports/assignments".into(), Some(json!({ "csv": csv })))
+            }
+            "POST /v1/{org}/imports/users" => {
+                let (group, _) = self.group().await;
+                ("POST", "/imports/users".into(), Some(json!({ "csv": format!("Name,Email,Group\nNew,imp{n}@acme.test,{group}\n") })))
+            }
             "GET /v1/{org}/agents" => ("GET", "/agents".into(), None),
             "POST /v1/{org}/agents" => {
                 ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
