@@ -258,22 +258,24 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             }
         }),
         Action::CreateAgent => require(o, cat, actor, perm::AGENT_CREATE, now),
-        Action::OnAgent { agent, permission } => rules::require_on(o, actor, agent, permission, now),
-        Action::AssignGroup { agent, group, level } => {
-            rules::require_on(o, actor, agent, perm::AGENT_MANAGE_PERMISSIONS, now).or_else(|refusal| {
+        // Changing who reaches an agent rests on what is held for good.
+        Action::OnAgent { agent, permission } => {
+            rules::require_on(o, actor, agent, permission, permission == perm::AGENT_MANAGE_PERMISSIONS, now)
+        }
+        Action::AssignGroup { agent, group, level } => rules::require_on(o, actor, agent, perm::AGENT_MANAGE_PERMISSIONS, true, now)
+            .or_else(|refusal| {
                 let within = level.permission_names().iter().all(|p| [perm::AGENT_VIEW, perm::AGENT_USE, perm::AGENT_EDIT].contains(p));
-                let manager = require(o, cat, actor, perm::AGENT_ASSIGN_OWN_GROUPS, now).is_ok()
-                    && rules::require_on(o, actor, agent, perm::AGENT_EDIT, now).is_ok()
+                let manager = rules::held_permanently(o, cat, actor, &ScopeRef::Org, now).contains(perm::AGENT_ASSIGN_OWN_GROUPS)
+                    && rules::require_on(o, actor, agent, perm::AGENT_EDIT, true, now).is_ok()
                     && rules::manages_group(o, actor, group, now);
                 if manager && within {
                     Ok(())
                 } else {
                     Err(crate::CoreError::Forbidden(format!(
-                        "{refusal}; a manager assigns only the groups they manage, to agents they may edit"
+                        "{refusal}; a manager assigns only the groups they manage, to agents they may edit, both for good"
                     )))
                 }
-            })
-        }
+            }),
     }?;
     Ok(Permit { action: action.name() })
 }

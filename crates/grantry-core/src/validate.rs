@@ -53,6 +53,21 @@ pub fn shown(text: &str) -> String {
     format!("{}{more}", cut.escape_debug())
 }
 
+/// The key a name is unique by: lowercased (all of Unicode, `ß` as `ss`), every run of whitespace
+/// of any kind (a non-breaking space, say) one space, trimmed — so `Sales\u{a0}Team`, `SALES TEAM`
+/// and `Sales  Team` are one name.
+pub fn name_key(name: &str) -> String {
+    let folded = name.to_lowercase().replace('ß', "ss");
+    folded.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `name` looks like a record id (24 hexadecimal characters), which a name must not:
+/// something named by id or name would then be ambiguous.
+pub fn looks_like_id(name: &str) -> bool {
+    let t = name.trim();
+    t.len() == 24 && t.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 /// Refuses text holding control or bidirectional-formatting characters.
 pub fn printable(field: &'static str, text: &str) -> Result<()> {
     match text.chars().find(|c| is_hostile(*c)) {

@@ -4,6 +4,8 @@ use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
+#[path = "api/agent_attacks.rs"]
+mod agent_attacks;
 #[path = "api/agents.rs"]
 mod agents;
 #[path = "api/attacks.rs"]

@@ -219,19 +219,24 @@ pub(super) fn require_covers_admin_held(
     }
 }
 
-/// Whether `actor` is an active user who manages `group` (an active group) at `now`.
+/// Whether `actor` is an active user who manages `group` (an active group) for good: a manager
+/// whose own membership ends hands on nothing that would outlast it.
 pub(super) fn manages_group(o: &OrgState, actor: &Principal, group: &Group, now: Timestamp) -> bool {
     let Principal::User(id) = actor else { return false };
     let active = o.user(id).is_some_and(|u| u.status == UserStatus::Active);
-    active && group.is_active() && o.membership(&group.id, id).is_some_and(|m| m.role == GroupRole::Manager && m.is_active(now))
+    let manager = o.membership(&group.id, id).is_some_and(|m| m.role == GroupRole::Manager && m.is_active(now) && m.expires_at.is_none());
+    active && group.is_active() && manager
 }
 
-/// Requires that `actor` may do `permission` on the registered resource `on`, decided as a check.
-pub(super) fn require_on(o: &OrgState, actor: &Principal, on: &Resource, permission: &str, now: Timestamp) -> Result<()> {
+/// Requires that `actor` may do `permission` on the registered resource `on`, decided as a check —
+/// through what it holds for good alone when `for_good` (handing access on rests on that).
+pub(super) fn require_on(o: &OrgState, actor: &Principal, on: &Resource, permission: &str, for_good: bool, now: Timestamp) -> Result<()> {
     let query = ResourceQuery { reference: on.reference.clone(), attributes: on.attributes.clone() };
-    if o.check(actor, permission, &query, now) {
+    let allowed = if for_good { o.check_for_good(actor, permission, &query, now) } else { o.check(actor, permission, &query, now) };
+    if allowed {
         return Ok(());
     }
     let name = on.attributes.get("name").map_or_else(|| format!("`{}`", on.reference), |n| format!("{n} (`{}`)", on.reference));
-    Err(CoreError::Forbidden(format!("you need `{permission}` on {name} for this; ask an admin or a manager of it")))
+    let held = if for_good { ", held for good (not through a temporary grant or a membership with an end)," } else { "" };
+    Err(CoreError::Forbidden(format!("you need `{permission}` on {name}{held} for this; ask an admin or a manager of it")))
 }

@@ -125,6 +125,14 @@ impl OrgState {
         self.compiled.check(principal, permission, &resource.reference, &resource.attributes, now.as_microsecond())
     }
 
+    /// Whether `principal` may do `permission` on the resource at `now` through what it holds for
+    /// good alone: grants without an end, through memberships without one. Handing access on rests
+    /// on this (temporary grants never count when privileges are compared).
+    pub fn check_for_good(&self, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
+        let window = super::compiled::Window::ForGood(now.as_microsecond());
+        self.compiled.check_as(principal, permission, &resource.reference, &resource.attributes, window)
+    }
+
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
     /// `now`, in id order after `after`: at most `limit` ids, and whether there are more. Each is
     /// decided as [`OrgState::check`] decides it.

@@ -532,20 +532,32 @@ impl Compiled {
 
     /// The decision of the hot path.
     pub(super) fn check(&self, principal: &Principal, permission: &str, reference: &ResourceRef, inline: &Attributes, now_us: i64) -> bool {
+        self.check_as(principal, permission, reference, inline, Window::Any(now_us))
+    }
+
+    /// The decision through `window`'s grants: every grant in force, or only those held for good.
+    pub(super) fn check_as(
+        &self,
+        principal: &Principal,
+        permission: &str,
+        reference: &ResourceRef,
+        inline: &Attributes,
+        window: Window,
+    ) -> bool {
         let Some(asker) = self.asker(principal, permission) else { return false };
         let registered = self.compiled_resource(reference);
         let subject = Subject { kind: &reference.kind, id: &reference.id, registered, inline };
-        let held = self.decide(asker, &subject, now_us)
-            || self.reach.any(asker.0, now_us, |group| self.decide((group, asker.1), &subject, now_us));
-        held && self.parent_allows(principal, permission, registered, now_us)
+        let held = self.decide(asker, &subject, window)
+            || self.reach.any(asker.0, window, |group| self.decide((group, asker.1), &subject, window));
+        held && self.parent_allows(principal, permission, registered, window)
     }
 
     /// Whether `principal` holds on the resource's parent what `permission` also needs there
     /// (retrieving from a data source needs the use of its agent); `true` when it needs nothing.
-    fn parent_allows(&self, principal: &Principal, permission: &str, registered: Option<&CompiledResource>, now_us: i64) -> bool {
+    fn parent_allows(&self, principal: &Principal, permission: &str, registered: Option<&CompiledResource>, window: Window) -> bool {
         let Some(needed) = crate::catalogue::needed_on_parent(permission) else { return true };
         let Some(parent) = registered.and_then(|r| r.parent.as_deref()) else { return false };
-        self.check(principal, needed, parent, &Attributes::new(), now_us)
+        self.check_as(principal, needed, parent, &Attributes::new(), window)
     }
 
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
@@ -605,8 +617,8 @@ impl Compiled {
         let allowed = |id: &&str| {
             of_kind.get(*id).is_some_and(|r| {
                 let subject = Subject { kind, id, registered: Some(r), inline: &none };
-                holders.iter().any(|h| self.decide((*h, asker.1), &subject, now_us))
-                    && self.parent_allows(principal, permission, Some(r), now_us)
+                holders.iter().any(|h| self.decide((*h, asker.1), &subject, Window::Any(now_us)))
+                    && self.parent_allows(principal, permission, Some(r), Window::Any(now_us))
             })
         };
         let page = |ids: &mut dyn Iterator<Item = &str>| {
@@ -632,7 +644,8 @@ impl Compiled {
 
     /// Whether one of the principal's live grants of the permission, held directly or through a
     /// role, allows it on `subject` at `now_us`.
-    fn decide(&self, (principal, perm): (u32, u32), subject: &Subject<'_>, now_us: i64) -> bool {
+    fn decide(&self, (principal, perm): (u32, u32), subject: &Subject<'_>, window: Window) -> bool {
+        let now_us = window.now_us();
         let attr = |sym: u32| -> Option<Val> {
             if let Some(r) = subject.registered {
                 if let Ok(i) = r.attrs.binary_search_by_key(&sym, |(k, _)| *k) {
@@ -649,6 +662,7 @@ impl Compiled {
         let allows = |g: &Live, conds: u32| {
             g.starts_us <= now_us
                 && now_us < g.ends_us
+                && window.admits(g.ends_us)
                 && covers(g.anchor)
                 && self.sets.get(conds).iter().all(|c: &Cond| self.syms.holds(c, attr(c.attr)))
         };
@@ -661,6 +675,28 @@ impl Compiled {
         }
         let carriers = self.carriers.get(&perm).map_or(&[][..], Vec::as_slice);
         carriers.iter().any(|(role, conds)| held(*role).any(|g| allows(g, *conds)))
+    }
+}
+
+/// Which grants a decision weighs: every one in force at an instant, or only those in force then
+/// that are held for good (no end on the grant, nor on the memberships it comes through) — what
+/// authority to hand access on rests on.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Window {
+    Any(i64),
+    ForGood(i64),
+}
+
+impl Window {
+    pub(super) fn now_us(self) -> i64 {
+        match self {
+            Self::Any(now) | Self::ForGood(now) => now,
+        }
+    }
+
+    /// Whether something that ends at `ends_us` counts.
+    pub(super) fn admits(self, ends_us: i64) -> bool {
+        matches!(self, Self::Any(_)) || ends_us == i64::MAX
     }
 }
 

@@ -8,6 +8,7 @@ use crate::change::Change;
 use crate::error::{CoreError, Result};
 use crate::ids::{GroupId, UserId};
 use crate::model::{Group, GroupMember, Principal};
+use crate::validate::name_key;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -16,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct Groups {
     by_id: HashMap<GroupId, Group>,
-    /// Lowercased name → id: names are unique without case.
+    /// Name key ([`name_key`]) → id: names are unique without case or odd spaces.
     by_name: HashMap<String, GroupId>,
     members: HashMap<GroupId, BTreeMap<UserId, GroupMember>>,
     of_user: HashMap<UserId, BTreeSet<GroupId>>,
@@ -32,15 +33,15 @@ impl Groups {
         match change {
             Change::GroupCreated { group } | Change::GroupUpdated { group } => {
                 if let Some(old) = self.by_id.get(&group.id) {
-                    self.by_name.remove(&old.name.to_lowercase());
+                    self.by_name.remove(&name_key(&old.name));
                 }
-                self.by_name.insert(group.name.to_lowercase(), group.id.clone());
+                self.by_name.insert(name_key(&group.name), group.id.clone());
                 compiled.set_group(&group.id, group.parent.as_ref(), group.is_active());
                 self.by_id.insert(group.id.clone(), group.clone());
             }
             Change::GroupDeleted { id, .. } => {
                 let group = self.by_id.remove(id).ok_or_else(|| unknown(id))?;
-                self.by_name.remove(&group.name.to_lowercase());
+                self.by_name.remove(&name_key(&group.name));
                 for user in self.members.remove(id).unwrap_or_default().into_keys() {
                     self.forget(&user, id);
                     compiled.remove_member(&user, id);
@@ -89,7 +90,7 @@ impl OrgState {
 
     /// The group named `name` (without regard to case).
     pub fn group_by_name(&self, name: &str) -> Option<&Group> {
-        self.groups.by_name.get(&name.to_lowercase()).and_then(|id| self.groups.by_id.get(id))
+        self.groups.by_name.get(&name_key(name)).and_then(|id| self.groups.by_id.get(id))
     }
 
     /// Every group, sorted by name.
@@ -109,10 +110,12 @@ impl OrgState {
         self.groups.members.get(group)?.get(user)
     }
 
-    /// The memberships of `user`, by group id.
+    /// The memberships of `user`, by group name.
     pub fn memberships_of(&self, user: &UserId) -> Vec<&GroupMember> {
         let groups = self.groups.of_user.get(user).into_iter().flatten();
-        groups.filter_map(|g| self.membership(g, user)).collect()
+        let mut out: Vec<&GroupMember> = groups.filter_map(|g| self.membership(g, user)).collect();
+        out.sort_by_cached_key(|m| self.group(&m.group).map(|g| name_key(&g.name)));
+        out
     }
 
     /// How many memberships of group `id` count at `now`.

@@ -68,12 +68,14 @@ impl Reach {
         self.member_of.remove(&user);
     }
 
-    /// Whether `f` says yes for one of the groups through which `user` holds at `now_us`: each
-    /// group of a membership in force, then its parents while they are active, nearest first.
+    /// Whether `f` says yes for one of the groups through which `user` holds in `window`: each
+    /// group of a membership in force (for good, if the window asks), then its parents while they
+    /// are active, nearest first.
     /// Allocation-free, for the hot path.
-    pub(super) fn any(&self, user: u32, now_us: i64, mut f: impl FnMut(u32) -> bool) -> bool {
+    pub(super) fn any(&self, user: u32, window: super::compiled::Window, mut f: impl FnMut(u32) -> bool) -> bool {
         let Some(list) = self.member_of.get(&user) else { return false };
-        list.iter().filter(|m| now_us < m.ends_us).any(|m| self.up(m.group).any(&mut f))
+        let now_us = window.now_us();
+        list.iter().filter(|m| now_us < m.ends_us && window.admits(m.ends_us)).any(|m| self.up(m.group).any(&mut f))
     }
 
     /// The groups through which `user` holds at `now_us`, each once, with whether every
@@ -111,6 +113,7 @@ impl Reach {
 
 #[cfg(test)]
 mod tests {
+    use super::super::compiled::Window;
     use super::*;
 
     #[test]
@@ -128,7 +131,9 @@ mod tests {
         r.set_member(1, 12, i64::MAX);
         r.set_group(11, Some(10), false);
         assert_eq!(r.through(1, 0), vec![(12, true)], "an archived group passes nothing on");
-        assert!(r.any(1, 0, |g| g == 12) && !r.any(1, 0, |g| g == 10));
+        assert!(r.any(1, Window::Any(0), |g| g == 12) && !r.any(1, Window::Any(0), |g| g == 10));
+        r.set_member(1, 12, 100);
+        assert!(!r.any(1, Window::ForGood(0), |_| true), "a membership with an end is not for good");
     }
 
     #[test]
@@ -138,7 +143,7 @@ mod tests {
         r.set_group(11, Some(10), true);
         r.set_member(1, 10, i64::MAX);
         let mut seen = 0;
-        assert!(!r.any(1, 0, |_| {
+        assert!(!r.any(1, Window::Any(0), |_| {
             seen += 1;
             false
         }));

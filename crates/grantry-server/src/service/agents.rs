@@ -48,8 +48,8 @@ pub struct AgentPatch {
 pub fn find_agent(o: &OrgState, text: &str) -> Result<(Agent, Resource)> {
     let by_id = o.resource(&ResourceRef::new(AGENT, text.trim()));
     let found = by_id.or_else(|| {
-        let name = text.trim().to_lowercase();
-        o.resources_of(AGENT).into_iter().find(|r| Agent::of(r).is_some_and(|a| a.name.to_lowercase() == name))
+        let key = validate::name_key(text);
+        o.resources_of(AGENT).into_iter().find(|r| Agent::of(r).is_some_and(|a| validate::name_key(&a.name) == key))
     });
     found
         .and_then(|r| Agent::of(&r).map(|a| (a, r)))
@@ -73,21 +73,28 @@ pub(super) fn record_name(field: &'static str, name: &str) -> Result<String> {
     if name.is_empty() {
         return Err(ServiceError::Invalid { field: field.into(), message: "is empty; give it a name".into() });
     }
+    if validate::looks_like_id(name) {
+        let message = "looks like an id (24 hexadecimal characters); give a name that does not".into();
+        return Err(ServiceError::Invalid { field: field.into(), message });
+    }
     validate::bounded(field, name, MAX_NAME)?;
     Ok(name.to_owned())
 }
 
-fn agent_name(o: &OrgState, name: &str, this: Option<&str>) -> Result<String> {
+/// A name for agent `this` (`None`: a new one), unique in the organization by [`validate::name_key`].
+/// A clash with an agent the caller may not see says only that the name is taken.
+fn agent_name(ix: &grantry_core::index::DecisionIndex, ctx: &Ctx, name: &str, this: Option<&str>) -> Result<String> {
+    let o = org(ix, &ctx.org)?;
     let name = record_name("name", name)?;
-    if let Ok((other, _)) = find_agent(o, &name) {
-        if Some(other.id.as_str()) != this && other.name.eq_ignore_ascii_case(&name) {
-            return Err(ServiceError::Conflict(format!(
-                "an agent named `{}` already exists (id `{}`); choose another name",
-                other.name, other.id
-            )));
+    let key = validate::name_key(&name);
+    let mut agents = o.resources_of(AGENT).into_iter().filter_map(|r| Agent::of(&r));
+    match agents.find(|a| validate::name_key(&a.name) == key && Some(a.id.as_str()) != this) {
+        None => Ok(name),
+        Some(other) if visible_agent(ix, ctx, &other.id).is_ok() => {
+            Err(ServiceError::Conflict(format!("an agent named `{}` already exists (id `{}`); choose another name", other.name, other.id)))
         }
+        Some(_) => Err(ServiceError::Conflict("that agent name is taken; choose another name".into())),
     }
-    Ok(name)
 }
 
 fn description(text: &str) -> Result<String> {
@@ -152,11 +159,10 @@ pub(super) fn role_on(
 pub async fn create_agent(state: &AppState, ctx: &Ctx, spec: &AgentSpec) -> Result<(u64, Agent)> {
     let (committed, agent) = state
         .write_as(ctx, |ix, ctx| {
-            let o = org(ix, &ctx.org)?;
             let permit = ctx.authorize(ix, Action::CreateAgent)?;
             let agent = Agent {
                 id: new_id()?,
-                name: agent_name(o, &spec.name, None)?,
+                name: agent_name(ix, ctx, &spec.name, None)?,
                 description: description(spec.description.as_deref().unwrap_or_default())?,
                 access_type: spec.access_type,
                 classification: spec.classification,
@@ -185,11 +191,11 @@ pub async fn create_agent(state: &AppState, ctx: &Ctx, spec: &AgentSpec) -> Resu
 
 /// Changes agent `agent` (id or name); writes nothing when nothing changes.
 pub async fn update_agent(state: &AppState, ctx: &Ctx, agent: &str, patch: &AgentPatch) -> Result<(u64, Agent)> {
-    let build = |o: &OrgState| -> Result<(Agent, Agent, Resource)> {
-        let (before, resource) = find_agent(o, agent)?;
+    let build = |ix: &grantry_core::index::DecisionIndex, ctx: &Ctx| -> Result<(Agent, Agent, Resource)> {
+        let (before, resource) = find_agent(org(ix, &ctx.org)?, agent)?;
         let mut after = before.clone();
         if let Some(name) = &patch.name {
-            after.name = agent_name(o, name, Some(&before.id))?;
+            after.name = agent_name(ix, ctx, name, Some(&before.id))?;
         }
         if let Some(text) = &patch.description {
             after.description = description(text)?;
@@ -203,10 +209,9 @@ pub async fn update_agent(state: &AppState, ctx: &Ctx, agent: &str, patch: &Agen
         Ok((before, after, resource))
     };
     let authorize = |ix: &grantry_core::index::DecisionIndex, ctx: &Ctx| -> Result<(Agent, Agent, Resource, grantry_core::authz::Permit)> {
-        let o = org(ix, &ctx.org)?;
-        visible_agent(ix, ctx, agent)?;
-        let (before, after, resource) = build(o)?;
-        let mut permit = ctx.authorize(ix, Action::OnAgent { agent: &resource, permission: perm::AGENT_EDIT })?;
+        let (_, found) = visible_agent(ix, ctx, agent)?;
+        let mut permit = ctx.authorize(ix, Action::OnAgent { agent: &found, permission: perm::AGENT_EDIT })?;
+        let (before, after, resource) = build(ix, ctx)?;
         if after.access_type != before.access_type {
             permit = ctx.authorize(ix, Action::OnAgent { agent: &resource, permission: perm::AGENT_MANAGE_PERMISSIONS })?;
         }

@@ -54,6 +54,10 @@ fn group_name(o: &OrgState, name: &str, this: Option<&GroupId>) -> Result<String
         return Err(ServiceError::Invalid { field: "name".into(), message: "is empty; give the group a name".into() });
     }
     validate::bounded("name", name, MAX_NAME)?;
+    if validate::looks_like_id(name) {
+        let message = "looks like an id (24 hexadecimal characters); give a name that does not".into();
+        return Err(ServiceError::Invalid { field: "name".into(), message });
+    }
     if let Some(other) = o.group_by_name(name).filter(|g| Some(&g.id) != this) {
         return Err(ServiceError::Conflict(format!(
             "a group named `{}` already exists (id `{}`); choose another name",

@@ -99,7 +99,7 @@ fn find_source(o: &OrgState, agent: &Agent, text: &str) -> Result<(DataSource, R
     let t = text.trim();
     sources_of(o, &agent.id)
         .into_iter()
-        .find(|(s, _)| s.id == t || s.name.eq_ignore_ascii_case(t))
+        .find(|(s, _)| s.id == t || grantry_core::validate::name_key(&s.name) == grantry_core::validate::name_key(t))
         .ok_or_else(|| ServiceError::NotFound(format!("agent `{}` has no data source `{}`", agent.name, grantry_core::validate::shown(t))))
 }
 
@@ -167,7 +167,9 @@ pub async fn restrict_source(state: &AppState, ctx: &Ctx, agent: &str, source: &
         let (s, _) = find_source(o, &a, source)?;
         let (was, now) = (groups_of(o, &s), named_groups(o, groups)?);
         let ids = |gs: &[Group]| gs.iter().map(|g| g.id.clone()).collect::<std::collections::BTreeSet<_>>();
-        if ids(&was) == ids(&now) {
+        // Unchanged only if the flag agrees too: a source whose groups were all deleted is still
+        // restricted (to nobody) until it is opened.
+        if ids(&was) == ids(&now) && s.restricted != now.is_empty() {
             return Ok((ix.revision(), Source { source: s, groups: was }));
         }
     }

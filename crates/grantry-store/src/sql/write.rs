@@ -477,7 +477,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 g.org.as_str().into(),
                 g.id.as_str().into(),
                 (&g.name).into(),
-                g.name.to_lowercase().into(),
+                grantry_core::validate::name_key(&g.name).into(),
                 (&g.description).into(),
                 g.parent.as_ref().map(|p| p.as_str()).into(),
                 enum_text(&g.status)?.into(),
@@ -490,7 +490,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
             &q::UPDATE_GROUP,
             vec![
                 (&g.name).into(),
-                g.name.to_lowercase().into(),
+                grantry_core::validate::name_key(&g.name).into(),
                 (&g.description).into(),
                 g.parent.as_ref().map(|p| p.as_str()).into(),
                 enum_text(&g.status)?.into(),
