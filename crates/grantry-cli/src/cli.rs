@@ -199,6 +199,17 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Import(crate::commands::import::ImportCommand),
+    /// Access reviews: certify or revoke an assignment or a membership.
+    #[command(after_help = crate::examples!(
+        "grantry review certify --group \"Sales Team\" --user-email sam@acme.example -e admin",
+        "grantry review revoke --agent \"Sales Agent\" --group \"Contractors\" -e admin"
+    ))]
+    #[command(subcommand)]
+    Review(crate::commands::review::ReviewCommand),
+    /// Reports: the compliance report (table, JSON or CSV).
+    #[command(after_help = crate::examples!("grantry report compliance -e admin", "grantry report compliance --format csv -e admin"))]
+    #[command(subcommand)]
+    Report(crate::commands::review::ReportCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

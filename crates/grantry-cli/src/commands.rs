@@ -15,6 +15,7 @@ pub mod login;
 pub mod lookup;
 pub mod migrate;
 pub mod org;
+pub mod review;
 pub mod role;
 pub mod scope;
 pub mod serve;
@@ -54,6 +55,8 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Group(c) => group::run(c).await,
         Command::Agent(c) => agent::run(c).await,
         Command::Import(c) => import::run(c).await,
+        Command::Review(c) => review::review(c).await,
+        Command::Report(c) => review::report(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

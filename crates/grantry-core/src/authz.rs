@@ -86,6 +86,12 @@ pub enum Action<'a> {
     /// assignment: whoever manages the agent's permissions; or a manager (seed 003) who may edit
     /// the agent, manages the group, and gives no more than editing.
     AssignGroup { agent: &'a Resource, group: &'a Group, level: &'a Role },
+    /// Certify or revoke (seed 003's access reviews) `group`'s membership of a user, or, with
+    /// `agent`, its assignment to that agent: whoever manages groups (and, for an assignment, the
+    /// agent's permissions), or the group's own manager.
+    Review { group: &'a Group, agent: Option<&'a Resource> },
+    /// Read the organization's access reports (the matrix, memberships, coverage, compliance).
+    ReadReports,
 }
 
 impl Action<'_> {
@@ -121,6 +127,8 @@ impl Action<'_> {
             Self::CreateAgent => "create_agent",
             Self::OnAgent { .. } => "on_agent",
             Self::AssignGroup { .. } => "assign_group",
+            Self::Review { .. } => "review",
+            Self::ReadReports => "read_reports",
         }
     }
 }
@@ -276,6 +284,20 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
                     )))
                 }
             }),
+        Action::Review { group, agent } => {
+            let admin = match agent {
+                None => require(o, cat, actor, perm::GROUP_MANAGE, now),
+                Some(agent) => rules::require_on(o, actor, agent, perm::AGENT_MANAGE_PERMISSIONS, true, now),
+            };
+            admin.or_else(|refusal| {
+                if rules::manages_group(o, actor, group, now) {
+                    Ok(())
+                } else {
+                    Err(crate::CoreError::Forbidden(format!("{refusal}; or be a manager of group `{}`", group.name)))
+                }
+            })
+        }
+        Action::ReadReports => require(o, cat, actor, perm::GROUP_MANAGE, now),
     }?;
     Ok(Permit { action: action.name() })
 }

@@ -37,7 +37,13 @@ pub struct Policy {
     pub audit_retention_days: u32,
     /// How deep groups may nest: a group at the top is at depth 1 (5 unless changed).
     pub max_group_depth: u32,
+    /// How many days a review of an assignment or a membership holds before the next is due
+    /// (seed 003: quarterly, 90).
+    pub review_period_days: u32,
 }
+
+/// The shortest and longest review period an organization may set, in days.
+pub const REVIEW_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 7..=730;
 
 /// The shallowest and deepest group nesting an organization may set.
 pub const GROUP_DEPTH: std::ops::RangeInclusive<u32> = 1..=10;
@@ -55,6 +61,7 @@ impl Default for Policy {
             max_role_duration: SignedDuration::from_hours(72),
             audit_retention_days: 5 * 365 + 1,
             max_group_depth: 5,
+            review_period_days: 90,
         }
     }
 }

@@ -19,6 +19,7 @@ mod links;
 mod lookup;
 mod openapi;
 mod page;
+mod reviews;
 mod roles;
 mod scopes;
 mod settings;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::router())
         .merge(assignments::router())
         .merge(imports::router())
+        .merge(reviews::router())
         .merge(settings::router());
     Router::new()
         .merge(health::router())

@@ -16,6 +16,8 @@ mod batch;
 mod groups;
 #[path = "api/imports.rs"]
 mod imports;
+#[path = "api/reviews.rs"]
+mod reviews;
 #[path = "api/route_matrix.rs"]
 mod route_matrix;
 #[path = "api/standing.rs"]

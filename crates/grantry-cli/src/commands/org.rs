@@ -38,6 +38,9 @@ pub enum OrgCommand {
         /// How deep groups may nest, 1 to 10 (default 5).
         #[arg(long)]
         max_group_depth: Option<u32>,
+        /// How many days a review of an assignment or a membership holds, 7 to 730 (default 90).
+        #[arg(long)]
+        review_period_days: Option<u32>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -54,6 +57,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         min_justification_chars,
         max_justification_chars,
         max_group_depth,
+        review_period_days,
         env,
         out,
     } = command;
@@ -66,6 +70,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "min_justification_chars": min_justification_chars,
         "max_justification_chars": max_justification_chars,
         "max_group_depth": max_group_depth,
+        "review_period_days": review_period_days,
     });
     let changes = body.as_object().is_some_and(|o| o.values().any(|v| !v.is_null()));
     let settings: Value = if changes { c.patch("/settings", &body).await? } else { c.get("/settings", &[]).await? };
@@ -80,6 +85,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "max_justification_chars",
         "audit_retention_days",
         "max_group_depth",
+        "review_period_days",
     ]
     .iter()
     .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])

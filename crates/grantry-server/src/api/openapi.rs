@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
 use super::{
-    admin, agents, api_keys, assignments, audit, catalogue, check, conversations, grants, groups, imports, lookup, roles, scopes, settings,
-    traces, user_status, users,
+    admin, agents, api_keys, assignments, audit, catalogue, check, conversations, grants, groups, imports, lookup, reviews, roles, scopes,
+    settings, traces, user_status, users,
 };
 use crate::state::AppState;
 use axum::routing::get;
@@ -35,6 +35,7 @@ use utoipa::OpenApi;
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
         imports::assignments, imports::users,
+        reviews::review, reviews::compliance,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth, &ErrorResponses)

@@ -35,6 +35,8 @@ pub struct SettingsView {
     pub audit_retention_days: u32,
     /// How deep groups may nest (a top-level group is at depth 1).
     pub max_group_depth: u32,
+    /// How many days a review of an assignment or a membership holds (90: quarterly).
+    pub review_period_days: u32,
     /// The revision the settings are current to.
     pub revision: u64,
 }
@@ -49,6 +51,7 @@ impl SettingsView {
             max_justification_chars: p.max_justification_chars,
             audit_retention_days: p.audit_retention_days,
             max_group_depth: p.max_group_depth,
+            review_period_days: p.review_period_days,
             revision,
         }
     }
@@ -74,6 +77,9 @@ pub struct UpdateSettings {
     /// How deep groups may nest, 1 to 10 (not below the deepest group now).
     #[schema(minimum = 1, maximum = 10)]
     pub max_group_depth: Option<u32>,
+    /// How many days a review holds before the next is due, 7 to 730.
+    #[schema(minimum = 7, maximum = 730)]
+    pub review_period_days: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
@@ -98,6 +104,7 @@ pub(super) async fn update(
         min_justification_chars: b.min_justification_chars,
         max_justification_chars: b.max_justification_chars,
         max_group_depth: b.max_group_depth,
+        review_period_days: b.review_period_days,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
     Ok(Json(SettingsView::new(&policy, revision)))

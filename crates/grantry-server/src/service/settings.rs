@@ -12,7 +12,7 @@ use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::index::OrgState;
-use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH};
+use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH, REVIEW_PERIOD_DAYS};
 use grantry_core::SignedDuration;
 
 /// The settings to change; `None` leaves one as it is.
@@ -25,6 +25,7 @@ pub struct PolicyPatch {
     pub min_justification_chars: Option<usize>,
     pub max_justification_chars: Option<usize>,
     pub max_group_depth: Option<u32>,
+    pub review_period_days: Option<u32>,
 }
 
 /// The longest justification a setting may allow.
@@ -37,6 +38,14 @@ const LONGEST_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
 pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> Result<(u64, Policy)> {
     let build = |o: &OrgState| -> Result<Policy> {
         let mut p = o.org().policy.clone();
+        if let Some(days) = patch.review_period_days {
+            if !REVIEW_PERIOD_DAYS.contains(&days) {
+                let (lo, hi) = (REVIEW_PERIOD_DAYS.start(), REVIEW_PERIOD_DAYS.end());
+                let message = format!("{days} is out of range; reviews fall due every {lo} to {hi} days");
+                return Err(ServiceError::Invalid { field: "review_period_days".into(), message });
+            }
+            p.review_period_days = days;
+        }
         if let Some(depth) = patch.max_group_depth {
             let invalid = |message: String| ServiceError::Invalid { field: "max_group_depth".into(), message };
             if !GROUP_DEPTH.contains(&depth) {

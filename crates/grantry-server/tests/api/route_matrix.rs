@@ -231,6 +231,11 @@ impl World {
                 let (group, _) = self.group().await;
                 ("POST", "/imports/users".into(), Some(json!({ "csv": format!("Name,Email,Group\nNew,imp{n}@acme.test,{group}\n") })))
             }
+            "POST /v1/{org}/reviews" => {
+                let (group, user) = self.group().await;
+                ("POST", "/reviews".into(), Some(json!({ "kind": "membership", "group": group, "user": user, "verdict": "certify" })))
+            }
+            "GET /v1/{org}/reports/compliance" => ("GET", "/reports/compliance".into(), None),
             "GET /v1/{org}/agents" => ("GET", "/agents".into(), None),
             "POST /v1/{org}/agents" => {
                 ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
