@@ -2,6 +2,8 @@
 //! membership or an assignment; a revocation takes the access away at once; the compliance report
 //! reads the reviews back, with when each next falls due by the organization's review period.
 
+#![expect(clippy::expect_used, clippy::panic, reason = "test helpers fail loudly at the point of failure")]
+
 use grantry_testkit::TestServer;
 use serde_json::{json, Value};
 
