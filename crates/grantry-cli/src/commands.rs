@@ -84,6 +84,22 @@ pub async fn user_id_by_email(client: &Client, email: &str) -> Result<String> {
     })
 }
 
+/// The id of what `text` names among the records `path` lists under `key` (the groups, the agents
+/// one may see, an agent's sources): an id as it is, a name looked up as the server compares
+/// names (without case or odd spaces). `what` and `listed_by` make the error's words.
+pub async fn named_id(client: &Client, (path, key): (&str, &str), what: &str, listed_by: &str, text: &str) -> Result<String> {
+    if grantry_core::validate::record_id("id", text).is_ok() {
+        return Ok(text.to_owned());
+    }
+    let list: serde_json::Value = client.get(path, &[]).await?;
+    let wanted = grantry_core::validate::name_key(text);
+    let named = |r: &&serde_json::Value| r["name"].as_str().is_some_and(|n| grantry_core::validate::name_key(n) == wanted);
+    let found = list[key].as_array().into_iter().flatten().find(named);
+    found.and_then(|r| r["id"].as_str()).map(str::to_owned).ok_or_else(|| {
+        NotFound(format!("no {what} named `{}` that you may see; `{listed_by}` lists them", crate::output::clean_line(text))).into()
+    })
+}
+
 /// An attribute's value as typed: `true` and `false` are booleans, whole numbers are numbers,
 /// anything else is text.
 pub fn attr_value(text: &str) -> serde_json::Value {

@@ -92,6 +92,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// One table row per element of the JSON array `list` (none when it is not an array).
+pub fn rows_of(list: &serde_json::Value, row: impl Fn(&serde_json::Value) -> Vec<String>) -> Vec<Vec<String>> {
+    list.as_array().into_iter().flatten().map(row).collect()
+}
+
 /// Prints a table, or a note when there are no rows.
 pub fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
     if rows.is_empty() {

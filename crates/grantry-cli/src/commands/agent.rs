@@ -6,7 +6,6 @@ use super::group::group_id;
 use super::{client, fmt_opt_time};
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
-use crate::exit::NotFound;
 use crate::output;
 use anyhow::Result;
 use clap::Subcommand;
@@ -213,30 +212,15 @@ pub enum AgentCommand {
     },
 }
 
-/// The id of the agent `text` names: an id as it is, a name looked up among the agents you see.
+/// The id of the agent `text` names: an id as it is, or the name of one you may see.
 pub async fn agent_id(client: &Client, text: &str) -> Result<String> {
-    if grantry_core::validate::record_id("agent", text).is_ok() {
-        return Ok(text.to_owned());
-    }
-    let list: Value = client.get("/agents", &[]).await?;
-    let found =
-        list["agents"].as_array().into_iter().flatten().find(|a| a["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(text.trim())));
-    found.and_then(|a| a["id"].as_str()).map(str::to_owned).ok_or_else(|| {
-        NotFound(format!("no agent named `{}` that you may see; `grantry agent list` shows them", output::clean_line(text))).into()
-    })
+    super::named_id(client, ("/agents", "agents"), "agent", "grantry agent list", text).await
 }
 
 /// The id of the data source `text` names on agent `agent` (an id).
 async fn source_id(client: &Client, agent: &str, text: &str) -> Result<String> {
-    let list: Value = client.get(&format!("/agents/{agent}/sources"), &[]).await?;
-    let found = list["sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["id"].as_str() == Some(text) || s["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(text.trim())));
-    found.and_then(|s| s["id"].as_str()).map(str::to_owned).ok_or_else(|| {
-        NotFound(format!("the agent has no data source `{}`; `grantry agent sources` lists them", output::clean_line(text))).into()
-    })
+    let path = format!("/agents/{agent}/sources");
+    super::named_id(client, (&path, "sources"), "data source", "grantry agent sources", text).await
 }
 
 fn text(v: &Value, field: &str) -> String {
@@ -248,17 +232,14 @@ fn time(v: &Value) -> String {
 }
 
 fn source_rows(sources: &Value) -> Vec<Vec<String>> {
-    let rows = sources.as_array().into_iter().flatten();
-    rows.map(|s| {
+    output::rows_of(sources, |s| {
         let groups: Vec<&str> = s["groups"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         vec![text(s, "name"), text(s, "access"), output::clean_cell(&groups.join(", "))]
     })
-    .collect()
 }
 
 fn assignment_rows(list: &Value) -> Vec<Vec<String>> {
-    let rows = list.as_array().into_iter().flatten();
-    rows.map(|a| {
+    output::rows_of(list, |a| {
         let state = if a["active"].as_bool() == Some(true) { "active" } else { "not now" };
         let zone = a["timezone"].as_str().unwrap_or("UTC");
         vec![
@@ -270,7 +251,6 @@ fn assignment_rows(list: &Value) -> Vec<Vec<String>> {
             state.to_owned(),
         ]
     })
-    .collect()
 }
 
 pub async fn run(command: AgentCommand) -> Result<()> {
@@ -296,12 +276,9 @@ pub async fn run(command: AgentCommand) -> Result<()> {
             if out.json {
                 return output::json(&list["agents"]);
             }
-            let rows: Vec<Vec<String>> = list["agents"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| vec![text(a, "id"), text(a, "name"), text(a, "access_type"), text(a, "classification")])
-                .collect();
+            let rows = output::rows_of(&list["agents"], |a| {
+                vec![text(a, "id"), text(a, "name"), text(a, "access_type"), text(a, "classification")]
+            });
             output::print_table(&["ID", "NAME", "ACCESS", "CLASSIFICATION"], &rows, "No agents you may see.");
             Ok(())
         }

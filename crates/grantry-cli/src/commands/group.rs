@@ -4,7 +4,6 @@
 use super::{client, fmt_opt_time};
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
-use crate::exit::NotFound;
 use crate::output;
 use anyhow::Result;
 use clap::Subcommand;
@@ -151,17 +150,9 @@ pub enum GroupCommand {
     },
 }
 
-/// The id of the group `text` names: an id as it is, a name looked up (without regard to case).
+/// The id of the group `text` names: an id as it is, or a name.
 pub async fn group_id(client: &Client, text: &str) -> Result<String> {
-    if grantry_core::validate::record_id("group", text).is_ok() {
-        return Ok(text.to_owned());
-    }
-    let list: Value = client.get("/groups", &[]).await?;
-    let found =
-        list["groups"].as_array().into_iter().flatten().find(|g| g["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(text.trim())));
-    found.and_then(|g| g["id"].as_str()).map(str::to_owned).ok_or_else(|| {
-        NotFound(format!("no group named `{}` in this organization; `grantry group list` shows them", output::clean_line(text))).into()
-    })
+    super::named_id(client, ("/groups", "groups"), "group", "grantry group list", text).await
 }
 
 fn text(v: &Value, field: &str) -> String {
@@ -173,12 +164,10 @@ fn time(v: &Value) -> Option<Timestamp> {
 }
 
 fn member_rows(members: &Value) -> Vec<Vec<String>> {
-    let rows = members.as_array().into_iter().flatten();
-    rows.map(|m| {
+    output::rows_of(members, |m| {
         let state = if m["active"].as_bool() == Some(true) { "active" } else { "ended" };
         vec![text(m, "email"), text(m, "role"), fmt_opt_time(time(&m["expires_at"])), state.to_owned()]
     })
-    .collect()
 }
 
 async fn set_status(env: &EnvArg, out: &OutputArg, group: &str, status: &str, said: &str) -> Result<()> {
@@ -210,15 +199,10 @@ pub async fn run(command: GroupCommand) -> Result<()> {
             if out.json {
                 return output::json(&list["groups"]);
             }
-            let rows: Vec<Vec<String>> = list["groups"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|g| {
-                    let parent = g["parent"]["name"].as_str().unwrap_or("-").to_owned();
-                    vec![text(g, "id"), text(g, "name"), parent, text(g, "status"), g["member_count"].to_string()]
-                })
-                .collect();
+            let rows = output::rows_of(&list["groups"], |g| {
+                let parent = g["parent"]["name"].as_str().unwrap_or("-").to_owned();
+                vec![text(g, "id"), text(g, "name"), parent, text(g, "status"), g["member_count"].to_string()]
+            });
             output::print_table(&["ID", "NAME", "PARENT", "STATUS", "MEMBERS"], &rows, "No groups.");
             Ok(())
         }

@@ -110,27 +110,22 @@ pub async fn report(command: ReportCommand) -> Result<()> {
     let ReportCommand::Compliance { env, format } = command;
     let report: Value = client(&env.env)?.get("/reports/compliance", &[]).await?;
     let headers = ["KIND", "GROUP", "SUBJECT", "LEVEL", "SINCE", "LAST REVIEW", "BY", "VERDICT", "DUE", "OVERDUE"];
-    let rows: Vec<Vec<String>> = report["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            let r = &i["last_review"];
-            vec![
-                text(&i["kind"]),
-                text(&i["group"]),
-                text(&i["subject"]),
-                text(&i["level"]),
-                time(&i["since"]),
-                time(&r["at"]),
-                text(&r["by"]),
-                text(&r["verdict"]),
-                time(&i["due_at"]),
-                if i["overdue"].as_bool() == Some(true) { "yes".to_owned() } else { "no".to_owned() },
-            ]
-        })
-        .collect();
+    let rows = output::rows_of(&report["items"], |i| {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let r = &i["last_review"];
+        vec![
+            text(&i["kind"]),
+            text(&i["group"]),
+            text(&i["subject"]),
+            text(&i["level"]),
+            time(&i["since"]),
+            time(&r["at"]),
+            text(&r["by"]),
+            text(&r["verdict"]),
+            time(&i["due_at"]),
+            if i["overdue"].as_bool() == Some(true) { "yes".to_owned() } else { "no".to_owned() },
+        ]
+    });
     match format {
         Format::Json => output::json(&report),
         Format::Csv => {
