@@ -206,10 +206,10 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Review(crate::commands::review::ReviewCommand),
-    /// Reports: the compliance report (table, JSON or CSV).
-    #[command(after_help = crate::examples!("grantry report compliance -e admin", "grantry report compliance --format csv -e admin"))]
+    /// Reports: the agent access matrix, group membership, coverage and compliance (table, JSON or CSV).
+    #[command(after_help = crate::examples!("grantry report access-matrix -e admin", "grantry report compliance --format csv -e admin"))]
     #[command(subcommand)]
-    Report(crate::commands::review::ReportCommand),
+    Report(crate::commands::report::ReportCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -15,6 +15,7 @@ pub mod login;
 pub mod lookup;
 pub mod migrate;
 pub mod org;
+pub mod report;
 pub mod review;
 pub mod role;
 pub mod scope;
@@ -56,7 +57,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Agent(c) => agent::run(c).await,
         Command::Import(c) => import::run(c).await,
         Command::Review(c) => review::review(c).await,
-        Command::Report(c) => review::report(c).await,
+        Command::Report(c) => report::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

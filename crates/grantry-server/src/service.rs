@@ -15,6 +15,7 @@ mod imports;
 mod members;
 mod rbac;
 mod records;
+mod reports;
 mod reviews;
 mod roles;
 mod scopes;
@@ -37,6 +38,7 @@ pub use groups::{create_group, delete_group, find_group, update_group, GroupPatc
 pub use imports::{import_assignments, import_users, ImportReport, RowPlan, MAX_ROWS};
 pub use members::{add_members, find_user, remove_members, MAX_MEMBERS_AT_ONCE};
 pub use records::Records;
+pub use reports::{access_matrix, coverage, memberships, Coverage, MatrixCell};
 pub use reviews::{review, Review, Reviewed, Verdict};
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};

@@ -1,15 +1,14 @@
-//! `grantry review …` and `grantry report …`: seed 003's access reviews — certify or revoke a
-//! group's assignment to an agent or a user's membership of a group — and the compliance report
-//! that reads them (a table, JSON or CSV).
+//! `grantry review …`: seed 003's access reviews — certify or revoke a group's assignment to an
+//! agent or a user's membership of a group. `grantry report compliance` reads them.
 
 use super::agent::agent_id;
+use super::client;
 use super::group::group_id;
-use super::{client, fmt_opt_time};
 use crate::cli::EnvArg;
 use crate::exit::UsageError;
 use crate::output;
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 /// What a review is about: --agent and --group (an assignment), or --group and --user-email (a membership).
@@ -50,31 +49,6 @@ pub enum ReviewCommand {
     Revoke(ReviewTarget),
 }
 
-/// How a report is printed.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ReportCommand {
-    /// Every assignment and membership, when it was last reviewed, and when the next review falls
-    /// due by the organization's review period (quarterly unless changed); overdue ones first.
-    #[command(after_help = crate::examples!(
-        "grantry report compliance -e admin",
-        "grantry report compliance --format csv -e admin > compliance.csv"
-    ))]
-    Compliance {
-        #[command(flatten)]
-        env: EnvArg,
-        /// table (the default), json or csv.
-        #[arg(long, value_enum, default_value = "table")]
-        format: Format,
-    },
-}
-
 pub async fn review(command: ReviewCommand) -> Result<()> {
     let (verdict, t) = match command {
         ReviewCommand::Certify(t) => ("certify", t),
@@ -100,49 +74,4 @@ pub async fn review(command: ReviewCommand) -> Result<()> {
         done["revision"]
     );
     Ok(())
-}
-
-fn time(v: &Value) -> String {
-    fmt_opt_time(v.as_str().and_then(|t| t.parse().ok()))
-}
-
-pub async fn report(command: ReportCommand) -> Result<()> {
-    let ReportCommand::Compliance { env, format } = command;
-    let report: Value = client(&env.env)?.get("/reports/compliance", &[]).await?;
-    let headers = ["KIND", "GROUP", "SUBJECT", "LEVEL", "SINCE", "LAST REVIEW", "BY", "VERDICT", "DUE", "OVERDUE"];
-    let rows = output::rows_of(&report["items"], |i| {
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        let r = &i["last_review"];
-        vec![
-            text(&i["kind"]),
-            text(&i["group"]),
-            text(&i["subject"]),
-            text(&i["level"]),
-            time(&i["since"]),
-            time(&r["at"]),
-            text(&r["by"]),
-            text(&r["verdict"]),
-            time(&i["due_at"]),
-            if i["overdue"].as_bool() == Some(true) { "yes".to_owned() } else { "no".to_owned() },
-        ]
-    });
-    match format {
-        Format::Json => output::json(&report),
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(headers)?;
-            for row in &rows {
-                // A spreadsheet wants an empty cell where a table shows `-`.
-                w.write_record(row.iter().map(|c| if c == "-" { "" } else { c.as_str() }))?;
-            }
-            w.flush()?;
-            Ok(())
-        }
-        Format::Table => {
-            let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.iter().map(|c| output::clean_cell(c)).collect()).collect();
-            output::print_table(&headers, &rows, "No assignments or memberships.");
-            crate::say!("{} overdue; a review holds {} days.", report["overdue"], report["review_period_days"]);
-            Ok(())
-        }
-    }
 }

@@ -35,7 +35,7 @@ use utoipa::OpenApi;
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
         imports::assignments, imports::users,
-        reviews::review, reviews::compliance,
+        reviews::review, reviews::compliance, reviews::access_matrix, reviews::memberships, reviews::coverage,
     ),
     components(schemas(super::views::ErrorBody)),
     modifiers(&BearerAuth, &ErrorResponses)

@@ -1,6 +1,7 @@
-//! Access reviews and the compliance report (seed 003): `POST /reviews` certifies or revokes a
-//! group's assignment to an agent or a user's membership of a group; `GET /reports/compliance`
-//! lists every assignment and membership with its last review and when the next falls due.
+//! Access reviews and the reports (seed 003): `POST /reviews` certifies or revokes a group's
+//! assignment to an agent or a user's membership of a group; `GET /reports/compliance` lists every
+//! assignment and membership with its last review and when the next falls due;
+//! `GET /reports/access-matrix`, `/reports/memberships` and `/reports/coverage` read the index.
 
 use super::auth::Caller;
 use super::extract::ApiJson;
@@ -16,7 +17,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/reviews", post(review)).route("/reports/compliance", get(compliance))
+    Router::new()
+        .route("/reviews", post(review))
+        .route("/reports/compliance", get(compliance))
+        .route("/reports/access-matrix", get(access_matrix))
+        .route("/reports/memberships", get(memberships))
+        .route("/reports/coverage", get(coverage))
 }
 
 /// A review to record.
@@ -146,4 +152,94 @@ pub(super) async fn compliance(State(state): State<AppState>, caller: Caller) ->
     let (review_period_days, items) = service::compliance(&state, &caller.ctx).await?;
     let overdue = items.iter().filter(|i| i.overdue).count();
     Ok(Json(ComplianceReport { review_period_days, overdue, items: items.into_iter().map(ComplianceRow::new).collect() }))
+}
+
+/// One user's reach of one agent.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MatrixCellView {
+    pub user: String,
+    pub agent: String,
+    pub agent_id: String,
+    pub can_use: bool,
+    pub can_edit: bool,
+    /// `group`, `organization-wide` or `role`.
+    pub how: String,
+    pub groups: Vec<String>,
+}
+
+/// The agent access matrix: a cell for every active user and every agent they may use.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccessMatrix {
+    pub cells: Vec<MatrixCellView>,
+}
+
+/// A group's members, or a user's groups.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Listing {
+    pub name: String,
+    pub items: Vec<String>,
+}
+
+/// Group membership: members per group, groups per user.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MembershipReport {
+    pub groups: Vec<Listing>,
+    pub users: Vec<Listing>,
+}
+
+/// Permission coverage.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CoverageReport {
+    pub users_without_agents: Vec<String>,
+    pub agents_without_groups: Vec<String>,
+    pub inactive_users_in_groups: Vec<Listing>,
+}
+
+fn listings(pairs: Vec<(String, Vec<String>)>) -> Vec<Listing> {
+    pairs.into_iter().map(|(name, items)| Listing { name, items }).collect()
+}
+
+#[utoipa::path(get, path = "/v1/{org}/reports/access-matrix", params(("org" = String, Path)),
+    responses((status = 200, body = AccessMatrix), (status = 403, body = super::views::ErrorBody)))]
+pub(super) async fn access_matrix(State(state): State<AppState>, caller: Caller) -> Result<Json<AccessMatrix>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    caller.ctx.authorize(&ix, grantry_core::authz::Action::ReadReports)?;
+    let cells = service::access_matrix(o, &caller.ctx)
+        .into_iter()
+        .map(|c| MatrixCellView {
+            user: c.user,
+            agent: c.agent,
+            agent_id: c.agent_id,
+            can_use: c.can_use,
+            can_edit: c.can_edit,
+            how: c.how.to_owned(),
+            groups: c.groups,
+        })
+        .collect();
+    Ok(Json(AccessMatrix { cells }))
+}
+
+#[utoipa::path(get, path = "/v1/{org}/reports/memberships", params(("org" = String, Path)),
+    responses((status = 200, body = MembershipReport), (status = 403, body = super::views::ErrorBody)))]
+pub(super) async fn memberships(State(state): State<AppState>, caller: Caller) -> Result<Json<MembershipReport>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    caller.ctx.authorize(&ix, grantry_core::authz::Action::ReadReports)?;
+    let (groups, users) = service::memberships(o);
+    Ok(Json(MembershipReport { groups: listings(groups), users: listings(users) }))
+}
+
+#[utoipa::path(get, path = "/v1/{org}/reports/coverage", params(("org" = String, Path)),
+    responses((status = 200, body = CoverageReport), (status = 403, body = super::views::ErrorBody)))]
+pub(super) async fn coverage(State(state): State<AppState>, caller: Caller) -> Result<Json<CoverageReport>> {
+    let ix = state.index();
+    let o = service::org(&ix, &caller.ctx.org)?;
+    caller.ctx.authorize(&ix, grantry_core::authz::Action::ReadReports)?;
+    let c = service::coverage(o, &caller.ctx);
+    Ok(Json(CoverageReport {
+        users_without_agents: c.users_without_agents,
+        agents_without_groups: c.agents_without_groups,
+        inactive_users_in_groups: listings(c.inactive_users_in_groups),
+    }))
 }

@@ -70,3 +70,58 @@ async fn reviews_are_recorded_and_the_compliance_report_reads_them() {
     assert_eq!(events["events"][0]["justification"], "left sales", "{events}");
     assert_eq!(lead_api.get("/reports/compliance").await.0, 403, "reports are for admins");
 }
+
+#[tokio::test]
+async fn every_cell_of_the_access_matrix_is_the_engines_decision() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let mut users = vec![];
+    for (name, role) in [("ann", "org_member"), ("bo", "org_member"), ("cy", "org_member"), ("ed", "org_admin"), ("gone", "org_member")] {
+        let email = format!("{name}@acme.test");
+        users.push((owner.create_user(&email, role).await.0, email));
+    }
+    owner.post("/groups", &json!({ "name": "Parent" })).await;
+    owner.post("/groups", &json!({ "name": "Child", "parent": "Parent" })).await;
+    owner.post("/groups/Child/members", &json!({ "userIds": [users[0].0, users[4].0] })).await;
+    owner.post("/groups", &json!({ "name": "Editors" })).await;
+    owner.post("/groups/Editors/members", &json!({ "userIds": [users[1].0] })).await;
+    let mut agents = vec![];
+    for (name, access) in
+        [("Open", "organization"), ("Inherited", "group"), ("Edited", "group"), ("Secret", "private"), ("Orphan", "group")]
+    {
+        agents.push(
+            owner.post("/agents", &json!({ "name": name, "access_type": access })).await.1["agent"]["id"].as_str().expect("id").to_owned(),
+        );
+    }
+    owner.post(&format!("/ai-agent-managers/{}/groups", agents[1]), &json!({ "groupId": "Parent", "permission": "VIEW_AND_USE" })).await;
+    owner.post(&format!("/ai-agent-managers/{}/groups", agents[2]), &json!({ "groupId": "Editors", "permission": "EDIT" })).await;
+    owner.post(&format!("/ai-agent-managers/{}/groups", agents[3]), &json!({ "groupId": "Editors", "permission": "EDIT" })).await;
+    owner.post(&format!("/users/{}/suspend", users[4].0), &json!({})).await;
+    let matrix = owner.get("/reports/access-matrix").await.1;
+    let cells = matrix["cells"].as_array().expect("cells");
+    let mut checked = 0;
+    for (user, email) in &users {
+        for agent in &agents {
+            let decide = |permission: &str| {
+                let body = json!({ "principal": { "type": "user", "id": user }, "permission": permission, "resource": { "type": "agent", "id": agent } });
+                let api = owner.clone();
+                async move { api.post("/check", &body).await.1["allowed"].as_bool().expect("allowed") }
+            };
+            let cell = cells.iter().find(|c| c["user"] == *email && c["agent_id"] == *agent);
+            assert_eq!(cell.is_some(), decide("Agent:Use").await, "{user} on {agent}: {matrix}");
+            if let Some(cell) = cell {
+                assert_eq!(cell["can_edit"].as_bool(), Some(decide("Agent:Edit").await), "{cell}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 25);
+    let ann = cells.iter().find(|c| c["user"] == "ann@acme.test" && c["agent"] == "Inherited").expect("ann reaches Inherited");
+    assert_eq!((ann["how"].as_str(), ann["groups"].clone()), (Some("group"), json!(["Parent"])), "{ann}");
+    let coverage = owner.get("/reports/coverage").await.1;
+    assert_eq!(coverage["agents_without_groups"], json!(["Orphan"]), "{coverage}");
+    assert_eq!(coverage["inactive_users_in_groups"], json!([{ "name": "gone@acme.test", "items": ["Child"] }]), "{coverage}");
+    let memberships = owner.get("/reports/memberships").await.1;
+    let child = memberships["groups"].as_array().expect("groups").iter().find(|g| g["name"] == "Child").expect("child").clone();
+    assert_eq!(child["items"].as_array().map(Vec::len), Some(2), "{child}");
+}

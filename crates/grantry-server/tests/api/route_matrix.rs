@@ -236,6 +236,9 @@ impl World {
                 ("POST", "/reviews".into(), Some(json!({ "kind": "membership", "group": group, "user": user, "verdict": "certify" })))
             }
             "GET /v1/{org}/reports/compliance" => ("GET", "/reports/compliance".into(), None),
+            "GET /v1/{org}/reports/access-matrix" => ("GET", "/reports/access-matrix".into(), None),
+            "GET /v1/{org}/reports/memberships" => ("GET", "/reports/memberships".into(), None),
+            "GET /v1/{org}/reports/coverage" => ("GET", "/reports/coverage".into(), None),
             "GET /v1/{org}/agents" => ("GET", "/agents".into(), None),
             "POST /v1/{org}/agents" => {
                 ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
