@@ -71,8 +71,11 @@ pub fn access_matrix(o: &OrgState, ctx: &Ctx) -> Vec<MatrixCell> {
     cells
 }
 
+/// A name and what it lists: a group's members, a user's groups.
+pub type Listing = (String, Vec<String>);
+
 /// Group membership: each group's members (emails, with their role), and each user's groups.
-pub fn memberships(o: &OrgState) -> (Vec<(String, Vec<String>)>, Vec<(String, Vec<String>)>) {
+pub fn memberships(o: &OrgState) -> (Vec<Listing>, Vec<Listing>) {
     let by_group = o
         .groups()
         .into_iter()
@@ -100,7 +103,7 @@ pub struct Coverage {
     /// Agents (not organization-wide) with no group assigned.
     pub agents_without_groups: Vec<String>,
     /// Suspended users still in groups, with the groups.
-    pub inactive_users_in_groups: Vec<(String, Vec<String>)>,
+    pub inactive_users_in_groups: Vec<Listing>,
 }
 
 /// The coverage report, from the same decisions as the matrix.
