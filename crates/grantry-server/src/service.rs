@@ -28,7 +28,9 @@ mod users;
 
 pub use agents::{create_agent, delete_agent, find_agent, update_agent, visible_agent, AgentPatch, AgentSpec};
 pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, rotate_key, CreatedKey, KeyEdit, MAX_ROTATION_GRACE};
-pub use assignments::{assign, assignments_of_agent, assignments_of_group, change_assignment, unassign, with_zones, Assignment, Span};
+pub use assignments::{
+    assign, assignments_of_agent, assignments_of_group, change_assignment, unassign, with_zones, Assignment, Named, Span,
+};
 pub use bootstrap::{bootstrap, Bootstrapped};
 pub use compliance::{compliance, ComplianceItem, LastReview};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};

@@ -303,7 +303,7 @@ pub(super) async fn sources(
     let sources = match q.user_email {
         None => service::sources(o, &a).iter().map(SourceView::new).collect(),
         Some(who) => {
-            let user = service::find_user(o, &who)?;
+            let user = service::find_user(o, &who).map_err(ServiceError::named_in("user_email"))?;
             caller.ctx.authorize(&ix, Action::Check { principal: &Principal::User(user.id.clone()) })?;
             service::sources_for(o, &a, user, caller.ctx.now)
                 .iter()
@@ -366,7 +366,7 @@ pub(super) async fn access(
         let ix = state.index();
         let o = service::org(&ix, &caller.ctx.org)?;
         let (a, _) = service::visible_agent(&ix, &caller.ctx, &id)?;
-        let user = service::find_user(o, &q.user_email)?.clone();
+        let user = service::find_user(o, &q.user_email).map_err(ServiceError::named_in("user_email"))?.clone();
         caller.ctx.authorize(&ix, Action::Check { principal: &Principal::User(user.id.clone()) })?;
         ix.catalogue().permission(&permission)?;
         (a.clone(), user, service::assignments_of_agent(o, &a))

@@ -7,7 +7,7 @@
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
 use crate::error::Result;
-use crate::service::{self, Assignment, Span};
+use crate::service::{self, Assignment, Named, ServiceError, Span};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -145,8 +145,7 @@ pub struct Terms {
 
 impl Terms {
     fn read(&self) -> Result<(Level, Span)> {
-        let level: Level =
-            self.permission.parse().map_err(|message| service::ServiceError::Invalid { field: "permission".into(), message })?;
+        let level: Level = self.permission.parse().map_err(|message| ServiceError::Invalid { field: "permission".into(), message })?;
         let zone_name = self.timezone.as_deref().map(str::trim);
         let zone = window::zone("timezone", zone_name.unwrap_or("UTC"))?;
         let start = self.start_date.as_deref().map(|t| window::instant("startDate", t, &zone, Edge::Start)).transpose()?;
@@ -189,7 +188,7 @@ pub(super) async fn assign(
 ) -> Result<(StatusCode, Json<AssignmentWritten>)> {
     let (group, terms) = b.terms();
     let (level, span) = terms.read()?;
-    let (revision, a) = service::assign(&state, &caller.ctx, &agent, &group, level, &span).await?;
+    let (revision, a) = service::assign(&state, &caller.ctx, &agent, &group, level, &span, Named::GroupInBody).await?;
     Ok((StatusCode::CREATED, Json(AssignmentWritten { assignment: AssignmentView::new(&a, caller.ctx.now), revision })))
 }
 
@@ -204,7 +203,7 @@ pub(super) async fn assign_from_group(
 ) -> Result<(StatusCode, Json<AssignmentWritten>)> {
     let (agent, terms) = b.terms();
     let (level, span) = terms.read()?;
-    let (revision, a) = service::assign(&state, &caller.ctx, &agent, &group, level, &span).await?;
+    let (revision, a) = service::assign(&state, &caller.ctx, &agent, &group, level, &span, Named::AgentInBody).await?;
     Ok((StatusCode::CREATED, Json(AssignmentWritten { assignment: AssignmentView::new(&a, caller.ctx.now), revision })))
 }
 

@@ -108,12 +108,33 @@ fn checked(window: &Span, now: Timestamp) -> Result<(Timestamp, Option<Timestamp
     Ok((start, window.end))
 }
 
+/// Where a request names the agent and the group: one it names in its body that does not exist
+/// is bad input in that field, not a missing path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    InPath,
+    GroupInBody,
+    AgentInBody,
+}
+
+impl Named {
+    fn field(self, which: Self, field: &'static str) -> impl Fn(ServiceError) -> ServiceError {
+        let body = self == which;
+        move |e| if body { ServiceError::named_in(field)(e) } else { e }
+    }
+}
+
 /// The agent, group and current assignment `agent` and `group` name, authorized for `level`.
-fn resolve(ix: &DecisionIndex, ctx: &Ctx, agent: &str, group: &str, level: Level) -> Result<(Agent, Group, Option<Assignment>, Permit)> {
+fn resolve(
+    ix: &DecisionIndex,
+    ctx: &Ctx,
+    (agent, group, named): (&str, &str, Named),
+    level: Level,
+) -> Result<(Agent, Group, Option<Assignment>, Permit)> {
     let o = org(ix, &ctx.org)?;
-    let (agent, resource) = visible_agent(ix, ctx, agent)?;
+    let (agent, resource) = visible_agent(ix, ctx, agent).map_err(named.field(Named::AgentInBody, "agentId"))?;
     ctx.authorize(ix, Action::ListGroups)?;
-    let group = find_group(o, group)?.clone();
+    let group = find_group(o, group).map_err(named.field(Named::GroupInBody, "groupId"))?.clone();
     let level_role = ix.catalogue().role(level.role())?;
     let permit = ctx.authorize(ix, Action::AssignGroup { agent: &resource, group: &group, level: level_role })?;
     let current = assignments_of_agent(o, &agent).into_iter().find(|a| a.group.id == group.id);
@@ -165,14 +186,13 @@ pub(super) struct Planned {
 pub(super) fn plan_assign(
     ix: &DecisionIndex,
     ctx: &Ctx,
-    agent: &str,
-    group: &str,
+    names: (&str, &str, Named),
     level: Level,
     window: &Span,
     replace: bool,
 ) -> Result<Planned> {
     let o = org(ix, &ctx.org)?;
-    let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
+    let (agent, group, current, permit) = resolve(ix, ctx, names, level)?;
     let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
     match (group.is_active(), o.members_reached(&group.id, ctx.now)) {
         (false, _) => return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before assigning it", group.name))),
@@ -209,10 +229,18 @@ pub(super) fn plan_assign(
 }
 
 /// Assigns `group` to `agent` (each by id or name) at `level` within `window`.
-pub async fn assign(state: &AppState, ctx: &Ctx, agent: &str, group: &str, level: Level, window: &Span) -> Result<(u64, Assignment)> {
+pub async fn assign(
+    state: &AppState,
+    ctx: &Ctx,
+    agent: &str,
+    group: &str,
+    level: Level,
+    window: &Span,
+    named: Named,
+) -> Result<(u64, Assignment)> {
     let (committed, assignment) = state
         .write_as(ctx, |ix, ctx| {
-            let p = plan_assign(ix, ctx, agent, group, level, window, false)?;
+            let p = plan_assign(ix, ctx, (agent, group, named), level, window, false)?;
             Ok((ctx.batch(p.permit, p.changes, p.audit), p.assignment))
         })
         .await?;
@@ -231,7 +259,7 @@ pub async fn change_assignment(
 ) -> Result<(u64, Assignment)> {
     let (committed, assignment) = state
         .write_as(ctx, |ix, ctx| {
-            let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
+            let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), level)?;
             let cur = current.ok_or_else(|| not_assigned(&agent, &group))?;
             let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
@@ -252,7 +280,7 @@ pub async fn unassign(state: &AppState, ctx: &Ctx, agent: &str, group: &str) -> 
             let (a, _) = visible_agent(ix, ctx, agent)?;
             let g = find_group(o, group)?;
             let level = assignments_of_agent(o, &a).into_iter().find(|x| x.group.id == g.id).map_or(Level::ViewAndUse, |x| x.level);
-            let (agent, group, current, permit) = resolve(ix, ctx, agent, group, level)?;
+            let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), level)?;
             let cur = current.ok_or_else(|| not_assigned(&agent, &group))?;
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let changes = vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }];

@@ -54,6 +54,15 @@ impl ServiceError {
             other => other.into(),
         }
     }
+
+    /// Something a body or query field names that does not exist: invalid input in `field` (a 422),
+    /// not a missing resource (a 404 says the path names nothing).
+    pub fn named_in(field: &'static str) -> impl Fn(Self) -> Self {
+        move |e| match e {
+            Self::NotFound(message) => Self::Invalid { field: field.to_owned(), message },
+            other => other,
+        }
+    }
 }
 
 impl From<CoreError> for ServiceError {

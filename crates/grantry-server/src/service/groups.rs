@@ -77,7 +77,7 @@ fn description(text: &str) -> Result<String> {
 /// that is not `this` nor below it, with room for `this` and its subtree under the depth limit.
 fn parent_for(o: &OrgState, text: &str, this: Option<&GroupId>) -> Result<GroupId> {
     let invalid = |message: String| ServiceError::Invalid { field: "parent".into(), message };
-    let parent = find_group(o, text)?;
+    let parent = find_group(o, text).map_err(ServiceError::named_in("parent"))?;
     if !parent.is_active() {
         return Err(invalid(format!("group `{}` is archived; restore it or choose an active parent", parent.name)));
     }

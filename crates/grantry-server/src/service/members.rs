@@ -37,7 +37,7 @@ fn users<'a>(o: &'a OrgState, texts: &[String]) -> Result<Vec<&'a User>> {
     }
     let mut out: Vec<&User> = Vec::with_capacity(texts.len());
     for text in texts {
-        let u = find_user(o, text)?;
+        let u = find_user(o, text).map_err(ServiceError::named_in("userIds"))?;
         if !out.iter().any(|seen| seen.id == u.id) {
             out.push(u);
         }
@@ -159,9 +159,10 @@ pub async fn remove_members(state: &AppState, ctx: &Ctx, group: &str, users: &[S
             let mut permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member })?;
             let (mut changes, mut audit, mut removed) = (Vec::new(), Vec::new(), Vec::new());
             for u in self::users(o, users)? {
-                let m = o
-                    .membership(&g.id, &u.id)
-                    .ok_or_else(|| ServiceError::NotFound(format!("`{}` is not a member of group `{}`", u.email, g.name)))?;
+                let m = o.membership(&g.id, &u.id).ok_or_else(|| ServiceError::Invalid {
+                    field: "userIds".into(),
+                    message: format!("`{}` is not a member of group `{}`", u.email, g.name),
+                })?;
                 permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: m.role })?;
                 audit.push(member_event(ctx, "group.member_removed", g, u, Some(m), None));
                 changes.push(Change::GroupMemberRemoved { org: ctx.org.clone(), group: g.id.clone(), user: u.id.clone() });

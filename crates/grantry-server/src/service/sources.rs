@@ -77,7 +77,7 @@ fn named_groups(o: &OrgState, texts: &[String]) -> Result<Vec<Group>> {
     }
     let mut out: Vec<Group> = Vec::new();
     for t in texts {
-        let g = find_group(o, t)?;
+        let g = find_group(o, t).map_err(ServiceError::named_in("groups"))?;
         if !g.is_active() {
             return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it or name an active group", g.name)));
         }

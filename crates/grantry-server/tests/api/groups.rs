@@ -36,7 +36,7 @@ async fn the_tree_keeps_its_rules() {
     assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("parent")), "a cycle: {body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("cycle"), "{body}");
     let (status, body) = create(&owner, "Orphan", Some("no such group")).await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("parent")), "a body naming nothing is bad input: {body}");
     // Depth: with a limit of 3, a third level fits and a fourth does not.
     let (status, body) = owner.patch("/settings", &json!({ "max_group_depth": 3 })).await;
     assert_eq!((status, body["max_group_depth"].as_u64()), (200, Some(3)), "{body}");
@@ -89,7 +89,7 @@ async fn hostile_and_malformed_input_is_refused_and_changes_nothing() {
         async move { owner.post(&path, &body).await }
     };
     for (body, status, field) in [
-        (json!({ "userIds": [ann, "nobody@acme.test"] }), 404, None),
+        (json!({ "userIds": [ann, "nobody@acme.test"] }), 422, Some("userIds")),
         (json!({ "userIds": [] }), 422, Some("userIds")),
         (json!({ "userIds": [ann], "role": "OWNER" }), 422, Some("role")),
         (json!({ "userIds": [ann], "endDate": "2001-01-01" }), 422, Some("endDate")),
@@ -140,7 +140,7 @@ async fn members_in_the_seeds_shape_and_what_a_groups_manager_may_do() {
     let (status, body) = lead.delete(&format!("/groups/{sales}/members/{bo}")).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = lead.post(&format!("/groups/{sales}/members:remove"), &json!({ "userIds": [ann, bo] })).await;
-    assert_eq!(status, 404, "bo is no longer a member, so nothing is removed: {body}");
+    assert_eq!(status, 422, "bo is no longer a member, so nothing is removed: {body}");
     let members = owner.get(&format!("/groups/{sales}/members")).await.1;
     assert_eq!(emails(&members["members"]), ["ann@acme.test", "lead@acme.test"]);
     // An end date in a zone: the last day of membership, closing at that zone's midnight.
