@@ -86,6 +86,9 @@ pub(super) struct Compiled {
     buckets: FxHashMap<u64, Vec<u32>>,
     /// Each principal's grants, in the order they came.
     by_principal: FxHashMap<u32, Vec<u32>>,
+    /// The grants anchored at each resource (an agent's assignments, a data source's readers), in
+    /// the order they came; grants anchored in the scope tree are not listed here.
+    by_resource: FxHashMap<u32, Vec<u32>>,
     /// For each permission, the roles that carry it and under which conditions.
     carriers: FxHashMap<u32, Vec<Carrier>>,
     roles_compiled: FxHashSet<u32>,
@@ -263,13 +266,14 @@ impl Compiled {
                 (self.syms.intern(&pg.permission), false, self.sets.acquire(conds))
             }
         };
+        let anchor = self.anchor_sym(&grant.anchor);
         let live = Live {
             key,
             starts_us: grant.starts_at.as_microsecond(),
             ends_us: micros(grant.expires_at),
             principal: slot.sym,
             what,
-            anchor: self.anchor_sym(&grant.anchor),
+            anchor,
             conds,
             role,
         };
@@ -288,6 +292,9 @@ impl Compiled {
         self.by_key.insert(key, at);
         self.buckets.entry(bucket_key(slot.sym, what)).or_default().push(at);
         self.by_principal.entry(slot.sym).or_default().push(at);
+        if let Anchor::Resource(_) = grant.anchor {
+            self.by_resource.entry(anchor).or_default().push(at);
+        }
     }
 
     /// Takes a grant out of the index; `false` if it was not there (already ended, or never seen).
@@ -302,12 +309,14 @@ impl Compiled {
                 self.buckets.remove(&bucket);
             }
         }
-        if let Some(list) = self.by_principal.get_mut(&live.principal) {
-            if let Some(pos) = list.iter().position(|&i| i == at) {
-                list.remove(pos);
-            }
-            if list.is_empty() {
-                self.by_principal.remove(&live.principal);
+        for (map, owner) in [(&mut self.by_principal, live.principal), (&mut self.by_resource, live.anchor)] {
+            if let Some(list) = map.get_mut(&owner) {
+                if let Some(pos) = list.iter().position(|&i| i == at) {
+                    list.remove(pos);
+                }
+                if list.is_empty() {
+                    map.remove(&owner);
+                }
             }
         }
         self.sets.release(live.conds);
@@ -403,6 +412,13 @@ impl Compiled {
         self.by_key.get(&key).and_then(|&at| self.live(at)).map(|g| self.terms(g))
     }
 
+    /// The live grants anchored at the resource `reference`, in the order they came.
+    pub(super) fn grants_at(&self, reference: &ResourceRef) -> Vec<GrantTerms> {
+        let Some(anchor) = self.syms.get(&anchor_text(&Anchor::Resource(reference.clone()))) else { return Vec::new() };
+        let list = self.by_resource.get(&anchor).map_or(&[][..], Vec::as_slice);
+        list.iter().filter_map(|&at| self.live(at)).map(|g| self.terms(g)).collect()
+    }
+
     /// The live grants of role `role`, wherever held (the only grants rebuilt).
     pub(super) fn role_grants(&self, role: &str) -> Vec<GrantTerms> {
         let Some(sym) = self.syms.get(role) else { return Vec::new() };
@@ -486,6 +502,13 @@ impl Compiled {
         of_kind.iter().map(|(id, r)| self.resource_record(org, ResourceRef::new(kind, &**id), r)).collect()
     }
 
+    /// The registered resources of type `kind` whose attribute `attr` equals `value`, by id.
+    pub(super) fn resources_with(&self, org: &OrgId, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> Vec<Resource> {
+        let (Some(kind_sym), Some(attr)) = (self.syms.get(kind), self.syms.get(attr)) else { return Vec::new() };
+        let ids = self.listing.with_value(kind_sym, attr, self.syms.lookup_value(value), None);
+        ids.filter_map(|id| self.resource(org, &ResourceRef::new(kind, id))).collect()
+    }
+
     /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
     pub(super) fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
         let (Some(kind), Some(attr)) = (self.syms.get(kind), self.syms.get(attr)) else { return false };
@@ -527,6 +550,7 @@ impl Compiled {
         self.by_key.shrink_to_fit();
         self.buckets.shrink_to_fit();
         self.by_principal.shrink_to_fit();
+        self.by_resource.shrink_to_fit();
         self.principals.shrink_to_fit();
     }
 

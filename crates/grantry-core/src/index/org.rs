@@ -197,6 +197,12 @@ impl OrgState {
         all
     }
 
+    /// The registered resources of type `kind` whose attribute `attr` equals `value`, by id (from
+    /// the listing, without walking the type).
+    pub fn resources_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> Vec<Resource> {
+        self.compiled.resources_with(&self.org.id, kind, attr, value)
+    }
+
     /// Whether a registered resource of type `kind` has attribute `attr` equal to `value`.
     pub fn has_resource_with(&self, kind: &str, attr: &str, value: &crate::attr::AttrValue) -> bool {
         self.compiled.has_resource_with(kind, attr, value)
@@ -210,6 +216,12 @@ impl OrgState {
     /// The live grant with id `id`.
     pub fn grant(&self, id: &GrantId) -> Option<GrantTerms> {
         self.compiled.grant(id)
+    }
+
+    /// The live grants anchored at the resource `reference` (an agent's assignments, its
+    /// creator's grant, a data source's readers), wherever held.
+    pub fn grants_on(&self, reference: &ResourceRef) -> Vec<GrantTerms> {
+        self.compiled.grants_at(reference)
     }
 
     /// The live grants of role `role` in the organization, wherever held.

@@ -16,8 +16,8 @@ use grantry_core::change::Change;
 use grantry_core::ids::GrantId;
 use grantry_core::index::OrgState;
 use grantry_core::model::{
-    AccessType, Actor, Agent, Anchor, Classification, DataSource, Grant, GrantSource, GrantTarget, GrantTerms, Principal, Resource,
-    ResourceRef, Revocation, ScopeRef, AGENT, DATA_SOURCE,
+    AccessType, Actor, Agent, Anchor, Classification, DataSource, Grant, GrantSource, GrantTarget, Principal, Resource, ResourceRef,
+    Revocation, ScopeRef, AGENT, DATA_SOURCE,
 };
 use grantry_core::validate;
 use serde_json::json;
@@ -111,18 +111,10 @@ fn agent_event(ctx: &Ctx, event_type: &str, agent: &Agent) -> AuditDraft {
     d
 }
 
-/// The grants anchored at `reference`, wherever held: a group's assignment, the creator's, a
-/// restricted data source's readers.
-pub(super) fn grants_on(o: &OrgState, reference: &ResourceRef) -> Vec<GrantTerms> {
-    let roles = [role::AGENT_USER, role::AGENT_EDITOR, role::AGENT_CREATOR, role::DATA_SOURCE_READER];
-    let anchor = Anchor::Resource(reference.clone());
-    roles.iter().flat_map(|r| o.role_grants(r)).filter(|g| g.anchor == anchor).collect()
-}
-
 /// The data sources of agent `agent_id`, by id.
 pub(super) fn sources_of(o: &OrgState, agent_id: &str) -> Vec<(DataSource, Resource)> {
     let parent = ResourceRef::new(AGENT, agent_id);
-    o.resources_of(DATA_SOURCE)
+    o.resources_with(DATA_SOURCE, "agent_id", &agent_id.into())
         .into_iter()
         .filter(|r| r.parent.as_ref() == Some(&parent))
         .filter_map(|r| DataSource::of(&r).map(|s| (s, r)))
@@ -255,9 +247,9 @@ pub async fn delete_agent(state: &AppState, ctx: &Ctx, agent: &str) -> Result<(u
             let permit = ctx.authorize(ix, Action::OnAgent { agent: &resource, permission: perm::AGENT_DELETE })?;
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let sources = sources_of(o, &a.id);
-            let mut grants = grants_on(o, &a.reference());
+            let mut grants = o.grants_on(&a.reference());
             for (s, _) in &sources {
-                grants.extend(grants_on(o, &s.reference()));
+                grants.extend(o.grants_on(&s.reference()));
             }
             let mut changes: Vec<Change> = grants
                 .iter()

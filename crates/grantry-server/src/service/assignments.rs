@@ -69,9 +69,7 @@ pub async fn with_zones(state: &AppState, org: &grantry_core::ids::OrgId, mut li
 
 /// The assignments of agent `agent`, by group name.
 pub fn assignments_of_agent(o: &OrgState, agent: &Agent) -> Vec<Assignment> {
-    let anchor = Anchor::Resource(agent.reference());
-    let grants = [Level::ViewAndUse, Level::Edit].into_iter().flat_map(|l| o.role_grants(l.role()));
-    let mut out: Vec<Assignment> = grants.filter(|g| g.anchor == anchor).filter_map(|g| Assignment::read(o, agent, g)).collect();
+    let mut out: Vec<Assignment> = o.grants_on(&agent.reference()).into_iter().filter_map(|g| Assignment::read(o, agent, g)).collect();
     out.sort_by_key(|a| a.group.name.to_lowercase());
     out
 }
@@ -181,15 +179,25 @@ pub(super) struct Planned {
     pub outcome: Outcome,
 }
 
-/// Plans assigning `group` to `agent` at `level` within `window`. An existing assignment of the
-/// group is a conflict, unless `replace`: then it is changed (or left, when it is the same).
+/// Whether an assignment is to be made, changed, or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// A new one: an existing assignment of the group is a conflict.
+    New,
+    /// A change of an existing one: its absence is "not assigned"; it is rewritten even when the same.
+    Existing,
+    /// Made, changed, or left when it is the same (imports).
+    Either,
+}
+
+/// Plans assigning `group` to `agent` at `level` within `window`, as `mode` says.
 pub(super) fn plan_assign(
     ix: &DecisionIndex,
     ctx: &Ctx,
     names: (&str, &str, Named),
     level: Level,
     window: &Span,
-    replace: bool,
+    mode: Mode,
 ) -> Result<Planned> {
     let o = org(ix, &ctx.org)?;
     let (agent, group, current, permit) = resolve(ix, ctx, names, level)?;
@@ -205,10 +213,13 @@ pub(super) fn plan_assign(
         _ => {}
     }
     let Some(cur) = current else {
+        if mode == Mode::Existing {
+            return Err(not_assigned(&agent, &group));
+        }
         let audit = vec![event(ctx, "agent.group_added", &agent, None, Some(&assignment))];
         return Ok(Planned { permit, changes: vec![Change::GrantCreated { grant }], audit, assignment, outcome: Outcome::Created });
     };
-    if !replace {
+    if mode == Mode::New {
         return Err(ServiceError::Conflict(format!(
             "group `{}` is already assigned to agent `{}` with {}; change that assignment's level or window instead",
             group.name,
@@ -219,7 +230,7 @@ pub(super) fn plan_assign(
     let same = cur.level == level
         && cur.grant.expires_at == grant.expires_at
         && (window.start.is_none() || cur.grant.starts_at == grant.starts_at);
-    if same {
+    if same && mode == Mode::Either {
         return Ok(Planned { permit, changes: vec![], audit: vec![], assignment: cur, outcome: Outcome::Unchanged });
     }
     let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
@@ -240,7 +251,7 @@ pub async fn assign(
 ) -> Result<(u64, Assignment)> {
     let (committed, assignment) = state
         .write_as(ctx, |ix, ctx| {
-            let p = plan_assign(ix, ctx, (agent, group, named), level, window, false)?;
+            let p = plan_assign(ix, ctx, (agent, group, named), level, window, Mode::New)?;
             Ok((ctx.batch(p.permit, p.changes, p.audit), p.assignment))
         })
         .await?;
@@ -259,14 +270,8 @@ pub async fn change_assignment(
 ) -> Result<(u64, Assignment)> {
     let (committed, assignment) = state
         .write_as(ctx, |ix, ctx| {
-            let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), level)?;
-            let cur = current.ok_or_else(|| not_assigned(&agent, &group))?;
-            let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
-            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let changes =
-                vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }, Change::GrantCreated { grant }];
-            let audit = vec![event(ctx, "agent.permission_level_changed", &agent, Some(&cur), Some(&assignment))];
-            Ok((ctx.batch(permit, changes, audit), assignment))
+            let p = plan_assign(ix, ctx, (agent, group, Named::InPath), level, window, Mode::Existing)?;
+            Ok((ctx.batch(p.permit, p.changes, p.audit), p.assignment))
         })
         .await?;
     Ok((committed.revision, assignment))
@@ -276,11 +281,8 @@ pub async fn change_assignment(
 pub async fn unassign(state: &AppState, ctx: &Ctx, agent: &str, group: &str) -> Result<(u64, Assignment)> {
     let (committed, gone) = state
         .write_as(ctx, |ix, ctx| {
-            let o = org(ix, &ctx.org)?;
-            let (a, _) = visible_agent(ix, ctx, agent)?;
-            let g = find_group(o, group)?;
-            let level = assignments_of_agent(o, &a).into_iter().find(|x| x.group.id == g.id).map_or(Level::ViewAndUse, |x| x.level);
-            let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), level)?;
+            // `resolve` weighs taking away the current level, whatever it is.
+            let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), Level::ViewAndUse)?;
             let cur = current.ok_or_else(|| not_assigned(&agent, &group))?;
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let changes = vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }];

@@ -6,7 +6,7 @@
 //! assignment or membership in the file is an error; one already in place is left as it is (an
 //! assignment with another level or window is changed).
 
-use super::assignments::{plan_assign, Named, Outcome, Span};
+use super::assignments::{plan_assign, Mode, Named, Outcome, Span};
 use super::groups::find_group;
 use super::members::member_event;
 use super::users::plan_user;
@@ -125,7 +125,7 @@ pub async fn import_assignments(state: &AppState, ctx: &Ctx, text: &str, zone: O
                 (!text.is_empty()).then(|| window::instant("date", text, &tz, edge)).transpose().map_err(|e| bad(*line, e))
             };
             let span = Span { start: date(start, Edge::Start)?, end: date(end, Edge::End)?, zone: zone.map(str::to_owned) };
-            let p = plan_assign(ix, ctx, (agent, group, Named::InPath), level, &span, true).map_err(at_line(*line))?;
+            let p = plan_assign(ix, ctx, (agent, group, Named::InPath), level, &span, Mode::Either).map_err(at_line(*line))?;
             let key = (p.assignment.agent.id.clone(), p.assignment.group.id.0.clone());
             if let Some(first) = seen.insert(key, *line) {
                 return Err(bad(

@@ -5,7 +5,7 @@
 //! audited (`agent.data_source_added`, `agent.data_source_restriction_changed`,
 //! `agent.data_source_removed`).
 
-use super::agents::{grants_on, record_name, role_on, sources_of, visible_agent};
+use super::agents::{record_name, role_on, sources_of, visible_agent};
 use super::groups::find_group;
 use super::{org, Ctx};
 use crate::ids::new_id;
@@ -34,7 +34,8 @@ pub struct Source {
 
 /// The groups `source` is restricted to, by name.
 fn groups_of(o: &OrgState, source: &DataSource) -> Vec<Group> {
-    let mut out: Vec<Group> = grants_on(o, &source.reference())
+    let mut out: Vec<Group> = o
+        .grants_on(&source.reference())
         .into_iter()
         .filter_map(|g| match g.principal {
             Principal::Group(id) => o.group(&id).cloned(),
@@ -182,7 +183,8 @@ pub async fn restrict_source(state: &AppState, ctx: &Ctx, agent: &str, source: &
             let now: Vec<Group> = named_groups(o, groups)?;
             let after = DataSource { restricted: !now.is_empty(), ..before.clone() };
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let mut changes: Vec<Change> = grants_on(o, &before.reference())
+            let mut changes: Vec<Change> = o
+                .grants_on(&before.reference())
                 .into_iter()
                 .filter(|g| !matches!(&g.principal, Principal::Group(id) if now.iter().any(|n| &n.id == id)))
                 .map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id, revocation: revocation.clone() })
@@ -208,7 +210,8 @@ pub async fn remove_source(state: &AppState, ctx: &Ctx, agent: &str, source: &st
             let (s, _) = find_source(o, &a, source)?;
             let was = groups_of(o, &s);
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let mut changes: Vec<Change> = grants_on(o, &s.reference())
+            let mut changes: Vec<Change> = o
+                .grants_on(&s.reference())
                 .into_iter()
                 .map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id, revocation: revocation.clone() })
                 .collect();
