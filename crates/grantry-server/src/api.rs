@@ -7,6 +7,7 @@ mod api_keys;
 mod assignments;
 mod audit;
 mod auth;
+mod bulk;
 mod catalogue;
 mod check;
 mod conversations;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::router())
         .merge(assignments::router())
         .merge(imports::router())
+        .merge(bulk::router())
         .merge(reviews::router())
         .merge(settings::router());
     Router::new()

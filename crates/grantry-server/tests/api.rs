@@ -12,6 +12,8 @@ mod agents;
 mod attacks;
 #[path = "api/batch.rs"]
 mod batch;
+#[path = "api/bulk.rs"]
+mod bulk;
 #[path = "api/groups.rs"]
 mod groups;
 #[path = "api/imports.rs"]

@@ -148,6 +148,56 @@ pub enum GroupCommand {
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Add and remove users and agents across several groups in one transaction: every user and
+    /// every agent with every group. A user not in a group, or an agent a group is not assigned
+    /// to, is left as it is; anything else wrong refuses the whole change.
+    #[command(after_help = crate::examples!(
+        "grantry group bulk --group \"Sales Team\" --group \"Support Team\" --add-user ann@acme.test --add-user bo@acme.test -e admin",
+        "grantry group bulk --group \"Sales Team\" --group \"Support Team\" --add-agent \"Sales Assistant\" --permission EDIT --dry-run -e admin",
+        "grantry group bulk --group \"Contractors\" --group \"Interns\" --remove-user temp@acme.test --remove-agent \"Finance Bot\" -e admin"
+    ))]
+    Bulk {
+        /// A group, by name or id (repeatable, up to 100).
+        #[arg(long = "group", required = true)]
+        groups: Vec<String>,
+        /// A user added to every group, by email (repeatable).
+        #[arg(long = "add-user")]
+        add_users: Vec<String>,
+        /// A user taken out of every group, by email (repeatable).
+        #[arg(long = "remove-user")]
+        remove_users: Vec<String>,
+        /// The added users' role: MEMBER (the default) or MANAGER.
+        #[arg(long, default_value = "MEMBER")]
+        role: String,
+        /// The added memberships' last day, time or instant.
+        #[arg(long)]
+        member_end: Option<String>,
+        /// An agent every group is assigned to, by name or id (repeatable).
+        #[arg(long = "add-agent")]
+        add_agents: Vec<String>,
+        /// An agent every group's assignment to is taken away (repeatable).
+        #[arg(long = "remove-agent")]
+        remove_agents: Vec<String>,
+        /// The added assignments' level: VIEW_AND_USE (the default) or EDIT.
+        #[arg(long, default_value = "VIEW_AND_USE")]
+        permission: String,
+        /// When the added assignments begin (a date, a time or an instant); now if absent.
+        #[arg(long)]
+        start: Option<String>,
+        /// The added assignments' last day, time or instant.
+        #[arg(long)]
+        end: Option<String>,
+        /// The IANA timezone every date is read in (UTC unless given).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Show what each pair would do; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        out: OutputArg,
+    },
 }
 
 /// The id of the group `text` names: an id as it is, or a name.
@@ -276,6 +326,30 @@ pub async fn run(command: GroupCommand) -> Result<()> {
             let n = written["members"].as_array().map_or(0, Vec::len);
             crate::say!("Removed {n} member{} from the group.", if n == 1 { "" } else { "s" });
             Ok(())
+        }
+        GroupCommand::Bulk {
+            groups,
+            add_users,
+            remove_users,
+            role,
+            member_end,
+            add_agents,
+            remove_agents,
+            permission,
+            start,
+            end,
+            timezone,
+            dry_run,
+            env,
+            out,
+        } => {
+            let body = json!({
+                "groupIds": groups, "addUserIds": add_users, "removeUserIds": remove_users, "role": role,
+                "memberEndDate": member_end, "addAgentIds": add_agents, "removeAgentIds": remove_agents,
+                "permission": permission, "startDate": start, "endDate": end, "timezone": timezone, "dryRun": dry_run,
+            });
+            let report: Value = client(&env.env)?.post("/groups:bulk", &body).await?;
+            super::import::print_report(&report, dry_run, &out, "#")
         }
     }
 }

@@ -69,27 +69,31 @@ pub async fn run(command: ImportCommand) -> Result<()> {
         }
     };
     let report: Value = client(&env.env)?.post(path, &body).await?;
+    print_report(&report, dry_run, &out, "LINE")
+}
+
+/// Prints what a write of many rows (an import, a bulk change) did or would do; `first` heads the
+/// rows' numbers.
+pub fn print_report(report: &Value, dry_run: bool, out: &OutputArg, first: &str) -> Result<()> {
     if out.json {
-        return output::json(&report);
+        return output::json(report);
     }
-    let rows: Vec<Vec<String>> = report["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            vec![
-                r["line"].to_string(),
-                output::clean_cell(r["action"].as_str().unwrap_or_default()),
-                output::clean_cell(r["detail"].as_str().unwrap_or_default()),
-            ]
-        })
-        .collect();
-    output::print_table(&["LINE", "ACTION", "ROW"], &rows, "No rows.");
-    let counts = format!("{} to create, {} to change, {} unchanged", report["created"], report["changed"], report["unchanged"]);
+    let rows: Vec<Vec<String>> = output::rows_of(&report["rows"], |r| {
+        vec![
+            r["line"].to_string(),
+            output::clean_cell(r["action"].as_str().unwrap_or_default()),
+            output::clean_cell(r["detail"].as_str().unwrap_or_default()),
+        ]
+    });
+    output::print_table(&[first, "ACTION", "WHAT"], &rows, "No rows.");
+    let counts = format!(
+        "{} to create, {} to change, {} to remove, {} unchanged",
+        report["created"], report["changed"], report["removed"], report["unchanged"]
+    );
     if dry_run {
         crate::say!("Dry run: {counts}; nothing was written.");
     } else {
-        crate::say!("Imported in one transaction (revision {}): {counts}.", report["revision"]);
+        crate::say!("Written in one transaction (revision {}): {counts}.", report["revision"]);
     }
     Ok(())
 }

@@ -83,9 +83,32 @@ fn seed_three_through_the_cli() {
     assert!(r.stdout.contains("Dry run: 1 to create, 1 to change"), "{}", r.stdout);
     assert_eq!(check("lead@acme.test", &sales_agent).code, 3, "the dry run wrote nothing");
     let r = ok(&["import", "assignments", path]);
-    assert!(r.stdout.contains("Imported in one transaction"), "{}", r.stdout);
+    assert!(r.stdout.contains("Written in one transaction"), "{}", r.stdout);
     assert_eq!(check("lead@acme.test", &sales_agent).code, 0, "lead is in Support Managers, now assigned the sales agent");
+    // Across several groups in one transaction: sales joins both teams and both get the sales agent.
+    let bulk = [
+        "group",
+        "bulk",
+        "--group",
+        "Sales Team",
+        "--group",
+        "Support Team",
+        "--add-user",
+        "sales@acme.test",
+        "--add-agent",
+        "Sales Agent",
+    ];
+    let r = ok(&[&bulk[..], &["--dry-run"]].concat());
+    assert!(r.stdout.contains("Dry run: 3 to create, 0 to change, 0 to remove, 1 unchanged"), "{}", r.stdout);
+    assert_eq!(check("sales@acme.test", &sales_agent).code, 3, "the dry run wrote nothing");
+    let r = ok(&bulk);
+    assert!(r.stdout.contains("Written in one transaction") && r.stdout.contains("`Support Team` → `Sales Agent`"), "{}", r.stdout);
+    assert_eq!(check("sales@acme.test", &sales_agent).code, 0);
+    assert_eq!(check("support@acme.test", &sales_agent).code, 0, "Support Team now has the sales agent");
+    let r = a(&["group", "bulk", "--group", "Sales Team", "--add-user", "nobody@acme.test"]);
+    assert!(r.code == 2 && r.stderr.contains("nobody@acme.test"), "{}", r.stderr);
     for help in [
+        &["group", "bulk", "--help"][..],
         &["agent", "assign", "--help"][..],
         &["group", "add-members", "--help"],
         &["agent", "sources", "--help"],

@@ -144,7 +144,7 @@ pub struct Terms {
 }
 
 impl Terms {
-    fn read(&self) -> Result<(Level, Span)> {
+    pub(super) fn read(&self) -> Result<(Level, Span)> {
         let level: Level = self.permission.parse().map_err(|message| ServiceError::Invalid { field: "permission".into(), message })?;
         let zone_name = self.timezone.as_deref().map(str::trim);
         let zone = window::zone("timezone", zone_name.unwrap_or("UTC"))?;

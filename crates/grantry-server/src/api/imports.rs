@@ -6,7 +6,7 @@
 use super::auth::Caller;
 use super::extract::{ApiJson, IMPORT_LIMIT};
 use crate::error::Result;
-use crate::service::{self, ImportReport};
+use crate::service::{self, ImportReport, Outcome};
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
@@ -38,7 +38,7 @@ pub struct Import {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RowView {
     pub line: u64,
-    /// `create`, `change` or `unchanged`.
+    /// `create`, `change`, `unchanged` or `remove`.
     pub action: String,
     pub detail: String,
 }
@@ -50,19 +50,26 @@ pub struct ImportView {
     pub created: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// Memberships and assignments taken away (bulk changes).
+    pub removed: usize,
     pub rows: Vec<RowView>,
     pub revision: u64,
 }
 
 impl ImportView {
-    fn new(r: ImportReport) -> Self {
-        let count = |a: &str| r.rows.iter().filter(|x| x.action == a).count();
+    pub(super) fn new(r: ImportReport) -> Self {
+        let count = |o: Outcome| r.rows.iter().filter(|x| x.outcome == o).count();
         Self {
             dry_run: r.dry_run,
-            created: count("create"),
-            changed: count("change"),
-            unchanged: count("unchanged"),
-            rows: r.rows.iter().map(|x| RowView { line: x.line, action: x.action.to_owned(), detail: x.detail.clone() }).collect(),
+            created: count(Outcome::Created),
+            changed: count(Outcome::Changed),
+            unchanged: count(Outcome::Unchanged),
+            removed: count(Outcome::Removed),
+            rows: r
+                .rows
+                .iter()
+                .map(|x| RowView { line: x.line, action: x.outcome.action().to_owned(), detail: x.detail.clone() })
+                .collect(),
             revision: r.revision,
         }
     }

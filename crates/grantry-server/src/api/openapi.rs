@@ -1,8 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/openapi.json`.
 
 use super::{
-    admin, agents, api_keys, assignments, audit, catalogue, check, conversations, grants, groups, imports, lookup, reviews, roles, scopes,
-    settings, traces, user_status, users,
+    admin, agents, api_keys, assignments, audit, bulk, catalogue, check, conversations, grants, groups, imports, lookup, reviews, roles,
+    scopes, settings, traces, user_status, users,
 };
 use crate::state::AppState;
 use axum::routing::get;
@@ -34,7 +34,7 @@ use utoipa::OpenApi;
         agents::sources, agents::add_source, agents::restrict_source, agents::remove_source, agents::access,
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
-        imports::assignments, imports::users,
+        imports::assignments, imports::users, bulk::bulk,
         reviews::review, reviews::compliance, reviews::access_matrix, reviews::memberships, reviews::coverage,
     ),
     components(schemas(super::views::ErrorBody)),

@@ -8,6 +8,7 @@
 
 use super::agents::{role_on, visible_agent};
 use super::groups::find_group;
+use super::planned::Outcome;
 use super::{org, Ctx};
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
@@ -123,7 +124,7 @@ impl Named {
 }
 
 /// The agent, group and current assignment `agent` and `group` name, authorized for `level`.
-fn resolve(
+pub(super) fn resolve(
     ix: &DecisionIndex,
     ctx: &Ctx,
     (agent, group, named): (&str, &str, Named),
@@ -162,14 +163,6 @@ fn made(ctx: &Ctx, agent: &Agent, group: &Group, level: Level, window: &Span) ->
     Ok((grant, assignment))
 }
 
-/// What planning one assignment came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Changed,
-    Unchanged,
-}
-
 /// One assignment planned: the permit, its changes and audit events, and the assignment.
 pub(super) struct Planned {
     pub permit: Permit,
@@ -186,8 +179,9 @@ pub(super) enum Mode {
     New,
     /// A change of an existing one: its absence is "not assigned"; it is rewritten even when the same.
     Existing,
-    /// Made, changed, or left when it is the same (imports).
-    Either,
+    /// Made, changed, or left when it is the same (imports, bulk changes); `members_joining` when
+    /// the same write gives the group members, so that it may have none yet.
+    Either { members_joining: bool },
 }
 
 /// Plans assigning `group` to `agent` at `level` within `window`, as `mode` says.
@@ -202,9 +196,10 @@ pub(super) fn plan_assign(
     let o = org(ix, &ctx.org)?;
     let (agent, group, current, permit) = resolve(ix, ctx, names, level)?;
     let (grant, assignment) = made(ctx, &agent, &group, level, window)?;
-    match (group.is_active(), o.members_reached(&group.id, ctx.now)) {
+    let joining = matches!(mode, Mode::Either { members_joining: true });
+    match (group.is_active(), o.members_reached(&group.id, ctx.now) > 0 || joining) {
         (false, _) => return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before assigning it", group.name))),
-        (true, 0) => {
+        (true, false) => {
             return Err(ServiceError::Conflict(format!(
                 "group `{}` has no members (nor have the groups below it); add at least one member before assigning it",
                 group.name
@@ -230,7 +225,7 @@ pub(super) fn plan_assign(
     let same = cur.level == level
         && cur.grant.expires_at == grant.expires_at
         && (window.start.is_none() || cur.grant.starts_at == grant.starts_at);
-    if same && mode == Mode::Either {
+    if same && matches!(mode, Mode::Either { .. }) {
         return Ok(Planned { permit, changes: vec![], audit: vec![], assignment: cur, outcome: Outcome::Unchanged });
     }
     let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
@@ -284,13 +279,19 @@ pub async fn unassign(state: &AppState, ctx: &Ctx, agent: &str, group: &str) -> 
             // `resolve` weighs taking away the current level, whatever it is.
             let (agent, group, current, permit) = resolve(ix, ctx, (agent, group, Named::InPath), Level::ViewAndUse)?;
             let cur = current.ok_or_else(|| not_assigned(&agent, &group))?;
-            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let changes = vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }];
-            let audit = vec![event(ctx, "agent.group_removed", &agent, Some(&cur), None)];
-            Ok((ctx.batch(permit, changes, audit), cur))
+            let p = taken_away(ctx, &agent, cur, permit);
+            Ok((ctx.batch(p.permit, p.changes, p.audit), p.assignment))
         })
         .await?;
     Ok((committed.revision, gone))
+}
+
+/// Taking away `cur`, `group`'s assignment to `agent`: its grant revoked now.
+pub(super) fn taken_away(ctx: &Ctx, agent: &Agent, cur: Assignment, permit: Permit) -> Planned {
+    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+    let changes = vec![Change::GrantRevoked { org: ctx.org.clone(), id: cur.grant.id.clone(), revocation }];
+    let audit = vec![event(ctx, "agent.group_removed", agent, Some(&cur), None)];
+    Planned { permit, changes, audit, assignment: cur, outcome: Outcome::Removed }
 }
 
 fn not_assigned(agent: &Agent, group: &Group) -> ServiceError {

@@ -6,17 +6,17 @@
 //! assignment or membership in the file is an error; one already in place is left as it is (an
 //! assignment with another level or window is changed).
 
-use super::assignments::{plan_assign, Mode, Named, Outcome, Span};
+use super::assignments::{plan_assign, Mode, Named, Span};
 use super::groups::find_group;
 use super::members::member_event;
+use super::planned::{run, ImportReport, Outcome, Plan};
 use super::users::plan_user;
 use super::{org, Ctx};
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
-use grantry_core::authz::{Action, Permit};
+use grantry_core::authz::Action;
 use grantry_core::catalogue::role;
 use grantry_core::change::Change;
-use grantry_core::index::DecisionIndex;
 use grantry_core::model::{GroupMember, GroupRole, Level, User};
 use grantry_core::validate;
 use grantry_core::window::{self, Edge};
@@ -24,24 +24,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 50_000;
-
-/// What one row does.
-#[derive(Debug, Clone)]
-pub struct RowPlan {
-    /// The row's line in the file (the header is line 1).
-    pub line: u64,
-    /// `create`, `change` or `unchanged`.
-    pub action: &'static str,
-    pub detail: String,
-}
-
-/// What an import did, or, in a dry run, would do.
-#[derive(Debug, Clone)]
-pub struct ImportReport {
-    pub rows: Vec<RowPlan>,
-    pub dry_run: bool,
-    pub revision: u64,
-}
 
 fn bad(line: u64, what: impl std::fmt::Display) -> ServiceError {
     ServiceError::Invalid { field: "csv".into(), message: format!("line {line}: {what}") }
@@ -83,40 +65,13 @@ fn rows(text: &str, columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>> {
     Ok(out)
 }
 
-/// A planned file: the permit, the changes and events, and what each row does.
-struct Plan {
-    permit: Option<Permit>,
-    changes: Vec<Change>,
-    audit: Vec<grantry_core::audit::AuditDraft>,
-    rows: Vec<RowPlan>,
-}
-
-/// Runs `plan` once against the index and, unless `dry_run` or nothing changes, again in one write.
-async fn run(state: &AppState, ctx: &Ctx, dry_run: bool, plan: impl Fn(&DecisionIndex, &Ctx) -> Result<Plan>) -> Result<ImportReport> {
-    {
-        let ix = state.index();
-        let p = plan(&ix, ctx)?;
-        if dry_run || p.changes.is_empty() {
-            return Ok(ImportReport { rows: p.rows, dry_run, revision: ix.revision() });
-        }
-    }
-    let (committed, rows) = state
-        .write_as(ctx, |ix, ctx| {
-            let p = plan(ix, ctx)?;
-            let permit = p.permit.ok_or_else(|| ServiceError::Internal("an import with changes has no permit".into()))?;
-            Ok((ctx.batch(permit, p.changes, p.audit), p.rows))
-        })
-        .await?;
-    Ok(ImportReport { rows, dry_run, revision: committed.revision })
-}
-
 /// Imports assignments from `csv` (`AgentId,GroupId,Permission,StartDate,EndDate`); dates are read
 /// in `zone` (UTC unless given).
 pub async fn import_assignments(state: &AppState, ctx: &Ctx, text: &str, zone: Option<&str>, dry_run: bool) -> Result<ImportReport> {
     let rows = rows(text, &["AgentId", "GroupId", "Permission", "StartDate", "EndDate"])?;
     let tz = window::zone("timezone", zone.unwrap_or("UTC"))?;
     run(state, ctx, dry_run, |ix, ctx| {
-        let mut plan = Plan { permit: None, changes: vec![], audit: vec![], rows: vec![] };
+        let mut plan = Plan::default();
         let mut seen: HashMap<(String, String), u64> = HashMap::new();
         for (line, cells) in &rows {
             let [agent, group, permission, start, end] = &cells[..] else { return Err(bad(*line, "expected 5 cells")) };
@@ -125,7 +80,8 @@ pub async fn import_assignments(state: &AppState, ctx: &Ctx, text: &str, zone: O
                 (!text.is_empty()).then(|| window::instant("date", text, &tz, edge)).transpose().map_err(|e| bad(*line, e))
             };
             let span = Span { start: date(start, Edge::Start)?, end: date(end, Edge::End)?, zone: zone.map(str::to_owned) };
-            let p = plan_assign(ix, ctx, (agent, group, Named::InPath), level, &span, Mode::Either).map_err(at_line(*line))?;
+            let p = plan_assign(ix, ctx, (agent, group, Named::InPath), level, &span, Mode::Either { members_joining: false })
+                .map_err(at_line(*line))?;
             let key = (p.assignment.agent.id.clone(), p.assignment.group.id.0.clone());
             if let Some(first) = seen.insert(key, *line) {
                 return Err(bad(
@@ -136,16 +92,8 @@ pub async fn import_assignments(state: &AppState, ctx: &Ctx, text: &str, zone: O
                     ),
                 ));
             }
-            let action = match p.outcome {
-                Outcome::Created => "create",
-                Outcome::Changed => "change",
-                Outcome::Unchanged => "unchanged",
-            };
             let detail = format!("`{}` → `{}` {}", p.assignment.group.name, p.assignment.agent.name, level.name());
-            plan.rows.push(RowPlan { line: *line, action, detail });
-            plan.changes.extend(p.changes);
-            plan.audit.extend(p.audit);
-            plan.permit = Some(p.permit);
+            plan.row(*line, p.outcome, detail, p.permit, p.changes, p.audit);
         }
         Ok(plan)
     })
@@ -158,7 +106,7 @@ pub async fn import_users(state: &AppState, ctx: &Ctx, text: &str, dry_run: bool
     let rows = rows(text, &["Name", "Email", "Group"])?;
     run(state, ctx, dry_run, |ix, ctx| {
         let o = org(ix, &ctx.org)?;
-        let mut plan = Plan { permit: None, changes: vec![], audit: vec![], rows: vec![] };
+        let mut plan = Plan::default();
         ctx.authorize(ix, Action::ListGroups)?;
         let mut made: BTreeMap<String, User> = BTreeMap::new();
         let mut seen: HashMap<(String, String), u64> = HashMap::new();
@@ -166,19 +114,19 @@ pub async fn import_users(state: &AppState, ctx: &Ctx, text: &str, dry_run: bool
             let [name, email, group] = &cells[..] else { return Err(bad(*line, "expected 3 cells")) };
             validate::bounded("name", name, 200).map_err(at_line(*line))?;
             let g = find_group(o, group).map_err(at_line(*line))?;
-            plan.permit = Some(ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member }).map_err(at_line(*line))?);
+            let permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member }).map_err(at_line(*line))?;
             let key = validate::email(email).map_err(at_line(*line))?;
-            let (user, action) = match (o.user_by_email(&key), made.get(&key)) {
-                (Some(u), _) => (u.clone(), "unchanged"),
-                (None, Some(u)) => (u.clone(), "create"),
+            let (mut changes, mut audit) = (vec![], vec![]);
+            let (user, created) = match (o.user_by_email(&key), made.get(&key)) {
+                (Some(u), _) => (u.clone(), false),
+                (None, Some(u)) => (u.clone(), true),
                 (None, None) => {
                     let org_member = ix.catalogue().role(role::ORG_MEMBER)?;
                     ctx.authorize(ix, Action::CreateUser { role: org_member }).map_err(at_line(*line))?;
-                    let (u, changes, audit) = plan_user(ix, ctx, &key, role::ORG_MEMBER).map_err(at_line(*line))?;
-                    plan.changes.extend(changes);
-                    plan.audit.extend(audit);
+                    let u;
+                    (u, changes, audit) = plan_user(ix, ctx, &key, role::ORG_MEMBER).map_err(at_line(*line))?;
                     made.insert(key.clone(), u.clone());
-                    (u, "create")
+                    (u, true)
                 }
             };
             if let Some(first) = seen.insert((key.clone(), g.id.0.clone()), *line) {
@@ -197,19 +145,15 @@ pub async fn import_users(state: &AppState, ctx: &Ctx, text: &str, dry_run: bool
                     added_at: ctx.now,
                     expires_at: None,
                 };
-                plan.audit.push(member_event(ctx, "group.member_added", g, &user, None, Some(&member)));
-                plan.changes.push(Change::GroupMemberSet { member });
+                audit.push(member_event(ctx, "group.member_added", g, &user, None, Some(&member)));
+                changes.push(Change::GroupMemberSet { member });
             }
-            let action = if joins {
-                if action == "create" {
-                    "create"
-                } else {
-                    "change"
-                }
-            } else {
-                action
+            let outcome = match (created, joins) {
+                (true, _) => Outcome::Created,
+                (false, true) => Outcome::Changed,
+                (false, false) => Outcome::Unchanged,
             };
-            plan.rows.push(RowPlan { line: *line, action, detail: format!("{key} in `{}`", g.name) });
+            plan.row(*line, outcome, format!("{key} in `{}`", g.name), permit, changes, audit);
         }
         Ok(plan)
     })

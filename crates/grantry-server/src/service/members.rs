@@ -28,16 +28,16 @@ pub fn find_user<'a>(o: &'a OrgState, text: &str) -> Result<&'a User> {
 }
 
 /// The users `texts` name, each once, in the order given.
-fn users<'a>(o: &'a OrgState, texts: &[String]) -> Result<Vec<&'a User>> {
+pub(super) fn users<'a>(o: &'a OrgState, field: &'static str, texts: &[String]) -> Result<Vec<&'a User>> {
     if texts.is_empty() || texts.len() > MAX_MEMBERS_AT_ONCE {
         return Err(ServiceError::Invalid {
-            field: "userIds".into(),
+            field: field.into(),
             message: format!("give 1 to {MAX_MEMBERS_AT_ONCE} users (ids or emails); {} were given", texts.len()),
         });
     }
     let mut out: Vec<&User> = Vec::with_capacity(texts.len());
     for text in texts {
-        let u = find_user(o, text).map_err(ServiceError::named_in("userIds"))?;
+        let u = find_user(o, text).map_err(ServiceError::named_in(field))?;
         if !out.iter().any(|seen| seen.id == u.id) {
             out.push(u);
         }
@@ -73,6 +73,77 @@ struct Additions {
     members: Vec<GroupMember>,
 }
 
+/// One membership planned: the permit, the change and its event when there is one, the membership.
+pub(super) struct Planned {
+    pub permit: Permit,
+    pub change: Option<(Change, AuditDraft)>,
+    pub member: GroupMember,
+}
+
+/// Whether members may be added to `g` until `expires_at`: the group is active and the end ahead.
+pub(super) fn joinable(ctx: &Ctx, g: &Group, expires_at: Option<Timestamp>) -> Result<()> {
+    if !g.is_active() {
+        return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before adding members", g.name)));
+    }
+    if let Some(end) = expires_at.filter(|end| *end <= ctx.now) {
+        return Err(ServiceError::Invalid {
+            field: "endDate".into(),
+            message: format!("{end} is not in the future; give an end after now, or none for a membership without end"),
+        });
+    }
+    Ok(())
+}
+
+/// Adding `u` to `g` as `role` until `expires_at`, refused unless the actor may; a user already in
+/// it takes the new role and end, and nothing changes when they are the same.
+pub(super) fn plan_join(
+    ix: &grantry_core::index::DecisionIndex,
+    ctx: &Ctx,
+    (g, u): (&Group, &User),
+    role: GroupRole,
+    expires_at: Option<Timestamp>,
+) -> Result<Planned> {
+    let o = org(ix, &ctx.org)?;
+    let before = o.membership(&g.id, &u.id);
+    // Making or unmaking a manager is for whoever manages groups, not for the group's managers.
+    let weighed = before.map_or(role, |b| b.role.max(role));
+    let permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: weighed })?;
+    let member = GroupMember {
+        org: ctx.org.clone(),
+        group: g.id.clone(),
+        user: u.id.clone(),
+        role,
+        added_at: before.map_or(ctx.now, |b| b.added_at),
+        expires_at,
+    };
+    if before == Some(&member) {
+        return Ok(Planned { permit, change: None, member });
+    }
+    let event_type = if before.is_some() { "group.member_updated" } else { "group.member_added" };
+    let event = member_event(ctx, event_type, g, u, before, Some(&member));
+    Ok(Planned { permit, change: Some((Change::GroupMemberSet { member: member.clone() }, event)), member })
+}
+
+/// Taking `u` out of `g`, refused unless the actor may; `None` when `u` is not a member.
+pub(super) fn plan_leave(ix: &grantry_core::index::DecisionIndex, ctx: &Ctx, g: &Group, u: &User) -> Result<Option<Planned>> {
+    let o = org(ix, &ctx.org)?;
+    let Some(m) = o.membership(&g.id, &u.id) else { return Ok(None) };
+    let permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: m.role })?;
+    let event = member_event(ctx, "group.member_removed", g, u, Some(m), None);
+    let change = Change::GroupMemberRemoved { org: ctx.org.clone(), group: g.id.clone(), user: u.id.clone() };
+    Ok(Some(Planned { permit, change: Some((change, event)), member: m.clone() }))
+}
+
+/// The group `text` names and the permit to manage its plain members; whether a group exists is
+/// told only to those who may see the groups.
+pub(super) fn managed_group<'a>(ix: &'a grantry_core::index::DecisionIndex, ctx: &Ctx, text: &str) -> Result<(&'a Group, Permit)> {
+    let o = org(ix, &ctx.org)?;
+    ctx.authorize(ix, Action::ListGroups)?;
+    let g = find_group(o, text)?;
+    let permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member })?;
+    Ok((g, permit))
+}
+
 /// The membership changes that adding `users` to `group` as `role` until `expires_at` makes, with
 /// their audit events; refused unless the actor may make every one of them.
 fn additions(
@@ -84,41 +155,17 @@ fn additions(
     expires_at: Option<Timestamp>,
 ) -> Result<Additions> {
     let o = org(ix, &ctx.org)?;
-    // Whether a group exists is told only to those who may see the groups.
-    ctx.authorize(ix, Action::ListGroups)?;
-    let g = find_group(o, group)?;
-    let mut permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member })?;
-    if !g.is_active() {
-        return Err(ServiceError::Conflict(format!("group `{}` is archived; restore it before adding members", g.name)));
-    }
-    if let Some(end) = expires_at.filter(|end| *end <= ctx.now) {
-        return Err(ServiceError::Invalid {
-            field: "endDate".into(),
-            message: format!("{end} is not in the future; give an end after now, or none for a membership without end"),
-        });
-    }
+    let (g, mut permit) = managed_group(ix, ctx, group)?;
+    joinable(ctx, g, expires_at)?;
     let (mut changes, mut audit, mut members) = (Vec::new(), Vec::new(), Vec::new());
-    for u in users(o, texts)? {
-        let before = o.membership(&g.id, &u.id);
-        // Making or unmaking a manager is for whoever manages groups, not for the group's managers.
-        let weighed = before.map_or(role, |b| b.role.max(role));
-        permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: weighed })?;
-        let member = GroupMember {
-            org: ctx.org.clone(),
-            group: g.id.clone(),
-            user: u.id.clone(),
-            role,
-            added_at: before.map_or(ctx.now, |b| b.added_at),
-            expires_at,
-        };
-        if before == Some(&member) {
-            members.push(member);
-            continue;
+    for u in users(o, "userIds", texts)? {
+        let p = plan_join(ix, ctx, (g, u), role, expires_at)?;
+        permit = p.permit;
+        if let Some((change, event)) = p.change {
+            changes.push(change);
+            audit.push(event);
         }
-        let event_type = if before.is_some() { "group.member_updated" } else { "group.member_added" };
-        audit.push(member_event(ctx, event_type, g, u, before, Some(&member)));
-        changes.push(Change::GroupMemberSet { member: member.clone() });
-        members.push(member);
+        members.push(p.member);
     }
     Ok(Additions { permit, changes, audit, members })
 }
@@ -154,19 +201,19 @@ pub async fn remove_members(state: &AppState, ctx: &Ctx, group: &str, users: &[S
     let (committed, removed) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            ctx.authorize(ix, Action::ListGroups)?;
-            let g = find_group(o, group)?;
-            let mut permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: GroupRole::Member })?;
+            let (g, mut permit) = managed_group(ix, ctx, group)?;
             let (mut changes, mut audit, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-            for u in self::users(o, users)? {
-                let m = o.membership(&g.id, &u.id).ok_or_else(|| ServiceError::Invalid {
+            for u in self::users(o, "userIds", users)? {
+                let p = plan_leave(ix, ctx, g, u)?.ok_or_else(|| ServiceError::Invalid {
                     field: "userIds".into(),
                     message: format!("`{}` is not a member of group `{}`", u.email, g.name),
                 })?;
-                permit = ctx.authorize(ix, Action::ManageMembers { group: g, role: m.role })?;
-                audit.push(member_event(ctx, "group.member_removed", g, u, Some(m), None));
-                changes.push(Change::GroupMemberRemoved { org: ctx.org.clone(), group: g.id.clone(), user: u.id.clone() });
-                removed.push(m.clone());
+                permit = p.permit;
+                if let Some((change, event)) = p.change {
+                    changes.push(change);
+                    audit.push(event);
+                }
+                removed.push(p.member);
             }
             Ok((ctx.batch(permit, changes, audit), removed))
         })

@@ -218,6 +218,10 @@ impl World {
                 let (id, user) = self.group().await;
                 ("POST", format!("/groups/{id}/members:remove"), Some(json!({ "userIds": [user] })))
             }
+            "POST /v1/{org}/groups:bulk" => {
+                let (id, user) = self.group().await;
+                ("POST", "/groups:bulk".into(), Some(json!({ "groupIds": [id], "removeUserIds": [user] })))
+            }
             "DELETE /v1/{org}/groups/{id}/members/{user}" => {
                 let (id, user) = self.group().await;
                 ("DELETE", format!("/groups/{id}/members/{user}"), None)
