@@ -77,7 +77,14 @@ impl Client {
         self.http.request(method, format!("{}/v1/{}{path}", self.url, self.org)).bearer_auth(&self.token)
     }
 
-    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+    /// `GET /v1/{org}{path}` with `query`, the answer's bytes as they are (a CSV or XLSX report).
+    pub async fn get_bytes(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<u8>> {
+        let resp = self.answer(self.request(Method::GET, path).query(query)).await?;
+        Ok(resp.bytes().await.map_err(|e| anyhow!("the server at {} broke off its answer ({e})", self.url))?.to_vec())
+    }
+
+    /// `req` sent, and its answer if it is a success; otherwise the server's error.
+    async fn answer(&self, req: RequestBuilder) -> Result<reqwest::Response> {
         let resp = req.send().await.map_err(|e| {
             let why = error_chain(&e);
             let hint = if why.contains("certificate") {
@@ -88,16 +95,22 @@ impl Client {
             anyhow!("cannot reach the Grantry server at {} ({why}); {hint}", self.url)
         })?;
         let status = resp.status();
-        let body: Value = resp.json().await.map_err(|e| anyhow!("the server at {} sent a response that is not JSON ({e})", self.url))?;
         if status.is_success() {
-            return serde_json::from_value(body).map_err(|e| anyhow!("unexpected response from the server ({e})"));
+            return Ok(resp);
         }
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
         let field = |k: &str| body.pointer(&format!("/error/{k}")).and_then(Value::as_str).unwrap_or_default().to_owned();
         let message = match field("message") {
             m if m.is_empty() => format!("the server answered {status}"),
             m => m,
         };
         Err(ServerError { status: status.as_u16(), code: field("code"), message }.into())
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = self.answer(req).await?;
+        let body: Value = resp.json().await.map_err(|e| anyhow!("the server at {} sent a response that is not JSON ({e})", self.url))?;
+        serde_json::from_value(body).map_err(|e| anyhow!("unexpected response from the server ({e})"))
     }
 }
 

@@ -24,12 +24,18 @@ pub fn write_line(args: std::fmt::Arguments<'_>) {
 }
 
 fn write_raw(text: &str) {
+    // A closed pipe ends the program quietly; any other failure to print has nowhere to be told.
+    let _ = bytes(format!("{text}\n").as_bytes());
+}
+
+/// Writes `data` to standard output as it is (a CSV or XLSX file); a reader that closed the pipe
+/// ends the program quietly.
+pub fn bytes(data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
     }
 }
 

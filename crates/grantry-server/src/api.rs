@@ -20,10 +20,12 @@ mod links;
 mod lookup;
 mod openapi;
 mod page;
+mod reports;
 mod reviews;
 mod roles;
 mod scopes;
 mod settings;
+mod sheets;
 mod traces;
 mod user_status;
 mod users;
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(bulk::router())
         .merge(reviews::router())
+        .merge(reports::router())
         .merge(settings::router());
     Router::new()
         .merge(health::router())

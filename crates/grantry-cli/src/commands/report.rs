@@ -1,19 +1,24 @@
 //! `grantry report …`: seed 003's permission reports — the agent access matrix, group membership,
-//! permission coverage and compliance (reviews) — as a table, JSON or CSV.
+//! permission coverage and compliance (reviews) — as a table, JSON, CSV or an XLSX workbook. The
+//! server makes every form (`?format=csv|xlsx`); the table is its CSV laid out for a terminal.
 
-use super::{client, fmt_opt_time};
+use super::client;
 use crate::cli::EnvArg;
+use crate::exit::UsageError;
 use crate::output;
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 /// How a report is printed.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
     Csv,
+    Xlsx,
 }
 
 /// Where and how.
@@ -21,48 +26,69 @@ pub enum Format {
 pub struct ReportArgs {
     #[command(flatten)]
     pub env: EnvArg,
-    /// table (the default), json or csv.
+    /// table (the default), json, csv or xlsx (an Excel workbook: give --output, or redirect).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Which users reach which agents, how (a group, organization-wide, a role) and through which
     /// groups: each cell the engine's own decision.
-    #[command(after_help = crate::examples!("grantry report access-matrix -e admin", "grantry report access-matrix --format csv -e admin > matrix.csv"))]
+    #[command(after_help = crate::examples!(
+        "grantry report access-matrix -e admin",
+        "grantry report access-matrix --format csv -e admin > matrix.csv",
+        "grantry report access-matrix --format xlsx --output matrix.xlsx -e admin"
+    ))]
     AccessMatrix(ReportArgs),
     /// Users per group, and groups per user.
     #[command(after_help = crate::examples!("grantry report memberships -e admin", "grantry report memberships --format json -e admin"))]
     Memberships(ReportArgs),
     /// Users with no agent access, agents with no assigned group, inactive users still in groups.
-    #[command(after_help = crate::examples!("grantry report coverage -e admin"))]
+    #[command(after_help = crate::examples!("grantry report coverage -e admin", "grantry report coverage --format xlsx -o coverage.xlsx -e admin"))]
     Coverage(ReportArgs),
     /// Every assignment and membership, when it was last reviewed, and when the next review falls
     /// due by the organization's review period (quarterly unless changed); overdue ones first.
-    #[command(after_help = crate::examples!("grantry report compliance -e admin", "grantry report compliance --format csv -e admin > compliance.csv"))]
+    #[command(after_help = crate::examples!(
+        "grantry report compliance -e admin",
+        "grantry report compliance --format csv -e admin > compliance.csv",
+        "grantry report compliance --format xlsx --output compliance.xlsx -e admin"
+    ))]
     Compliance(ReportArgs),
 }
 
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
+/// A CSV cell as the report holds it: the server quotes one a spreadsheet would read as a
+/// formula with a leading `'`, which a terminal does not need.
+fn shown(cell: &str) -> String {
+    let cell = match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    };
+    if cell.is_empty() {
+        "-".to_owned()
+    } else {
+        output::clean_cell(cell)
+    }
 }
 
-fn time(v: &Value) -> String {
-    fmt_opt_time(v.as_str().and_then(|t| t.parse().ok()))
-}
-
-fn list(v: &Value) -> String {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
-}
-
-fn yes(v: &Value) -> String {
-    if v.as_bool() == Some(true) { "yes" } else { "no" }.to_owned()
-}
-
-/// One name and its items, a row each way.
-fn listing_rows(v: &Value) -> Vec<Vec<String>> {
-    output::rows_of(v, |l| vec![text(&l["name"]), list(&l["items"])])
+/// The server's CSV laid out as a table.
+fn print_csv(data: &[u8], compliance: bool) -> Result<()> {
+    let mut reader = csv::Reader::from_reader(data);
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for record in reader.records() {
+        rows.push(record?.iter().map(shown).collect());
+    }
+    let names: Vec<&str> = headers.iter().map(String::as_str).collect();
+    output::print_table(&names, &rows, "Nothing to report.");
+    if compliance {
+        let overdue = rows.iter().filter(|r| r.last().is_some_and(|c| c == "yes")).count();
+        crate::say!("{overdue} overdue of {}.", rows.len());
+    }
+    Ok(())
 }
 
 pub async fn run(command: ReportCommand) -> Result<()> {
@@ -72,61 +98,34 @@ pub async fn run(command: ReportCommand) -> Result<()> {
         ReportCommand::Coverage(a) => ("/reports/coverage", a),
         ReportCommand::Compliance(a) => ("/reports/compliance", a),
     };
-    let format = a.format;
-    let report: Value = client(&a.env.env)?.get(path, &[]).await?;
-    if let Format::Json = format {
-        return output::json(&report);
+    if a.format == Format::Table && a.output.is_some() {
+        return Err(UsageError("--output writes a file: give --format csv, xlsx or json with it".into()).into());
     }
-    let (headers, rows, footer): (Vec<&str>, Vec<Vec<String>>, Option<String>) = match command {
-        ReportCommand::AccessMatrix(_) => (
-            vec!["USER", "AGENT", "USE", "EDIT", "HOW", "GROUPS"],
-            output::rows_of(&report["cells"], |c| {
-                vec![text(&c["user"]), text(&c["agent"]), yes(&c["can_use"]), yes(&c["can_edit"]), text(&c["how"]), list(&c["groups"])]
-            }),
-            None,
-        ),
-        ReportCommand::Memberships(_) => {
-            let mut rows: Vec<Vec<String>> =
-                listing_rows(&report["groups"]).into_iter().map(|r| [vec!["group".to_owned()], r].concat()).collect();
-            rows.extend(listing_rows(&report["users"]).into_iter().map(|r| [vec!["user".to_owned()], r].concat()));
-            (vec!["BY", "NAME", "MEMBERS / GROUPS"], rows, None)
+    if a.format == Format::Xlsx && a.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(UsageError("an XLSX workbook is not for a terminal; give --output FILE, or redirect: > report.xlsx".into()).into());
+    }
+    let c = client(&a.env.env)?;
+    let data = match a.format {
+        Format::Json => {
+            let report: Value = c.get(path, &[]).await?;
+            if a.output.is_none() {
+                return output::json(&report);
+            }
+            serde_json::to_vec_pretty(&report)?
         }
-        ReportCommand::Coverage(_) => {
-            let one = |kind: &str, v: &Value| output::rows_of(v, |x| vec![kind.to_owned(), text(x), String::new()]);
-            let mut rows = one("user without agents", &report["users_without_agents"]);
-            rows.extend(one("agent without groups", &report["agents_without_groups"]));
-            rows.extend(
-                listing_rows(&report["inactive_users_in_groups"])
-                    .into_iter()
-                    .map(|r| [vec!["inactive user in groups".to_owned()], r].concat()),
-            );
-            (vec!["FINDING", "WHO", "GROUPS"], rows, None)
+        Format::Table => {
+            let data = c.get_bytes(path, &[("format", "csv".to_owned())]).await?;
+            return print_csv(&data, matches!(command, ReportCommand::Compliance(_)));
         }
-        ReportCommand::Compliance(_) => (
-            vec!["KIND", "GROUP", "SUBJECT", "LEVEL", "SINCE", "LAST REVIEW", "BY", "VERDICT", "DUE", "OVERDUE"],
-            output::rows_of(&report["items"], |i| {
-                let r = &i["last_review"];
-                let cells = [&i["kind"], &i["group"], &i["subject"], &i["level"]].map(text);
-                let rest = [time(&i["since"]), time(&r["at"]), text(&r["by"]), text(&r["verdict"]), time(&i["due_at"]), yes(&i["overdue"])];
-                cells.into_iter().chain(rest).collect()
-            }),
-            Some(format!("{} overdue; a review holds {} days.", report["overdue"], report["review_period_days"])),
-        ),
+        Format::Csv => c.get_bytes(path, &[("format", "csv".to_owned())]).await?,
+        Format::Xlsx => c.get_bytes(path, &[("format", "xlsx".to_owned())]).await?,
     };
-    if let Format::Csv = format {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        w.write_record(&headers)?;
-        for row in &rows {
-            // A spreadsheet wants an empty cell where a table shows `-`.
-            w.write_record(row.iter().map(|c| if c == "-" { "" } else { c.as_str() }))?;
+    match &a.output {
+        None => output::bytes(&data)?,
+        Some(file) => {
+            std::fs::write(file, &data).map_err(|e| UsageError(format!("cannot write `{}`: {e}", file.display())))?;
+            crate::say!("Wrote {} bytes to {}.", data.len(), file.display());
         }
-        w.flush()?;
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.iter().map(|c| output::clean_cell(c)).collect()).collect();
-    output::print_table(&headers, &rows, "Nothing to report.");
-    if let Some(f) = footer {
-        crate::say!("{f}");
     }
     Ok(())
 }

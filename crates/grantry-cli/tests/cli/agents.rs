@@ -107,8 +107,23 @@ fn seed_three_through_the_cli() {
     assert_eq!(check("support@acme.test", &sales_agent).code, 0, "Support Team now has the sales agent");
     let r = a(&["group", "bulk", "--group", "Sales Team", "--add-user", "nobody@acme.test"]);
     assert!(r.code == 2 && r.stderr.contains("nobody@acme.test"), "{}", r.stderr);
+    // The reports: a table, the server's CSV, an XLSX workbook to a file or down a pipe.
+    let table = ok(&["report", "access-matrix"]).stdout;
+    assert!(table.contains("USER") && table.contains("support@acme.test") && table.contains("Sales Agent"), "{table}");
+    let csv = ok(&["report", "access-matrix", "--format", "csv"]).stdout;
+    assert!(
+        csv.starts_with("USER,AGENT,USE,EDIT,HOW,GROUPS\n") && csv.contains("support@acme.test,Sales Agent,yes,no,group,Support Team"),
+        "{csv}"
+    );
+    let book = w.owner.config.with_file_name("matrix.xlsx");
+    let r = ok(&["report", "access-matrix", "--format", "xlsx", "--output", book.to_str().unwrap()]);
+    assert!(r.stdout.contains("Wrote") && std::fs::read(&book).unwrap().starts_with(b"PK"), "{}", r.stdout);
+    assert!(ok(&["report", "compliance", "--format", "xlsx"]).stdout.starts_with("PK"), "a pipe takes the workbook");
+    let r = a(&["report", "coverage", "--output", book.to_str().unwrap()]);
+    assert!(r.code == 2 && r.stderr.contains("--format"), "{}", r.stderr);
     for help in [
         &["group", "bulk", "--help"][..],
+        &["report", "access-matrix", "--help"][..],
         &["agent", "assign", "--help"][..],
         &["group", "add-members", "--help"],
         &["agent", "sources", "--help"],

@@ -124,4 +124,69 @@ async fn every_cell_of_the_access_matrix_is_the_engines_decision() {
     let memberships = owner.get("/reports/memberships").await.1;
     let child = memberships["groups"].as_array().expect("groups").iter().find(|g| g["name"] == "Child").expect("child").clone();
     assert_eq!(child["items"].as_array().map(Vec::len), Some(2), "{child}");
+
+    // The same reports as CSV and XLSX files: the matrix's rows are the JSON's cells, and the
+    // workbook, read back by an independent reader, holds exactly the CSV's cells. A name a
+    // spreadsheet would run as a formula is quoted in the CSV and plain text in the workbook.
+    owner.post("/groups", &json!({ "name": "=SUM(A1:A9)" })).await;
+    owner.post("/groups/=SUM(A1:A9)/members", &json!({ "userIds": [users[2].0] })).await;
+    let (status, body) = owner
+        .post(&format!("/ai-agent-managers/{}/groups", agents[0]), &json!({ "groupId": "=SUM(A1:A9)", "permission": "VIEW_AND_USE" }))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let matrix = owner.get("/reports/access-matrix").await.1;
+    for report in ["access-matrix", "memberships", "coverage", "compliance"] {
+        let (csv_type, csv) = file(&owner, report, "csv").await;
+        assert_eq!(csv_type, "text/csv; charset=utf-8");
+        let (xlsx_type, xlsx) = file(&owner, report, "xlsx").await;
+        assert_eq!(xlsx_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        let rows = csv_rows(&csv);
+        assert!(rows.len() > 1, "{report}: {rows:?}");
+        let plain: Vec<Vec<String>> =
+            rows.iter().map(|r| r.iter().map(|c| c.strip_prefix('\'').unwrap_or(c).to_owned()).collect()).collect();
+        assert_eq!(xlsx_rows(xlsx, report), plain, "{report}: the workbook holds the CSV's cells");
+        if report == "access-matrix" {
+            let cells = matrix["cells"].as_array().expect("cells");
+            assert_eq!(rows.len(), cells.len() + 1, "a row per cell, and the header");
+            for (row, cell) in rows[1..].iter().zip(cells) {
+                assert_eq!(
+                    (&row[0], &row[1]),
+                    (&cell["user"].as_str().expect("user").to_owned(), &cell["agent"].as_str().expect("agent").to_owned())
+                );
+                assert_eq!(row[2] == "yes", cell["can_use"].as_bool().expect("use"));
+                assert_eq!(row[3] == "yes", cell["can_edit"].as_bool().expect("edit"));
+            }
+            assert!(rows.iter().any(|r| r[5] == "'=SUM(A1:A9)"), "the formula is quoted in the CSV: {rows:?}");
+        }
+    }
+    let (status, body) = owner.get("/reports/coverage?format=pdf").await;
+    assert_eq!((status, body["error"]["details"]["field"].as_str()), (422, Some("format")), "{body}");
+}
+
+/// The report `name` as a `format` file: its content type and bytes.
+async fn file(api: &grantry_testkit::Api, name: &str, format: &str) -> (String, Vec<u8>) {
+    let url = format!("{}/v1/{}/reports/{name}?format={format}", api.url, api.org);
+    let resp = reqwest::Client::new().get(url).bearer_auth(&api.token).send().await.expect("sent");
+    assert_eq!(resp.status(), 200, "{name} as {format}");
+    let disposition = resp.headers()["content-disposition"].to_str().expect("ascii").to_owned();
+    assert_eq!(disposition, format!("attachment; filename=\"{name}.{format}\""));
+    let kind = resp.headers()["content-type"].to_str().expect("ascii").to_owned();
+    (kind, resp.bytes().await.expect("body").to_vec())
+}
+
+fn csv_rows(data: &[u8]) -> Vec<Vec<String>> {
+    let text = String::from_utf8(data.to_vec()).expect("utf-8");
+    let mut rows = vec![];
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    for r in reader.records() {
+        rows.push(r.expect("a CSV record").iter().map(str::to_owned).collect());
+    }
+    rows
+}
+
+fn xlsx_rows(data: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(data)).expect("an XLSX workbook");
+    let range = book.worksheet_range(sheet).expect("the report's sheet");
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
