@@ -58,6 +58,12 @@ impl Client {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// `POST /v1/{org}{path}` with a JSON body already serialized, sent as a stream (a large import
+    /// whose progress is shown).
+    pub async fn post_stream<T: DeserializeOwned>(&self, path: &str, body: reqwest::Body) -> Result<T> {
+        self.send(self.request(Method::POST, path).header(reqwest::header::CONTENT_TYPE, "application/json").body(body)).await
+    }
+
     /// `PATCH /v1/{org}{path}` with a JSON body.
     pub async fn patch<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T> {
         self.send(self.request(Method::PATCH, path).json(body)).await

@@ -1,12 +1,13 @@
 //! `grantry import …`: seed 003's CSV files — assignments (`AgentId,GroupId,Permission,StartDate,EndDate`)
 //! and users (`Name,Email,Group`). The server validates the whole file before writing any of it,
 //! in one transaction; a bad row rejects the file with its line number. `--dry-run` shows what
-//! each row would do.
+//! each row would do. A large file shows its progress on a terminal.
 
 use super::client;
 use crate::cli::{EnvArg, OutputArg};
 use crate::exit::UsageError;
 use crate::output;
+use crate::progress;
 use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -68,8 +69,11 @@ pub async fn run(command: ImportCommand) -> Result<()> {
             ("/imports/users", json!({ "csv": read(&file)?, "dry_run": dry_run }), dry_run, env, out)
         }
     };
-    let report: Value = client(&env.env)?.post(path, &body).await?;
-    print_report(&report, dry_run, &out, "LINE")
+    let lines = body["csv"].as_str().map_or(0, |t| t.lines().count().saturating_sub(1));
+    let (stream, bar) = progress::upload(serde_json::to_vec(&body)?, "the file", &format!("The server is checking {lines} rows"));
+    let report = client(&env.env)?.post_stream::<Value>(path, stream).await;
+    bar.finish_and_clear();
+    print_report(&report?, dry_run, &out, "LINE")
 }
 
 /// Prints what a write of many rows (an import, a bulk change) did or would do; `first` heads the

@@ -132,3 +132,32 @@ fn seed_three_through_the_cli() {
         assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
     }
 }
+
+/// A large import shows its progress on a terminal (run under `script`, which gives it one), and
+/// nothing of it when standard error is a pipe.
+#[test]
+fn a_large_import_shows_its_progress_on_a_terminal_only() {
+    let w = world();
+    w.owner.ok(&["group", "create", "Big", "-e", "admin"]);
+    let file = w.owner.config.with_file_name("people.csv");
+    let mut csv = String::from("Name,Email,Group\n");
+    for i in 0..8_000 {
+        csv.push_str(&format!("Person Number {i},person.number.{i}@acme.test,Big\n"));
+    }
+    assert!(csv.len() > 256 * 1024, "large enough to show progress");
+    std::fs::write(&file, &csv).unwrap();
+    let args = ["import", "users", file.to_str().unwrap(), "--dry-run", "-e", "admin"];
+    let piped = w.owner.ok(&args);
+    assert!(piped.stdout.contains("Dry run: 8000 to create") && piped.stderr.is_empty(), "{}{}", piped.stdout, piped.stderr);
+    let command = format!("{GRANTRY} {}", args.map(|a| format!("'{a}'")).join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("GRANTRY_CONFIG", &w.owner.config)
+        .env("TERM", "xterm")
+        .output()
+        .expect("script(1) from util-linux runs the CLI on a terminal");
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{seen}");
+    assert!(seen.contains("Sending the file") || seen.contains("The server is checking 8000 rows"), "{seen}");
+    assert!(seen.contains("Dry run: 8000 to create"), "{seen}");
+}
