@@ -4,6 +4,7 @@
 //! threads, memory per grant and load time per engine; optionally a CSV and a PNG. See the
 //! README's "Benchmarks" for how each peer is encoded and why.
 
+mod agents;
 mod cold;
 mod engines;
 mod measure;
@@ -118,11 +119,51 @@ fn disagreement(w: &Workload, reference: &measure::Run, peer: &measure::Run) -> 
     let target = match q.target {
         workload::Target::Conversation(u) => format!("conversation {} (owner {})", w.conversation(u), w.users[u]),
         workload::Target::Trace(t) => format!("trace {} in {}", w.traces[t].id, w.nodes[w.traces[t].env].id),
+        workload::Target::Agent(a) => format!("agent {}", w.agents.agents[a].id),
     };
     Some(format!(
         "check #{i}: {who} {} on {target} at {}µs: grantry says {}, {} says {}",
         q.permission, q.at, reference.decisions[i], peer.engine, peer.decisions[i]
     ))
+}
+
+/// Seed 003's checks — `Agent:Use` and `Agent:Edit` through groups three deep, windows and access
+/// types — on Grantry alone, timed, each compared with the answer the workload worked out itself.
+fn agent_checks(w: &Workload, grantry: &engines::grantry::Grantry, budget: Duration) -> Vec<String> {
+    let a = &w.agents;
+    let run = measure::run(grantry, w, &a.queries, Duration::ZERO, 0, budget);
+    let allowed = run.decisions.iter().filter(|d| **d).count();
+    println!(
+        "grantry's agent checks ({} groups three deep, {} memberships, {} agents, {} assignments): {} checks, {:.1}% allowed, p50 {}ns, p99 {}ns, p99.9 {}ns, {:.0}/s on 1 thread, {:.0}/s on 2",
+        a.groups.len(),
+        a.memberships.len(),
+        a.agents.len(),
+        a.assignments.len(),
+        run.decisions.len(),
+        allowed as f64 * 100.0 / run.decisions.len().max(1) as f64,
+        run.quantile(0.5),
+        run.quantile(0.99),
+        run.quantile(0.999),
+        run.per_second_1,
+        run.per_second_2
+    );
+    let Some(i) = run.decisions.iter().zip(&a.expected).position(|(got, want)| got != want) else {
+        println!("grantry agreed with the workload's own answers on all {} agent checks", run.decisions.len());
+        return Vec::new();
+    };
+    let q = &a.queries[i];
+    let workload::Who::User(u) = q.who else { return vec![format!("{}: agent check #{i} is not a user's", w.size.label())] };
+    let workload::Target::Agent(agent) = q.target else { return vec![format!("{}: agent check #{i} is not of an agent", w.size.label())] };
+    vec![format!(
+        "{}: agent check #{i}: user {} {} on agent {} at {}µs: grantry says {}, the seed's rules say {}",
+        w.size.label(),
+        w.users[u],
+        q.permission,
+        a.agents[agent].id,
+        q.at,
+        run.decisions[i],
+        a.expected[i]
+    )]
 }
 
 fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<String>> {
@@ -157,7 +198,7 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         bytes as f64 / 1e6,
         bare_bytes as f64 / 1e6
     );
-    let reference = measure::run(&grantry, &w, load, bytes, budget);
+    let reference = measure::run(&grantry, &w, &w.queries, load, bytes, budget);
     let (lookups, listed) = grantry.lookups(&w, 2_000);
     let at = |q: f64| lookups.get(((lookups.len() as f64 * q) as usize).min(lookups.len().saturating_sub(1))).copied().unwrap_or(0);
     println!(
@@ -167,17 +208,18 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         at(0.99) as f64 / 1e3,
         listed as f64 / lookups.len().max(1) as f64
     );
+    let mut problems = agent_checks(&w, &grantry, budget);
     drop(grantry);
     let mut runs = vec![reference.clone()];
     for peer in &args.peers {
         let run = match peer {
             Peer::Cedar => {
                 let (e, load, bytes) = measure::build(|| engines::cedar::Cedar::build(&w))?;
-                measure::run(&e, &w, load, bytes, budget)
+                measure::run(&e, &w, &w.queries, load, bytes, budget)
             }
             Peer::Casbin => {
                 let (e, load, bytes) = measure::build(|| engines::casbin::Casbin::build(&w))?;
-                measure::run(&e, &w, load, bytes, budget)
+                measure::run(&e, &w, &w.queries, load, bytes, budget)
             }
         };
         runs.push(run);
@@ -186,7 +228,6 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         "{:<8} {:>9} {:>8} {:>10} {:>10} {:>11} {:>12} {:>12} {:>10} {:>10}",
         "engine", "checks", "allowed", "p50", "p99", "p99.9", "checks/s 1t", "checks/s 2t", "B/grant", "load"
     );
-    let mut problems = Vec::new();
     for r in &runs {
         let x = row(&w, r);
         println!(

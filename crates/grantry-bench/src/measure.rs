@@ -3,7 +3,7 @@
 //! two threads.
 
 use crate::engines::Engine;
-use crate::workload::Workload;
+use crate::workload::{Query, Workload};
 use std::time::{Duration, Instant};
 
 /// What one engine did on one workload.
@@ -46,9 +46,9 @@ pub fn build<E>(make: impl FnOnce() -> anyhow::Result<E>) -> anyhow::Result<(E, 
     Ok((engine, load, allocated().saturating_sub(before)))
 }
 
-/// Runs `engine` over the workload's checks within `budget` for the timed pass.
-pub fn run<E: Engine>(engine: &E, w: &Workload, load: Duration, bytes: usize, budget: Duration) -> Run {
-    let prepared: Vec<E::Prepared> = w.queries.iter().map(|q| engine.prepare(w, q)).collect();
+/// Runs `engine` over `queries` (checks of the workload `w`) within `budget` for the timed pass.
+pub fn run<E: Engine>(engine: &E, w: &Workload, queries: &[Query], load: Duration, bytes: usize, budget: Duration) -> Run {
+    let prepared: Vec<E::Prepared> = queries.iter().map(|q| engine.prepare(w, q)).collect();
     let mut decisions = Vec::with_capacity(prepared.len());
     let mut latencies = Vec::with_capacity(prepared.len());
     let started = Instant::now();

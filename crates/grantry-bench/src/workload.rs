@@ -3,8 +3,10 @@
 //! expired before the run, a third ending during it, a third live), every request the seed's
 //! three conversation permissions bound to one owner; API keys with scope grants on their project;
 //! conversations and traces; and the checks, with Zipf-skewed principals, about three in four
-//! allowed, each at its own instant of the run. The same seed gives the same workload.
+//! allowed, each at its own instant of the run; and seed 003's groups and agents (`agents.rs`).
+//! The same seed gives the same workload.
 
+use crate::agents::Agents;
 use grantry_core::catalogue::perm::{TRACES_READ, TRACES_READ_PROD};
 use grantry_core::catalogue::{role, CONVERSATION_ACCESS};
 
@@ -110,6 +112,8 @@ pub enum Target {
     /// The conversation of this user (each user owns one).
     Conversation(usize),
     Trace(usize),
+    /// An agent (seed 003); only Grantry is asked about agents.
+    Agent(usize),
 }
 
 /// One check.
@@ -133,12 +137,19 @@ pub struct Workload {
     pub keys: Vec<Key>,
     pub traces: Vec<Trace>,
     pub queries: Vec<Query>,
+    /// Groups, agents and assignments, and the agent checks with their answers.
+    pub agents: Agents,
 }
 
 impl Workload {
-    /// How many grants the workload makes: roles, temporary grants and key scopes.
+    /// How many grants the workload makes: roles, temporary grants, key scopes, and the agents'
+    /// creators' and assignments' grants.
     pub fn grants(&self) -> usize {
-        self.roles.len() + self.temps.len() + self.keys.iter().map(|k| k.permissions.len()).sum::<usize>()
+        self.roles.len()
+            + self.temps.len()
+            + self.keys.iter().map(|k| k.permissions.len()).sum::<usize>()
+            + self.agents.agents.len()
+            + self.agents.assignments.len()
     }
 
     /// The chain of nodes above `node` (itself first), ending below the organization.
@@ -261,8 +272,11 @@ pub fn build(size: Size, checks: usize, seed: u64) -> Workload {
         })
         .collect();
     let traces: Vec<Trace> = envs.iter().flat_map(|&env| (0..4).map(move |t| Trace { id: format!("t{env}-{t}"), env })).collect();
-    let mut w = Workload { size, org: "bench".into(), users, nodes, roles, temps, keys, traces, queries: Vec::new() };
+    let mut w =
+        Workload { size, org: "bench".into(), users, nodes, roles, temps, keys, traces, queries: Vec::new(), agents: Agents::default() };
     w.queries = queries(&w, checks, &mut rng);
+    let held: Vec<&'static str> = w.roles.iter().map(|r| r.role).collect();
+    w.agents = Agents::build(w.users.len(), &held, checks / 4, &mut rng);
     w
 }
 

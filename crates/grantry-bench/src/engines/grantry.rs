@@ -2,17 +2,18 @@
 //! through `OrgState::check`, as `POST /check` does.
 
 use super::Engine;
+use crate::agents::Access;
 use crate::workload::{Target, Who, Workload, T0};
 use grantry_core::attr::Attributes;
-use grantry_core::catalogue::{carried_grant, PermissionGrant};
+use grantry_core::catalogue::{carried_grant, role, PermissionGrant};
 use grantry_core::change::Change;
 use grantry_core::condition::{Condition, Conditions};
 use grantry_core::decision::ResourceQuery;
-use grantry_core::ids::{ApiKeyId, GrantId, OrgId, ScopeId, UserId};
+use grantry_core::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, UserId};
 use grantry_core::index::DecisionIndex;
 use grantry_core::model::{
-    Actor, Anchor, ApiKey, Grant, GrantSource, GrantTarget, Org, Policy, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef,
-    User, UserStatus,
+    AccessType, Actor, Agent, Anchor, ApiKey, Classification, Grant, GrantSource, GrantTarget, Group, GroupMember, GroupRole, GroupStatus,
+    Org, Policy, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus, AGENT,
 };
 use grantry_core::Timestamp;
 
@@ -136,7 +137,82 @@ pub fn changes(w: &Workload) -> Vec<Change> {
             out.push(grant(Principal::ApiKey(ApiKeyId(k.id.clone())), target, Anchor::Scope(node_ref(w, k.project)), None));
         }
     }
+    // Seed 003: groups, memberships and agents as the server writes them; the creator holds
+    // `agent_creator` on their agent, and each assignment is the level's role granted to the group
+    // on the agent, within its window.
+    let a = &w.agents;
+    let group_id = |g: usize| GroupId(a.groups[g].id.clone());
+    for g in &a.groups {
+        let group = Group {
+            id: GroupId(g.id.clone()),
+            org: org.clone(),
+            name: g.id.clone(),
+            description: String::new(),
+            parent: g.parent.map(group_id),
+            status: GroupStatus::Active,
+            external_id: None,
+            created_by: Actor::System,
+            created_at: t0,
+        };
+        out.push(Change::GroupCreated { group });
+    }
+    for m in &a.memberships {
+        let member = GroupMember {
+            org: org.clone(),
+            group: group_id(m.group),
+            user: UserId(w.users[m.user].clone()),
+            role: GroupRole::Member,
+            added_at: t0,
+            expires_at: m.ends.map(at),
+        };
+        out.push(Change::GroupMemberSet { member });
+    }
+    for x in &a.agents {
+        let access_type = match x.access {
+            Access::Organization => AccessType::Organization,
+            Access::Group => AccessType::Group,
+            Access::Private => AccessType::Private,
+        };
+        let created_by = format!("user:{}", w.users[x.creator]);
+        let agent = Agent {
+            id: x.id.clone(),
+            name: x.id.clone(),
+            description: String::new(),
+            access_type,
+            classification: Classification::Internal,
+            created_by,
+        };
+        out.push(Change::ResourceRegistered {
+            resource: Resource {
+                org: org.clone(),
+                reference: agent.reference(),
+                parent: None,
+                scope: ScopeRef::Org,
+                attributes: agent.attributes(),
+                created_at: t0,
+            },
+        });
+        let target = GrantTarget::Role { role: role::AGENT_CREATOR.to_owned() };
+        out.push(grant(Principal::User(UserId(w.users[x.creator].clone())), target, Anchor::Resource(agent.reference()), None));
+    }
+    for x in &a.assignments {
+        let level = if x.edit { role::AGENT_EDITOR } else { role::AGENT_USER };
+        let target = GrantTarget::Role { role: level.to_owned() };
+        let Change::GrantCreated { mut grant } =
+            grant(Principal::Group(group_id(x.group)), target, Anchor::Resource(agent_ref(w, x.agent)), None)
+        else {
+            continue;
+        };
+        grant.starts_at = at(x.starts);
+        grant.expires_at = x.ends.map(at);
+        grant.source = GrantSource::Assignment;
+        out.push(Change::GrantCreated { grant });
+    }
     out
+}
+
+fn agent_ref(w: &Workload, agent: usize) -> ResourceRef {
+    ResourceRef::new(AGENT, w.agents.agents[agent].id.clone())
 }
 
 impl Grantry {
@@ -191,6 +267,7 @@ impl Engine for Grantry {
         let reference = match q.target {
             Target::Conversation(u) => ResourceRef::new("conversation", w.conversation(u)),
             Target::Trace(t) => ResourceRef::new("trace", w.traces[t].id.clone()),
+            Target::Agent(a) => agent_ref(w, a),
         };
         Prepared { principal, permission: q.permission, resource: ResourceQuery { reference, attributes: Attributes::new() }, at: at(q.at) }
     }

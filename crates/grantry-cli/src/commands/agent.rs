@@ -11,6 +11,29 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
+/// An assignment's window: when it opens and closes, and the zone the dates are read in.
+#[derive(Debug, clap::Args)]
+pub struct Window {
+    /// When access begins: a date (from the start of that day), a time, or an instant; now if absent.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// The last day of access (through the end of that day), a time, or an instant.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// The IANA timezone the dates are read in (UTC unless given).
+    #[arg(long)]
+    pub timezone: Option<String>,
+}
+
+impl Window {
+    /// Sets the window's fields of an API body.
+    pub fn fill(&self, body: &mut Value) {
+        body["startDate"] = json!(self.start);
+        body["endDate"] = json!(self.end);
+        body["timezone"] = json!(self.timezone);
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
     /// Register an agent: organization-wide (everyone), group-restricted (assigned groups) or
@@ -103,15 +126,8 @@ pub enum AgentCommand {
         /// VIEW_AND_USE or EDIT.
         #[arg(long)]
         permission: String,
-        /// When access begins: a date (from the start of that day), a time, or an instant.
-        #[arg(long)]
-        start: Option<String>,
-        /// The last day of access (through the end of that day), a time, or an instant.
-        #[arg(long)]
-        end: Option<String>,
-        /// The IANA timezone --start and --end are read in (UTC unless given).
-        #[arg(long)]
-        timezone: Option<String>,
+        #[command(flatten)]
+        window: Window,
         /// Change the group's existing assignment instead of making one.
         #[arg(long)]
         change: bool,
@@ -327,10 +343,11 @@ pub async fn run(command: AgentCommand) -> Result<()> {
             crate::say!("Deleted agent `{}`; every grant on it is revoked.", text(&written["agent"], "name"));
             Ok(())
         }
-        AgentCommand::Assign { agent, group, permission, start, end, timezone, change, env, out } => {
+        AgentCommand::Assign { agent, group, permission, window, change, env, out } => {
             let c = client(&env.env)?;
             let (agent, group) = (agent_id(&c, &agent).await?, group_id(&c, &group).await?);
-            let terms = json!({ "permission": permission, "startDate": start, "endDate": end, "timezone": timezone });
+            let mut terms = json!({ "permission": permission });
+            window.fill(&mut terms);
             let written: Value = if change {
                 c.patch(&format!("/ai-agent-managers/{agent}/groups/{group}"), &terms).await?
             } else {

@@ -181,15 +181,9 @@ pub enum GroupCommand {
         /// The added assignments' level: VIEW_AND_USE (the default) or EDIT.
         #[arg(long, default_value = "VIEW_AND_USE")]
         permission: String,
-        /// When the added assignments begin (a date, a time or an instant); now if absent.
-        #[arg(long)]
-        start: Option<String>,
-        /// The added assignments' last day, time or instant.
-        #[arg(long)]
-        end: Option<String>,
-        /// The IANA timezone every date is read in (UTC unless given).
-        #[arg(long)]
-        timezone: Option<String>,
+        /// The added assignments' window (and the zone --member-end is read in too).
+        #[command(flatten)]
+        window: super::agent::Window,
         /// Show what each pair would do; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -336,18 +330,17 @@ pub async fn run(command: GroupCommand) -> Result<()> {
             add_agents,
             remove_agents,
             permission,
-            start,
-            end,
-            timezone,
+            window,
             dry_run,
             env,
             out,
         } => {
-            let body = json!({
+            let mut body = json!({
                 "groupIds": groups, "addUserIds": add_users, "removeUserIds": remove_users, "role": role,
                 "memberEndDate": member_end, "addAgentIds": add_agents, "removeAgentIds": remove_agents,
-                "permission": permission, "startDate": start, "endDate": end, "timezone": timezone, "dryRun": dry_run,
+                "permission": permission, "dryRun": dry_run,
             });
+            window.fill(&mut body);
             let report: Value = client(&env.env)?.post("/groups:bulk", &body).await?;
             super::import::print_report(&report, dry_run, &out, "#")
         }
