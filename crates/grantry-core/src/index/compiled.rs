@@ -99,6 +99,10 @@ pub(super) struct Compiled {
     listing: Listing,
     /// The groups' trees and the users' memberships.
     reach: Reach,
+    /// The principal symbols that are groups, and how many live grants groups hold of each
+    /// permission or role: what lets a check skip the walk through groups that cannot help.
+    group_syms: FxHashSet<u32>,
+    group_held: FxHashMap<u32, u32>,
 }
 
 fn bucket_key(principal: u32, what: u32) -> u64 {
@@ -292,6 +296,10 @@ impl Compiled {
         self.by_key.insert(key, at);
         self.buckets.entry(bucket_key(slot.sym, what)).or_default().push(at);
         self.by_principal.entry(slot.sym).or_default().push(at);
+        if let Principal::Group(_) = grant.principal {
+            self.group_syms.insert(slot.sym);
+            *self.group_held.entry(what).or_default() += 1;
+        }
         if let Anchor::Resource(_) = grant.anchor {
             self.by_resource.entry(anchor).or_default().push(at);
         }
@@ -302,6 +310,14 @@ impl Compiled {
         let Some(key) = self.key(id, false) else { return false };
         let Some(at) = self.by_key.remove(&key) else { return false };
         let Some(live) = self.slab.get_mut(at as usize).and_then(Option::take) else { return false };
+        if self.group_syms.contains(&live.principal) {
+            if let Some(n) = self.group_held.get_mut(&live.what) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.group_held.remove(&live.what);
+                }
+            }
+        }
         let bucket = bucket_key(live.principal, live.what);
         if let Some(list) = self.buckets.get_mut(&bucket) {
             list.retain(|&i| i != at);
@@ -515,19 +531,30 @@ impl Compiled {
         self.listing.has_value(kind, attr, self.syms.lookup_value(value))
     }
 
-    /// Whether the resource anchor `anchor` is `reference` or a registered parent above it.
-    fn under_resource(&self, anchor: u32, reference: &ResourceRef) -> bool {
-        let Some(target) = resource_anchor(self.syms.name(anchor)) else { return false };
-        let mut at = Some(reference.clone());
+    /// Whether the resource anchor `anchor` is the subject or a registered parent above it.
+    /// Allocation-free, for the hot path.
+    fn under_resource(&self, anchor: u32, subject: &Subject<'_>) -> bool {
+        let Some((kind, id)) = resource_anchor_parts(self.syms.name(anchor)) else { return false };
+        if subject.kind == kind && subject.id == id {
+            return true;
+        }
+        let mut at = subject.registered.and_then(|r| r.parent.as_deref());
         // Bounded: a cycle of parents cannot hold the walk.
         for _ in 0..64 {
             let Some(cur) = at else { return false };
-            if cur == target {
+            if cur.kind == kind && cur.id == id {
                 return true;
             }
-            at = self.compiled_resource(&cur).and_then(|r| r.parent.as_deref().cloned());
+            at = self.compiled_resource(cur).and_then(|r| r.parent.as_deref());
         }
         false
+    }
+
+    /// Whether a group may hold `perm`: one holds a grant of it, or of a role that carries it. When
+    /// none does, a check need not walk the asker's groups.
+    fn groups_may_hold(&self, perm: u32) -> bool {
+        self.group_held.contains_key(&perm)
+            || self.carriers.get(&perm).is_some_and(|list| list.iter().any(|(role, _)| self.group_held.contains_key(role)))
     }
 
     /// How much this organization's compiled index holds.
@@ -572,7 +599,7 @@ impl Compiled {
         let registered = self.compiled_resource(reference);
         let subject = Subject { kind: &reference.kind, id: &reference.id, registered, inline };
         let held = self.decide(asker, &subject, window)
-            || self.reach.any(asker.0, window, |group| self.decide((group, asker.1), &subject, window));
+            || (self.groups_may_hold(asker.1) && self.reach.any(asker.0, window, |group| self.decide((group, asker.1), &subject, window)));
         held && self.parent_allows(principal, permission, registered, window)
     }
 
@@ -681,7 +708,7 @@ impl Compiled {
         let covers = |anchor: u32| {
             anchor == ORG_ANCHOR
                 || subject.registered.is_some_and(|r| r.scopes.contains(&anchor))
-                || (!self.scope_of.contains_key(&anchor) && self.under_resource(anchor, &ResourceRef::new(subject.kind, subject.id)))
+                || (!self.scope_of.contains_key(&anchor) && self.under_resource(anchor, subject))
         };
         let allows = |g: &Live, conds: u32| {
             g.starts_us <= now_us
@@ -690,6 +717,15 @@ impl Compiled {
                 && covers(g.anchor)
                 && self.sets.get(conds).iter().all(|c: &Cond| self.syms.holds(c, attr(c.attr)))
         };
+        let carriers = self.carriers.get(&perm).map_or(&[][..], Vec::as_slice);
+        // A principal with fewer grants than there are keys to look up (a group, most often)
+        // has them read in one go instead: the same grants are weighed either way.
+        let own = self.by_principal.get(&principal).map_or(&[][..], Vec::as_slice);
+        if own.len() <= carriers.len() {
+            return own.iter().filter_map(|&at| self.live(at)).any(|g| {
+                (g.what == perm && allows(g, g.conds)) || carriers.iter().any(|(role, conds)| g.what == *role && allows(g, *conds))
+            });
+        }
         let held = |what: u32| {
             let list = self.buckets.get(&bucket_key(principal, what)).map_or(&[][..], Vec::as_slice);
             list.iter().filter_map(|&at| self.live(at))
@@ -697,7 +733,6 @@ impl Compiled {
         if held(perm).any(|g| allows(g, g.conds)) {
             return true;
         }
-        let carriers = self.carriers.get(&perm).map_or(&[][..], Vec::as_slice);
         carriers.iter().any(|(role, conds)| held(*role).any(|g| allows(g, *conds)))
     }
 }
@@ -734,8 +769,12 @@ struct Subject<'a> {
 
 /// The resource an anchor's text names.
 fn resource_anchor(text: &str) -> Option<ResourceRef> {
-    let (kind, id) = text.strip_prefix("\u{1}res:")?.split_once('\u{0}')?;
-    Some(ResourceRef::new(kind, id))
+    resource_anchor_parts(text).map(|(kind, id)| ResourceRef::new(kind, id))
+}
+
+/// The type and id of the resource an anchor's text names.
+fn resource_anchor_parts(text: &str) -> Option<(&str, &str)> {
+    text.strip_prefix("\u{1}res:")?.split_once('\u{0}')
 }
 
 /// The text an anchor is interned as.
