@@ -92,6 +92,10 @@ pub enum Action<'a> {
     Review { group: &'a Group, agent: Option<&'a Resource> },
     /// Read the organization's access reports (the matrix, memberships, coverage, compliance).
     ReadReports,
+    /// List the agent pools (seed 004).
+    ListPools,
+    /// Register or delete an agent pool.
+    ManagePools,
 }
 
 impl Action<'_> {
@@ -129,6 +133,8 @@ impl Action<'_> {
             Self::AssignGroup { .. } => "assign_group",
             Self::Review { .. } => "review",
             Self::ReadReports => "read_reports",
+            Self::ListPools => "list_pools",
+            Self::ManagePools => "manage_pools",
         }
     }
 }
@@ -298,6 +304,8 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             })
         }
         Action::ReadReports => require(o, cat, actor, perm::GROUP_MANAGE, now),
+        Action::ListPools => require(o, cat, actor, perm::USER_LIST, now),
+        Action::ManagePools => require(o, cat, actor, perm::AGENT_POOL_MANAGE, now),
     }?;
     Ok(Permit { action: action.name() })
 }

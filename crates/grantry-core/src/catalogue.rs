@@ -57,7 +57,7 @@ pub enum Tier {
     Organization,
     Workspace,
     Project,
-    /// Held on one agent or data source (seed 003's assignment levels), never through the role API.
+    /// Held on one resource — an agent, a data source, an agent pool — never through the role API.
     Agent,
 }
 
@@ -145,6 +145,9 @@ pub mod perm {
     pub const AGENT_CREATE: &str = "Agent:Create";
     pub const AGENT_ASSIGN_OWN_GROUPS: &str = "Agent:AssignOwnGroups";
     pub const DATA_SOURCE_RETRIEVE: &str = "DataSource:Retrieve";
+    pub const AGENT_POOL_USE: &str = "AgentPool:Use";
+    pub const AGENT_POOL_IGNORE_QUOTA: &str = "AgentPool:IgnoreQuota";
+    pub const AGENT_POOL_MANAGE: &str = "AgentPool:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -166,6 +169,10 @@ pub mod role {
     pub const AGENT_CREATOR: &str = "agent_creator";
     /// What a group named on a restricted data source holds on it.
     pub const DATA_SOURCE_READER: &str = "data_source_reader";
+    /// Seed 004's standard role on an agent pool: uses its agents.
+    pub const POOL_STANDARD: &str = "pool_standard";
+    /// Seed 004's privileged role on an agent pool: also ignores the pool's agent quota.
+    pub const POOL_PRIVILEGED: &str = "pool_privileged";
     pub const WORKSPACE_OWNER: &str = "workspace_owner";
     pub const WORKSPACE_ADMIN: &str = "workspace_admin";
     pub const PROJECT_OWNER: &str = "project_owner";
@@ -187,6 +194,7 @@ const CONVERSATION_ATTRS: &[(&str, AttrType)] = &[("conversation_user_id", AttrT
 const TRACE_ATTRS: &[(&str, AttrType)] = &[("is_prod", AttrType::Bool), ("org_id", AttrType::String)];
 const AGENT_ATTRS: &[(&str, AttrType)] = &[("access_type", AttrType::String), ("classification", AttrType::String)];
 const DATA_SOURCE_ATTRS: &[(&str, AttrType)] = &[("restricted", AttrType::Bool), ("agent_id", AttrType::String)];
+const POOL_ATTRS: &[(&str, AttrType)] = &[("name", AttrType::String)];
 
 /// The permissions that also need another on the resource's parent: retrieving from a data source
 /// needs the use of its agent first (seed 003: a source restricted to groups restricts further).
@@ -250,6 +258,9 @@ impl Catalogue {
             (perm::DATA_SOURCE_RETRIEVE, Data, DATA_SOURCE_ATTRS, "retrieve from a data source (also needs Agent:Use on its agent)"),
             (perm::AGENT_CREATE, Admin, &[], "register agents"),
             (perm::AGENT_ASSIGN_OWN_GROUPS, Admin, &[], "assign the groups one manages to the agents one may edit (seed 003's managers)"),
+            (perm::AGENT_POOL_USE, Data, POOL_ATTRS, "use an agent pool's agents: create actions with them and read their data"),
+            (perm::AGENT_POOL_IGNORE_QUOTA, Data, POOL_ATTRS, "ignore an agent pool's agent quota (seed 004's privileged role)"),
+            (perm::AGENT_POOL_MANAGE, Admin, &[], "register and delete agent pools"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()
@@ -389,8 +400,8 @@ pub const AGENT_ORGANIZATION: &str = "organization";
 /// The access type of an agent only its creator and the admins reach.
 pub const AGENT_PRIVATE: &str = "private";
 
-/// The roles held on one agent or data source: seed 003's assignment levels, the creator's, and
-/// the reader of a restricted data source. Assignments reach a private agent no more: only its
+/// The roles held on one resource: seed 003's assignment levels, the agent creator's, the reader
+/// of a restricted data source, and seed 004's standard and privileged roles on an agent pool. Assignments reach a private agent no more: only its
 /// creator and the admins do.
 fn agent_roles() -> Vec<Role> {
     let not_private = || Condition::NotEquals { value: AGENT_PRIVATE.into() };
@@ -415,6 +426,12 @@ fn agent_roles() -> Vec<Role> {
             plain(&[perm::AGENT_VIEW, perm::AGENT_USE, perm::AGENT_EDIT]),
         ),
         role(role::DATA_SOURCE_READER, "retrieves from a data source restricted to its groups", plain(&[perm::DATA_SOURCE_RETRIEVE])),
+        role(role::POOL_STANDARD, "uses an agent pool's agents (seed 004's standard role)", plain(&[perm::AGENT_POOL_USE])),
+        role(
+            role::POOL_PRIVILEGED,
+            "uses an agent pool's agents and ignores its agent quota (seed 004's privileged role)",
+            plain(&[perm::AGENT_POOL_USE, perm::AGENT_POOL_IGNORE_QUOTA]),
+        ),
     ]
 }
 

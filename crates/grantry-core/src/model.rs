@@ -7,10 +7,12 @@
 mod agents;
 mod directory;
 mod groups;
+mod pools;
 
 pub use agents::{AccessType, Agent, Classification, DataSource, Level, AGENT, DATA_SOURCE};
 pub use directory::{AccessRequest, ApiKey, RequestStatus, ScopeKind, ScopeNode};
 pub use groups::{Group, GroupMember, GroupRole, GroupStatus};
+pub use pools::{AgentPool, AGENT_POOL};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;

@@ -20,6 +20,7 @@ mod links;
 mod lookup;
 mod openapi;
 mod page;
+mod pools;
 mod reports;
 mod reviews;
 mod roles;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assignments::router())
         .merge(imports::router())
         .merge(bulk::router())
+        .merge(pools::router())
         .merge(reviews::router())
         .merge(reports::router())
         .merge(settings::router());

@@ -15,6 +15,7 @@ mod groups;
 mod imports;
 mod members;
 mod planned;
+mod pools;
 mod rbac;
 mod records;
 mod reports;
@@ -43,6 +44,7 @@ pub use groups::{create_group, delete_group, find_group, update_group, GroupPatc
 pub use imports::{import_assignments, import_users, MAX_ROWS};
 pub use members::{add_members, find_user, remove_members, MAX_MEMBERS_AT_ONCE};
 pub use planned::{ImportReport, Outcome, RowPlan};
+pub use pools::{create_pool, delete_pool, find_pool, pools};
 pub use records::Records;
 pub use reports::{access_matrix, coverage, memberships, Coverage, MatrixCell};
 pub use reviews::{review, Review, Reviewed, Verdict};

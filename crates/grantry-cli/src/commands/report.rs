@@ -1,8 +1,8 @@
 //! `grantry report …`: seed 003's permission reports — the agent access matrix, group membership,
 //! permission coverage and compliance (reviews) — as a table, JSON, CSV or an XLSX workbook. The
-//! server makes every form (`?format=csv|xlsx`); the table is its CSV laid out for a terminal.
+//! server makes every form (`?format=table|csv|xlsx`); the CLI lays the table out for a terminal.
 
-use super::client;
+use super::{client, fmt_opt_time};
 use crate::cli::EnvArg;
 use crate::exit::UsageError;
 use crate::output;
@@ -60,35 +60,24 @@ pub enum ReportCommand {
     Compliance(ReportArgs),
 }
 
-/// A CSV cell as the report holds it: the server quotes one a spreadsheet would read as a
-/// formula with a leading `'`, which a terminal does not need.
-fn shown(cell: &str) -> String {
-    let cell = match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    };
-    if cell.is_empty() {
-        "-".to_owned()
-    } else {
-        output::clean_cell(cell)
+/// A cell for a terminal: times as the other commands show them, `-` for nothing.
+fn shown(cell: &Value) -> String {
+    let text = cell.as_str().unwrap_or_default();
+    match text.parse::<grantry_core::Timestamp>() {
+        Ok(t) => fmt_opt_time(Some(t)),
+        Err(_) if text.is_empty() => "-".to_owned(),
+        Err(_) => output::clean_cell(text),
     }
 }
 
-/// The server's CSV laid out as a table.
-fn print_csv(data: &[u8], compliance: bool) -> Result<()> {
-    let mut reader = csv::Reader::from_reader(data);
-    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for record in reader.records() {
-        rows.push(record?.iter().map(shown).collect());
+/// The server's table laid out for a terminal, with its footer.
+fn print_table(table: &Value) {
+    let headers: Vec<&str> = table["headers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let rows = output::rows_of(&table["rows"], |r| r.as_array().into_iter().flatten().map(shown).collect());
+    output::print_table(&headers, &rows, "Nothing to report.");
+    if let Some(footer) = table["footer"].as_str() {
+        crate::say!("{}", output::clean_line(footer));
     }
-    let names: Vec<&str> = headers.iter().map(String::as_str).collect();
-    output::print_table(&names, &rows, "Nothing to report.");
-    if compliance {
-        let overdue = rows.iter().filter(|r| r.last().is_some_and(|c| c == "yes")).count();
-        crate::say!("{overdue} overdue of {}.", rows.len());
-    }
-    Ok(())
 }
 
 pub async fn run(command: ReportCommand) -> Result<()> {
@@ -114,8 +103,9 @@ pub async fn run(command: ReportCommand) -> Result<()> {
             serde_json::to_vec_pretty(&report)?
         }
         Format::Table => {
-            let data = c.get_bytes(path, &[("format", "csv".to_owned())]).await?;
-            return print_csv(&data, matches!(command, ReportCommand::Compliance(_)));
+            let data = c.get_bytes(path, &[("format", "table".to_owned())]).await?;
+            print_table(&serde_json::from_slice(&data)?);
+            return Ok(());
         }
         Format::Csv => c.get_bytes(path, &[("format", "csv".to_owned())]).await?,
         Format::Xlsx => c.get_bytes(path, &[("format", "xlsx".to_owned())]).await?,

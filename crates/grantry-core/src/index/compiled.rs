@@ -539,8 +539,9 @@ impl Compiled {
             return true;
         }
         let mut at = subject.registered.and_then(|r| r.parent.as_deref());
-        // Bounded: a cycle of parents cannot hold the walk.
-        for _ in 0..64 {
+        // Bounded: a cycle of parents cannot hold the walk (the subject and 63 above it, as
+        // explanations walk).
+        for _ in 0..63 {
             let Some(cur) = at else { return false };
             if cur.kind == kind && cur.id == id {
                 return true;

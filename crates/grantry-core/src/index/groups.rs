@@ -126,13 +126,20 @@ impl OrgState {
     /// How many users group `id`'s access reaches at `now`: its members and those of the active
     /// groups below it, each once (what "a group with at least one member" means for a parent).
     pub fn members_reached(&self, id: &GroupId, now: Timestamp) -> usize {
+        self.members_reached_leaving(id, now, &[])
+    }
+
+    /// [`Self::members_reached`] once `leaving` have left group `id` itself (they may still be
+    /// reached through a group below it).
+    pub fn members_reached_leaving(&self, id: &GroupId, now: Timestamp, leaving: &[UserId]) -> usize {
         let mut users = BTreeSet::new();
         let mut stack = vec![(id.clone(), 0)];
         while let Some((g, depth)) = stack.pop() {
             if depth > 64 || self.group(&g).is_none_or(|g| !g.is_active()) {
                 continue;
             }
-            users.extend(self.members(&g).into_iter().filter(|m| m.is_active(now)).map(|m| m.user.clone()));
+            let staying = self.members(&g).into_iter().filter(|m| m.is_active(now) && !(depth == 0 && leaving.contains(&m.user)));
+            users.extend(staying.map(|m| m.user.clone()));
             stack.extend(self.children(&g).into_iter().map(|c| (c.id.clone(), depth + 1)));
         }
         users.len()

@@ -79,14 +79,14 @@ pub struct ComplianceReport {
 }
 
 #[utoipa::path(get, path = "/v1/{org}/reports/compliance", params(("org" = String, Path), ReportQuery),
-    responses((status = 200, content((ComplianceReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, content((ComplianceReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Table = "application/vnd.grantry.table+json"))),
         (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
 pub(super) async fn compliance(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Response> {
     let format = q.format()?;
     let (review_period_days, items) = service::compliance(&state, &caller.ctx).await?;
     let overdue = items.iter().filter(|i| i.overdue).count();
     let report = ComplianceReport { review_period_days, overdue, items: items.into_iter().map(ComplianceRow::new).collect() };
-    sheets::respond(format, report, ComplianceReport::table)
+    sheets::respond(format, report, ComplianceReport::table).await
 }
 
 /// One user's reach of one agent.
@@ -135,55 +135,61 @@ fn listings(pairs: Vec<(String, Vec<String>)>) -> Vec<Listing> {
 }
 
 #[utoipa::path(get, path = "/v1/{org}/reports/access-matrix", params(("org" = String, Path), ReportQuery),
-    responses((status = 200, content((AccessMatrix = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, content((AccessMatrix = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Table = "application/vnd.grantry.table+json"))),
         (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
 pub(super) async fn access_matrix(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Response> {
     let format = q.format()?;
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
-    caller.ctx.authorize(&ix, Action::ReadReports)?;
-    let cells = service::access_matrix(o, &caller.ctx)
-        .into_iter()
-        .map(|c| MatrixCellView {
-            user: c.user,
-            agent: c.agent,
-            agent_id: c.agent_id,
-            can_use: c.can_use,
-            can_edit: c.can_edit,
-            how: c.how.to_owned(),
-            groups: c.groups,
-        })
-        .collect();
-    sheets::respond(format, AccessMatrix { cells }, AccessMatrix::table)
+    let cells = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        caller.ctx.authorize(&ix, Action::ReadReports)?;
+        service::access_matrix(o, &caller.ctx)
+            .into_iter()
+            .map(|c| MatrixCellView {
+                user: c.user,
+                agent: c.agent,
+                agent_id: c.agent_id,
+                can_use: c.can_use,
+                can_edit: c.can_edit,
+                how: c.how.to_owned(),
+                groups: c.groups,
+            })
+            .collect()
+    };
+    sheets::respond(format, AccessMatrix { cells }, AccessMatrix::table).await
 }
 
 #[utoipa::path(get, path = "/v1/{org}/reports/memberships", params(("org" = String, Path), ReportQuery),
-    responses((status = 200, content((MembershipReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, content((MembershipReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Table = "application/vnd.grantry.table+json"))),
         (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
 pub(super) async fn memberships(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Response> {
     let format = q.format()?;
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
-    caller.ctx.authorize(&ix, Action::ReadReports)?;
-    let (groups, users) = service::memberships(o);
-    sheets::respond(format, MembershipReport { groups: listings(groups), users: listings(users) }, MembershipReport::table)
+    let (groups, users) = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        caller.ctx.authorize(&ix, Action::ReadReports)?;
+        service::memberships(o)
+    };
+    sheets::respond(format, MembershipReport { groups: listings(groups), users: listings(users) }, MembershipReport::table).await
 }
 
 #[utoipa::path(get, path = "/v1/{org}/reports/coverage", params(("org" = String, Path), ReportQuery),
-    responses((status = 200, content((CoverageReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, content((CoverageReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Table = "application/vnd.grantry.table+json"))),
         (status = 403, body = super::views::ErrorBody), (status = 422, body = super::views::ErrorBody)))]
 pub(super) async fn coverage(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Response> {
     let format = q.format()?;
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
-    caller.ctx.authorize(&ix, Action::ReadReports)?;
-    let c = service::coverage(o, &caller.ctx);
+    let c = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        caller.ctx.authorize(&ix, Action::ReadReports)?;
+        service::coverage(o, &caller.ctx)
+    };
     let report = CoverageReport {
         users_without_agents: c.users_without_agents,
         agents_without_groups: c.agents_without_groups,
         inactive_users_in_groups: listings(c.inactive_users_in_groups),
     };
-    sheets::respond(format, report, CoverageReport::table)
+    sheets::respond(format, report, CoverageReport::table).await
 }
 
 fn time(t: Option<Timestamp>) -> String {
@@ -212,7 +218,8 @@ impl ComplianceReport {
             })
             .collect();
         let headers = &["KIND", "GROUP", "SUBJECT", "LEVEL", "SINCE", "LAST REVIEW", "BY", "VERDICT", "DUE", "OVERDUE"];
-        Table { name: "compliance", headers, rows }
+        let footer = Some(format!("{} overdue; a review holds {} days.", self.overdue, self.review_period_days));
+        Table { name: "compliance", headers, rows, footer }
     }
 }
 
@@ -223,7 +230,7 @@ impl AccessMatrix {
             .iter()
             .map(|c| vec![c.user.clone(), c.agent.clone(), yes(c.can_use), yes(c.can_edit), c.how.clone(), c.groups.join(", ")])
             .collect();
-        Table { name: "access-matrix", headers: &["USER", "AGENT", "USE", "EDIT", "HOW", "GROUPS"], rows }
+        Table { name: "access-matrix", headers: &["USER", "AGENT", "USE", "EDIT", "HOW", "GROUPS"], rows, footer: None }
     }
 }
 
@@ -235,7 +242,7 @@ fn listing_rows<'a>(by: &'a str, list: &'a [Listing]) -> impl Iterator<Item = Ve
 impl MembershipReport {
     fn table(&self) -> Table {
         let rows = listing_rows("group", &self.groups).chain(listing_rows("user", &self.users)).collect();
-        Table { name: "memberships", headers: &["BY", "NAME", "MEMBERS / GROUPS"], rows }
+        Table { name: "memberships", headers: &["BY", "NAME", "MEMBERS / GROUPS"], rows, footer: None }
     }
 }
 
@@ -246,6 +253,6 @@ impl CoverageReport {
             .chain(self.agents_without_groups.iter().map(|a| one("agent without groups", a)))
             .chain(listing_rows("inactive user in groups", &self.inactive_users_in_groups))
             .collect();
-        Table { name: "coverage", headers: &["FINDING", "WHO", "GROUPS"], rows }
+        Table { name: "coverage", headers: &["FINDING", "WHO", "GROUPS"], rows, footer: None }
     }
 }

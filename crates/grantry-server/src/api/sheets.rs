@@ -1,7 +1,10 @@
-//! The reports as files: each report is also a table — headers and rows of text — served as CSV or
-//! as an XLSX workbook when `?format=csv` or `?format=xlsx` asks (JSON otherwise). A CSV cell that
-//! a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab or a return first) is quoted
-//! with a leading `'`; an XLSX cell is always written as text, never as a formula.
+//! The reports as files: each report is also a table — headers and rows of text — served as CSV,
+//! as an XLSX workbook, or as the table itself for a terminal (`?format=csv|xlsx|table`; JSON
+//! otherwise). In a CSV, a cell a spreadsheet would read as a formula — `=`, `+`, `-`, `@`, a tab
+//! or a return first, or right after a `,` or `;` that a spreadsheet may split the cell at — has a
+//! `'` put before that character. An XLSX cell is always text, never a formula; one longer than a
+//! cell holds (32,767 characters) is cut, ending in `…`, and a report longer than a worksheet
+//! (1,048,575 rows under the header) is refused as XLSX.
 
 use crate::error::Result;
 use crate::service::ServiceError;
@@ -18,13 +21,21 @@ pub enum Format {
     Json,
     Csv,
     Xlsx,
+    Table,
 }
+
+/// The media type of a report's table (`?format=table`).
+pub const TABLE_TYPE: &str = "application/vnd.grantry.table+json";
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The most characters an XLSX cell holds, and the most rows a worksheet holds under its header.
+const XLSX_CELL: usize = 32_767;
+const XLSX_ROWS: usize = 1_048_575;
 
 /// A report's query.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    /// `json` (the default), `csv` or `xlsx`.
+    /// `json` (the default), `csv`, `xlsx`, or `table` (the rows as the CLI shows them).
     #[param(value_type = Option<String>)]
     #[serde(default)]
     pub format: Option<String>,
@@ -36,18 +47,23 @@ impl ReportQuery {
             None | Some("json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
             Some("xlsx") => Ok(Format::Xlsx),
-            Some(_) => Err(ServiceError::Invalid { field: "format".into(), message: "give `json`, `csv` or `xlsx`".into() }.into()),
+            Some("table") => Ok(Format::Table),
+            Some(_) => {
+                Err(ServiceError::Invalid { field: "format".into(), message: "give `json`, `csv`, `xlsx` or `table`".into() }.into())
+            }
         }
     }
 }
 
 /// A report as a table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Table {
     /// The file's name without its extension, and the sheet's name.
     pub name: &'static str,
     pub headers: &'static [&'static str],
     pub rows: Vec<Vec<String>>,
+    /// A line under the table, if the report has one.
+    pub footer: Option<String>,
 }
 
 /// `yes` or `no`.
@@ -55,13 +71,34 @@ pub fn yes(b: bool) -> String {
     if b { "yes" } else { "no" }.to_owned()
 }
 
-/// A CSV cell a spreadsheet will not run as a formula.
-fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
+/// Whether a spreadsheet reads a cell that starts with `c` as a formula.
+fn triggers(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// A CSV cell a spreadsheet will not run as a formula: a `'` before each trigger that opens the
+/// cell, or opens what a spreadsheet splitting at `,` or `;` would take for one.
+fn inert(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len() + 1);
+    let mut opens = true;
+    for c in cell.chars() {
+        if opens && triggers(c) {
+            out.push('\'');
+        }
+        out.push(c);
+        opens = matches!(c, ',' | ';') || (opens && c == ' ');
     }
+    out
+}
+
+/// An XLSX cell: the text, cut to what a cell holds.
+fn fitted(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.chars().count() <= XLSX_CELL {
+        return cell.into();
+    }
+    let mut cut: String = cell.chars().take(XLSX_CELL - 1).collect();
+    cut.push('…');
+    cut.into()
 }
 
 impl Table {
@@ -71,7 +108,7 @@ impl Table {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(self.headers).map_err(failed)?;
         for row in &self.rows {
-            w.write_record(row.iter().map(|c| inert(c).into_owned())).map_err(failed)?;
+            w.write_record(row.iter().map(|c| inert(c))).map_err(failed)?;
         }
         w.into_inner().map_err(|e| ServiceError::Internal(format!("writing the CSV: {e}")).into())
     }
@@ -79,6 +116,10 @@ impl Table {
     /// The table as an XLSX workbook of one sheet: a bold header row that stays in view and
     /// filters, columns fitted to their text.
     pub fn xlsx(&self) -> Result<Vec<u8>> {
+        if self.rows.len() > XLSX_ROWS {
+            let message = format!("the report has {} rows, more than a worksheet holds ({XLSX_ROWS}); ask for `csv`", self.rows.len());
+            return Err(ServiceError::Invalid { field: "format".into(), message }.into());
+        }
         self.workbook().map_err(|e| ServiceError::Internal(format!("writing the workbook: {e}")).into())
     }
 
@@ -92,7 +133,7 @@ impl Table {
         }
         for (row, cells) in (1u32..).zip(&self.rows) {
             for (col, cell) in (0u16..).zip(cells) {
-                sheet.write_string(row, col, cell)?;
+                sheet.write_string(row, col, fitted(cell))?;
             }
         }
         let last_col = u16::try_from(self.headers.len().saturating_sub(1)).unwrap_or(u16::MAX);
@@ -104,17 +145,59 @@ impl Table {
     }
 }
 
-/// `report` as `format` asks: JSON as it is, or `table(&report)` as a CSV or XLSX file.
-pub fn respond<T: Serialize>(format: Format, report: T, table: impl FnOnce(&T) -> Table) -> Result<Response> {
-    if format == Format::Json {
-        return Ok(Json(report).into_response());
-    }
-    let t = table(&report);
-    let (bytes, kind, ext) = if format == Format::Csv {
-        (t.csv()?, "text/csv; charset=utf-8", "csv")
-    } else {
-        (t.xlsx()?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+/// `report` as `format` asks: JSON as it is, or `table(&report)` as a CSV or XLSX file or as the
+/// table itself. A workbook is built off the async threads.
+pub async fn respond<T: Serialize>(format: Format, report: T, table: impl FnOnce(&T) -> Table) -> Result<Response> {
+    let t = match format {
+        Format::Json => return Ok(Json(report).into_response()),
+        _ => table(&report),
     };
-    let disposition = format!("attachment; filename=\"{}.{ext}\"", t.name);
-    Ok(([(header::CONTENT_TYPE, kind.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let (bytes, kind, ext) = match format {
+        Format::Csv => (t.csv()?, "text/csv; charset=utf-8", "csv"),
+        Format::Table => {
+            let body = serde_json::to_vec(&t).map_err(|e| ServiceError::Internal(format!("writing the table: {e}")))?;
+            return Ok(([(header::CONTENT_TYPE, TABLE_TYPE)], body).into_response());
+        }
+        _ => {
+            let name = t.name;
+            let built = tokio::task::spawn_blocking(move || t.xlsx()).await;
+            let bytes = built.map_err(|e| ServiceError::Internal(format!("writing the workbook: {e}")))??;
+            return Ok(file(bytes, XLSX_TYPE, name, "xlsx"));
+        }
+    };
+    Ok(file(bytes, kind, t.name, ext))
+}
+
+fn file(bytes: Vec<u8>, kind: &'static str, name: &str, ext: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.{ext}\"");
+    ([(header::CONTENT_TYPE, kind.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_formula_is_quoted_wherever_a_spreadsheet_may_start_a_cell() {
+        for (cell, safe) in [
+            ("=1+1", "'=1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("x;=cmd|' /C calc'!A0", "x;'=cmd|' /C calc'!A0"),
+            ("Parent, =SUM(A1)", "Parent, '=SUM(A1)"),
+            ("a-b", "a-b"),
+            ("Support Team", "Support Team"),
+            ("", ""),
+        ] {
+            assert_eq!(inert(cell), safe, "{cell}");
+        }
+    }
+
+    #[test]
+    fn a_cell_longer_than_a_workbook_holds_is_cut() {
+        let long = "x".repeat(XLSX_CELL + 10);
+        let cut = fitted(&long);
+        assert_eq!(cut.chars().count(), XLSX_CELL);
+        assert!(cut.ends_with('…'));
+        assert_eq!(fitted("short"), "short");
+    }
 }

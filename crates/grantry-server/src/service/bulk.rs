@@ -6,6 +6,7 @@
 //! is `unchanged` too, since several groups rarely hold the same people. Agents may be assigned
 //! to a group that has no members yet when the same call adds users to it.
 
+use super::agents::visible_agent;
 use super::assignments::{plan_assign, resolve, taken_away, Mode, Named, Span};
 use super::groups::find_group;
 use super::members::{joinable, managed_group, plan_join, plan_leave, users};
@@ -13,10 +14,10 @@ use super::planned::{run, ImportReport, Outcome, Plan};
 use super::{org, Ctx};
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
+use grantry_core::ids::UserId;
 use grantry_core::index::DecisionIndex;
-use grantry_core::model::{Group, GroupRole, Level};
-use grantry_core::{validate, Timestamp};
-use std::collections::BTreeSet;
+use grantry_core::model::{Agent, Group, GroupRole, Level};
+use grantry_core::Timestamp;
 
 /// The most groups one call changes.
 pub const MAX_GROUPS_AT_ONCE: usize = 100;
@@ -65,15 +66,6 @@ fn checked(spec: &BulkSpec) -> Result<()> {
     if each.saturating_mul(spec.groups.len()) > MAX_PAIRS {
         return Err(invalid("groupIds", format!("this touches more than {MAX_PAIRS} (group, user or agent) pairs; split it")));
     }
-    let key = |t: &String| t.trim().to_lowercase();
-    for (field, add, remove) in
-        [("removeUserIds", &spec.add_users, &spec.remove_users), ("removeAgentIds", &spec.add_agents, &spec.remove_agents)]
-    {
-        let added: BTreeSet<String> = add.iter().map(key).collect();
-        if let Some(both) = remove.iter().find(|t| added.contains(&key(t))) {
-            return Err(invalid(field, format!("`{}` is both added and removed; give it once", validate::shown(both))));
-        }
-    }
     Ok(())
 }
 
@@ -91,19 +83,46 @@ fn groups<'a>(ix: &'a DecisionIndex, ctx: &Ctx, texts: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-/// Plans the whole change against `ix`.
+/// The agents `texts` name that the actor may see, each once, in the order given.
+fn agents(ix: &DecisionIndex, ctx: &Ctx, field: &'static str, texts: &[String]) -> Result<Vec<Agent>> {
+    let mut out: Vec<Agent> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let (a, _) = visible_agent(ix, ctx, text).map_err(ServiceError::named_in(field))?;
+        if !out.iter().any(|seen| seen.id == a.id) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses what is both added and removed, however each names it.
+fn once<T>(field: &str, add: &[T], remove: &[T], same: impl Fn(&T, &T) -> bool, shown: impl Fn(&T) -> String) -> Result<()> {
+    match remove.iter().find(|r| add.iter().any(|a| same(a, r))) {
+        Some(both) => Err(invalid(field, format!("`{}` is both added and removed; give it once", shown(both)))),
+        None => Ok(()),
+    }
+}
+
+/// Plans the whole change against `ix`. The groups are looked up and authorized first, so that
+/// which users and agents exist is told only to someone who may manage every one of them.
 fn plan(ix: &DecisionIndex, ctx: &Ctx, spec: &BulkSpec) -> Result<Plan> {
     let o = org(ix, &ctx.org)?;
+    let groups = groups(ix, ctx, &spec.groups)?;
+    let permits = groups.iter().map(|g| managed_group(ix, ctx, g.id.as_str()).map(|(_, p)| p)).collect::<Result<Vec<_>>>()?;
+    let named = |field, texts: &[String]| if texts.is_empty() { Ok(vec![]) } else { users(o, field, texts) };
+    let (add_users, remove_users) = (named("addUserIds", &spec.add_users)?, named("removeUserIds", &spec.remove_users)?);
+    once("removeUserIds", &add_users, &remove_users, |a, b| a.id == b.id, |u| u.email.clone())?;
+    let (add_agents, remove_agents) =
+        (agents(ix, ctx, "addAgentIds", &spec.add_agents)?, agents(ix, ctx, "removeAgentIds", &spec.remove_agents)?);
+    once("removeAgentIds", &add_agents, &remove_agents, |a, b| a.id == b.id, |a| a.name.clone())?;
+    let leaving: Vec<UserId> = remove_users.iter().map(|u| u.id.clone()).collect();
     let mut plan = Plan::default();
     let mut line = 0;
     let mut next = || {
         line += 1;
         line
     };
-    let named = |field, texts: &[String]| if texts.is_empty() { Ok(vec![]) } else { users(o, field, texts) };
-    let (add_users, remove_users) = (named("addUserIds", &spec.add_users)?, named("removeUserIds", &spec.remove_users)?);
-    for g in groups(ix, ctx, &spec.groups)? {
-        let (_, permit) = managed_group(ix, ctx, g.id.as_str())?;
+    for (g, permit) in groups.into_iter().zip(permits) {
         if !add_users.is_empty() {
             joinable(ctx, g, spec.member_until)?;
         }
@@ -127,16 +146,23 @@ fn plan(ix: &DecisionIndex, ctx: &Ctx, spec: &BulkSpec) -> Result<Plan> {
                 }
             }
         }
-        let joining = !add_users.is_empty();
-        for agent in &spec.add_agents {
-            let names = (agent.as_str(), g.id.as_str(), Named::InPath);
-            let mode = Mode::Either { members_joining: joining };
+        // Users joining give the group members; users leaving may leave it with none.
+        if !add_agents.is_empty() && add_users.is_empty() && !leaving.is_empty() && o.members_reached_leaving(&g.id, ctx.now, &leaving) == 0
+        {
+            return Err(ServiceError::Conflict(format!(
+                "group `{}` would have no members left (nor would the groups below it); an agent is assigned only to a group with members",
+                g.name
+            )));
+        }
+        for agent in &add_agents {
+            let names = (agent.id.as_str(), g.id.as_str(), Named::InPath);
+            let mode = Mode::Either { members_joining: !add_users.is_empty() };
             let p = plan_assign(ix, ctx, names, spec.level, &spec.window, mode).map_err(ServiceError::named_in("addAgentIds"))?;
             let detail = format!("`{}` → `{}` {}", g.name, p.assignment.agent.name, spec.level.name());
             plan.row(next(), p.outcome, detail, p.permit, p.changes, p.audit);
         }
-        for agent in &spec.remove_agents {
-            let names = (agent.as_str(), g.id.as_str(), Named::InPath);
+        for agent in &remove_agents {
+            let names = (agent.id.as_str(), g.id.as_str(), Named::InPath);
             let (agent, group, current, permit) =
                 resolve(ix, ctx, names, Level::ViewAndUse).map_err(ServiceError::named_in("removeAgentIds"))?;
             let detail = format!("`{}` off `{}`", group.name, agent.name);

@@ -150,3 +150,43 @@ async fn a_manager_changes_only_their_own_groups_and_other_organizations_nothing
     assert!(status == 422 && ["groupIds", "removeUserIds"].contains(&field(&answer)), "{answer}");
     assert_eq!(owner.get(&format!("/groups/{mine}/members")).await.1["members"].as_array().unwrap().len(), 2);
 }
+
+/// What a review found: the same agent or user named twice, or named one way to add and another
+/// to remove; who may learn which users exist; a group left empty with an agent assigned.
+#[tokio::test]
+async fn names_are_resolved_before_they_are_compared_and_nothing_leaks() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let (sam, _) = owner.create_user("sam@acme.test", "org_member").await;
+    let (_, member) = owner.create_user("mo@acme.test", "org_member").await;
+    let solo = group(&owner, "Solo").await;
+    let fin = agent(&owner, "Fin Bot").await;
+    let bulk = |api: &Api, body: Value| {
+        let api = api.clone();
+        async move { api.post("/groups:bulk", &body).await }
+    };
+    // One agent by name and by id is one assignment, and taking it away ends the access.
+    let (status, done) = bulk(&owner, json!({ "groupIds": [solo], "addUserIds": [sam], "addAgentIds": ["Fin Bot", fin] })).await;
+    assert_eq!((status, done["created"].as_u64()), (200, Some(2)), "{done}");
+    let listed = owner.get(&format!("/ai-agent-managers/{fin}/groups")).await.1;
+    assert_eq!(listed["assignments"].as_array().unwrap().len(), 1, "{listed}");
+    let (status, gone) = bulk(&owner, json!({ "groupIds": [solo], "removeAgentIds": ["fin bot", fin] })).await;
+    assert_eq!((status, gone["removed"].as_u64()), (200, Some(1)), "{gone}");
+    assert!(!may_use(&owner, &sam, &fin).await);
+    // Added by email and removed by id is the same user.
+    let (status, answer) = bulk(&owner, json!({ "groupIds": [solo], "addUserIds": ["sam@acme.test"], "removeUserIds": [sam] })).await;
+    assert_eq!((status, field(&answer)), (422, "removeUserIds"), "{answer}");
+    let (status, answer) = bulk(&owner, json!({ "groupIds": [solo], "addAgentIds": ["Fin Bot"], "removeAgentIds": [fin] })).await;
+    assert_eq!((status, field(&answer)), (422, "removeAgentIds"), "{answer}");
+    // A member who may not manage the group learns nothing of who exists.
+    for user in ["sam@acme.test", "nobody@acme.test"] {
+        let (status, answer) = bulk(&member, json!({ "groupIds": [solo], "addUserIds": [user] })).await;
+        assert_eq!(status, 403, "{user}: {answer}");
+    }
+    // Taking the last member out while assigning an agent leaves an empty group: refused whole.
+    let before = events(&owner).await;
+    let (status, answer) = bulk(&owner, json!({ "groupIds": [solo], "removeUserIds": [sam], "addAgentIds": [fin] })).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("no members left"), "{answer}");
+    assert_eq!(events(&owner).await, before);
+}

@@ -69,6 +69,13 @@ impl World {
         made["agent"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A new agent pool: its id.
+    async fn pool(&self) -> String {
+        let (status, made) = self.owner.post("/agent-pools", &json!({ "name": format!("Pool {}", self.n()) })).await;
+        assert_eq!(status, 201, "{made}");
+        made["pool"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// A new agent with a new group assigned to it: their ids.
     async fn assigned(&self) -> (String, String) {
         let (agent, (group, _)) = (self.agent().await, self.group().await);
@@ -244,6 +251,11 @@ impl World {
             "GET /v1/{org}/reports/memberships" => ("GET", "/reports/memberships".into(), None),
             "GET /v1/{org}/reports/coverage" => ("GET", "/reports/coverage".into(), None),
             "GET /v1/{org}/agents" => ("GET", "/agents".into(), None),
+            "GET /v1/{org}/agent-pools" => ("GET", "/agent-pools".into(), None),
+            "GET /v1/{org}/agent-pool" => ("GET", "/agent-pool".into(), None),
+            "POST /v1/{org}/agent-pools" => ("POST", "/agent-pools".into(), Some(json!({ "name": format!("New pool {n}") }))),
+            "GET /v1/{org}/agent-pools/{id}" => ("GET", format!("/agent-pools/{}", self.pool().await), None),
+            "DELETE /v1/{org}/agent-pools/{id}" => ("DELETE", format!("/agent-pools/{}", self.pool().await), None),
             "POST /v1/{org}/agents" => {
                 ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
             }
