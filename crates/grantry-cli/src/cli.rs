@@ -206,10 +206,14 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     Review(crate::commands::review::ReviewCommand),
-    /// Reports: the agent access matrix, group membership, coverage and compliance (table, JSON or CSV).
+    /// Reports: the agent access matrix, group membership, coverage and compliance (table, JSON, CSV or XLSX).
     #[command(after_help = crate::examples!("grantry report access-matrix -e admin", "grantry report compliance --format csv -e admin"))]
     #[command(subcommand)]
     Report(crate::commands::report::ReportCommand),
+    /// Agent pools (seed 004): the resources temporary access instances grant.
+    #[command(after_help = crate::examples!("grantry pool create \"Production EU\" -e admin", "grantry pool list -e admin"))]
+    #[command(subcommand)]
+    Pool(crate::commands::pool::PoolCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -15,6 +15,7 @@ pub mod login;
 pub mod lookup;
 pub mod migrate;
 pub mod org;
+pub mod pool;
 pub mod report;
 pub mod review;
 pub mod role;
@@ -58,6 +59,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Import(c) => import::run(c).await,
         Command::Review(c) => review::review(c).await,
         Command::Report(c) => report::run(c).await,
+        Command::Pool(c) => pool::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

@@ -18,6 +18,8 @@ mod bulk;
 mod groups;
 #[path = "api/imports.rs"]
 mod imports;
+#[path = "api/pools.rs"]
+mod pools;
 #[path = "api/reviews.rs"]
 mod reviews;
 #[path = "api/route_matrix.rs"]

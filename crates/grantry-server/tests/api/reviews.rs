@@ -142,8 +142,7 @@ async fn every_cell_of_the_access_matrix_is_the_engines_decision() {
         assert_eq!(xlsx_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         let rows = csv_rows(&csv);
         assert!(rows.len() > 1, "{report}: {rows:?}");
-        let plain: Vec<Vec<String>> =
-            rows.iter().map(|r| r.iter().map(|c| c.replace("'=", "=")).collect()).collect();
+        let plain: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| c.replace("'=", "=")).collect()).collect();
         assert_eq!(xlsx_rows(xlsx, report), plain, "{report}: the workbook holds the CSV's cells");
         if report == "access-matrix" {
             let cells = matrix["cells"].as_array().expect("cells");
