@@ -19,6 +19,7 @@ on_both_backends!(
     a_token_minted_on_one_server_works_on_another_with_the_header,
     concurrent_writers_on_two_servers_keep_one_valid_chain,
     two_servers_racing_cannot_both_pass_a_rule,
+    two_servers_racing_keep_one_assignment_per_group_and_agent,
     a_mixed_run_never_allows_after_an_acknowledged_revoke,
 );
 
@@ -63,6 +64,61 @@ async fn two_servers_racing_cannot_both_pass_a_rule(a: TestServer) {
     let owners =
         matrix["rows"].as_array().unwrap().iter().filter(|r| r["roles"].as_array().unwrap().iter().any(|h| h["role"] == "org_owner"));
     assert_eq!(owners.count(), 1, "the organization keeps an owner: {matrix}");
+}
+
+/// Seed 003's rules across servers: a group holds one assignment per agent however the two
+/// servers are asked (the seed's endpoint on one, a bulk change on the other), and a group is
+/// not assigned while another server takes its last member out.
+async fn two_servers_racing_keep_one_assignment_per_group_and_agent(a: TestServer) {
+    let owner_a = a.bootstrap("acme", "owner@acme.test").await;
+    let (sam, _) = owner_a.create_user("sam@acme.test", "org_member").await;
+    let b = a.second().await;
+    let owner_b = Api::new(&b.url, "acme", &owner_a.token);
+    for round in 0..4 {
+        let (_, g) = owner_a.post("/groups", &json!({ "name": format!("Team {round}") })).await;
+        let group = g["group"]["id"].as_str().unwrap().to_owned();
+        owner_a.post(&format!("/groups/{group}/members"), &json!({ "userIds": [sam] })).await;
+        let (_, made) = owner_a.post("/agents", &json!({ "name": format!("Agent {round}"), "access_type": "group" })).await;
+        let agent = made["agent"]["id"].as_str().unwrap().to_owned();
+        let (path, one, many) = (
+            format!("/ai-agent-managers/{agent}/groups"),
+            json!({ "groupId": group, "permission": "EDIT" }),
+            json!({ "groupIds": [group], "addAgentIds": [agent] }),
+        );
+        let (x, y) = tokio::join!(owner_a.post(&path, &one), owner_b.post("/groups:bulk", &many));
+        assert!(x.0 == 201 || y.0 == 200, "{x:?} {y:?}");
+        let revision = [&x.1, &y.1].iter().filter_map(|v| v["revision"].as_u64()).max().unwrap();
+        let listed = after(&owner_a, &path, revision).await;
+        assert_eq!(listed["assignments"].as_array().unwrap().len(), 1, "round {round}: {x:?} {y:?} {listed}");
+        // One server takes the last member out while the other assigns another agent.
+        let (_, other) = owner_a.post("/agents", &json!({ "name": format!("Other {round}"), "access_type": "group" })).await;
+        let other = other["agent"]["id"].as_str().unwrap().to_owned();
+        let (leave, leaving, assign, assigning) = (
+            format!("/groups/{group}/members:remove"),
+            json!({ "userIds": [sam] }),
+            format!("/ai-agent-managers/{other}/groups"),
+            json!({ "groupId": group, "permission": "VIEW_AND_USE" }),
+        );
+        let (x, y) = tokio::join!(owner_a.post(&leave, &leaving), owner_b.post(&assign, &assigning));
+        assert_eq!(x.0, 200, "{x:?}");
+        let revision = [&x.1, &y.1].iter().filter_map(|v| v["revision"].as_u64()).max().unwrap();
+        let listed = after(&owner_a, &assign, revision).await;
+        let assigned = listed["assignments"].as_array().unwrap().len();
+        assert!(y.0 == 409 || (y.0 == 201 && assigned == 1), "the assignment came first, or was refused: {y:?} {listed}");
+    }
+}
+
+/// `GET path` through `api`'s server once it holds `revision` (the header every route honours).
+async fn after(api: &Api, path: &str, revision: u64) -> Value {
+    let url = format!("{}/v1/{}{path}", api.url, api.org);
+    let resp = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(&api.token)
+        .header("grantry-at-least-revision", revision.to_string())
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
 }
 
 async fn a_write_through_one_server_is_seen_on_another_that_asks_for_its_revision(a: TestServer) {
