@@ -53,3 +53,11 @@ impl AttrType {
 
 /// A resource's attributes, by name.
 pub type Attributes = BTreeMap<String, AttrValue>;
+
+/// The text attribute `key` of `attrs`; `""` when it is absent or not text.
+pub fn text<'a>(attrs: &'a Attributes, key: &str) -> &'a str {
+    match attrs.get(key) {
+        Some(AttrValue::Str(s)) => s,
+        _ => "",
+    }
+}

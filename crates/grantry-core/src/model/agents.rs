@@ -3,7 +3,7 @@
 //! source is a resource of type `data_source` under its agent, open to every user of the agent or
 //! restricted to groups. Assignments of groups to agents are grants of the agent roles.
 
-use crate::attr::{AttrValue, Attributes};
+use crate::attr::{text, AttrValue, Attributes};
 use crate::catalogue::{role, AGENT_ORGANIZATION, AGENT_PRIVATE};
 use crate::model::{Resource, ResourceRef};
 use serde::{Deserialize, Serialize};
@@ -98,13 +98,6 @@ impl Level {
     /// The level whose role is `role`.
     pub fn of_role(role_name: &str) -> Option<Self> {
         [Self::ViewAndUse, Self::Edit].into_iter().find(|l| l.role() == role_name)
-    }
-}
-
-fn text<'a>(attrs: &'a Attributes, key: &str) -> &'a str {
-    match attrs.get(key) {
-        Some(AttrValue::Str(s)) => s,
-        _ => "",
     }
 }
 

@@ -3,7 +3,7 @@
 //! `pool_privileged` on pools, and a privileged holder may ignore the pool's agent quota — a
 //! permission the check answers (`AgentPool:IgnoreQuota`).
 
-use crate::attr::{AttrValue, Attributes};
+use crate::attr::{text, Attributes};
 use crate::model::{Resource, ResourceRef};
 
 /// The resource type of an agent pool.
@@ -17,13 +17,6 @@ pub struct AgentPool {
     pub description: String,
     /// Who registered it (`user:ID`, or `system`).
     pub created_by: String,
-}
-
-fn text<'a>(attrs: &'a Attributes, key: &str) -> &'a str {
-    match attrs.get(key) {
-        Some(AttrValue::Str(s)) => s,
-        _ => "",
-    }
 }
 
 impl AgentPool {
