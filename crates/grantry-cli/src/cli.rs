@@ -214,6 +214,13 @@ pub enum Command {
     #[command(after_help = crate::examples!("grantry pool create \"Production EU\" -e admin", "grantry pool list -e admin"))]
     #[command(subcommand)]
     Pool(crate::commands::pool::PoolCommand),
+    /// Temporary access instances (seed 004): a role on agent pools for users, until it expires.
+    #[command(after_help = crate::examples!(
+        "grantry temp-access create --name incident-4711 --role privileged --pool \"Production EU\" --user-email sam@acme.test --hours 8 -e admin",
+        "grantry temp-access list -e admin"
+    ))]
+    #[command(subcommand)]
+    TempAccess(crate::commands::temp_access::TempAccessCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -21,6 +21,7 @@ pub mod review;
 pub mod role;
 pub mod scope;
 pub mod serve;
+pub mod temp_access;
 pub mod token;
 pub mod trace;
 pub mod user;
@@ -60,6 +61,7 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Review(c) => review::review(c).await,
         Command::Report(c) => report::run(c).await,
         Command::Pool(c) => pool::run(c).await,
+        Command::TempAccess(c) => temp_access::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

@@ -96,6 +96,9 @@ pub enum Action<'a> {
     ListPools,
     /// Register or delete an agent pool.
     ManagePools,
+    /// Create or delete a temporary access instance granting `role` on `pools`: the actor holds
+    /// `TempAccess:Manage` and, for good, every permission of the role on every pool.
+    ManageTempAccess { pools: &'a [Resource], role: &'a Role },
 }
 
 impl Action<'_> {
@@ -135,6 +138,7 @@ impl Action<'_> {
             Self::ReadReports => "read_reports",
             Self::ListPools => "list_pools",
             Self::ManagePools => "manage_pools",
+            Self::ManageTempAccess { .. } => "manage_temp_access",
         }
     }
 }
@@ -306,6 +310,11 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
         Action::ReadReports => require(o, cat, actor, perm::GROUP_MANAGE, now),
         Action::ListPools => require(o, cat, actor, perm::USER_LIST, now),
         Action::ManagePools => require(o, cat, actor, perm::AGENT_POOL_MANAGE, now),
+        Action::ManageTempAccess { pools, role } => {
+            require(o, cat, actor, perm::TEMP_ACCESS_MANAGE, now)?;
+            let needed = role.permission_names();
+            pools.iter().try_for_each(|pool| needed.iter().try_for_each(|p| rules::require_on(o, actor, pool, p, true, now)))
+        }
     }?;
     Ok(Permit { action: action.name() })
 }

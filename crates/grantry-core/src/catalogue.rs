@@ -148,6 +148,7 @@ pub mod perm {
     pub const AGENT_POOL_USE: &str = "AgentPool:Use";
     pub const AGENT_POOL_IGNORE_QUOTA: &str = "AgentPool:IgnoreQuota";
     pub const AGENT_POOL_MANAGE: &str = "AgentPool:Manage";
+    pub const TEMP_ACCESS_MANAGE: &str = "TempAccess:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -261,6 +262,7 @@ impl Catalogue {
             (perm::AGENT_POOL_USE, Data, POOL_ATTRS, "use an agent pool's agents: create actions with them and read their data"),
             (perm::AGENT_POOL_IGNORE_QUOTA, Data, POOL_ATTRS, "ignore an agent pool's agent quota (seed 004's privileged role)"),
             (perm::AGENT_POOL_MANAGE, Admin, &[], "register and delete agent pools"),
+            (perm::TEMP_ACCESS_MANAGE, Admin, &[], "create and delete temporary access instances on agent pools (seed 004)"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()

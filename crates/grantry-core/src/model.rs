@@ -12,7 +12,7 @@ mod pools;
 pub use agents::{AccessType, Agent, Classification, DataSource, Level, AGENT, DATA_SOURCE};
 pub use directory::{AccessRequest, ApiKey, RequestStatus, ScopeKind, ScopeNode};
 pub use groups::{Group, GroupMember, GroupRole, GroupStatus};
-pub use pools::{AgentPool, AGENT_POOL};
+pub use pools::{AgentPool, TempAccess, TempRole, AGENT_POOL, TEMP_ACCESS};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;
@@ -42,7 +42,20 @@ pub struct Policy {
     /// How many days a review of an assignment or a membership holds before the next is due
     /// (seed 003: quarterly, 90).
     pub review_period_days: u32,
+    /// The most users one temporary access instance grants (seed 004: 50).
+    pub temp_access_max_users: u32,
+    /// The most agent pools one temporary access instance grants (seed 004: 20).
+    pub temp_access_max_pools: u32,
+    /// The longest temporary access instance (seed 004: 31 days).
+    pub temp_access_max_duration: SignedDuration,
+    /// The most temporary access instances active at once (seed 004: 100).
+    pub temp_access_max_active: u32,
 }
+
+/// What an organization may set each temporary access limit to: users, pools, active instances.
+pub const TEMP_ACCESS_USERS: std::ops::RangeInclusive<u32> = 1..=1_000;
+pub const TEMP_ACCESS_POOLS: std::ops::RangeInclusive<u32> = 1..=200;
+pub const TEMP_ACCESS_ACTIVE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 /// The shortest and longest review period an organization may set, in days.
 pub const REVIEW_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 7..=730;
@@ -64,6 +77,10 @@ impl Default for Policy {
             audit_retention_days: 5 * 365 + 1,
             max_group_depth: 5,
             review_period_days: 90,
+            temp_access_max_users: 50,
+            temp_access_max_pools: 20,
+            temp_access_max_duration: SignedDuration::from_hours(31 * 24),
+            temp_access_max_active: 100,
         }
     }
 }

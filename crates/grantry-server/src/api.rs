@@ -27,6 +27,7 @@ mod roles;
 mod scopes;
 mod settings;
 mod sheets;
+mod temp_access;
 mod traces;
 mod user_status;
 mod users;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(bulk::router())
         .merge(pools::router())
+        .merge(temp_access::router())
         .merge(reviews::router())
         .merge(reports::router())
         .merge(settings::router());

@@ -24,6 +24,7 @@ mod roles;
 mod scopes;
 mod settings;
 mod sources;
+mod temp_access;
 mod traces;
 mod troubleshoot;
 mod user_status;
@@ -52,6 +53,7 @@ pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Windo
 pub use scopes::{create_scope, set_production};
 pub use settings::{update_policy, PolicyPatch};
 pub use sources::{add_source, remove_source, restrict_source, sources, sources_for, Source};
+pub use temp_access::{create_temp_access, delete_temp_access, find_instance, grants_of, instances, refuse_change, Expiry, TempSpec};
 pub use traces::{capture_trace, TRACE};
 pub use troubleshoot::{walk, Step, Walk};
 pub use user_status::{set_standing, Standing};

@@ -26,6 +26,8 @@ mod reviews;
 mod route_matrix;
 #[path = "api/standing.rs"]
 mod standing;
+#[path = "api/temp_access.rs"]
+mod temp_access;
 #[path = "api/tiers.rs"]
 mod tiers;
 

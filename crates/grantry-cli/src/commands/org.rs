@@ -41,6 +41,18 @@ pub enum OrgCommand {
         /// How many days a review of an assignment or a membership holds, 7 to 730 (default 90).
         #[arg(long)]
         review_period_days: Option<u32>,
+        /// The most users one temporary access instance grants (default 50).
+        #[arg(long)]
+        temp_access_max_users: Option<u32>,
+        /// The most agent pools one temporary access instance grants (default 20).
+        #[arg(long)]
+        temp_access_max_pools: Option<u32>,
+        /// The longest temporary access instance, ISO 8601 (default P31D).
+        #[arg(long)]
+        temp_access_max_duration: Option<String>,
+        /// The most temporary access instances active at once (default 100).
+        #[arg(long)]
+        temp_access_max_active: Option<u32>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -58,6 +70,10 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         max_justification_chars,
         max_group_depth,
         review_period_days,
+        temp_access_max_users,
+        temp_access_max_pools,
+        temp_access_max_duration,
+        temp_access_max_active,
         env,
         out,
     } = command;
@@ -71,6 +87,10 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "max_justification_chars": max_justification_chars,
         "max_group_depth": max_group_depth,
         "review_period_days": review_period_days,
+        "temp_access_max_users": temp_access_max_users,
+        "temp_access_max_pools": temp_access_max_pools,
+        "temp_access_max_duration": temp_access_max_duration,
+        "temp_access_max_active": temp_access_max_active,
     });
     let changes = body.as_object().is_some_and(|o| o.values().any(|v| !v.is_null()));
     let settings: Value = if changes { c.patch("/settings", &body).await? } else { c.get("/settings", &[]).await? };
@@ -86,6 +106,10 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "audit_retention_days",
         "max_group_depth",
         "review_period_days",
+        "temp_access_max_users",
+        "temp_access_max_pools",
+        "temp_access_max_duration",
+        "temp_access_max_active",
     ]
     .iter()
     .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])

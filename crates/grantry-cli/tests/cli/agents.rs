@@ -161,3 +161,30 @@ fn a_large_import_shows_its_progress_on_a_terminal_only() {
     assert!(seen.contains("Sending the file") || seen.contains("The server is checking 8000 rows"), "{seen}");
     assert!(seen.contains("Dry run: 8000 to create"), "{seen}");
 }
+
+/// Seed 004 through the binary: a pool, an instance refused without an expiry or past a limit
+/// (exit 2, the limit named), then made, listed by name and deleted.
+#[test]
+fn temporary_access_through_the_cli() {
+    let w = world();
+    let a = |args: &[&str]| w.owner.grantry(&[args, &["-e", "admin"]].concat());
+    assert_eq!(a(&["pool", "create", "Prod"]).code, 0);
+    let base = ["temp-access", "create", "--name", "oncall", "--role", "standard", "--pool", "Prod", "--user-email", "dev@acme.test"];
+    let r = a(&base);
+    assert!(r.code == 2 && r.stderr.contains("--days"), "{}", r.stderr);
+    let r = a(&[&base[..], &["--days", "32"]].concat());
+    assert!(r.code == 2 && r.stderr.contains("temp_access_max_duration"), "{}", r.stderr);
+    let r = a(&[&base[..], &["--days", "1", "--hours", "2"]].concat());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = a(&[&base[..], &["--days", "1"]].concat());
+    assert!(r.code == 0 && r.stdout.contains("standard on Prod for dev@acme.test"), "{}{}", r.stdout, r.stderr);
+    let r = a(&["temp-access", "show", "oncall"]);
+    assert!(r.code == 0 && r.stdout.contains("active"), "{}{}", r.stdout, r.stderr);
+    let r = a(&["temp-access", "delete", "oncall"]);
+    assert!(r.code == 0 && r.stdout.contains("1 grant revoked"), "{}{}", r.stdout, r.stderr);
+    let r = w.dev.grantry(&["temp-access", "list", "-e", "production"]);
+    assert_eq!(r.code, 5, "a member may not read them: {}", r.stderr);
+    for help in [&["temp-access", "create", "--help"][..], &["pool", "create", "--help"]] {
+        assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
+    }
+}

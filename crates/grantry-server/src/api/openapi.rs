@@ -2,7 +2,7 @@
 
 use super::{
     admin, agents, api_keys, assignments, audit, bulk, catalogue, check, conversations, grants, groups, imports, lookup, pools, reports,
-    reviews, roles, scopes, settings, traces, user_status, users,
+    reviews, roles, scopes, settings, temp_access, traces, user_status, users,
 };
 use crate::state::AppState;
 use axum::routing::get;
@@ -34,7 +34,7 @@ use utoipa::OpenApi;
         agents::sources, agents::add_source, agents::restrict_source, agents::remove_source, agents::access,
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
-        imports::assignments, imports::users, bulk::bulk, pools::list, pools::seed_list, pools::create, pools::show, pools::remove,
+        imports::assignments, imports::users, bulk::bulk, pools::list, pools::seed_list, pools::create, pools::show, pools::remove, temp_access::create, temp_access::list, temp_access::show, temp_access::change, temp_access::remove,
         reviews::review, reports::compliance, reports::access_matrix, reports::memberships, reports::coverage,
     ),
     components(schemas(super::views::ErrorBody)),

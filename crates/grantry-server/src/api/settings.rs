@@ -37,6 +37,14 @@ pub struct SettingsView {
     pub max_group_depth: u32,
     /// How many days a review of an assignment or a membership holds (90: quarterly).
     pub review_period_days: u32,
+    /// The most users one temporary access instance grants (50).
+    pub temp_access_max_users: u32,
+    /// The most agent pools one temporary access instance grants (20).
+    pub temp_access_max_pools: u32,
+    /// The longest temporary access instance, ISO 8601 (P31D).
+    pub temp_access_max_duration: String,
+    /// The most temporary access instances active at once (100).
+    pub temp_access_max_active: u32,
     /// The revision the settings are current to.
     pub revision: u64,
 }
@@ -52,6 +60,10 @@ impl SettingsView {
             audit_retention_days: p.audit_retention_days,
             max_group_depth: p.max_group_depth,
             review_period_days: p.review_period_days,
+            temp_access_max_users: p.temp_access_max_users,
+            temp_access_max_pools: p.temp_access_max_pools,
+            temp_access_max_duration: format_iso(p.temp_access_max_duration),
+            temp_access_max_active: p.temp_access_max_active,
             revision,
         }
     }
@@ -80,6 +92,17 @@ pub struct UpdateSettings {
     /// How many days a review holds before the next is due, 7 to 730.
     #[schema(minimum = 7, maximum = 730)]
     pub review_period_days: Option<u32>,
+    /// The most users one temporary access instance grants, 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub temp_access_max_users: Option<u32>,
+    /// The most agent pools one temporary access instance grants, 1 to 200.
+    #[schema(minimum = 1, maximum = 200)]
+    pub temp_access_max_pools: Option<u32>,
+    /// The longest temporary access instance, ISO 8601 (at most P366D).
+    pub temp_access_max_duration: Option<String>,
+    /// The most temporary access instances active at once, 1 to 10000.
+    #[schema(minimum = 1, maximum = 10000)]
+    pub temp_access_max_active: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
@@ -105,6 +128,10 @@ pub(super) async fn update(
         max_justification_chars: b.max_justification_chars,
         max_group_depth: b.max_group_depth,
         review_period_days: b.review_period_days,
+        temp_access_max_users: b.temp_access_max_users,
+        temp_access_max_pools: b.temp_access_max_pools,
+        temp_access_max_duration: b.temp_access_max_duration,
+        temp_access_max_active: b.temp_access_max_active,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
     Ok(Json(SettingsView::new(&policy, revision)))

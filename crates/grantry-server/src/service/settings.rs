@@ -1,7 +1,7 @@
 //! The organization's policy settings: where the seeds disagree or leave a choice, each rule is a
 //! setting with the seed's value as its default — the longest temporary grant and role window, the
 //! default grant window, the shortest and longest justification, how long audit events are
-//! kept (seed 002: five years), and how deep groups may nest. Changing them needs
+//! kept (seed 002: five years), how deep groups may nest, and seed 004's temporary access limits. Changing them needs
 //! `Organization:Manage`; each change is audited with the settings before and after.
 
 use super::{org, Ctx};
@@ -12,7 +12,9 @@ use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::index::OrgState;
-use grantry_core::model::{Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH, REVIEW_PERIOD_DAYS};
+use grantry_core::model::{
+    Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH, REVIEW_PERIOD_DAYS, TEMP_ACCESS_ACTIVE, TEMP_ACCESS_POOLS, TEMP_ACCESS_USERS,
+};
 use grantry_core::SignedDuration;
 
 /// The settings to change; `None` leaves one as it is.
@@ -26,6 +28,19 @@ pub struct PolicyPatch {
     pub max_justification_chars: Option<usize>,
     pub max_group_depth: Option<u32>,
     pub review_period_days: Option<u32>,
+    pub temp_access_max_users: Option<u32>,
+    pub temp_access_max_pools: Option<u32>,
+    pub temp_access_max_duration: Option<String>,
+    pub temp_access_max_active: Option<u32>,
+}
+
+/// `value` for setting `field` if it lies in `range`.
+fn within(field: &str, value: u32, range: &std::ops::RangeInclusive<u32>) -> Result<u32> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    let message = format!("{value} is out of range; give {} to {}", range.start(), range.end());
+    Err(ServiceError::Invalid { field: field.into(), message })
 }
 
 /// The longest justification a setting may allow.
@@ -63,6 +78,19 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
                 )));
             }
             p.max_group_depth = depth;
+        }
+        if let Some(n) = patch.temp_access_max_users {
+            p.temp_access_max_users = within("temp_access_max_users", n, &TEMP_ACCESS_USERS)?;
+        }
+        if let Some(n) = patch.temp_access_max_pools {
+            p.temp_access_max_pools = within("temp_access_max_pools", n, &TEMP_ACCESS_POOLS)?;
+        }
+        if let Some(n) = patch.temp_access_max_active {
+            p.temp_access_max_active = within("temp_access_max_active", n, &TEMP_ACCESS_ACTIVE)?;
+        }
+        if let Some(text) = &patch.temp_access_max_duration {
+            p.temp_access_max_duration =
+                parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("temp_access_max_duration"))?;
         }
         if let Some(text) = &patch.max_grant_duration {
             p.max_grant_duration = parse_grant_duration(text, LONGEST_WINDOW).map_err(ServiceError::about("max_grant_duration"))?;

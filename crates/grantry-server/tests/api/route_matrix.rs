@@ -76,6 +76,19 @@ impl World {
         made["pool"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// The body of a new temporary access instance: a new pool, a new user, an hour.
+    async fn instance_body(&self) -> Value {
+        let (pool, user) = (self.pool().await, self.user_id().await);
+        json!({ "name": format!("Instance {}", self.n()), "role": "standard", "poolIds": [pool], "userIds": [user], "hours": 1 })
+    }
+
+    /// A new temporary access instance: its id.
+    async fn instance(&self) -> String {
+        let (status, made) = self.owner.post("/temp-access", &self.instance_body().await).await;
+        assert_eq!(status, 201, "{made}");
+        made["instance"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// A new agent with a new group assigned to it: their ids.
     async fn assigned(&self) -> (String, String) {
         let (agent, (group, _)) = (self.agent().await, self.group().await);
@@ -256,6 +269,13 @@ impl World {
             "POST /v1/{org}/agent-pools" => ("POST", "/agent-pools".into(), Some(json!({ "name": format!("New pool {n}") }))),
             "GET /v1/{org}/agent-pools/{id}" => ("GET", format!("/agent-pools/{}", self.pool().await), None),
             "DELETE /v1/{org}/agent-pools/{id}" => ("DELETE", format!("/agent-pools/{}", self.pool().await), None),
+            "GET /v1/{org}/temp-access" => ("GET", "/temp-access".into(), None),
+            "POST /v1/{org}/temp-access" => ("POST", "/temp-access".into(), Some(self.instance_body().await)),
+            "GET /v1/{org}/temp-access/{id}" => ("GET", format!("/temp-access/{}", self.instance().await), None),
+            "PATCH /v1/{org}/temp-access/{id}" => {
+                ("PATCH", format!("/temp-access/{}", self.instance().await), Some(json!({ "name": "changed" })))
+            }
+            "DELETE /v1/{org}/temp-access/{id}" => ("DELETE", format!("/temp-access/{}", self.instance().await), None),
             "POST /v1/{org}/agents" => {
                 ("POST", "/agents".into(), Some(json!({ "name": format!("New agent {n}"), "access_type": "group" })))
             }
