@@ -151,7 +151,10 @@ pub(super) async fn create(
     let role = b.role.parse().map_err(|message| ServiceError::Invalid { field: "role".into(), message })?;
     let spec = TempSpec { expiry: b.expiry()?, name: b.name, role, pools: b.pool_ids, users: b.user_ids };
     let (revision, t) = service::create_temp_access(&state, &caller.ctx, &spec).await?;
-    Ok((StatusCode::CREATED, Json(TempAccessWritten { instance: view(&state, &caller, &t)?, revoked_grants: 0, revision })))
+    // Shown as of its own start: a write waits its turn, and may be stamped after the request came.
+    let ix = state.index();
+    let instance = TempAccessView::new(service::org(&ix, &caller.ctx.org)?, &t, caller.ctx.now.max(t.starts_at));
+    Ok((StatusCode::CREATED, Json(TempAccessWritten { instance, revoked_grants: 0, revision })))
 }
 
 #[utoipa::path(get, path = "/v1/{org}/temp-access", params(("org" = String, Path)),

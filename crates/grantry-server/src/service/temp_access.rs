@@ -45,6 +45,14 @@ pub struct TempSpec {
     pub expiry: Expiry,
 }
 
+/// The id of the grant instance `instance` makes to `user` on `pool`: derived from the three, so
+/// the instance's grants are found exactly — never another instance's that happens to match.
+fn grant_id(instance: &str, user: &str, pool: &str) -> GrantId {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{TEMP_ACCESS}\0{instance}\0{user}\0{pool}").as_bytes());
+    GrantId(digest.iter().take(12).map(|b| format!("{b:02x}")).collect())
+}
+
 /// The organization's instances, newest first.
 pub fn instances(o: &OrgState) -> Vec<TempAccess> {
     let mut all: Vec<TempAccess> = o.resources_of(TEMP_ACCESS).iter().filter_map(TempAccess::of).collect();
@@ -99,14 +107,27 @@ fn expires_at(expiry: Expiry, now: Timestamp, longest: SignedDuration) -> Result
     now.checked_add(length).map_err(|e| limit("expiration", format!("cannot add {length:?} to now: {e}")))
 }
 
-/// The pools' resources, each once.
-fn pool_resources(o: &OrgState, texts: &[String]) -> Result<Vec<Resource>> {
-    let mut out: Vec<Resource> = Vec::with_capacity(texts.len());
+/// The pools' resources, each once; at most `max` of them.
+fn pool_resources(o: &OrgState, texts: &[String], max: usize) -> Result<Vec<Resource>> {
+    let too_many = |n: usize| limit("poolIds", format!("give 1 to {max} agent pools (temp_access_max_pools); {n} were given"));
+    // Each name is looked up once, and no more than a few times the limit are looked at.
+    if texts.is_empty() || texts.len() > max.saturating_mul(4).max(100) {
+        return Err(too_many(texts.len()));
+    }
+    let mut seen_text: Vec<&str> = Vec::with_capacity(texts.len());
+    let mut out: Vec<Resource> = Vec::new();
     for text in texts {
+        if seen_text.contains(&text.as_str()) {
+            continue;
+        }
+        seen_text.push(text);
         let pool = find_pool(o, text).map_err(ServiceError::named_in("poolIds"))?;
         if let Some(r) = o.resource(&pool.reference()).filter(|r| !out.iter().any(|seen| seen.reference == r.reference)) {
             out.push(r);
         }
+    }
+    if out.len() > max {
+        return Err(too_many(out.len()));
     }
     Ok(out)
 }
@@ -123,18 +144,29 @@ fn plan(
     ctx.authorize(ix, Action::ManageTempAccess { pools: &[], role })?;
     let policy = &o.org().policy;
     let name = record_name("name", &spec.name)?;
-    let pools = pool_resources(o, &spec.pools)?;
     let (max_pools, max_users) = (policy.temp_access_max_pools as usize, policy.temp_access_max_users as usize);
-    if pools.is_empty() || pools.len() > max_pools {
-        return Err(limit("poolIds", format!("give 1 to {max_pools} agent pools (temp_access_max_pools); {} were given", pools.len())));
+    let pools = pool_resources(o, &spec.pools, max_pools)?;
+    let too_many = |n: usize| limit("userIds", format!("give 1 to {max_users} users (temp_access_max_users); {n} were given"));
+    if spec.users.is_empty() {
+        return Err(too_many(0));
     }
     let people = users(o, "userIds", &spec.users)?;
     if people.len() > max_users {
-        return Err(limit("userIds", format!("give 1 to {max_users} users (temp_access_max_users); {} were given", people.len())));
+        return Err(too_many(people.len()));
+    }
+    if let Some(u) = people.iter().find(|u| u.status != grantry_core::model::UserStatus::Active) {
+        return Err(limit("userIds", format!("{} is suspended; resume them first, or leave them out", u.email)));
     }
     let expires_at = expires_at(spec.expiry, ctx.now, policy.temp_access_max_duration)?;
     let permit = ctx.authorize(ix, Action::ManageTempAccess { pools: &pools, role })?;
-    let active = instances(o).iter().filter(|t| t.is_active(ctx.now)).count();
+    let live: Vec<TempAccess> = instances(o).into_iter().filter(|t| t.is_active(ctx.now)).collect();
+    if let Some(same) = live.iter().find(|t| validate::name_key(&t.name) == validate::name_key(&name)) {
+        return Err(ServiceError::Conflict(format!(
+            "an active instance is already named `{}` (id `{}`); choose another name, or delete that one first",
+            same.name, same.id
+        )));
+    }
+    let active = live.len();
     if active >= policy.temp_access_max_active as usize {
         return Err(ServiceError::Conflict(format!(
             "{active} temporary access instances are active, this organization's limit (temp_access_max_active); delete one, or wait for one to expire"
@@ -163,7 +195,7 @@ fn plan(
     for u in &people {
         for p in &pools {
             let grant = Grant {
-                id: GrantId(new_id()?),
+                id: grant_id(&instance.id, u.id.as_str(), &p.reference.id),
                 org: ctx.org.clone(),
                 principal: Principal::User(u.id.clone()),
                 target: GrantTarget::Role { role: spec.role.role().to_owned() },
@@ -209,17 +241,7 @@ pub async fn create_temp_access(state: &AppState, ctx: &Ctx, spec: &TempSpec) ->
 
 /// The live grants instance `t` made.
 pub fn grants_of(o: &OrgState, t: &TempAccess) -> Vec<GrantTerms> {
-    let role = GrantTarget::Role { role: t.role.role().to_owned() };
-    t.pools
-        .iter()
-        .flat_map(|p| o.grants_on(&ResourceRef::new(AGENT_POOL, p)))
-        .filter(|g| {
-            g.target == role
-                && g.starts_at == t.starts_at
-                && g.expires_at == Some(t.expires_at)
-                && matches!(&g.principal, Principal::User(u) if t.users.contains(&u.0))
-        })
-        .collect()
+    t.users.iter().flat_map(|u| t.pools.iter().filter_map(move |p| o.grant(&grant_id(&t.id, u, p)))).collect()
 }
 
 /// Deletes the instance `text` names: every grant it made is revoked in the same write.

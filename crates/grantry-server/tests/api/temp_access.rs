@@ -167,3 +167,38 @@ async fn bad_requests_are_refused_with_nothing_written() {
     assert_eq!((status, answer["error"]["details"]["field"].as_str()), (422, Some("expiration")), "{answer}");
     assert_eq!(owner.get("/temp-access").await.1["instances"], json!([]));
 }
+
+/// What an attack found: deleting one of two alike instances took the other's grants; a long
+/// list of pools held every write; a suspended user, and a second active instance of one name.
+#[tokio::test]
+async fn alike_instances_stay_apart_and_long_lists_are_refused_early() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    let (sam, _) = owner.create_user("sam@acme.test", "org_member").await;
+    let (gone, _) = owner.create_user("gone@acme.test", "org_member").await;
+    let eu = pool(&owner, "Production EU").await;
+    let alike = |name: &str| json!({ "name": name, "role": "standard", "poolIds": [eu], "userIds": [sam], "days": 2 });
+    let (a, b) = (owner.post("/temp-access", &alike("a")).await, owner.post("/temp-access", &alike("b")).await);
+    assert_eq!((a.0, b.0), (201, 201), "{a:?} {b:?}");
+    assert_eq!((a.1["instance"]["status"].as_str(), a.1["instance"]["live_grants"].as_u64()), (Some("active"), Some(1)), "{a:?}");
+    let (status, deleted) = owner.delete("/temp-access/a").await;
+    assert_eq!((status, deleted["revoked_grants"].as_u64()), (200, Some(1)), "{deleted}");
+    let b_now = owner.get("/temp-access/b").await.1;
+    assert_eq!((b_now["status"].as_str(), b_now["live_grants"].as_u64()), (Some("active"), Some(1)), "{b_now}");
+    assert!(allowed(&owner, &sam, "AgentPool:Use", &eu).await, "b still grants");
+    // A second active instance of the same name is refused; so is a suspended user.
+    let (status, answer) = owner.post("/temp-access", &alike("B")).await;
+    assert!(status == 409 && message(&answer).contains("already named"), "{answer}");
+    owner.post(&format!("/users/{gone}/suspend"), &json!({})).await;
+    let mut body = alike("c");
+    body["userIds"] = json!([gone]);
+    let (status, answer) = owner.post("/temp-access", &body).await;
+    assert!(status == 422 && message(&answer).contains("suspended"), "{answer}");
+    // Thousands of pool names are refused before any is looked up.
+    body["userIds"] = json!([sam]);
+    body["poolIds"] = json!(vec!["EU"; 30_000]);
+    let started = std::time::Instant::now();
+    let (status, answer) = owner.post("/temp-access", &body).await;
+    assert!(status == 422 && message(&answer).contains("temp_access_max_pools"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(2), "refused early: {:?}", started.elapsed());
+}
