@@ -36,7 +36,7 @@ pub use assignments::{
     assign, assignments_of_agent, assignments_of_group, change_assignment, unassign, with_zones, Assignment, Named, Span,
 };
 pub use bootstrap::{bootstrap, Bootstrapped};
-pub use bulk::{bulk_change, BulkSpec, MAX_GROUPS_AT_ONCE};
+pub use bulk::{bulk_change, BulkSpec};
 pub use compliance::{compliance, ComplianceItem, LastReview};
 pub use conversations::{conversation_url_path, register_conversation, CONVERSATION};
 pub use error::ServiceError;
