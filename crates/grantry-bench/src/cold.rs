@@ -29,7 +29,8 @@ pub fn measure(w: &Workload, path: &Path) -> anyhow::Result<()> {
             let org = OrgId(w.org.clone());
             let at = Timestamp::from_microsecond(crate::workload::T0)?;
             for chunk in changes.chunks(CHUNK) {
-                let batch = WriteBatch { org: org.clone(), at, changes: chunk.to_vec(), audit: Vec::new(), base_revision: None };
+                let batch =
+                    WriteBatch { org: org.clone(), at, changes: chunk.to_vec(), audit: Vec::new(), base_revision: None, outbox: vec![] };
                 store.commit(batch).await?;
             }
             let grants = changes.iter().filter(|c| matches!(c, Change::GrantCreated { .. })).count();

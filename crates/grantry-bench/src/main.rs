@@ -7,6 +7,7 @@
 mod agents;
 mod cold;
 mod engines;
+mod jit;
 mod measure;
 mod plot;
 mod replication;
@@ -120,6 +121,7 @@ fn disagreement(w: &Workload, reference: &measure::Run, peer: &measure::Run) -> 
         workload::Target::Conversation(u) => format!("conversation {} (owner {})", w.conversation(u), w.users[u]),
         workload::Target::Trace(t) => format!("trace {} in {}", w.traces[t].id, w.nodes[w.traces[t].env].id),
         workload::Target::Agent(a) => format!("agent {}", w.agents.agents[a].id),
+        workload::Target::Pool(p) => format!("agent pool {}", w.jit.pools[p]),
     };
     Some(format!(
         "check #{i}: {who} {} on {target} at {}µs: grantry says {}, {} says {}",
@@ -127,18 +129,22 @@ fn disagreement(w: &Workload, reference: &measure::Run, peer: &measure::Run) -> 
     ))
 }
 
-/// Seed 003's checks — `Agent:Use` and `Agent:Edit` through groups three deep, windows and access
-/// types — on Grantry alone, timed, each compared with the answer the workload worked out itself.
-fn agent_checks(w: &Workload, grantry: &engines::grantry::Grantry, budget: Duration) -> Vec<String> {
-    let a = &w.agents;
-    let run = measure::run(grantry, w, &a.queries, Duration::ZERO, 0, budget);
+/// Checks Grantry alone answers — seed 003's agents (`Agent:Use`, `Agent:Edit` through groups
+/// three deep, windows and access types) and seed 004's pools (`AgentPool:Use`,
+/// `AgentPool:IgnoreQuota` through instances and approved, booked or extended requests) — timed,
+/// each compared with the answer the workload worked out itself. `what` says what they are.
+fn own_checks(
+    w: &Workload,
+    grantry: &engines::grantry::Grantry,
+    budget: Duration,
+    what: &str,
+    queries: &[Query],
+    expected: &[bool],
+) -> Vec<String> {
+    let run = measure::run(grantry, w, queries, Duration::ZERO, 0, budget);
     let allowed = run.decisions.iter().filter(|d| **d).count();
     println!(
-        "grantry's agent checks ({} groups three deep, {} memberships, {} agents, {} assignments): {} checks, {:.1}% allowed, p50 {}ns, p99 {}ns, p99.9 {}ns, {:.0}/s on 1 thread, {:.0}/s on 2",
-        a.groups.len(),
-        a.memberships.len(),
-        a.agents.len(),
-        a.assignments.len(),
+        "grantry's {what}: {} checks, {:.1}% allowed, p50 {}ns, p99 {}ns, p99.9 {}ns, {:.0}/s on 1 thread, {:.0}/s on 2",
         run.decisions.len(),
         allowed as f64 * 100.0 / run.decisions.len().max(1) as f64,
         run.quantile(0.5),
@@ -147,22 +153,25 @@ fn agent_checks(w: &Workload, grantry: &engines::grantry::Grantry, budget: Durat
         run.per_second_1,
         run.per_second_2
     );
-    let Some(i) = run.decisions.iter().zip(&a.expected).position(|(got, want)| got != want) else {
-        println!("grantry agreed with the workload's own answers on all {} agent checks", run.decisions.len());
+    let Some(i) = run.decisions.iter().zip(expected).position(|(got, want)| got != want) else {
+        println!("grantry agreed with the workload's own answers on all {} of them", run.decisions.len());
         return Vec::new();
     };
-    let q = &a.queries[i];
-    let workload::Who::User(u) = q.who else { return vec![format!("{}: agent check #{i} is not a user's", w.size.label())] };
-    let workload::Target::Agent(agent) = q.target else { return vec![format!("{}: agent check #{i} is not of an agent", w.size.label())] };
+    let q = &queries[i];
+    let workload::Who::User(u) = q.who else { return vec![format!("{}: check #{i} of the {what} is not a user's", w.size.label())] };
+    let target = match q.target {
+        workload::Target::Agent(a) => format!("agent {}", w.agents.agents[a].id),
+        workload::Target::Pool(p) => format!("agent pool {}", w.jit.pools[p]),
+        other => format!("{other:?}"),
+    };
     vec![format!(
-        "{}: agent check #{i}: user {} {} on agent {} at {}µs: grantry says {}, the seed's rules say {}",
+        "{}: check #{i} of the {what}: user {} {} on {target} at {}µs: grantry says {}, the rules say {}",
         w.size.label(),
         w.users[u],
         q.permission,
-        a.agents[agent].id,
         q.at,
         run.decisions[i],
-        a.expected[i]
+        expected[i]
     )]
 }
 
@@ -208,7 +217,24 @@ fn run_size(args: &Args, size: Size, rows: &mut Vec<Row>) -> anyhow::Result<Vec<
         at(0.99) as f64 / 1e3,
         listed as f64 / lookups.len().max(1) as f64
     );
-    let mut problems = agent_checks(&w, &grantry, budget);
+    let a = &w.agents;
+    let agents = format!(
+        "agent checks ({} groups three deep, {} memberships, {} agents, {} assignments)",
+        a.groups.len(),
+        a.memberships.len(),
+        a.agents.len(),
+        a.assignments.len()
+    );
+    let mut problems = own_checks(&w, &grantry, budget, &agents, &a.queries, &a.expected);
+    let j = &w.jit;
+    let pools = format!(
+        "pool checks ({} pools, {} temporary access instances, {} approved access requests, {} extended)",
+        j.pools.len(),
+        j.instances.len(),
+        j.requests.len(),
+        j.requests.iter().filter(|r| r.ends != r.first_ends).count()
+    );
+    problems.extend(own_checks(&w, &grantry, budget, &pools, &j.queries, &j.expected));
     drop(grantry);
     let mut runs = vec![reference.clone()];
     for peer in &args.peers {

@@ -3,10 +3,12 @@
 //! expired before the run, a third ending during it, a third live), every request the seed's
 //! three conversation permissions bound to one owner; API keys with scope grants on their project;
 //! conversations and traces; and the checks, with Zipf-skewed principals, about three in four
-//! allowed, each at its own instant of the run; and seed 003's groups and agents (`agents.rs`).
+//! allowed, each at its own instant of the run; seed 003's groups and agents (`agents.rs`); and
+//! seed 004's pools with issue 13's instances and access requests (`jit.rs`).
 //! The same seed gives the same workload.
 
 use crate::agents::Agents;
+use crate::jit::Jit;
 use grantry_core::catalogue::perm::{TRACES_READ, TRACES_READ_PROD};
 use grantry_core::catalogue::{role, CONVERSATION_ACCESS};
 
@@ -40,7 +42,7 @@ impl Size {
 /// Microseconds since the epoch, the unit of every instant here.
 pub type Micros = i64;
 
-const HOUR: Micros = 3_600_000_000;
+pub const HOUR: Micros = 3_600_000_000;
 /// The run's virtual clock: checks are spread over this window.
 pub const RUN_START: Micros = 1_900_000_000_000_000;
 pub const RUN_LENGTH: Micros = 2 * HOUR;
@@ -114,6 +116,8 @@ pub enum Target {
     Trace(usize),
     /// An agent (seed 003); only Grantry is asked about agents.
     Agent(usize),
+    /// An agent pool (seed 004); only Grantry is asked about pools.
+    Pool(usize),
 }
 
 /// One check.
@@ -139,6 +143,9 @@ pub struct Workload {
     pub queries: Vec<Query>,
     /// Groups, agents and assignments, and the agent checks with their answers.
     pub agents: Agents,
+    /// Agent pools, temporary access instances and access requests, and the pool checks with
+    /// their answers.
+    pub jit: Jit,
 }
 
 impl Workload {
@@ -150,6 +157,7 @@ impl Workload {
             + self.keys.iter().map(|k| k.permissions.len()).sum::<usize>()
             + self.agents.agents.len()
             + self.agents.assignments.len()
+            + self.jit.grants()
     }
 
     /// The chain of nodes above `node` (itself first), ending below the organization.
@@ -272,11 +280,23 @@ pub fn build(size: Size, checks: usize, seed: u64) -> Workload {
         })
         .collect();
     let traces: Vec<Trace> = envs.iter().flat_map(|&env| (0..4).map(move |t| Trace { id: format!("t{env}-{t}"), env })).collect();
-    let mut w =
-        Workload { size, org: "bench".into(), users, nodes, roles, temps, keys, traces, queries: Vec::new(), agents: Agents::default() };
+    let mut w = Workload {
+        size,
+        org: "bench".into(),
+        users,
+        nodes,
+        roles,
+        temps,
+        keys,
+        traces,
+        queries: Vec::new(),
+        agents: Agents::default(),
+        jit: Jit::default(),
+    };
     w.queries = queries(&w, checks, &mut rng);
     let held: Vec<&'static str> = w.roles.iter().map(|r| r.role).collect();
     w.agents = Agents::build(w.users.len(), &held, checks / 4, &mut rng);
+    w.jit = Jit::build(w.users.len(), &held, checks / 4, &mut rng);
     w
 }
 

@@ -221,6 +221,21 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     TempAccess(crate::commands::temp_access::TempAccessCommand),
+    /// Access requests: ask for a role or permissions for a while; approvers approve or deny, in stages.
+    #[command(after_help = crate::examples!(
+        "grantry access request --role project_admin --target payments/api --duration PT4H --justification \"incident INC-4711\" -e dev",
+        "grantry access list --to-decide -e lead",
+        "grantry access approve 65a1f0c2d3e4b5a6978897aa --reason \"on call\" -e lead"
+    ))]
+    #[command(subcommand)]
+    Access(crate::commands::access::AccessCommand),
+    /// Webhooks: signed notifications of access requests and grants, delivered at least once.
+    #[command(after_help = crate::examples!(
+        "grantry webhook create --name audit-feed --url https://hooks.acme.example/grantry -e admin",
+        "grantry webhook deliveries audit-feed -e admin"
+    ))]
+    #[command(subcommand)]
+    Webhook(crate::commands::webhook::WebhookCommand),
     /// The organization's policy settings (grant and role windows, audit retention).
     #[command(after_help = crate::examples!(
         "grantry org settings -e admin",

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` routes to them.
 
+pub mod access;
 pub mod admin;
 pub mod agent;
 pub mod apikey;
@@ -25,6 +26,7 @@ pub mod temp_access;
 pub mod token;
 pub mod trace;
 pub mod user;
+pub mod webhook;
 
 use crate::cli::Command;
 use crate::client::Client;
@@ -62,6 +64,8 @@ pub async fn dispatch(command: Command) -> Result<()> {
         Command::Report(c) => report::run(c).await,
         Command::Pool(c) => pool::run(c).await,
         Command::TempAccess(c) => temp_access::run(c).await,
+        Command::Access(c) => access::run(c).await,
+        Command::Webhook(c) => webhook::run(c).await,
         Command::Org(c) => org::run(c).await,
     }
 }

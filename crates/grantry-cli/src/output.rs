@@ -98,6 +98,28 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// The text field `field` of `v` as one clean line (empty when it is not text).
+pub fn text(v: &serde_json::Value, field: &str) -> String {
+    clean_line(v[field].as_str().unwrap_or_default())
+}
+
+/// Prints the array `list[key]`: as JSON when `json`, else as a table of `row`s (`empty` when
+/// there are none).
+pub fn listed(
+    list: &serde_json::Value,
+    key: &str,
+    json: bool,
+    headers: &[&str],
+    row: impl Fn(&serde_json::Value) -> Vec<String>,
+    empty: &str,
+) -> Result<()> {
+    if json {
+        return self::json(&list[key]);
+    }
+    print_table(headers, &rows_of(&list[key], row), empty);
+    Ok(())
+}
+
 /// One table row per element of the JSON array `list` (none when it is not an array).
 pub fn rows_of(list: &serde_json::Value, row: impl Fn(&serde_json::Value) -> Vec<String>) -> Vec<Vec<String>> {
     list.as_array().into_iter().flatten().map(row).collect()

@@ -21,6 +21,8 @@ mod restart;
 mod support;
 #[path = "cli/tls.rs"]
 mod tls;
+#[path = "cli/webhooks.rs"]
+mod webhooks;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -403,8 +405,8 @@ fn roles_keys_and_the_audit_feed_from_the_cli() {
     }
     let rows: Vec<&str> = feed.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "one row at each end:\n{feed}");
-    assert!(rows[0].contains("owner@acme.test") && rows[0].contains("+traces:read:prod"), "{feed}");
-    assert!(rows[1].contains("system") && rows[1].contains("-traces:read:prod"), "{feed}");
+    assert!(rows[0].contains("owner@acme.test") && rows[0].contains("+Role:Assign"), "{feed}");
+    assert!(rows[1].contains("system") && rows[1].contains("-Role:Assign"), "{feed}");
 
     // An API key with traces:read:prod alone, as a principal and as a Bearer token.
     let key = a(&["apikey", "create", "--project", "ml/agents", "--scope", "traces:read:prod", "--name", "prod reader", "--json"]).json();

@@ -8,13 +8,16 @@
 //! except the self-service shapes a permission's temporary policy names (seed 001's owner-scoped
 //! conversation access). Production-trace access comes only from org_admin or higher (seed 002).
 
+mod requests;
 mod rules;
 mod temporary;
+
+pub use requests::{describe_approvers, place};
 
 use crate::catalogue::{perm, Catalogue, PermissionGrant, Role};
 use crate::error::Result;
 use crate::index::OrgState;
-use crate::model::{GrantTerms, Group, GroupRole, Principal, Resource, ScopeRef};
+use crate::model::{AccessRequest, Anchor, GrantTerms, Group, GroupRole, Principal, Requested, Resource, ScopeRef};
 use jiff::Timestamp;
 
 /// Something a caller can ask the service to do, with what the decision needs to know about it.
@@ -99,6 +102,27 @@ pub enum Action<'a> {
     /// Create or delete a temporary access instance granting `role` on `pools`: the actor holds
     /// `TempAccess:Manage` and, for good, every permission of the role on every pool.
     ManageTempAccess { pools: &'a [Resource], role: &'a Role },
+    /// Ask for access for oneself: any user (an API key acts for a project, not a person).
+    RequestAccess,
+    /// Create or delete a request policy covering `scope`.
+    ManageRequestPolicies { scope: &'a ScopeRef },
+    /// See every access request (without it: one's own, and those one may decide).
+    ListRequests,
+    /// Approve or deny stage `stage` of `request`.
+    DecideRequest { request: &'a AccessRequest, stage: usize },
+    /// Hand out `requested` on `targets` (an approval's bound: the actor is the policy's author,
+    /// or the approver when no policy names one).
+    HandOut { requested: &'a Requested, targets: &'a [Anchor] },
+    /// Cancel a pending request, give back what an approved one gave, or ask to extend it: its
+    /// requester.
+    WithdrawRequest { request: &'a AccessRequest },
+    /// See, create, rotate or delete webhooks, and read their deliveries.
+    ManageWebhooks,
+    /// Hand one's own access to an agent through a key of `project` carrying `scopes`: any user
+    /// who holds each of them there now (the key never allows more than they may do at a check).
+    DelegateKey { project: &'a ScopeRef, scopes: &'a [&'a str] },
+    /// Revoke a key one delegated oneself.
+    RevokeOwnKey { key: &'a crate::model::ApiKey },
 }
 
 impl Action<'_> {
@@ -139,6 +163,15 @@ impl Action<'_> {
             Self::ListPools => "list_pools",
             Self::ManagePools => "manage_pools",
             Self::ManageTempAccess { .. } => "manage_temp_access",
+            Self::RequestAccess => "request_access",
+            Self::ManageRequestPolicies { .. } => "manage_request_policies",
+            Self::ListRequests => "list_requests",
+            Self::DecideRequest { .. } => "decide_request",
+            Self::HandOut { .. } => "hand_out",
+            Self::WithdrawRequest { .. } => "withdraw_request",
+            Self::ManageWebhooks => "manage_webhooks",
+            Self::DelegateKey { .. } => "delegate_key",
+            Self::RevokeOwnKey { .. } => "revoke_own_key",
         }
     }
 }
@@ -170,6 +203,8 @@ pub enum SystemTask {
     Bootstrap,
     /// Write the audit events of grants that ended on their own.
     RecordExpiries,
+    /// End a single-use request's access at the first check it allowed.
+    ConsumeSingleUse,
 }
 
 impl SystemTask {
@@ -177,6 +212,7 @@ impl SystemTask {
         match self {
             Self::Bootstrap => "bootstrap",
             Self::RecordExpiries => "record_expiries",
+            Self::ConsumeSingleUse => "consume_single_use",
         }
     }
 }
@@ -315,6 +351,39 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
             let needed = role.permission_names();
             pools.iter().try_for_each(|pool| needed.iter().try_for_each(|p| rules::require_on(o, actor, pool, p, true, now)))
         }
+        Action::RequestAccess => match actor {
+            Principal::User(_) => rules::require_not_suspended(o, actor, "a suspended user asks for nothing"),
+            _ => Err(crate::CoreError::Forbidden("access is requested by people for themselves; use a user's token".to_owned())),
+        },
+        Action::ManageRequestPolicies { scope } => require_at(o, cat, actor, perm::ACCESS_POLICY_MANAGE, scope, now),
+        Action::ListRequests => require(o, cat, actor, perm::GRANT_LIST_ALL, now),
+        Action::DecideRequest { request, stage } => requests::may_decide(o, cat, actor, request, stage, now),
+        Action::HandOut { requested, targets } => requests::require_hands_out(o, cat, actor, requested, targets, now),
+        Action::ManageWebhooks => require(o, cat, actor, perm::WEBHOOK_MANAGE, now),
+        Action::DelegateKey { project, scopes } => {
+            let Principal::User(_) = actor else {
+                return Err(crate::CoreError::Forbidden("access is delegated by people; use a user's token".to_owned()));
+            };
+            rules::require_not_suspended(o, actor, "a suspended user hands on nothing")?;
+            let held = o.held_at(cat, actor, project, now, false);
+            match scopes.iter().find(|s| !held.contains(**s)) {
+                None => Ok(()),
+                Some(missing) => Err(crate::CoreError::Forbidden(format!(
+                    "you do not hold `{missing}` at {} now; a delegated key never carries more than its user",
+                    o.describe_scope(project)
+                ))),
+            }
+        }
+        Action::RevokeOwnKey { key } => match (actor, &key.delegated_by) {
+            (Principal::User(me), Some(by)) if me == by => Ok(()),
+            _ => require_at(o, cat, actor, perm::APIKEY_MANAGE, &ScopeRef::Project(key.project.clone()), now),
+        },
+        Action::WithdrawRequest { request } => match actor {
+            Principal::User(id) if id == &request.requester => Ok(()),
+            _ => Err(crate::CoreError::Forbidden(
+                "only the requester cancels a request or gives its access back; an approver denies or revokes it".to_owned(),
+            )),
+        },
     }?;
     Ok(Permit { action: action.name() })
 }

@@ -149,6 +149,9 @@ pub mod perm {
     pub const AGENT_POOL_IGNORE_QUOTA: &str = "AgentPool:IgnoreQuota";
     pub const AGENT_POOL_MANAGE: &str = "AgentPool:Manage";
     pub const TEMP_ACCESS_MANAGE: &str = "TempAccess:Manage";
+    pub const ACCESS_REQUEST_APPROVE: &str = "AccessRequest:Approve";
+    pub const ACCESS_POLICY_MANAGE: &str = "AccessPolicy:Manage";
+    pub const WEBHOOK_MANAGE: &str = "Webhook:Manage";
     pub const TRACES_READ: &str = "traces:read";
     pub const TRACES_READ_PROD: &str = "traces:read:prod";
 }
@@ -263,6 +266,14 @@ impl Catalogue {
             (perm::AGENT_POOL_IGNORE_QUOTA, Data, POOL_ATTRS, "ignore an agent pool's agent quota (seed 004's privileged role)"),
             (perm::AGENT_POOL_MANAGE, Admin, &[], "register and delete agent pools"),
             (perm::TEMP_ACCESS_MANAGE, Admin, &[], "create and delete temporary access instances on agent pools (seed 004)"),
+            (perm::ACCESS_REQUEST_APPROVE, Admin, &[], "approve and deny access requests where no request policy names the approvers"),
+            (
+                perm::ACCESS_POLICY_MANAGE,
+                Admin,
+                &[],
+                "create and delete request policies: who approves which access requests, in which stages",
+            ),
+            (perm::WEBHOOK_MANAGE, Admin, &[], "see, create, rotate and delete the organization's webhooks, and read their deliveries"),
         ];
         let permissions: HashMap<String, Permission> = table
             .iter()
@@ -293,6 +304,7 @@ impl Catalogue {
             perm::TRACE_CAPTURE,
             perm::APIKEY_MANAGE,
             perm::AUDIT_READ,
+            perm::ACCESS_REQUEST_APPROVE,
         ];
         // INVARIANT: no built-in role carries the conversation permissions; conversations are read
         // through temporary grants (seed 001: the administrator role does not see every conversation).

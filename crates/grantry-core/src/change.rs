@@ -86,6 +86,14 @@ pub enum Change {
         id: GrantId,
         revocation: Revocation,
     },
+    /// A live temporary grant now ends at `expires_at` (an extension in place, made at `at`): the
+    /// same grant, no gap, no second grant.
+    GrantExtended {
+        org: OrgId,
+        id: GrantId,
+        expires_at: jiff::Timestamp,
+        at: jiff::Timestamp,
+    },
     GroupCreated {
         group: Group,
     },
@@ -121,6 +129,7 @@ impl Change {
         match self {
             Self::GrantCreated { grant } => Some(grant.created_at),
             Self::GrantRevoked { revocation, .. } => Some(revocation.at),
+            Self::GrantExtended { at, .. } => Some(*at),
             Self::CredentialRevoked { at, .. } | Self::ApiKeyRevoked { at, .. } => Some(*at),
             Self::UserCreated { user } => Some(user.created_at),
             Self::GroupMemberSet { member } => Some(member.added_at),
@@ -146,6 +155,7 @@ impl Change {
             | Self::ApiKeyRenamed { org, .. }
             | Self::CredentialRevoked { org, .. }
             | Self::GrantRevoked { org, .. }
+            | Self::GrantExtended { org, .. }
             | Self::GrantExpiryRecorded { org, .. }
             | Self::ResourceRemoved { org, .. }
             | Self::OrgPolicySet { org, .. }

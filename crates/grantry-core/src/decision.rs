@@ -33,6 +33,8 @@ pub enum ReasonCode {
     ConditionFailed,
     /// No grant of the principal carries the permission.
     NoGrant,
+    /// A delegated API key's grant allows it, but the user it acts for may not do it now.
+    DelegatorLacks,
     /// The principal is suspended or revoked.
     PrincipalInactive,
     /// The principal does not exist in the organization.

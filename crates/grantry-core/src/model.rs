@@ -8,11 +8,21 @@ mod agents;
 mod directory;
 mod groups;
 mod pools;
+pub mod records;
+mod request_policies;
+mod requests;
+mod webhooks;
 
 pub use agents::{AccessType, Agent, Classification, DataSource, Level, AGENT, DATA_SOURCE};
-pub use directory::{AccessRequest, ApiKey, RequestStatus, ScopeKind, ScopeNode};
+pub use directory::{ApiKey, ScopeKind, ScopeNode};
 pub use groups::{Group, GroupMember, GroupRole, GroupStatus};
 pub use pools::{AgentPool, TempAccess, TempRole, AGENT_POOL, TEMP_ACCESS};
+pub use request_policies::{Approvers, EnvFilter, RequestPolicy, Stage, REQUEST_POLICY};
+pub use requests::{
+    AccessRequest, Approval, Closed, Closing, Extended, Extension, Granted, Moment, Noted, RequestState, Requested, ACCESS_REQUEST,
+    CONSUMABLE_BY, DEFAULT_WARNING, WATCHED,
+};
+pub use webhooks::{PayloadFormat, Webhook, NOTIFICATIONS, WEBHOOK};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;

@@ -22,6 +22,9 @@ mod openapi;
 mod page;
 mod pools;
 mod reports;
+mod request_policies;
+mod request_views;
+mod requests;
 mod reviews;
 mod roles;
 mod scopes;
@@ -32,6 +35,7 @@ mod traces;
 mod user_status;
 mod users;
 pub mod views;
+mod webhooks;
 
 pub use audit::verify_org;
 pub use auth::Caller;
@@ -65,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .merge(bulk::router())
         .merge(pools::router())
         .merge(temp_access::router())
+        .merge(requests::router())
+        .merge(request_policies::router())
+        .merge(webhooks::router())
         .merge(reviews::router())
         .merge(reports::router())
         .merge(settings::router());

@@ -138,7 +138,9 @@ impl Indexes {
         }
         self.settle(&mut w).await?;
         let base = w.spare.revision();
-        let (batch, out) = build(&w.spare)?;
+        let (mut batch, out) = build(&w.spare)?;
+        // The notifications its events make commit with it (the outbox).
+        batch.outbox.extend(crate::notify::notices(&w.spare, &batch)?);
         let batch = WriteBatch { base_revision: Some(base), ..batch };
         let revision = base + 1;
         if let Err(e) = spare(&mut w)?.apply_all(revision, &batch.changes) {

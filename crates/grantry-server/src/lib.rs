@@ -9,11 +9,13 @@
 
 pub mod api;
 pub mod clock;
+pub mod deliver;
 pub mod error;
 pub mod follower;
 pub mod ids;
 pub mod indexes;
 pub mod metrics;
+pub mod notify;
 pub mod saved;
 pub mod service;
 pub mod state;
@@ -26,8 +28,8 @@ pub use state::AppState;
 use axum::serve::Listener;
 use std::future::Future;
 
-/// Serves the API on `listener` (TCP, or TLS over it: `tls::TlsListener`) until `shutdown` resolves, with the expiry sweeper and the
-/// change-log follower running.
+/// Serves the API on `listener` (TCP, or TLS over it: `tls::TlsListener`) until `shutdown` resolves, with the expiry sweeper, the
+/// change-log follower and the webhook deliverer running.
 pub async fn serve<L: Listener<Addr: std::fmt::Debug>>(
     state: AppState,
     listener: L,
@@ -35,9 +37,11 @@ pub async fn serve<L: Listener<Addr: std::fmt::Debug>>(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweeper::run(state.clone()));
     let follower = tokio::spawn(follower::run(state.clone()));
+    let deliverer = tokio::spawn(deliver::run(state.clone()));
     let result = serve_api(state, listener, shutdown).await;
     sweeper.abort();
     follower.abort();
+    deliverer.abort();
     result
 }
 

@@ -15,23 +15,30 @@ mod groups;
 mod imports;
 mod members;
 mod planned;
+mod policy_reach;
 mod pools;
 mod rbac;
 mod records;
 mod reports;
+mod request_decisions;
+mod request_events;
+mod request_policies;
+mod requests;
 mod reviews;
 mod roles;
 mod scopes;
 mod settings;
+mod single_use;
 mod sources;
 mod temp_access;
 mod traces;
 mod troubleshoot;
 mod user_status;
 mod users;
+mod webhooks;
 
 pub use agents::{create_agent, delete_agent, find_agent, update_agent, visible_agent, AgentPatch, AgentSpec};
-pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, rotate_key, CreatedKey, KeyEdit, MAX_ROTATION_GRACE};
+pub use api_keys::{create_key, edit_key, key_scopes, revoke_key, rotate_key, CreatedKey, Delegation, KeyEdit, MAX_ROTATION_GRACE};
 pub use assignments::{
     assign, assignments_of_agent, assignments_of_group, change_assignment, unassign, with_zones, Assignment, Named, Span,
 };
@@ -48,16 +55,22 @@ pub use planned::{ImportReport, Outcome, RowPlan};
 pub use pools::{create_pool, delete_pool, find_pool, pools};
 pub use records::Records;
 pub use reports::{access_matrix, coverage, memberships, Coverage, MatrixCell};
+pub use request_decisions::{decide, extend, Decision, ExtensionSpec};
+pub use request_events::record_request_events;
+pub use request_policies::{create_policy, delete_policy, find_policy, policies, summary, PolicySpec, StageSpec};
+pub use requests::{create_request, email_of, find_request, live_grants, may_see, requests, RequestSpec};
 pub use reviews::{review, Review, Reviewed, Verdict};
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
 pub use settings::{update_policy, PolicyPatch};
+pub use single_use::{consume, may_consume};
 pub use sources::{add_source, remove_source, restrict_source, sources, sources_for, Source};
 pub use temp_access::{create_temp_access, delete_temp_access, find_instance, grants_of, instances, refuse_change, Expiry, TempSpec};
 pub use traces::{capture_trace, TRACE};
 pub use troubleshoot::{walk, Step, Walk};
 pub use user_status::{set_standing, Standing};
 pub use users::{create_user, issue_token, revoke_token, IssuedToken};
+pub use webhooks::{change_webhook, check_url, create_webhook, find_webhook, forbidden_ip, webhooks, WebhookChange, WebhookSpec};
 
 use crate::service::error::Result;
 use grantry_core::audit::AuditDraft;
@@ -65,7 +78,7 @@ use grantry_core::authz::{self, Action, Permit};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
 use grantry_core::index::{DecisionIndex, OrgState};
-use grantry_core::model::{Actor, Grant, Principal};
+use grantry_core::model::{Actor, Grant, GrantTerms, Principal, Revocation};
 use grantry_core::Timestamp;
 use grantry_store::WriteBatch;
 
@@ -111,7 +124,7 @@ impl Ctx {
         for d in &mut audit {
             d.request_id.clone_from(&self.request_id);
         }
-        WriteBatch { org: self.org.clone(), at: self.now, changes, audit, base_revision: None }
+        WriteBatch { org: self.org.clone(), at: self.now, changes, audit, base_revision: None, outbox: vec![] }
     }
 }
 
@@ -127,4 +140,20 @@ pub fn grant_event(actor: &Actor, event_type: &str, grant: &Grant) -> AuditDraft
     d.justification.clone_from(&grant.justification);
     d.after = serde_json::to_value(grant).ok();
     d
+}
+
+/// Revokes `grants` now: their changes and their `grant.revoked` events.
+pub fn revocations(ctx: &Ctx, grants: &[GrantTerms]) -> (Vec<Change>, Vec<AuditDraft>) {
+    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+    let changes =
+        grants.iter().map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() }).collect();
+    let audit = grants
+        .iter()
+        .map(|g| {
+            let mut e = AuditDraft::new(&ctx.audit_actor(), "grant.revoked", "grant", g.id.as_str());
+            e.principal = Some(g.principal.to_string());
+            e
+        })
+        .collect();
+    (changes, audit)
 }

@@ -1,5 +1,7 @@
-//! The background job that records expiries in the audit log once a second. It only writes
-//! `grant.expired` events; whether a grant works is decided at check time, whatever this does.
+//! The background job that records, once a second, what ended or comes due on its own: grants'
+//! expiries (`grant.expired`), and access requests' booked starts, warnings before their end and
+//! their ends (see `service::request_events`). It only writes events (and so notifications);
+//! whether a grant works is decided at check time, whatever this does.
 
 use crate::state::AppState;
 use crate::{clock, service};
@@ -17,6 +19,9 @@ pub async fn run(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "recorded grant expiries"),
             Err(e) => tracing::warn!(error = %e, "could not record grant expiries; will retry"),
+        }
+        if let Err(e) = service::record_request_events(&state, clock::now()).await {
+            tracing::warn!(error = %e, "could not record access requests' starts and ends; will retry");
         }
     }
 }

@@ -14,12 +14,16 @@ mod attacks;
 mod batch;
 #[path = "api/bulk.rs"]
 mod bulk;
+#[path = "api/delegation.rs"]
+mod delegation;
 #[path = "api/groups.rs"]
 mod groups;
 #[path = "api/imports.rs"]
 mod imports;
 #[path = "api/pools.rs"]
 mod pools;
+#[path = "api/requests.rs"]
+mod requests;
 #[path = "api/reviews.rs"]
 mod reviews;
 #[path = "api/route_matrix.rs"]
@@ -30,6 +34,8 @@ mod standing;
 mod temp_access;
 #[path = "api/tiers.rs"]
 mod tiers;
+#[path = "api/webhooks.rs"]
+mod webhooks;
 
 const MSG: &str = "Conversation:GetMessage";
 

@@ -13,8 +13,9 @@ pub use audit_key::open_with_key_file;
 pub use error::{Result, StoreError};
 pub use sql::{Backend, Keying, SqlStore};
 pub use traits::{
-    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, DueExpiry, GrantFilter, GrantRecords, GrantState, GroupFailure,
-    Isolation, IsolationReport, LoggedChange, SavedIndex, Snapshot, StateStore, Store, TableIsolation, WriteBatch,
+    AuditFilter, AuditLog, AuditVerification, BoxFuture, Committed, Delivery, DueExpiry, GrantFilter, GrantRecords, GrantState,
+    GroupFailure, Isolation, IsolationReport, LoggedChange, Notice, NoticeRecord, Outbox, SavedIndex, Settlement, Snapshot, StateStore,
+    Store, TableIsolation, WriteBatch,
 };
 
 use grantry_core::audit::AuditKey;

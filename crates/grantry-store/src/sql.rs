@@ -6,6 +6,7 @@
 mod audit_migration;
 mod isolation;
 mod live_grants;
+mod outbox;
 mod queries;
 mod read;
 mod saved_index;
@@ -64,6 +65,8 @@ impl Backend {
                 (5, include_str!("../migrations/sqlite/0005_audit_checkpoints.sql")),
                 (6, include_str!("../migrations/sqlite/0006_live_grants.sql")),
                 (7, include_str!("../migrations/sqlite/0007_groups.sql")),
+                (8, include_str!("../migrations/sqlite/0008_outbox.sql")),
+                (9, include_str!("../migrations/sqlite/0009_delegated_keys.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -73,6 +76,8 @@ impl Backend {
                 (5, include_str!("../migrations/postgres/0005_audit_checkpoints.sql")),
                 (6, include_str!("../migrations/postgres/0006_live_grants.sql")),
                 (7, include_str!("../migrations/postgres/0007_groups.sql")),
+                (8, include_str!("../migrations/postgres/0008_outbox.sql")),
+                (9, include_str!("../migrations/postgres/0009_delegated_keys.sql")),
             ],
         }
     }

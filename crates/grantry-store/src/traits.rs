@@ -25,6 +25,80 @@ pub struct WriteBatch {
     /// Optimistic concurrency: `Some(r)` commits only while the latest revision is still `r`, the
     /// one the batch was validated against (else [`StoreError::Stale`]); `None` commits regardless.
     pub base_revision: Option<u64>,
+    /// The webhook notifications the batch's events make: written with it, or not at all.
+    pub outbox: Vec<Notice>,
+}
+
+/// A webhook notification to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: String,
+    pub webhook: String,
+    pub event_type: String,
+    /// The JSON body, as it will be sent.
+    pub payload: String,
+}
+
+/// A notification leased for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub org: OrgId,
+    pub notice: Notice,
+    pub created_at: Timestamp,
+    /// The attempts made before this one.
+    pub attempts: u32,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// Delivered at `at`, on attempt `attempts`.
+    Delivered { at: Timestamp, attempts: u32 },
+    /// Not delivered: tried again at `next`.
+    Retry { attempts: u32, next: Timestamp, error: String },
+    /// Not delivered, and no more tries.
+    GivenUp { attempts: u32, error: String },
+}
+
+/// A notification as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NoticeRecord {
+    pub id: String,
+    pub webhook: String,
+    pub event_type: String,
+    pub payload: String,
+    pub created_at: Timestamp,
+    pub attempts: u32,
+    /// While it is still to be delivered.
+    pub next_attempt_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub given_up: bool,
+    pub last_error: Option<String>,
+}
+
+/// The outbox: notifications written with the changes they tell of, delivered at least once.
+pub trait Outbox: Send + Sync {
+    /// The webhooks with notifications due at `now` (organization and id), the longest waiting
+    /// first, at most `limit`: a deliverer serves each in turn, so one flooded or slow webhook
+    /// does not hold up the others.
+    fn webhooks_due(&self, now: Timestamp, limit: u32) -> BoxFuture<'_, Result<Vec<(OrgId, String)>>>;
+    /// Leases up to `limit` of `webhook`'s notifications due at `now` until `until` (another
+    /// server's lease keeps them from being sent twice meanwhile), oldest due first.
+    fn lease_due<'a>(
+        &'a self,
+        org: &'a OrgId,
+        webhook: &'a str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>>>;
+    /// Records how delivering one ended.
+    fn settle<'a>(&'a self, org: &'a OrgId, id: &'a str, how: Settlement) -> BoxFuture<'a, Result<()>>;
+    /// The newest notifications for `webhook` of `org`.
+    fn notices<'a>(&'a self, org: &'a OrgId, webhook: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<NoticeRecord>>>;
+    /// The secret `webhook` of `org` signs with at `generation`: derived from the audit key, so it
+    /// is never stored — shown once when made, and again only by rotating it.
+    fn webhook_secret(&self, org: &OrgId, webhook: &str, generation: u32) -> String;
 }
 
 /// Why a group of batches did not commit. Nothing of the group was written.
@@ -244,6 +318,6 @@ pub trait GrantRecords: Send + Sync {
 }
 
 /// The whole store.
-pub trait Store: StateStore + AuditLog + GrantRecords + Isolation {}
+pub trait Store: StateStore + AuditLog + GrantRecords + Isolation + Outbox {}
 
-impl<T: StateStore + AuditLog + GrantRecords + Isolation> Store for T {}
+impl<T: StateStore + AuditLog + GrantRecords + Isolation + Outbox> Store for T {}

@@ -10,7 +10,7 @@ use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, OrgId, TokenId, UserId};
 use grantry_core::model::*;
 use grantry_core::{SignedDuration, Timestamp};
-use grantry_store::{AuditFilter, GrantFilter, GrantState, GroupFailure, Store, StoreError, WriteBatch};
+use grantry_store::{AuditFilter, GrantFilter, GrantState, GroupFailure, Notice, Settlement, Store, StoreError, WriteBatch};
 use std::sync::Arc;
 
 /// A fresh database; dropping it drops a SQLite file (PostgreSQL's go with the throwaway cluster).
@@ -60,6 +60,8 @@ on_both_backends!(
     each_organization_has_its_own_gapless_chain,
     the_audit_log_filters,
     expiries_are_reported_until_recorded,
+    an_extended_grant_ends_later_in_the_tables,
+    the_outbox_delivers_what_committed_once_per_lease,
     the_snapshot_loads_live_grants_and_the_records_keep_them_all,
     reopening_migrates_nothing_twice,
     the_change_log_reads_back_in_revision_order,
@@ -131,7 +133,7 @@ fn grant(org: &str, id: &str, who: &str, expires_at: Option<Timestamp>) -> Grant
 
 fn batch(org: &str, at: Timestamp, changes: Vec<Change>) -> WriteBatch {
     let audit = changes.iter().map(|c| AuditDraft::new(&Actor::System, "test.change", "thing", &format!("{:?}", c.org()))).collect();
-    WriteBatch { org: OrgId::from(org), at, changes, audit, base_revision: None }
+    WriteBatch { org: OrgId::from(org), at, changes, audit, base_revision: None, outbox: vec![] }
 }
 
 async fn chain(store: &Arc<dyn Store>, org: &str) -> Vec<grantry_core::audit::AuditEvent> {
@@ -346,7 +348,10 @@ async fn the_audit_log_filters(db: &Db) {
     let store = seed(db).await;
     let mut d = AuditDraft::new(&Actor::User(UserId::from("u1")), "grant.created", "grant", "g9");
     d.principal = Some("user:u1".into());
-    store.commit(WriteBatch { org: OrgId::from("o1"), at: t(50), changes: vec![], audit: vec![d], base_revision: None }).await.unwrap();
+    store
+        .commit(WriteBatch { org: OrgId::from("o1"), at: t(50), changes: vec![], audit: vec![d], base_revision: None, outbox: vec![] })
+        .await
+        .unwrap();
     let by = |f: AuditFilter| {
         let store = store.clone();
         async move { store.audit_events(&OrgId::from("o1"), f).await.unwrap().len() }
@@ -376,6 +381,86 @@ async fn expiries_are_reported_until_recorded(db: &Db) {
     assert_eq!(due[0].grant.expires_at, Some(end));
     store.commit(batch("o1", end, vec![Change::GrantExpiryRecorded { org: OrgId::from("o1"), id: GrantId::from("temp") }])).await.unwrap();
     assert!(store.unrecorded_expiries(t(500)).await.unwrap().is_empty());
+}
+
+async fn the_outbox_delivers_what_committed_once_per_lease(db: &Db) {
+    let store = seed(db).await;
+    let notice = |id: &str| Notice {
+        id: id.into(),
+        webhook: "w1".into(),
+        event_type: "grant.revoked".into(),
+        payload: format!("{{\"n\":\"{id}\"}}"),
+    };
+    let with = |at: Timestamp, changes: Vec<Change>, ids: &[&str]| WriteBatch {
+        outbox: ids.iter().map(|i| notice(i)).collect(),
+        ..batch("o1", at, changes)
+    };
+    store.commit(with(t(10), vec![Change::UserCreated { user: user("o1", "n1") }], &["a", "b"])).await.unwrap();
+    // A batch that fails sends nothing: its notice is not in the outbox.
+    let refused = store.commit(with(t(11), vec![Change::UserCreated { user: user("o1", "n1") }], &["never"])).await;
+    assert!(refused.is_err());
+    let org = OrgId::from("o1");
+    assert_eq!(store.webhooks_due(t(12), 10).await.unwrap(), [(org.clone(), "w1".to_owned())]);
+    let leased = store.lease_due(&org, "w1", t(12), t(42), 10).await.unwrap();
+    assert_eq!(leased.iter().map(|d| d.notice.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!((leased[0].attempts, leased[0].org.as_str(), leased[0].notice.payload.as_str()), (0, "o1", "{\"n\":\"a\"}"));
+    // Leased: nobody else gets them until the lease runs out (a second store, as a second server).
+    let other = grantry_store::open(&db.url, key()).await.unwrap();
+    assert!(other.lease_due(&org, "w1", t(13), t(43), 10).await.unwrap().is_empty());
+    assert!(other.webhooks_due(t(13), 10).await.unwrap().is_empty(), "nothing due while leased");
+    store.settle(&org, "a", Settlement::Delivered { at: t(14), attempts: 1 }).await.unwrap();
+    store.settle(&org, "b", Settlement::Retry { attempts: 1, next: t(60), error: "connection refused".into() }).await.unwrap();
+    assert!(other.lease_due(&org, "w1", t(59), t(89), 10).await.unwrap().is_empty(), "not before its retry");
+    let again = other.lease_due(&org, "w1", t(60), t(90), 10).await.unwrap();
+    assert_eq!((again.len(), again[0].notice.id.as_str(), again[0].attempts), (1, "b", 1));
+    other.settle(&org, "b", Settlement::GivenUp { attempts: 9, error: "410 Gone".into() }).await.unwrap();
+    assert!(store.lease_due(&org, "w1", t(10_000), t(10_030), 10).await.unwrap().is_empty());
+    assert!(store.webhooks_due(t(10_000), 10).await.unwrap().is_empty());
+    let kept = store.notices(&org, "w1", 10).await.unwrap();
+    let mut states: Vec<(&str, Option<Timestamp>, bool, u32)> =
+        kept.iter().map(|n| (n.id.as_str(), n.delivered_at, n.given_up, n.attempts)).collect();
+    states.sort();
+    assert_eq!(states, [("a", Some(t(14)), false, 1), ("b", None, true, 9)]);
+    assert!(store.notices(&OrgId::from("o2"), "w1", 10).await.unwrap().is_empty(), "another organization sees none");
+    assert!(store.webhook_secret(&org, "w1", 0).starts_with("whsec_"));
+    assert_ne!(store.webhook_secret(&org, "w1", 0), store.webhook_secret(&org, "w1", 1));
+    assert_eq!(store.webhook_secret(&org, "w1", 0), other.webhook_secret(&org, "w1", 0), "every server derives the same");
+}
+
+async fn an_extended_grant_ends_later_in_the_tables(db: &Db) {
+    let store = seed(db).await;
+    let changes = vec![
+        Change::GrantCreated { grant: grant("o1", "temp", "u1", Some(t(100))) },
+        Change::GrantCreated { grant: grant("o1", "gone", "u1", Some(t(100))) },
+    ];
+    store.commit(batch("o1", t(2), changes)).await.unwrap();
+    let revocation = Revocation { at: t(3), by: Actor::System };
+    store
+        .commit(batch("o1", t(3), vec![Change::GrantRevoked { org: OrgId::from("o1"), id: GrantId::from("gone"), revocation }]))
+        .await
+        .unwrap();
+    let extend = |id: &str| Change::GrantExtended { org: OrgId::from("o1"), id: GrantId::from(id), expires_at: t(300), at: t(4) };
+    // Extending an ended grant is a conflict, and the batch writes nothing.
+    let refused = store.commit(batch("o1", t(4), vec![extend("temp"), extend("gone")])).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(store.unrecorded_expiries(t(100)).await.unwrap().len(), 1);
+    store.commit(batch("o1", t(4), vec![extend("temp")])).await.unwrap();
+    // Not due at its first end; due at the new one. A revoked grant stays as it was.
+    assert!(store.unrecorded_expiries(t(100)).await.unwrap().is_empty());
+    let due = store.unrecorded_expiries(t(300)).await.unwrap();
+    assert_eq!(due.iter().map(|d| (d.grant.id.as_str(), d.grant.expires_at)).collect::<Vec<_>>(), [("temp", Some(t(300)))]);
+    let snap = store.snapshot().await.unwrap();
+    let ends: Vec<Option<Timestamp>> = snap
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::GrantCreated { grant } => Some(grant.expires_at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends, [Some(t(300))], "the snapshot loads the live grant with its new end");
+    let gone = store.grants(&OrgId::from("o1"), GrantFilter { id: Some(GrantId::from("gone")), ..Default::default() }).await.unwrap();
+    assert_eq!(gone[0].expires_at, Some(t(100)));
 }
 
 async fn the_snapshot_loads_live_grants_and_the_records_keep_them_all(db: &Db) {
@@ -569,6 +654,7 @@ async fn the_isolation_report_lists_every_organization_scoped_table(db: &Db) {
         "group_members",
         "groups",
         "orgs",
+        "outbox",
         "resources",
         "scope_nodes",
         "users",
@@ -668,6 +754,7 @@ async fn keys_and_policies_come_back_in_the_snapshot(db: &Db) {
         created_by: Actor::User(UserId::from("u1")),
         created_at: t(5),
         revoked_at: None,
+        delegated_by: Some(UserId::from("u1")),
     };
     let policy = Policy { audit_retention_days: 400, ..Policy::default() };
     let changes = vec![

@@ -387,7 +387,17 @@ async fn import_grant(server: &TestServer, names: &Names, g: &CorpusGrant) {
         .state
         .write(|_| {
             let changes = vec![Change::GrantCreated { grant: grant.clone() }];
-            Ok((grantry_store::WriteBatch { org: org.clone(), at: now, changes, audit: vec![event.clone()], base_revision: None }, ()))
+            Ok((
+                grantry_store::WriteBatch {
+                    org: org.clone(),
+                    at: now,
+                    changes,
+                    audit: vec![event.clone()],
+                    base_revision: None,
+                    outbox: vec![],
+                },
+                (),
+            ))
         })
         .await
         .expect("import grant");

@@ -117,8 +117,8 @@ impl Engine for Casbin {
                 doms.extend(w.chain(w.traces[t].env).into_iter().rev().map(|n| domain(w, Some(n))));
                 doms.into_iter().map(|d| (sub.clone(), d, class.to_owned(), act.clone(), now.clone())).collect()
             }
-            // Agents are not encoded here: their checks run on Grantry alone.
-            Target::Agent(_) => vec![],
+            // Agents and pools are not encoded here: their checks run on Grantry alone.
+            Target::Agent(_) | Target::Pool(_) => vec![],
         };
         Prepared { requests }
     }

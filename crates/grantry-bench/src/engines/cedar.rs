@@ -134,8 +134,9 @@ impl Engine for Cedar {
         let resource = match q.target {
             Target::Conversation(u) => uid("Conversation", &w.conversation(u)),
             Target::Trace(t) => uid("Trace", &w.traces[t].id),
-            // Agents are not encoded here (no policy names them): their checks run on Grantry alone.
+            // Agents and pools are not encoded here (no policy names them): their checks run on Grantry alone.
             Target::Agent(a) => uid("Agent", &w.agents.agents[a].id),
+            Target::Pool(p) => uid("AgentPool", &w.jit.pools[p]),
         };
         let context = Context::from_pairs([("now".to_owned(), RestrictedExpression::new_long(q.at))]).ok()?;
         Request::new(principal.ok()?, uid("Action", q.permission).ok()?, resource.ok()?, context, None).ok()

@@ -3,6 +3,7 @@
 
 use super::Engine;
 use crate::agents::Access;
+use crate::jit::Jit;
 use crate::workload::{Target, Who, Workload, T0};
 use grantry_core::attr::Attributes;
 use grantry_core::catalogue::{carried_grant, role, PermissionGrant};
@@ -12,8 +13,8 @@ use grantry_core::decision::ResourceQuery;
 use grantry_core::ids::{ApiKeyId, GrantId, GroupId, OrgId, ScopeId, UserId};
 use grantry_core::index::DecisionIndex;
 use grantry_core::model::{
-    AccessType, Actor, Agent, Anchor, ApiKey, Classification, Grant, GrantSource, GrantTarget, Group, GroupMember, GroupRole, GroupStatus,
-    Org, Policy, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus, AGENT,
+    AccessType, Actor, Agent, AgentPool, Anchor, ApiKey, Classification, Grant, GrantSource, GrantTarget, Group, GroupMember, GroupRole,
+    GroupStatus, Org, Policy, Principal, Resource, ResourceRef, ScopeKind, ScopeNode, ScopeRef, User, UserStatus, AGENT, AGENT_POOL,
 };
 use grantry_core::Timestamp;
 
@@ -86,6 +87,7 @@ pub fn changes(w: &Workload) -> Vec<Change> {
             created_by: Actor::System,
             created_at: t0,
             revoked_at: None,
+            delegated_by: None,
         };
         out.push(Change::ApiKeyCreated { key });
     }
@@ -195,6 +197,47 @@ pub fn changes(w: &Workload) -> Vec<Change> {
         let target = GrantTarget::Role { role: role::AGENT_CREATOR.to_owned() };
         out.push(grant(Principal::User(UserId(w.users[x.creator].clone())), target, Anchor::Resource(agent.reference()), None));
     }
+    // Seed 004 and issue 13: pools, each instance's pool role for its users on its pools, and
+    // each approved request's pool role in its window — extended in place where it was.
+    for id in &w.jit.pools {
+        let pool = AgentPool { id: id.clone(), name: id.clone(), description: String::new(), created_by: "system".into() };
+        let resource = Resource {
+            org: org.clone(),
+            reference: pool.reference(),
+            parent: None,
+            scope: ScopeRef::Org,
+            attributes: pool.attributes(),
+            created_at: t0,
+        };
+        out.push(Change::ResourceRegistered { resource });
+    }
+    let pool_ref = |p: usize| Anchor::Resource(ResourceRef::new(AGENT_POOL, w.jit.pools[p].clone()));
+    for x in &w.jit.instances {
+        for (&u, &p) in x.users.iter().flat_map(|u| x.pools.iter().map(move |p| (u, p))) {
+            let target = GrantTarget::Role { role: Jit::role(x.privileged).to_owned() };
+            let Change::GrantCreated { mut grant } = grant(Principal::User(UserId(w.users[u].clone())), target, pool_ref(p), Some(x.ends))
+            else {
+                continue;
+            };
+            grant.source = GrantSource::TemporaryAccessInstance;
+            out.push(Change::GrantCreated { grant });
+        }
+    }
+    for r in &w.jit.requests {
+        let target = GrantTarget::Role { role: Jit::role(r.privileged).to_owned() };
+        let Change::GrantCreated { mut grant } =
+            grant(Principal::User(UserId(w.users[r.user].clone())), target, pool_ref(r.pool), Some(r.first_ends))
+        else {
+            continue;
+        };
+        grant.starts_at = at(r.starts);
+        grant.source = GrantSource::AccessRequest;
+        let id = grant.id.clone();
+        out.push(Change::GrantCreated { grant });
+        if r.ends != r.first_ends {
+            out.push(Change::GrantExtended { org: org.clone(), id, expires_at: at(r.ends), at: t0 });
+        }
+    }
     for x in &a.assignments {
         let level = if x.edit { role::AGENT_EDITOR } else { role::AGENT_USER };
         let target = GrantTarget::Role { role: level.to_owned() };
@@ -268,6 +311,7 @@ impl Engine for Grantry {
             Target::Conversation(u) => ResourceRef::new("conversation", w.conversation(u)),
             Target::Trace(t) => ResourceRef::new("trace", w.traces[t].id.clone()),
             Target::Agent(a) => agent_ref(w, a),
+            Target::Pool(p) => ResourceRef::new(AGENT_POOL, w.jit.pools[p].clone()),
         };
         Prepared { principal, permission: q.permission, resource: ResourceQuery { reference, attributes: Attributes::new() }, at: at(q.at) }
     }

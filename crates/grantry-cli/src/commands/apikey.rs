@@ -13,7 +13,8 @@ pub enum ApiKeyCommand {
     /// Create a key that acts only within a project and its scopes; prints its secret once.
     #[command(after_help = crate::examples!(
         "grantry apikey create -e admin --project ml/agents --scope traces:read:prod --name prod-reader",
-        "grantry apikey create -e admin --project ml/agents --scope Trace:Capture --name ingest"
+        "grantry apikey create -e admin --project ml/agents --scope Trace:Capture --name ingest",
+        "grantry apikey create -e dev --project ml/agents --scope traces:read --name my-agent --delegate --duration PT8H"
     ))]
     Create {
         /// The project, as WORKSPACE/PROJECT.
@@ -25,6 +26,12 @@ pub enum ApiKeyCommand {
         /// A name to recognise the key by.
         #[arg(long)]
         name: Option<String>,
+        /// Hand your own access to an agent: the key never allows what you may not do at the moment of a check.
+        #[arg(long)]
+        delegate: bool,
+        /// A delegated key's lifetime, as ISO 8601 (PT8H).
+        #[arg(long, requires = "delegate")]
+        duration: Option<String>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -114,8 +121,9 @@ fn time(v: &Value) -> Option<Timestamp> {
 
 pub async fn run(command: ApiKeyCommand) -> Result<()> {
     match command {
-        ApiKeyCommand::Create { project, scopes: s, name, env, out } => {
-            let created: Value = client(&env.env)?.post("/api-keys", &json!({ "project": project, "scopes": s, "name": name })).await?;
+        ApiKeyCommand::Create { project, scopes: s, name, delegate, duration, env, out } => {
+            let body = json!({ "project": project, "scopes": s, "name": name, "delegate": delegate, "duration": duration });
+            let created: Value = client(&env.env)?.post("/api-keys", &body).await?;
             if out.json {
                 return output::json(&created);
             }

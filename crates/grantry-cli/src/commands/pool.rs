@@ -4,7 +4,7 @@
 use super::client;
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
-use crate::output;
+use crate::output::{self, text};
 use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -60,10 +60,6 @@ pub enum PoolCommand {
 /// The id of the pool `text` names: an id as it is, or a name.
 pub async fn pool_id(client: &Client, text: &str) -> Result<String> {
     super::named_id(client, ("/agent-pools", "pools"), "agent pool", "grantry pool list", text).await
-}
-
-fn text(v: &Value, field: &str) -> String {
-    output::clean_line(v[field].as_str().unwrap_or_default())
 }
 
 fn rows(pools: &[&Value]) -> Vec<Vec<String>> {

@@ -5,7 +5,7 @@
 use super::{client, fmt_opt_time};
 use crate::cli::{EnvArg, OutputArg};
 use crate::client::Client;
-use crate::output;
+use crate::output::{self, text};
 use anyhow::Result;
 use clap::{ArgGroup, Subcommand};
 use serde_json::{json, Value};
@@ -81,10 +81,6 @@ pub enum TempAccessCommand {
     },
 }
 
-fn text(v: &Value, field: &str) -> String {
-    output::clean_line(v[field].as_str().unwrap_or_default())
-}
-
 fn names(v: &Value) -> String {
     let all: Vec<String> = v.as_array().into_iter().flatten().map(|n| text(n, "name")).collect();
     all.join(", ")
@@ -126,11 +122,7 @@ pub async fn run(command: TempAccessCommand) -> Result<()> {
         }
         TempAccessCommand::List { env, out } => {
             let list: Value = client(&env.env)?.get("/temp-access", &[]).await?;
-            if out.json {
-                return output::json(&list["instances"]);
-            }
-            output::print_table(&HEADERS, &output::rows_of(&list["instances"], row), "No temporary access instances.");
-            Ok(())
+            output::listed(&list, "instances", out.json, &HEADERS, row, "No temporary access instances.")
         }
         TempAccessCommand::Show { id, env, out } => {
             let c = client(&env.env)?;

@@ -188,3 +188,78 @@ fn temporary_access_through_the_cli() {
         assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
     }
 }
+
+#[test]
+fn access_requests_through_the_cli() {
+    let w = world();
+    let a = |args: &[&str]| w.owner.grantry(&[args, &["-e", "admin"]].concat());
+    let d = |args: &[&str]| w.dev.grantry(&[args, &["-e", "production"]].concat());
+    assert_eq!(a(&["workspace", "create", "ml"]).code, 0);
+    assert_eq!(a(&["project", "create", "ml/agents"]).code, 0);
+    let ask = ["access", "request", "--role", "project_developer", "--target", "ml/agents", "--duration", "PT1H", "--justification"];
+    let r = d(&[&ask[..], &["short"]].concat());
+    assert!(r.code == 2 && r.stderr.contains("justification"), "{}", r.stderr);
+    let r = d(&[&ask[..], &["debug the flaky job today", "--json"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let made = r.json();
+    let id = made["request"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(made["request"]["state"], "pending");
+    let r = d(&["access", "approve", &id]);
+    assert!(r.code == 5 && r.stderr.contains("own request"), "{}", r.stderr);
+    let r = a(&["access", "list", "--to-decide"]);
+    assert!(r.code == 0 && r.stdout.contains(&id) && r.stdout.contains("pending (approval)"), "{}{}", r.stdout, r.stderr);
+    let r = a(&["access", "approve", &id, "--reason", "go ahead"]);
+    assert!(r.code == 0 && r.stdout.contains("State: active.") && r.stdout.contains("1/1 approvals"), "{}{}", r.stdout, r.stderr);
+    let r = d(&["access", "show", &id]);
+    assert!(r.code == 0 && r.stdout.contains("Access: from"), "{}{}", r.stdout, r.stderr);
+    let r = d(&["access", "extend", &id, "--duration", "PT30M", "--justification", "the job is still flaky"]);
+    assert!(r.code == 0 && r.stdout.contains("active, extension pending (approval)"), "{}{}", r.stdout, r.stderr);
+    let r = a(&["access", "approve", &id]);
+    assert!(r.code == 0 && r.stdout.contains("Extended by PT30M"), "{}{}", r.stdout, r.stderr);
+    let r = d(&["access", "extend", &id, "--duration", "P30D"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = d(&["access", "revoke", &id]);
+    assert!(r.code == 0 && r.stdout.contains("State: revoked."), "{}{}", r.stdout, r.stderr);
+    let r = a(&["access", "deny", &id, "--reason", "late"]);
+    assert!(r.code == 1 && r.stderr.contains("revoked"), "a conflict: {}", r.stderr);
+    assert_eq!(d(&["access", "show", "../users"]).code, 2);
+
+    let r = a(&["access", "policy", "create", "--name", "self-service", "--scope", "ml", "--auto-approve", "--max-duration", "PT8H"]);
+    assert!(r.code == 0 && r.stdout.contains("auto-approved, up to PT8H"), "{}{}", r.stdout, r.stderr);
+    let r = d(&[
+        "access",
+        "request",
+        "--permission",
+        "traces:read",
+        "--target",
+        "ml/agents",
+        "--duration",
+        "PT9H",
+        "--justification",
+        "read the dev traces",
+    ]);
+    assert!(r.code == 2 && r.stderr.contains("PT8H"), "{}", r.stderr);
+    let r = d(&[
+        "access",
+        "request",
+        "--permission",
+        "traces:read",
+        "--target",
+        "ml/agents",
+        "--duration",
+        "PT2H",
+        "--justification",
+        "read the dev traces",
+    ]);
+    assert!(r.code == 0 && r.stdout.contains("State: active."), "{}{}", r.stdout, r.stderr);
+    let r = d(&["access", "policy", "list"]);
+    assert!(r.code == 0 && r.stdout.contains("self-service"), "{}{}", r.stdout, r.stderr);
+    let r = a(&["access", "policy", "create", "--name", "x", "--stage", "approvals=two"]);
+    assert!(r.code == 2 && r.stderr.contains("not a number"), "{}", r.stderr);
+    let r = a(&["access", "policy", "create", "--name", "two-step", "--stage", "name=peer,groups=nobody"]);
+    assert!(r.code == 2 && r.stderr.contains("nobody"), "{}", r.stderr);
+    assert_eq!(a(&["access", "policy", "delete", "self-service"]).code, 0);
+    for help in [&["access", "request", "--help"][..], &["access", "policy", "create", "--help"], &["access", "extend", "--help"]] {
+        assert!(w.owner.ok(help).stdout.contains("Examples"), "{help:?}");
+    }
+}

@@ -121,8 +121,16 @@ impl OrgState {
 
     /// Whether `principal` may do `permission` on the resource at `now`: the hot path, over the
     /// compiled layout, deciding exactly as [`OrgState::explain`] does.
+    /// A delegated API key also needs its user to be allowed, now.
     pub fn check(&self, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
-        self.compiled.check(principal, permission, &resource.reference, &resource.attributes, now.as_microsecond())
+        let allows = |p: &Principal| self.compiled.check(p, permission, &resource.reference, &resource.attributes, now.as_microsecond());
+        allows(principal) && self.delegator(principal).is_none_or(|user| allows(&user))
+    }
+
+    /// The user a delegated API key acts for, when `principal` is one.
+    pub(super) fn delegator(&self, principal: &Principal) -> Option<Principal> {
+        let Principal::ApiKey(id) = principal else { return None };
+        self.api_key(id)?.delegated_by.clone().map(Principal::User)
     }
 
     /// Whether `principal` may do `permission` on the resource at `now` through what it holds for
@@ -130,7 +138,8 @@ impl OrgState {
     /// on this (temporary grants never count when privileges are compared).
     pub fn check_for_good(&self, principal: &Principal, permission: &str, resource: &ResourceQuery, now: Timestamp) -> bool {
         let window = super::compiled::Window::ForGood(now.as_microsecond());
-        self.compiled.check_as(principal, permission, &resource.reference, &resource.attributes, window)
+        let allows = |p: &Principal| self.compiled.check_as(p, permission, &resource.reference, &resource.attributes, window);
+        allows(principal) && self.delegator(principal).is_none_or(|user| allows(&user))
     }
 
     /// The registered resources of type `kind` that `principal` may act on with `permission` at
@@ -145,7 +154,13 @@ impl OrgState {
         after: Option<&str>,
         limit: usize,
     ) -> (Vec<String>, bool) {
-        self.compiled.lookup(principal, permission, kind, now.as_microsecond(), after, limit)
+        let (mut ids, more) = self.compiled.lookup(principal, permission, kind, now.as_microsecond(), after, limit);
+        if let Some(user) = self.delegator(principal) {
+            // A delegated key lists what its user may act on too (the page may come out shorter).
+            let empty = crate::attr::Attributes::new();
+            ids.retain(|id| self.compiled.check(&user, permission, &ResourceRef::new(kind, id.as_str()), &empty, now.as_microsecond()));
+        }
+        (ids, more)
     }
 
     /// The decision with its reasons: the grants that allowed it, or what was missing. The index
@@ -244,6 +259,19 @@ impl OrgState {
         if !allows.is_empty() {
             if let Some(refusal) = self.parent_refusal(principal, permission, &resource.reference, now) {
                 return deny(ReasonCode::NeedsParent, refusal);
+            }
+            if let Some(user) = self.delegator(principal).filter(|user| !self.check(user, permission, resource, now)) {
+                let who = match &user {
+                    Principal::User(id) => self.user(id).map_or_else(|| user.to_string(), |u| u.email.clone()),
+                    other => other.to_string(),
+                };
+                return deny(
+                    ReasonCode::DelegatorLacks,
+                    format!(
+                        "{principal} acts for {who}, who may not `{permission}` `{}` now; a delegated key never holds more than its user",
+                        resource.reference
+                    ),
+                );
             }
             return Decision { allowed: true, reasons: allows, omitted: more_allows };
         }

@@ -60,6 +60,9 @@ struct CompiledResource {
     scopes: Box<[u32]>,
     parent: Option<Box<ResourceRef>>,
     created_us: i64,
+    /// A record kind's record, as it is (see `model::records`).
+    #[serde(default)]
+    record: Option<Box<str>>,
 }
 
 /// A principal's symbol, and whether it may act.
@@ -305,6 +308,19 @@ impl Compiled {
         }
     }
 
+    /// Moves a live grant's end (an extension in place); `false` if it is not live.
+    pub(super) fn set_end(&mut self, id: &GrantId, expires_at: Timestamp) -> bool {
+        let Some(key) = self.key(id, false) else { return false };
+        let Some(&at) = self.by_key.get(&key) else { return false };
+        match self.slab.get_mut(at as usize).and_then(Option::as_mut) {
+            Some(live) => {
+                live.ends_us = expires_at.as_microsecond();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Takes a grant out of the index; `false` if it was not there (already ended, or never seen).
     pub(super) fn remove(&mut self, id: &GrantId) -> bool {
         let Some(key) = self.key(id, false) else { return false };
@@ -449,7 +465,16 @@ impl Compiled {
     /// Compiles a registered resource; `scope_parent` gives the nodes above its scope.
     /// INVARIANT: scope nodes never move, so the chain computed here stays true.
     pub(super) fn add_resource(&mut self, resource: &Resource, scope_parent: &HashMap<ScopeRef, ScopeRef>) {
-        let mut attrs: Vec<(u32, Val)> = resource.attributes.iter().map(|(k, v)| (self.syms.intern(k), self.syms.value(v))).collect();
+        use crate::model::records::{RECORD, RECORD_KINDS};
+        let keeps_record = RECORD_KINDS.contains(&resource.reference.kind.as_str());
+        let mut record = None;
+        let mut attrs: Vec<(u32, Val)> = Vec::with_capacity(resource.attributes.len());
+        for (k, v) in &resource.attributes {
+            match v {
+                crate::attr::AttrValue::Str(text) if keeps_record && k == RECORD => record = Some(text.as_str().into()),
+                _ => attrs.push((self.syms.intern(k), self.syms.value(v))),
+            }
+        }
         attrs.sort_unstable_by_key(|(k, _)| *k);
         let mut scopes = Vec::new();
         let mut node = Some(resource.scope.clone());
@@ -463,6 +488,7 @@ impl Compiled {
             scopes: scopes.into(),
             parent: resource.parent.clone().map(Box::new),
             created_us: resource.created_at.as_microsecond(),
+            record,
         };
         let id = resource.reference.id.as_str();
         let of_kind = self.resources.entry(kind).or_default();
@@ -502,7 +528,16 @@ impl Compiled {
             reference,
             parent: r.parent.as_deref().cloned(),
             scope: r.scopes.first().and_then(|s| self.scope_of.get(s)).cloned().unwrap_or(ScopeRef::Org),
-            attributes: r.attrs.iter().map(|(k, v)| (self.syms.name(*k).to_owned(), self.syms.attr_value(*v))).collect(),
+            attributes: r
+                .attrs
+                .iter()
+                .map(|(k, v)| (self.syms.name(*k).to_owned(), self.syms.attr_value(*v)))
+                .chain(
+                    r.record
+                        .as_deref()
+                        .map(|text| (crate::model::records::RECORD.to_owned(), crate::attr::AttrValue::Str(text.to_owned()))),
+                )
+                .collect(),
             created_at: timestamp(r.created_us),
         }
     }

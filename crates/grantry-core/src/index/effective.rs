@@ -51,7 +51,7 @@ impl OrgState {
 
     /// What `principal` holds at `scope` at `now`; through permanent grants only when
     /// `permanent_only` (temporary grants never count when privileges are compared). A suspended
-    /// user holds nothing.
+    /// user holds nothing, and a delegated key nothing its user does not hold.
     pub fn held_at(
         &self,
         cat: &Catalogue,
@@ -65,7 +65,15 @@ impl OrgState {
                 return BTreeSet::new();
             }
         }
-        self.effective_of(cat, principal, scope, now, permanent_only)
+        let held = self.effective_of(cat, principal, scope, now, permanent_only);
+        // A delegated key holds no more than its user does, here and now (as `check` decides).
+        match self.delegator(principal) {
+            Some(user) => {
+                let theirs = self.held_at(cat, &user, scope, now, permanent_only);
+                held.intersection(&theirs).cloned().collect()
+            }
+            None => held,
+        }
     }
 
     /// What `principal`'s live grants carry at `scope` at `now`, whatever the principal's

@@ -105,6 +105,10 @@ impl OrgState {
             Change::GrantRevoked { id, .. } | Change::GrantExpiryRecorded { id, .. } => {
                 self.compiled.remove(id);
             }
+            // One that is not there has ended, and stays ended.
+            Change::GrantExtended { id, expires_at, .. } => {
+                self.compiled.set_end(id, *expires_at);
+            }
             Change::GroupCreated { .. }
             | Change::GroupUpdated { .. }
             | Change::GroupDeleted { .. }

@@ -1,11 +1,8 @@
-//! The rest of the model's records: the scope tree's nodes, API keys, and access requests.
-//! Access requests are not used yet; the issue for seed 004 gives them changes, storage and
-//! endpoints.
+//! The rest of the model's records: the scope tree's nodes and API keys.
 
-use crate::catalogue::PermissionGrant;
-use crate::ids::{ApiKeyId, GrantId, OrgId, ScopeId, UserId};
+use crate::ids::{ApiKeyId, OrgId, ScopeId, UserId};
 use crate::model::{Actor, ScopeRef};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The kind of a scope node below the organization.
@@ -67,31 +64,8 @@ pub struct ApiKey {
     pub created_by: Actor,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
-}
-
-/// Where an access request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Denied,
-    Withdrawn,
-}
-
-/// A request for grants that policy says need approval; approving it makes the grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessRequest {
-    pub id: GrantId,
-    pub org: OrgId,
-    pub requester: UserId,
-    pub for_user: UserId,
-    pub grants: Vec<PermissionGrant>,
-    pub duration: SignedDuration,
-    pub justification: String,
-    pub status: RequestStatus,
-    pub decided_by: Option<Actor>,
-    pub created_at: Timestamp,
-    /// The grants made when it was approved.
-    pub granted: Vec<GrantId>,
+    /// The user who handed their access to an agent through this key: it never allows what they
+    /// may not do now, and ends with their access (see `OrgState::check`).
+    #[serde(default)]
+    pub delegated_by: Option<UserId>,
 }

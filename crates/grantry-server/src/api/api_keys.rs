@@ -44,6 +44,9 @@ pub struct KeyView {
     pub created_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
+    /// The user whose access it carries, when it was delegated: it never allows what they may
+    /// not do now.
+    pub delegated_by: Option<String>,
 }
 
 impl KeyView {
@@ -56,6 +59,7 @@ impl KeyView {
             created_by: k.created_by.to_string(),
             created_at: k.created_at,
             revoked_at: k.revoked_at,
+            delegated_by: k.delegated_by.as_ref().map(|u| o.user(u).map_or_else(|| u.to_string(), |x| x.email.clone())),
         }
     }
 }
@@ -71,6 +75,12 @@ pub struct CreateKey {
     pub scopes: Vec<String>,
     #[schema(max_length = 100)]
     pub name: Option<String>,
+    /// Hand your own access to an agent: the key never allows what you may not do at the moment
+    /// of a check (any user may, for permissions they hold at the project now).
+    #[serde(default)]
+    pub delegate: bool,
+    /// A delegated key's lifetime, ISO 8601 (at most the organization's longest grant).
+    pub duration: Option<String>,
 }
 
 /// A created key, with its secret: shown here once, stored only hashed.
@@ -138,7 +148,16 @@ pub(super) async fn create(
     caller: Caller,
     ApiJson(b): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>)> {
-    let (revision, created) = service::create_key(&state, &caller.ctx, &b.project, &b.scopes, b.name.as_deref()).await?;
+    let delegation = b.delegate.then(|| service::Delegation { duration: b.duration.clone() });
+    if !b.delegate && b.duration.is_some() {
+        return Err(crate::service::ServiceError::Invalid {
+            field: "duration".into(),
+            message: "only a delegated key has a duration; give delegate: true".into(),
+        }
+        .into());
+    }
+    let (revision, created) =
+        service::create_key(&state, &caller.ctx, &b.project, &b.scopes, b.name.as_deref(), delegation.as_ref()).await?;
     let key = view(&state, &caller, &created.key)?;
     Ok((StatusCode::CREATED, Json(CreatedKeyView { key, secret: created.secret, revision })))
 }
@@ -151,7 +170,10 @@ pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
     let keys = o
         .api_keys()
         .into_iter()
-        .filter(|k| caller.ctx.authorize(&ix, Action::ManageApiKeys { project: &ScopeRef::Project(k.project.clone()) }).is_ok())
+        .filter(|k| {
+            let mine = matches!((&caller.ctx.actor, &k.delegated_by), (grantry_core::model::Principal::User(me), Some(by)) if me == by);
+            mine || caller.ctx.authorize(&ix, Action::ManageApiKeys { project: &ScopeRef::Project(k.project.clone()) }).is_ok()
+        })
         .map(|k| KeyView::new(k, o, cat, now))
         .collect();
     Ok(Json(KeyList { keys }))

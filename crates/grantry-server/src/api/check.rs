@@ -193,13 +193,66 @@ struct Resolved {
     permission: String,
     resource: ResourceQuery,
     at: Timestamp,
+    /// Asked about now (no `at`): only such a check uses up single-use access.
+    now: bool,
+}
+
+/// Answers `checks` for the caller (see [`answer`]), then uses up the single-use access that
+/// allowed any of them now.
+async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: bool) -> Result<(Vec<Result<Answer>>, u64)> {
+    let (asked_now, mut answers, revision) = answer(state, ctx, checks, explain).await?;
+    // A check allowed now by single-use access uses it up; one that lost the race to another
+    // check is decided again without it.
+    // Under one read of the index: decided again where anything was written since the answer
+    // (single-use access used up by another check meanwhile), and which may use some up.
+    let mut consuming = Vec::new();
+    {
+        let ix = state.index();
+        let o = service::org(&ix, &ctx.org)?;
+        let moved = ix.revision() != revision;
+        for (i, (r, a)) in asked_now.iter().zip(answers.iter_mut()).enumerate() {
+            let (Some(r), Ok(a)) = (r, a) else { continue };
+            if !a.allowed {
+                continue;
+            }
+            if service::may_consume(o, &r.principal) {
+                consuming.push(i);
+            } else if moved && !o.check(&r.principal, &r.permission, &r.resource, r.at) {
+                *a = Answer::default();
+            }
+        }
+    }
+    for i in consuming {
+        let (Some(Some(r)), Some(Ok(a))) = (asked_now.get(i), answers.get_mut(i)) else { continue };
+        if !service::consume(state, ctx, &r.principal, &r.permission, &r.resource).await? {
+            *a = Answer::default();
+        }
+    }
+    Ok((answers, revision))
+}
+
+/// Each check asked about now (else `None`), each answer, and the index revision that answered.
+type Answered = (Vec<Option<Resolved>>, Vec<Result<Answer>>, u64);
+
+/// Splits `resolved` into the checks asked about now and the answers `answer` gives.
+fn split(resolved: Vec<Result<Resolved>>, answer: impl Fn(&Resolved) -> Answer) -> (Vec<Option<Resolved>>, Vec<Result<Answer>>) {
+    resolved
+        .into_iter()
+        .map(|r| match r {
+            Ok(r) => {
+                let a = answer(&r);
+                (r.now.then_some(r), Ok(a))
+            }
+            Err(e) => (None, Err(e)),
+        })
+        .unzip()
 }
 
 /// Answers `checks` for the caller, each on its own (one that cannot be decided fails alone), and
 /// the index revision that answered. Without `explain`, from the compiled index alone, under one
 /// read of it; with it, also weighing each principal's most recently ended grants, which only the
 /// store keeps.
-async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: bool) -> Result<(Vec<Result<Answer>>, u64)> {
+async fn answer(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: bool) -> Result<Answered> {
     let resolved = {
         let ix = state.index();
         let o = service::org(&ix, &ctx.org)?;
@@ -207,8 +260,9 @@ async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: b
         let mut permitted = HashSet::new();
         let resolved: Vec<Result<Resolved>> = checks.into_iter().map(|c| resolve(&ix, o, ctx, c, &mut permitted)).collect();
         if !explain {
-            let answer = |r: Resolved| Answer { allowed: o.check(&r.principal, &r.permission, &r.resource, r.at), ..Answer::default() };
-            return Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()));
+            let answer = |r: &Resolved| Answer { allowed: o.check(&r.principal, &r.permission, &r.resource, r.at), ..Answer::default() };
+            let (now, answers) = split(resolved, answer);
+            return Ok((now, answers, ix.revision()));
         }
         resolved
     };
@@ -226,12 +280,13 @@ async fn decide(state: &AppState, ctx: &Ctx, checks: Vec<BatchCheck>, explain: b
     }
     let ix = state.index();
     let o = service::org(&ix, &ctx.org)?;
-    let answer = |r: Resolved| {
+    let answer = |r: &Resolved| {
         let gone = ended.get(&r.principal).map_or(&[][..], Vec::as_slice);
         let d = o.explain(ix.catalogue(), &r.principal, &r.permission, &r.resource, r.at, gone);
         Answer { allowed: d.allowed, reasons: d.reasons, omitted: d.omitted }
     };
-    Ok((resolved.into_iter().map(|r| r.map(answer)).collect(), ix.revision()))
+    let (now, answers) = split(resolved, answer);
+    Ok((now, answers, ix.revision()))
 }
 
 /// Resolves one check for the caller: whom it is about, and whether the caller may ask (unless
@@ -244,7 +299,7 @@ fn resolve(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, check: BatchCheck, permi
         permitted.insert(principal.clone());
     }
     let resource = ResourceQuery { reference: ResourceRef::new(resource.kind, resource.id), attributes: resource.attributes };
-    Ok(Resolved { principal, permission, resource, at: at.unwrap_or(ctx.now) })
+    Ok(Resolved { principal, permission, resource, at: at.unwrap_or(ctx.now), now: at.is_none() })
 }
 
 /// The principal a check or lookup is about, once the caller may ask about it: anyone about

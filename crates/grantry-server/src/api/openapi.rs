@@ -2,7 +2,7 @@
 
 use super::{
     admin, agents, api_keys, assignments, audit, bulk, catalogue, check, conversations, grants, groups, imports, lookup, pools, reports,
-    reviews, roles, scopes, settings, temp_access, traces, user_status, users,
+    request_policies, requests, reviews, roles, scopes, settings, temp_access, traces, user_status, users, webhooks,
 };
 use crate::state::AppState;
 use axum::routing::get;
@@ -35,6 +35,9 @@ use utoipa::OpenApi;
         assignments::of_agent, assignments::assign, assignments::change, assignments::unassign,
         assignments::of_group, assignments::assign_from_group,
         imports::assignments, imports::users, bulk::bulk, pools::list, pools::seed_list, pools::create, pools::show, pools::remove, temp_access::create, temp_access::list, temp_access::show, temp_access::change, temp_access::remove,
+        requests::create, requests::list, requests::show, requests::decide, requests::extend,
+        request_policies::create, request_policies::list, request_policies::show, request_policies::remove,
+        webhooks::create, webhooks::list, webhooks::show, webhooks::remove, webhooks::rotate, webhooks::ping, webhooks::deliveries,
         reviews::review, reports::compliance, reports::access_matrix, reports::memberships, reports::coverage,
     ),
     components(schemas(super::views::ErrorBody)),

@@ -106,21 +106,55 @@ fn key_event(ctx: &Ctx, event_type: &str, key: &ApiKey, scopes: &BTreeSet<String
     d
 }
 
-/// Creates a key of project `project` (`WS/PRJ`) carrying `scopes`.
-pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[String], name: Option<&str>) -> Result<(u64, CreatedKey)> {
+/// A key a user hands their own access through, to an agent: it never allows what the user may
+/// not do at the moment of a check, and ends when their access does.
+#[derive(Debug, Clone, Default)]
+pub struct Delegation {
+    /// ISO 8601: how long the key lasts (at most the organization's longest grant; without one,
+    /// as long as the user's access).
+    pub duration: Option<String>,
+}
+
+/// Creates a key of project `project` (`WS/PRJ`) carrying `scopes`: a project's key, made by
+/// whoever manages its keys; or, with `delegation`, the caller's own access handed to an agent.
+pub async fn create_key(
+    state: &AppState,
+    ctx: &Ctx,
+    project: &str,
+    scopes: &[String],
+    name: Option<&str>,
+    delegation: Option<&Delegation>,
+) -> Result<(u64, CreatedKey)> {
     let (committed, created) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let cat = ix.catalogue();
             let node = find(o, &ctx.actor, ScopeKind::Project, project)?;
             let at = node.as_ref();
-            ctx.authorize(ix, Action::ManageApiKeys { project: &at })?;
+            if delegation.is_none() {
+                ctx.authorize(ix, Action::ManageApiKeys { project: &at })?;
+            }
             if scopes.is_empty() {
                 return Err(ServiceError::Invalid { field: "scopes".into(), message: "give the key at least one scope".into() });
             }
             let scopes = valid_scopes(cat, scopes)?;
             let named: Vec<&str> = scopes.iter().map(String::as_str).collect();
-            let permit = ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &named })?;
+            let permit = match delegation {
+                None => ctx.authorize(ix, Action::ChangeKeyScopes { project: &at, scopes: &named })?,
+                Some(_) => ctx.authorize(ix, Action::DelegateKey { project: &at, scopes: &named })?,
+            };
+            let lasts = delegation
+                .and_then(|d| d.duration.as_deref())
+                .map(|text| grantry_core::duration::parse_grant_duration(text, o.org().policy.max_grant_duration))
+                .transpose()?;
+            let expires_at = lasts
+                .map(|d| ctx.now.checked_add(d))
+                .transpose()
+                .map_err(|e| ServiceError::Invalid { field: "duration".into(), message: e.to_string() })?;
+            let delegated_by = match (&ctx.actor, delegation) {
+                (Principal::User(me), Some(_)) => Some(me.clone()),
+                _ => None,
+            };
             let name = match name.map(str::trim) {
                 None | Some("") => format!("{project} key"),
                 Some(n) => key_name(n)?,
@@ -133,6 +167,7 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
                 created_by: ctx.audit_actor(),
                 created_at: ctx.now,
                 revoked_at: None,
+                delegated_by,
             };
             let secret = new_secret()?;
             let credential = Credential {
@@ -141,14 +176,17 @@ pub async fn create_key(state: &AppState, ctx: &Ctx, project: &str, scopes: &[St
                 principal: Principal::ApiKey(key.id.clone()),
                 secret_hash: hash_secret(&secret),
                 created_at: ctx.now,
-                expires_at: None,
+                expires_at,
                 revoked_at: None,
             };
             let mut changes = vec![Change::ApiKeyCreated { key: key.clone() }, Change::CredentialIssued { credential: credential.clone() }];
             for s in &scopes {
-                changes.push(Change::GrantCreated { grant: scope_grant(ctx, &key.id, &at, s)? });
+                let mut grant = scope_grant(ctx, &key.id, &at, s)?;
+                grant.expires_at = expires_at;
+                changes.push(Change::GrantCreated { grant });
             }
-            let mut audit = vec![key_event(ctx, "apikey.created", &key, &scopes), token_event(ctx, "token.issued", &credential)];
+            let created = if key.delegated_by.is_some() { "apikey.delegated" } else { "apikey.created" };
+            let mut audit = vec![key_event(ctx, created, &key, &scopes), token_event(ctx, "token.issued", &credential)];
             let principal = Principal::ApiKey(key.id.clone());
             audit.extend(rbac_event(
                 o,
@@ -173,10 +211,27 @@ fn managed_key<'a>(
     ctx: &Ctx,
     id: &ApiKeyId,
 ) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>, Permit)> {
+    keyed(ix, o, ctx, id, false)
+}
+
+/// The key `id`, not revoked, if the actor manages its project's keys (or, `revoking`, delegated
+/// it); with its project and scopes now.
+fn keyed<'a>(
+    ix: &'a DecisionIndex,
+    o: &'a OrgState,
+    ctx: &Ctx,
+    id: &ApiKeyId,
+    revoking: bool,
+) -> Result<(&'a ApiKey, ScopeRef, BTreeSet<String>, Permit)> {
     let key = o
         .api_key(id)
         .ok_or_else(|| ServiceError::NotFound(format!("api key `{id}` not found in this organization; list the keys to find it")))?;
-    let permit = ctx.authorize(ix, Action::ManageApiKeys { project: &ScopeRef::Project(key.project.clone()) })?;
+    let project = ScopeRef::Project(key.project.clone());
+    let permit = if revoking {
+        ctx.authorize(ix, Action::RevokeOwnKey { key })?
+    } else {
+        ctx.authorize(ix, Action::ManageApiKeys { project: &project })?
+    };
     if let Some(at) = key.revoked_at {
         return Err(ServiceError::Conflict(format!("api key `{id}` was revoked at {at}; create a new key instead")));
     }
@@ -300,7 +355,8 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
     let (committed, key) = state
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
-            let (key, at, prior, permit) = managed_key(ix, o, ctx, id)?;
+            // Whoever delegated a key may revoke it; project keys, their managers.
+            let (key, at, prior, permit) = keyed(ix, o, ctx, id, true)?;
             let principal = Principal::ApiKey(id.clone());
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];

@@ -272,7 +272,7 @@ pub async fn record_expiries(state: &AppState, now: Timestamp) -> Result<usize> 
                     changes.push(Change::GrantExpiryRecorded { org: org_id.clone(), id: g.id.clone() });
                 }
                 let n = changes.len();
-                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None }, n))
+                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] }, n))
             })
             .await?;
         recorded += n;

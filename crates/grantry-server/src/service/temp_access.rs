@@ -11,7 +11,7 @@
 use super::agents::record_name;
 use super::members::users;
 use super::pools::find_pool;
-use super::{grant_event, org, Ctx};
+use super::{grant_event, org, revocations, Ctx};
 use crate::ids::new_id;
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
@@ -20,8 +20,8 @@ use grantry_core::change::Change;
 use grantry_core::ids::{GrantId, UserId};
 use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{
-    Anchor, Grant, GrantSource, GrantTarget, GrantTerms, Principal, Resource, ResourceRef, Revocation, ScopeRef, TempAccess, TempRole,
-    AGENT_POOL, TEMP_ACCESS,
+    Anchor, Grant, GrantSource, GrantTarget, GrantTerms, Principal, Resource, ResourceRef, ScopeRef, TempAccess, TempRole, AGENT_POOL,
+    TEMP_ACCESS,
 };
 use grantry_core::{validate, SignedDuration, Timestamp};
 use serde_json::json;
@@ -256,21 +256,13 @@ pub async fn delete_temp_access(state: &AppState, ctx: &Ctx, text: &str) -> Resu
             let pools: Vec<Resource> = t.pools.iter().filter_map(|p| o.resource(&ResourceRef::new(AGENT_POOL, p))).collect();
             let permit = ctx.authorize(ix, Action::ManageTempAccess { pools: &pools, role })?;
             let grants = grants_of(o, &t);
-            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let mut changes: Vec<Change> = grants
-                .iter()
-                .map(|g| Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() })
-                .collect();
+            let (mut changes, revoked) = revocations(ctx, &grants);
             changes.push(Change::ResourceRemoved { org: ctx.org.clone(), reference: t.reference() });
             let mut d = grantry_core::audit::AuditDraft::new(&ctx.audit_actor(), "temp_access.deleted", TEMP_ACCESS, &t.id);
             d.before = Some(shape(o, &t));
             d.after = Some(json!({ "revoked_grants": grants.iter().map(|g| g.id.as_str()).collect::<Vec<_>>() }));
             let mut audit = vec![d];
-            audit.extend(grants.iter().map(|g| {
-                let mut e = grantry_core::audit::AuditDraft::new(&ctx.audit_actor(), "grant.revoked", "grant", g.id.as_str());
-                e.principal = Some(g.principal.to_string());
-                e
-            }));
+            audit.extend(revoked);
             Ok((ctx.batch(permit, changes, audit), (t, grants.len())))
         })
         .await?;

@@ -20,6 +20,8 @@ struct World {
     pdev_id: String,
     conv: String,
     trace: String,
+    /// A webhook the read-only rows act on (an organization has at most 20).
+    hook: String,
     next: AtomicUsize,
 }
 
@@ -87,6 +89,50 @@ impl World {
         let (status, made) = self.owner.post("/temp-access", &self.instance_body().await).await;
         assert_eq!(status, 201, "{made}");
         made["instance"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new access request by a new member (traces:read on `ml/agents`, no policy): its id.
+    async fn access_request(&self) -> String {
+        let body = json!({ "permissions": ["traces:read"], "targets": ["ml/agents"], "justification": "route matrix: a member asks" });
+        let (_, requester) = self.owner.create_user(&format!("r{}@acme.test", self.n()), "org_member").await;
+        let (status, made) = requester.post("/access-requests", &body).await;
+        assert_eq!(status, 201, "{made}");
+        made["request"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new access request by the member, approved by the owner: its id.
+    async fn approved_request(&self) -> String {
+        let body = json!({ "permissions": ["traces:read"], "targets": ["ml"], "justification": "route matrix: the member asks" });
+        let (status, made) = self.callers[2].post("/access-requests", &body).await;
+        assert_eq!(status, 201, "{made}");
+        let id = made["request"]["id"].as_str().unwrap().to_owned();
+        let (status, approved) = self.owner.post(&format!("/access-requests/{id}/approve"), &json!({})).await;
+        assert_eq!(status, 200, "{approved}");
+        id
+    }
+
+    /// The body of a new webhook (to a port nobody answers on: its deliveries wait).
+    fn webhook_body(&self) -> Value {
+        json!({ "name": format!("Webhook {}", self.n()), "url": "http://127.0.0.1:9/hook" })
+    }
+
+    /// A new webhook: its id.
+    async fn webhook(&self) -> String {
+        let (status, made) = self.owner.post("/webhooks", &self.webhook_body()).await;
+        assert_eq!(status, 201, "{made}");
+        made["webhook"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The body of a new request policy covering one new classification.
+    fn policy_body(&self) -> Value {
+        json!({ "name": format!("Policy {}", self.n()), "classification": format!("class-{}", self.n()), "autoApprove": true })
+    }
+
+    /// A new request policy: its id.
+    async fn policy(&self) -> String {
+        let (status, made) = self.owner.post("/request-policies", &self.policy_body()).await;
+        assert_eq!(status, 201, "{made}");
+        made["policy"]["id"].as_str().unwrap().to_owned()
     }
 
     /// A new agent with a new group assigned to it: their ids.
@@ -319,6 +365,31 @@ impl World {
                 let (agent, (group, _)) = (self.agent().await, self.group().await);
                 ("POST", format!("/groups/{group}/agents"), Some(json!({ "agentId": agent, "permission": "VIEW_AND_USE" })))
             }
+            "POST /v1/{org}/access-requests" => (
+                "POST",
+                "/access-requests".into(),
+                Some(json!({ "permissions": ["traces:read"], "targets": ["ml/agents"], "duration": format!("PT{}M", 10 + n),
+                             "justification": "route matrix: asking for myself" })),
+            ),
+            "GET /v1/{org}/access-requests" => ("GET", "/access-requests".into(), None),
+            "GET /v1/{org}/access-requests/{id}" => ("GET", format!("/access-requests/{}", self.access_request().await), None),
+            "POST /v1/{org}/access-requests/{id}/{decision}" => {
+                ("POST", format!("/access-requests/{}/approve", self.access_request().await), Some(json!({ "reason": "route matrix" })))
+            }
+            "POST /v1/{org}/access-requests/{id}/extension" => {
+                ("POST", format!("/access-requests/{}/extension", self.approved_request().await), Some(json!({ "duration": "PT10M" })))
+            }
+            "POST /v1/{org}/webhooks" => ("POST", "/webhooks".into(), Some(self.webhook_body())),
+            "GET /v1/{org}/webhooks" => ("GET", "/webhooks".into(), None),
+            "GET /v1/{org}/webhooks/{id}" => ("GET", format!("/webhooks/{}", self.hook), None),
+            "DELETE /v1/{org}/webhooks/{id}" => ("DELETE", format!("/webhooks/{}", self.webhook().await), None),
+            "POST /v1/{org}/webhooks/{id}/rotate" => ("POST", format!("/webhooks/{}/rotate", self.hook), None),
+            "POST /v1/{org}/webhooks/{id}/ping" => ("POST", format!("/webhooks/{}/ping", self.hook), None),
+            "GET /v1/{org}/webhooks/{id}/deliveries" => ("GET", format!("/webhooks/{}/deliveries", self.hook), None),
+            "POST /v1/{org}/request-policies" => ("POST", "/request-policies".into(), Some(self.policy_body())),
+            "GET /v1/{org}/request-policies" => ("GET", "/request-policies".into(), None),
+            "GET /v1/{org}/request-policies/{id}" => ("GET", format!("/request-policies/{}", self.policy().await), None),
+            "DELETE /v1/{org}/request-policies/{id}" => ("DELETE", format!("/request-policies/{}", self.policy().await), None),
             other => panic!("no recipe for `{other}`: add one here and its row to route_matrix.txt"),
         }
     }
@@ -337,7 +408,10 @@ async fn world(server: &TestServer) -> World {
     }
     let conv = owner.register_conversation(&member_id).await;
     let trace = owner.capture_trace("ml/agents", "prod").await;
-    let w = World { owner: owner.clone(), callers: vec![], member_id, pdev_id, conv, trace, next: AtomicUsize::new(0) };
+    let (status, made) = owner.post("/webhooks", &json!({ "name": "Shared", "url": "http://127.0.0.1:9/hook" })).await;
+    assert_eq!(status, 201, "{made}");
+    let hook = made["webhook"]["id"].as_str().unwrap().to_owned();
+    let w = World { owner: owner.clone(), callers: vec![], member_id, pdev_id, conv, trace, hook, next: AtomicUsize::new(0) };
     let key_in = owner.with_token(&w.key("ml/agents").await.1);
     let key_out = owner.with_token(&w.key("other/p").await.1);
     let (_, minted) = owner.post(&format!("/users/{}/tokens", w.member_id), &json!({})).await;

@@ -148,7 +148,7 @@ async fn roles_follow_the_tier_rules_and_cascade_down(server: TestServer) {
         json!([MEMBER[0], MEMBER[1], MEMBER[2], MEMBER[3], MEMBER[4], READ]),
         "the org role cascades down: {last}"
     );
-    assert_eq!(last["after"]["removed"].as_array().unwrap().first(), Some(&json!("ApiKey:Manage")), "{last}");
+    assert_eq!(last["after"]["removed"].as_array().unwrap().first(), Some(&json!("AccessRequest:Approve")), "{last}");
     let (s, _) = t.owner.revoke_role("pa@acme.test", "project_developer", "ml/agents").await;
     assert_eq!(s, 200);
     assert!(!t.owner.allowed(user("pa@acme.test"), READ, &t.dev).await);

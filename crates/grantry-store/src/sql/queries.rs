@@ -24,7 +24,7 @@ pub(crate) struct Query {
 }
 
 /// The organization-scoped tables, and the column that names the organization in each.
-pub(crate) const ORG_TABLES: [(&str, &str); 12] = [
+pub(crate) const ORG_TABLES: [(&str, &str); 13] = [
     ("orgs", "id"),
     ("scope_nodes", "org_id"),
     ("api_keys", "org_id"),
@@ -37,6 +37,7 @@ pub(crate) const ORG_TABLES: [(&str, &str); 12] = [
     ("change_log", "org_id"),
     ("groups", "org_id"),
     ("group_members", "org_id"),
+    ("outbox", "org_id"),
 ];
 
 pub(crate) const SNAPSHOT_REVISION: Query =
@@ -166,6 +167,59 @@ pub(crate) const REVOKE_GRANT: Query = Query {
     sql: "UPDATE grants SET revoked_at_us = $1, revoked_by = $2 WHERE org_id = $3 AND id = $4 AND revoked_at_us IS NULL",
 };
 
+pub(crate) const EXTEND_GRANT: Query = Query {
+    name: "extend_grant",
+    access: Access::Org,
+    sql: "UPDATE grants SET expires_at_us = $1 WHERE org_id = $2 AND id = $3 AND revoked_at_us IS NULL AND expiry_recorded = 0",
+};
+
+pub(crate) const INSERT_NOTICE: Query = Query {
+    name: "insert_notice",
+    access: Access::Org,
+    sql: "INSERT INTO outbox (org_id, id, webhook_id, event_type, payload, created_at_us, next_attempt_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+};
+
+pub(crate) const WEBHOOKS_DUE: Query = Query {
+    name: "webhooks_due",
+    access: Access::System,
+    sql: "SELECT org_id, webhook_id, MIN(next_attempt_us) AS due FROM outbox
+         WHERE delivered_at_us IS NULL AND given_up = 0 AND next_attempt_us <= $1
+           AND (leased_until_us IS NULL OR leased_until_us <= $1)
+         GROUP BY org_id, webhook_id ORDER BY due LIMIT $2",
+};
+
+pub(crate) const NOTICES_DUE: Query = Query {
+    name: "notices_due",
+    access: Access::Org,
+    sql: "SELECT org_id, id, webhook_id, event_type, payload, created_at_us, attempts FROM outbox
+         WHERE org_id = $1 AND webhook_id = $2 AND delivered_at_us IS NULL AND given_up = 0 AND next_attempt_us <= $3
+           AND (leased_until_us IS NULL OR leased_until_us <= $3)
+         ORDER BY next_attempt_us LIMIT $4",
+};
+
+pub(crate) const LEASE_NOTICE: Query = Query {
+    name: "lease_notice",
+    access: Access::Org,
+    sql: "UPDATE outbox SET leased_until_us = $1 WHERE org_id = $2 AND id = $3 AND delivered_at_us IS NULL AND given_up = 0
+           AND (leased_until_us IS NULL OR leased_until_us <= $4)",
+};
+
+pub(crate) const SETTLE_NOTICE: Query = Query {
+    name: "settle_notice",
+    access: Access::Org,
+    sql:
+        "UPDATE outbox SET attempts = $1, next_attempt_us = $2, delivered_at_us = $3, given_up = $4, last_error = $5, leased_until_us = NULL
+         WHERE org_id = $6 AND id = $7 AND delivered_at_us IS NULL",
+};
+
+pub(crate) const NOTICES: Query = Query {
+    name: "notices",
+    access: Access::Org,
+    sql:
+        "SELECT org_id, id, webhook_id, event_type, payload, created_at_us, attempts, next_attempt_us, delivered_at_us, given_up, last_error
+         FROM outbox WHERE org_id = $1 AND webhook_id = $2 ORDER BY created_at_us DESC, id LIMIT $3",
+};
+
 pub(crate) const RECORD_EXPIRY: Query = Query {
     name: "record_expiry",
     access: Access::Org,
@@ -233,7 +287,7 @@ pub(crate) const INSERT_API_KEY: Query = Query {
     name: "insert_api_key",
     access: Access::Org,
     sql:
-        "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us, delegated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 };
 
 pub(crate) const RENAME_API_KEY: Query =
@@ -282,7 +336,7 @@ pub(crate) const REMOVE_GROUP_MEMBER: Query = Query {
 };
 
 /// Every statement, for the check.
-pub(crate) const ALL: [Query; 47] = [
+pub(crate) const ALL: [Query; 54] = [
     SNAPSHOT_REVISION,
     SNAPSHOT_ORGS,
     SNAPSHOT_USERS,
@@ -308,6 +362,13 @@ pub(crate) const ALL: [Query; 47] = [
     DELETE_RESOURCE,
     INSERT_GRANT,
     REVOKE_GRANT,
+    EXTEND_GRANT,
+    INSERT_NOTICE,
+    WEBHOOKS_DUE,
+    NOTICES_DUE,
+    LEASE_NOTICE,
+    SETTLE_NOTICE,
+    NOTICES,
     RECORD_EXPIRY,
     AUDIT_HEAD,
     AUDIT_CHECKPOINT,

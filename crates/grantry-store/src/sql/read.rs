@@ -54,6 +54,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_by: parse(r.try_get("created_by")?)?,
             created_at: timestamp(r.try_get("created_at_us")?)?,
             revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
+            delegated_by: r.try_get::<Option<String>, _>("delegated_by")?.map(UserId),
         };
         changes.push(Change::ApiKeyCreated { key });
     }

@@ -73,6 +73,20 @@ impl SqliteWriter {
     }
 }
 
+impl SqliteWriter {
+    /// Runs one statement on its own (its own transaction); the rows it changed.
+    pub(super) async fn execute(&self, statement: Statement) -> Result<u64> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let changed = conn.prepare_cached(&numbered(&statement.sql))?.execute(rusqlite::params_from_iter(&statement.args))?;
+            Ok(changed as u64)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("a SQLite write stopped: {e}")))?
+    }
+}
+
 /// A rusqlite transaction as a [`Db`].
 struct Rusqlite<'c>(&'c rusqlite::Transaction<'c>);
 

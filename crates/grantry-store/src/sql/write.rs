@@ -8,7 +8,7 @@ use super::queries as q;
 use super::statement::{Arg, Db, Kind, Statement};
 use crate::error::{Result, StoreError};
 use crate::rows::{change_entry, enum_text, json, micros, timestamp};
-use crate::traits::{Committed, GroupFailure, WriteBatch};
+use crate::traits::{Committed, GroupFailure, Notice, WriteBatch};
 use grantry_core::audit::{AuditDraft, AuditEvent, AuditKey, Checkpoint, GENESIS};
 use grantry_core::change::Change;
 use grantry_core::ids::OrgId;
@@ -229,6 +229,8 @@ struct Rows {
     log: Vec<(i64, OrgId, i64, String)>,
     grants: Vec<Grant>,
     events: Vec<AuditEvent>,
+    /// Notifications, each with its organization and time.
+    notices: Vec<(OrgId, i64, Notice)>,
 }
 
 impl Planner<'_> {
@@ -252,6 +254,8 @@ impl Planner<'_> {
             }
         }
         let events = if batch.audit.is_empty() { vec![] } else { self.append_audit(&batch.org, batch.at, batch.audit).map_err(failed)? };
+        let at = micros(batch.at);
+        self.rows.notices.extend(batch.outbox.into_iter().map(|n| (batch.org.clone(), at, n)));
         let revision = u64::try_from(revision).map_err(|_| failed(StoreError::Corrupt(format!("negative revision {revision}"))))?;
         Ok(Committed { revision, events })
     }
@@ -274,7 +278,19 @@ impl Planner<'_> {
         };
         self.insert(&q::LOG_CHANGE, 4, &rows.log, log)?;
         self.insert(&q::INSERT_GRANT, 14, &rows.grants, grant_args)?;
-        self.insert(&q::INSERT_AUDIT_EVENT, 14, &rows.events, event_args)
+        self.insert(&q::INSERT_AUDIT_EVENT, 14, &rows.events, event_args)?;
+        let notice = |(org, at, n): &(OrgId, i64, Notice)| {
+            Ok(vec![
+                org.as_str().into(),
+                n.id.as_str().into(),
+                n.webhook.as_str().into(),
+                n.event_type.as_str().into(),
+                n.payload.as_str().into(),
+                (*at).into(),
+                (*at).into(),
+            ])
+        };
+        self.insert(&q::INSERT_NOTICE, 7, &rows.notices, notice)
     }
 
     /// Plans inserting `rows` with `query` (whose `VALUES` holds one row of `columns`
@@ -393,6 +409,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 k.created_by.to_string().into(),
                 micros(k.created_at).into(),
                 k.revoked_at.map(micros).into(),
+                k.delegated_by.as_ref().map(|u| u.as_str()).into(),
             ],
         ),
         Change::ApiKeyRenamed { org, id, name } => (&q::RENAME_API_KEY, vec![name.into(), org.as_str().into(), id.as_str().into()]),
@@ -470,6 +487,9 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
             &q::REVOKE_GRANT,
             vec![micros(revocation.at).into(), revocation.by.to_string().into(), org.as_str().into(), id.as_str().into()],
         ),
+        Change::GrantExtended { org, id, expires_at, .. } => {
+            (&q::EXTEND_GRANT, vec![micros(*expires_at).into(), org.as_str().into(), id.as_str().into()])
+        }
         Change::GrantExpiryRecorded { org, id } => (&q::RECORD_EXPIRY, vec![org.as_str().into(), id.as_str().into()]),
         Change::GroupCreated { group: g } => (
             &q::INSERT_GROUP,

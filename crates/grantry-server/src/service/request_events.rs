@@ -1,0 +1,90 @@
+//! What the expiry sweeper records of access requests, at the moment each happens: a booked
+//! access starting (`access_request.activated`), the warning before an access ends, with the
+//! command that extends it (`access_request.expiring_soon`), a stage left waiting past its
+//! escalation time (`access_request.escalated`: its second set of approvers may now decide it),
+//! and a request's end — lapsed unanswered or run out (`access_request.expired`). Each is written once (the request notes it),
+//! by whichever server gets there first, and turns into its webhook notification like any event.
+//! Decisions never wait for this: a check decides start and end by the clock.
+
+use super::org;
+use crate::service::error::Result;
+use crate::state::AppState;
+use grantry_core::attr::AttrValue;
+use grantry_core::audit::AuditDraft;
+use grantry_core::change::Change;
+use grantry_core::duration::format_iso;
+use grantry_core::ids::OrgId;
+use grantry_core::index::OrgState;
+use grantry_core::model::{AccessRequest, Actor, Moment, Principal, Resource, ScopeRef, ACCESS_REQUEST, WATCHED};
+use grantry_core::Timestamp;
+use serde_json::json;
+
+/// The requests of `o` with something to record at `now`.
+fn due(o: &OrgState, now: Timestamp) -> Vec<AccessRequest> {
+    o.resources_with(ACCESS_REQUEST, WATCHED, &AttrValue::Bool(true))
+        .iter()
+        .filter_map(AccessRequest::of)
+        .filter(|r| !r.moments_due(now).is_empty())
+        .collect()
+}
+
+/// The event recording `moment` of `r`, at `at`.
+fn event(r: &AccessRequest, moment: Moment, at: Timestamp) -> AuditDraft {
+    let (kind, extra) = match moment {
+        Moment::Activated => ("access_request.activated", json!({})),
+        Moment::ExpiringSoon => {
+            let ends = r.granted.map(|g| g.expires_at);
+            let command = format!("grantry access extend {} --duration {}", r.id, format_iso(r.duration));
+            ("access_request.expiring_soon", json!({ "expires_at": ends, "extend_command": command }))
+        }
+        Moment::Expired => ("access_request.expired", json!({ "lapsed": r.granted.is_none() })),
+        Moment::Escalated(stage) => ("access_request.escalated", json!({ "stage": stage })),
+    };
+    let mut d = AuditDraft::new(&Actor::System, kind, ACCESS_REQUEST, &r.id);
+    d.principal = Some(Principal::User(r.requester.clone()).to_string());
+    d.at = Some(at);
+    let mut after = serde_json::to_value(r).unwrap_or_default();
+    if let (Some(obj), Some(more)) = (after.as_object_mut(), extra.as_object()) {
+        obj.extend(more.clone());
+    }
+    d.after = Some(after);
+    d
+}
+
+/// Records, for every organization, what is due of its requests at `now`; how many moments.
+pub async fn record_request_events(state: &AppState, now: Timestamp) -> Result<usize> {
+    let orgs: Vec<OrgId> = {
+        let ix = state.index();
+        ix.orgs().filter(|o| !due(o, now).is_empty()).map(|o| o.org().id.clone()).collect()
+    };
+    let mut recorded = 0;
+    for org_id in orgs {
+        let (_, n) = state
+            .write(|ix| {
+                let o = org(ix, &org_id)?;
+                let (mut changes, mut audit) = (Vec::new(), Vec::new());
+                // Re-read: another server may have recorded them meanwhile.
+                for mut r in due(o, now) {
+                    for (moment, at) in r.moments_due(now) {
+                        audit.push(event(&r, moment, at));
+                        r.note(moment);
+                    }
+                    let resource = Resource {
+                        org: org_id.clone(),
+                        reference: r.reference(),
+                        parent: None,
+                        scope: ScopeRef::Org,
+                        attributes: r.attributes(),
+                        created_at: r.created_at,
+                    };
+                    changes.push(Change::ResourceUpdated { resource });
+                }
+                let n = audit.len();
+                let batch = grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] };
+                Ok((batch, n))
+            })
+            .await?;
+        recorded += n;
+    }
+    Ok(recorded)
+}
