@@ -77,9 +77,10 @@ pub enum Command {
     ))]
     #[command(subcommand)]
     User(crate::commands::user::UserCommand),
-    /// Issue and revoke login tokens.
+    /// Issue, exchange and revoke login tokens.
     #[command(after_help = crate::examples!(
         "grantry token create -e admin --expires-in P30D",
+        "grantry token exchange -e lea                    # a token an admin made for you → your own",
         "grantry token revoke -e admin 5f3c0d7e9a1b2c3d4e5f6a7b"
     ))]
     #[command(subcommand)]

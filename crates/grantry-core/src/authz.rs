@@ -108,8 +108,9 @@ pub enum Action<'a> {
     ManageRequestPolicies { scope: &'a ScopeRef },
     /// See every access request (without it: one's own, and those one may decide).
     ListRequests,
-    /// Approve or deny stage `stage` of `request`.
-    DecideRequest { request: &'a AccessRequest, stage: usize },
+    /// Approve or deny stage `stage` of `request`, with a credential minted by `token_made_by`
+    /// when someone other than the actor minted it (such a credential decides nothing).
+    DecideRequest { request: &'a AccessRequest, stage: usize, token_made_by: Option<&'a Principal> },
     /// Hand out `requested` on `targets` (an approval's bound: the actor is the policy's author,
     /// or the approver when no policy names one).
     HandOut { requested: &'a Requested, targets: &'a [Anchor] },
@@ -357,7 +358,10 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
         },
         Action::ManageRequestPolicies { scope } => require_at(o, cat, actor, perm::ACCESS_POLICY_MANAGE, scope, now),
         Action::ListRequests => require(o, cat, actor, perm::GRANT_LIST_ALL, now),
-        Action::DecideRequest { request, stage } => requests::may_decide(o, cat, actor, request, stage, now),
+        Action::DecideRequest { request, stage, token_made_by } => {
+            requests::may_decide(o, cat, actor, request, stage, now)?;
+            requests::own_token(o, token_made_by)
+        }
         Action::HandOut { requested, targets } => requests::require_hands_out(o, cat, actor, requested, targets, now),
         Action::ManageWebhooks => require(o, cat, actor, perm::WEBHOOK_MANAGE, now),
         Action::DelegateKey { project, scopes } => {

@@ -393,4 +393,10 @@ pub struct Credential {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// Who else held the secret when it was made: whoever minted it for its principal (or, for a
+    /// credential made with such a one, that minter), absent for one its principal made with a
+    /// credential of their own. Deciding access requests needs a credential without it, so that
+    /// nobody decides as someone they minted a token for (see `authz::requests`).
+    #[serde(default)]
+    pub issued_by: Option<Principal>,
 }

@@ -58,7 +58,7 @@ pub use reports::{access_matrix, coverage, memberships, Coverage, MatrixCell};
 pub use request_decisions::{decide, extend, Decision, ExtensionSpec};
 pub use request_events::record_request_events;
 pub use request_policies::{create_policy, delete_policy, find_policy, policies, summary, PolicySpec, StageSpec};
-pub use requests::{create_request, email_of, find_request, live_grants, may_see, requests, RequestSpec};
+pub use requests::{create_request, decides_in_person, email_of, find_request, live_grants, may_see, requests, RequestSpec};
 pub use reviews::{review, Review, Reviewed, Verdict};
 pub use roles::{grant_role, revoke_role, RoleChange, RoleGranted, TierSel, Window};
 pub use scopes::{create_scope, set_production};
@@ -69,16 +69,16 @@ pub use temp_access::{create_temp_access, delete_temp_access, find_instance, gra
 pub use traces::{capture_trace, TRACE};
 pub use troubleshoot::{walk, Step, Walk};
 pub use user_status::{set_standing, Standing};
-pub use users::{create_user, issue_token, revoke_token, IssuedToken};
+pub use users::{create_user, exchange_token, issue_token, revoke_token, IssuedToken};
 pub use webhooks::{change_webhook, check_url, create_webhook, find_webhook, forbidden_ip, webhooks, WebhookChange, WebhookSpec};
 
 use crate::service::error::Result;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{self, Action, Permit};
 use grantry_core::change::Change;
-use grantry_core::ids::OrgId;
+use grantry_core::ids::{OrgId, TokenId};
 use grantry_core::index::{DecisionIndex, OrgState};
-use grantry_core::model::{Actor, Grant, GrantTerms, Principal, Revocation};
+use grantry_core::model::{Actor, Credential, Grant, GrantTerms, Principal, Revocation};
 use grantry_core::Timestamp;
 use grantry_store::WriteBatch;
 
@@ -92,13 +92,28 @@ pub struct Ctx {
     pub by: Actor,
     pub request_id: Option<String>,
     pub now: Timestamp,
+    /// The credential the actor presented, when acting over the API.
+    pub token: Option<TokenId>,
+    /// Who minted that credential, when someone other than the actor did (`Credential::issued_by`).
+    pub token_made_by: Option<Principal>,
 }
 
 impl Ctx {
     /// A context for `actor` acting in `org` at `now`.
     pub fn new(org: OrgId, actor: Principal, request_id: Option<String>, now: Timestamp) -> Self {
         let by = Actor::from(&actor);
-        Self { org, actor, by, request_id, now }
+        Self { org, actor, by, request_id, now, token: None, token_made_by: None }
+    }
+
+    /// The same context, acting with `credential`.
+    pub fn with_credential(self, credential: &Credential) -> Self {
+        Self { token: Some(credential.id.clone()), token_made_by: credential.issued_by.clone(), ..self }
+    }
+
+    /// Who else holds the secret of a credential this actor makes for `principal`: the one who
+    /// minted the actor's own credential, or else the actor when the credential is someone else's.
+    pub fn mints_as(&self, principal: &Principal) -> Option<Principal> {
+        self.token_made_by.clone().or_else(|| (&self.actor != principal).then(|| self.actor.clone()))
     }
 
     /// The same context at another time.

@@ -67,6 +67,7 @@ impl Backend {
                 (7, include_str!("../migrations/sqlite/0007_groups.sql")),
                 (8, include_str!("../migrations/sqlite/0008_outbox.sql")),
                 (9, include_str!("../migrations/sqlite/0009_delegated_keys.sql")),
+                (10, include_str!("../migrations/sqlite/0010_token_issuers.sql")),
             ],
             Self::Postgres => &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -78,6 +79,7 @@ impl Backend {
                 (7, include_str!("../migrations/postgres/0007_groups.sql")),
                 (8, include_str!("../migrations/postgres/0008_outbox.sql")),
                 (9, include_str!("../migrations/postgres/0009_delegated_keys.sql")),
+                (10, include_str!("../migrations/postgres/0010_token_issuers.sql")),
             ],
         }
     }

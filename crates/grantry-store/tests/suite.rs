@@ -159,6 +159,7 @@ async fn what_is_committed_comes_back_in_the_snapshot(db: &Db) {
         created_at: t(3),
         expires_at: Some(t(99)),
         revoked_at: None,
+        issued_by: Some(Principal::User(UserId::from("u2"))),
     };
     let resource = Resource {
         org: OrgId::from("o1"),

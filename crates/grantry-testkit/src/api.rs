@@ -23,6 +23,13 @@ impl Api {
         Self { token: token.to_owned(), ..self.clone() }
     }
 
+    /// The same caller with a token of their own: the presented one exchanged (and so revoked).
+    pub async fn own_token(&self) -> Self {
+        let (status, body) = self.post("/tokens/exchange", &json!({})).await;
+        assert_eq!(status, 201, "exchange a token: {body}");
+        self.with_token(body["token"].as_str().expect("token"))
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
         let resp = req.bearer_auth(&self.token).send().await.expect("request");
         let status = resp.status().as_u16();

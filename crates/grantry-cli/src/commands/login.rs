@@ -58,5 +58,11 @@ pub async fn run(args: LoginArgs) -> Result<()> {
         args.env,
         path.display()
     );
+    if let Some(by) = me["token_made_by"].as_str() {
+        crate::say!(
+            "This token was made for you by {by}; to decide access requests, exchange it for one of your own: `grantry token exchange -e {}`.",
+            args.env
+        );
+    }
     Ok(())
 }

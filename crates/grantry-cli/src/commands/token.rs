@@ -1,7 +1,9 @@
-//! `grantry token …`: issue, list and revoke login tokens.
+//! `grantry token …`: issue, exchange, list and revoke login tokens.
 
 use super::{client, fmt_opt_time, fmt_time, id_arg, user_id_by_email};
 use crate::cli::{EnvArg, OutputArg};
+use crate::client::Client;
+use crate::config::{Config, Profile, Secret};
 use crate::output;
 use anyhow::Result;
 use clap::Subcommand;
@@ -24,6 +26,25 @@ pub enum TokenCommand {
         user_email: Option<String>,
         /// ISO 8601 lifetime, e.g. P30D. Your own token has no end when absent; one for someone else
         /// lasts PT8H when absent, and at most P1D.
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Exchange the profile's token for a new one of your own, and save it in the profile.
+    ///
+    /// A token someone else minted for you (`user create --token`, `token create --user-email`)
+    /// could be used by them too, so it decides no access request. The exchange gives a token only
+    /// you have seen and revokes the old one at once: if someone exchanged it before you, yours is
+    /// already refused — tell an admin.
+    #[command(after_help = crate::examples!(
+        "grantry token exchange -e lea                    # no end",
+        "grantry token exchange -e lea --expires-in P90D"
+    ))]
+    Exchange {
+        #[command(flatten)]
+        env: EnvArg,
+        /// ISO 8601 lifetime of the new token, e.g. P90D (no end when absent).
         #[arg(long)]
         expires_in: Option<String>,
         #[command(flatten)]
@@ -77,6 +98,26 @@ pub async fn run(command: TokenCommand) -> Result<()> {
             crate::say!("{}", token["token"].as_str().unwrap_or_default());
             Ok(())
         }
+        TokenCommand::Exchange { env, expires_in, out } => {
+            let mut config = Config::load()?;
+            let profile = config.profile(&env.env)?.clone();
+            let token: Value = Client::new(&profile)?.post("/tokens/exchange", &json!({ "expires_in": expires_in })).await?;
+            let secret = token["token"].as_str().unwrap_or_default().to_owned();
+            config.profiles.insert(env.env.clone(), Profile { token: Secret(secret), ..profile });
+            let path = config.save()?;
+            if out.json {
+                return output::json(&json!({ "id": token["id"], "expires_at": token["expires_at"], "revision": token["revision"] }));
+            }
+            let expires: Option<grantry_core::Timestamp> = serde_json::from_value(token["expires_at"].clone()).ok().flatten();
+            crate::say!(
+                "Exchanged: token {} is your own ({}), saved in environment `{}` in {}; the old one is revoked.",
+                token["id"].as_str().unwrap_or("?"),
+                expires.map_or_else(|| "without an end".to_owned(), |t| format!("until {}", fmt_time(t))),
+                env.env,
+                path.display()
+            );
+            Ok(())
+        }
         TokenCommand::List { env, user_email, out } => {
             let c = client(&env.env)?;
             let query = match user_email {
@@ -90,9 +131,12 @@ pub async fn run(command: TokenCommand) -> Result<()> {
             let tokens: Vec<CredentialView> = serde_json::from_value(list["tokens"].clone())?;
             let rows: Vec<Vec<String>> = tokens
                 .into_iter()
-                .map(|t| vec![t.id, t.status, fmt_time(t.created_at), fmt_opt_time(t.expires_at), fmt_opt_time(t.revoked_at)])
+                .map(|t| {
+                    let made_by = t.issued_by.unwrap_or_else(|| "-".to_owned());
+                    vec![t.id, t.status, fmt_time(t.created_at), fmt_opt_time(t.expires_at), fmt_opt_time(t.revoked_at), made_by]
+                })
                 .collect();
-            output::print_table(&["ID", "STATUS", "CREATED", "EXPIRES", "REVOKED"], &rows, "No tokens.");
+            output::print_table(&["ID", "STATUS", "CREATED", "EXPIRES", "REVOKED", "MADE BY"], &rows, "No tokens.");
             Ok(())
         }
         TokenCommand::Revoke { env, id, out } => {

@@ -4,7 +4,10 @@
 //! asked there; a stage that names roles or groups is decided by their holders (for good) and
 //! members — and, once it has been open for its escalation time, by the escalation's. Whatever
 //! the approvers, approval hands out only what the policy's author holds for good at each
-//! target, so delegating approval never widens anyone's authority.
+//! target, so delegating approval never widens anyone's authority. Decisions are made only with a
+//! credential of one's own: an admin who minted a token for a peer must not approve as that peer
+//! (the two-person rule would be one person), so a minted token is first exchanged for one the
+//! user alone has seen.
 
 use super::rules::{held_permanently, require_at, require_covers, require_on};
 use crate::catalogue::{perm, Catalogue};
@@ -94,6 +97,20 @@ pub fn describe_approvers(approvers: &Approvers, o: &OrgState) -> String {
         format!("members of group `{name}`")
     }));
     who.join(" or ")
+}
+
+/// Refuses a credential that someone other than its principal minted (`made_by`).
+pub(super) fn own_token(o: &OrgState, made_by: Option<&Principal>) -> Result<()> {
+    let Some(by) = made_by else { return Ok(()) };
+    let who = match by {
+        Principal::User(id) => o.user(id).map_or_else(|| by.to_string(), |u| u.email.clone()),
+        _ => by.to_string(),
+    };
+    Err(CoreError::Forbidden(format!(
+        "this token was made for you by {who}, so they could decide as you; access requests are decided only with a \
+         token of your own: exchange it first (`grantry token exchange`, or POST /v1/{{org}}/tokens/exchange), which \
+         gives you a new one and revokes this one"
+    )))
 }
 
 /// Decides whether `actor` may approve or deny stage `stage` of `request`.

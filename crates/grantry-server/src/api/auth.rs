@@ -84,7 +84,7 @@ impl Caller {
             Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
             _ => new_id()?,
         };
-        let ctx = Ctx::new(org.org().id.clone(), cred.principal.clone(), Some(request_id), now);
+        let ctx = Ctx::new(org.org().id.clone(), cred.principal.clone(), Some(request_id), now).with_credential(cred);
         Ok(Self { ctx, org_slug: slug.to_owned() })
     }
 }

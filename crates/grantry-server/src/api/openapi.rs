@@ -17,7 +17,7 @@ use utoipa::OpenApi;
         grants::create, grants::list, grants::revoke,
         conversations::register, conversations::list, conversations::request_access,
         check::check, check::check_batch, lookup::lookup,
-        users::me, users::list, users::create, users::issue_token, users::revoke_token, users::list_tokens,
+        users::me, users::list, users::create, users::issue_token, users::exchange_token, users::revoke_token, users::list_tokens,
         user_status::suspend, user_status::resume, user_status::remove,
         audit::list, audit::verify, audit::verify_digest,
         admin::isolation,

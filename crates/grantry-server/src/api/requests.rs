@@ -147,8 +147,7 @@ fn visible(ix: &DecisionIndex, caller: &Caller, q: &ListRequests) -> Result<Vec<
     let me = &caller.ctx.actor;
     let decidable = |r: &AccessRequest| {
         (r.state(now) == RequestState::Pending || r.extension_pending(now))
-            && r.open_stage()
-                .is_some_and(|stage| caller.ctx.authorize(ix, grantry_core::authz::Action::DecideRequest { request: r, stage }).is_ok())
+            && r.open_stage().is_some_and(|stage| service::decides_in_person(ix, &caller.ctx, r, stage))
     };
     Ok(service::requests(o)
         .into_iter()

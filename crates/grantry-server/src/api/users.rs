@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(list).post(create))
         .route("/users/{id}/tokens", post(issue_token))
         .route("/tokens", get(list_tokens))
+        .route("/tokens/exchange", post(exchange_token))
         .route("/tokens/{id}", delete(revoke_token))
 }
 
@@ -37,6 +38,10 @@ pub struct Me {
     pub org_slug: String,
     pub principal: String,
     pub user: Option<UserView>,
+    /// Who minted the token presented, when someone other than the caller did: their email (or
+    /// `api_key:ID`). Such a token decides no access request until exchanged
+    /// (`POST /v1/{org}/tokens/exchange`).
+    pub token_made_by: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/me", params(("org" = String, Path)), responses((status = 200, body = Me)))]
@@ -48,7 +53,16 @@ pub(super) async fn me(State(state): State<AppState>, caller: Caller) -> Result<
         Principal::User(id) => o.user(id).map(|u| UserView::new(u, o, ctx.now)),
         Principal::Group(_) | Principal::ApiKey(_) => None,
     };
-    Ok(Json(Me { org_id: ctx.org.0.clone(), org_slug: caller.org_slug.clone(), principal: ctx.actor.to_string(), user }))
+    Ok(Json(Me {
+        org_id: ctx.org.0.clone(),
+        org_slug: caller.org_slug.clone(),
+        principal: ctx.actor.to_string(),
+        user,
+        token_made_by: ctx.token_made_by.as_ref().map(|p| match p {
+            Principal::User(id) => o.user(id).map_or_else(|| p.to_string(), |u| u.email.clone()),
+            _ => p.to_string(),
+        }),
+    }))
 }
 
 /// Filters for listing users.
@@ -132,15 +146,33 @@ pub(super) async fn issue_token(
     ApiPath((_, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<TokenView>)> {
-    let ttl = body
-        .expires_in
-        .as_deref()
-        .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
-        .transpose()
-        .map_err(ServiceError::about("expires_in"))?;
+    let ttl = token_ttl(body.expires_in.as_deref())?;
     let (revision, token) =
         service::issue_token(&state, &caller.ctx, &UserId(grantry_core::validate::record_id("user", &id)?), ttl).await?;
     Ok((StatusCode::CREATED, Json(TokenView::new(&token, revision))))
+}
+
+#[utoipa::path(post, path = "/v1/{org}/tokens/exchange", request_body = IssueToken, params(("org" = String, Path)),
+    responses((status = 201, body = TokenView)))]
+/// Exchanges the token presented for a new one of the caller's own (with no end unless
+/// `expires_in` says), revoking the presented one in the same write: what a user does first with a
+/// token someone else minted for them, since only a token of one's own decides access requests.
+pub(super) async fn exchange_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<IssueToken>,
+) -> Result<(StatusCode, Json<TokenView>)> {
+    let ttl = token_ttl(body.expires_in.as_deref())?;
+    let (revision, token) = service::exchange_token(&state, &caller.ctx, ttl).await?;
+    Ok((StatusCode::CREATED, Json(TokenView::new(&token, revision))))
+}
+
+/// A token's lifetime as asked (at most P365D).
+fn token_ttl(expires_in: Option<&str>) -> Result<Option<SignedDuration>> {
+    Ok(expires_in
+        .map(|t| parse_grant_duration(t, SignedDuration::from_hours(24 * 365)))
+        .transpose()
+        .map_err(ServiceError::about("expires_in"))?)
 }
 
 /// The revision that holds the revocation.

@@ -199,6 +199,10 @@ pub struct CredentialView {
     /// `active`, `retiring` (working until `revoked_at`: a rotated key's old secret in its grace
     /// period), `expired` or `revoked`, now.
     pub status: String,
+    /// Who minted it, when someone other than its principal did (`user:ID`): such a token decides
+    /// no access request until exchanged (`POST /v1/{org}/tokens/exchange`).
+    #[serde(default)]
+    pub issued_by: Option<String>,
 }
 
 impl CredentialView {
@@ -220,6 +224,7 @@ impl CredentialView {
             expires_at: c.expires_at,
             revoked_at: c.revoked_at,
             status: status.to_owned(),
+            issued_by: c.issued_by.as_ref().map(ToString::to_string),
         }
     }
 }

@@ -9,17 +9,16 @@ use super::rbac::rbac_event;
 use super::scopes::find;
 use super::users::token_event;
 use super::{org, Ctx};
-use crate::ids::{new_id, new_secret};
+use crate::ids::new_id;
 use crate::service::error::{Result, ServiceError};
 use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{Action, Permit};
 use grantry_core::catalogue::{carried_grant, perm, Catalogue, PermissionKind};
 use grantry_core::change::Change;
-use grantry_core::ids::{ApiKeyId, GrantId, TokenId};
+use grantry_core::ids::{ApiKeyId, GrantId};
 use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{Anchor, ApiKey, Credential, Grant, GrantSource, GrantTarget, Principal, Revocation, ScopeKind, ScopeRef};
-use grantry_core::secret::hash_secret;
 use grantry_core::{SignedDuration, Timestamp};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -169,16 +168,7 @@ pub async fn create_key(
                 revoked_at: None,
                 delegated_by,
             };
-            let secret = new_secret()?;
-            let credential = Credential {
-                id: TokenId(new_id()?),
-                org: ctx.org.clone(),
-                principal: Principal::ApiKey(key.id.clone()),
-                secret_hash: hash_secret(&secret),
-                created_at: ctx.now,
-                expires_at,
-                revoked_at: None,
-            };
+            let (secret, credential) = super::users::mint(ctx, Principal::ApiKey(key.id.clone()), expires_at)?;
             let mut changes = vec![Change::ApiKeyCreated { key: key.clone() }, Change::CredentialIssued { credential: credential.clone() }];
             for s in &scopes {
                 let mut grant = scope_grant(ctx, &key.id, &at, s)?;
@@ -322,16 +312,7 @@ pub async fn rotate_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, grace: Signe
                 .into_iter()
                 .filter(|c| c.revoked_at.is_none_or(|at| at > until) && c.expires_at.is_none_or(|at| at > ctx.now))
                 .collect();
-            let secret = new_secret()?;
-            let credential = Credential {
-                id: TokenId(new_id()?),
-                org: ctx.org.clone(),
-                principal: principal.clone(),
-                secret_hash: hash_secret(&secret),
-                created_at: ctx.now,
-                expires_at: None,
-                revoked_at: None,
-            };
+            let (secret, credential) = super::users::mint(ctx, principal.clone(), None)?;
             let mut changes: Vec<Change> =
                 retiring.iter().map(|c| Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: until }).collect();
             changes.push(Change::CredentialIssued { credential: credential.clone() });

@@ -37,7 +37,7 @@ pub async fn bootstrap(state: &AppState, slug: &str, email: &str, now: Timestamp
             let user = existing.and_then(|o| o.user_by_email(&email)).cloned();
             let user_id = user.as_ref().map_or_else(|| new_id().map(UserId), |u| Ok(u.id.clone()))?;
             let principal = Principal::User(user_id.clone());
-            let ctx = Ctx { org: org_id.clone(), actor: principal.clone(), by: Actor::System, request_id: None, now };
+            let ctx = Ctx { by: Actor::System, ..Ctx::new(org_id.clone(), principal.clone(), None, now) };
             let mut changes = Vec::new();
             let mut audit = Vec::new();
             if existing.is_none() {

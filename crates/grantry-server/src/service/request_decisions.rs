@@ -154,7 +154,8 @@ pub async fn decide(
                         }
                         narrow(o, &mut r, texts)?;
                     }
-                    let permit = ctx.authorize(ix, Action::DecideRequest { request: &r, stage })?;
+                    let permit =
+                        ctx.authorize(ix, Action::DecideRequest { request: &r, stage, token_made_by: ctx.token_made_by.as_ref() })?;
                     if decision == Decision::Deny {
                         needs_reason(&why)?;
                         if extending {
@@ -227,7 +228,8 @@ pub async fn decide(
                             r.id
                         )));
                     }
-                    let permit = ctx.authorize(ix, Action::DecideRequest { request: &r, stage: 0 })?;
+                    let permit =
+                        ctx.authorize(ix, Action::DecideRequest { request: &r, stage: 0, token_made_by: ctx.token_made_by.as_ref() })?;
                     let Principal::User(me) = &ctx.actor else { return Err(ServiceError::Forbidden("reviews are made by people".into())) };
                     r.reviewed = Some(Approval { stage: 0, by: me.clone(), at: ctx.now, reason: why.clone() });
                     (permit, "access_request.reviewed")

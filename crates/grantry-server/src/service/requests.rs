@@ -90,9 +90,15 @@ pub fn may_see(ix: &DecisionIndex, ctx: &Ctx, r: &AccessRequest) -> bool {
             _ if r.break_glass && r.reviewed.is_none() => Some(0),
             _ => None,
         };
-        stage.is_some_and(|stage| ctx.authorize(ix, Action::DecideRequest { request: r, stage }).is_ok())
+        stage.is_some_and(|stage| decides_in_person(ix, ctx, r, stage))
     };
     mine || ctx.authorize(ix, Action::ListRequests).is_ok() || decides()
+}
+
+/// Whether the caller, as a person, decides stage `stage` of `r` — whatever token they hold now
+/// (one minted for them decides nothing until exchanged, yet lists what waits for them).
+pub fn decides_in_person(ix: &DecisionIndex, ctx: &Ctx, r: &AccessRequest, stage: usize) -> bool {
+    ctx.authorize(ix, Action::DecideRequest { request: r, stage, token_made_by: None }).is_ok()
 }
 
 /// A target as given: a scope path, or `TYPE:ID` for a registered resource.

@@ -13,7 +13,7 @@ use grantry_core::ids::{TokenId, UserId};
 use grantry_core::index::DecisionIndex;
 use grantry_core::model::{Credential, GrantSource, Principal, ScopeRef, User, UserStatus};
 use grantry_core::secret::hash_secret;
-use grantry_core::{validate, SignedDuration};
+use grantry_core::{validate, SignedDuration, Timestamp};
 
 /// A token as issued: its id, its secret (shown once) and its end.
 #[derive(Debug, Clone)]
@@ -92,21 +92,29 @@ fn for_another(ttl: Option<SignedDuration>) -> Result<SignedDuration> {
 }
 
 pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -> Result<IssuedToken> {
-    let secret = new_secret()?;
     let expires_at = ttl
         .map(|d| ctx.now.checked_add(d))
         .transpose()
         .map_err(|_| ServiceError::Invalid { field: "expires_in".into(), message: "is too long".into() })?;
+    let (secret, credential) = mint(ctx, Principal::User(user.clone()), expires_at)?;
+    Ok(IssuedToken { id: credential.id.clone(), secret, credential })
+}
+
+/// A new secret for `principal` and its credential, made by the context's actor (so marked as
+/// minted by them, or by whoever minted their own credential: [`Ctx::mints_as`]).
+pub(super) fn mint(ctx: &Ctx, principal: Principal, expires_at: Option<Timestamp>) -> Result<(String, Credential)> {
+    let secret = new_secret()?;
     let credential = Credential {
         id: TokenId(new_id()?),
         org: ctx.org.clone(),
-        principal: Principal::User(user.clone()),
+        issued_by: ctx.mints_as(&principal),
+        principal,
         secret_hash: hash_secret(&secret),
         created_at: ctx.now,
         expires_at,
         revoked_at: None,
     };
-    Ok(IssuedToken { id: credential.id.clone(), secret, credential })
+    Ok((secret, credential))
 }
 
 pub(super) fn token_event(ctx: &Ctx, event_type: &str, c: &Credential) -> AuditDraft {
@@ -131,6 +139,40 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
             Ok((ctx.batch(permit, vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))
+        })
+        .await?;
+    Ok((committed.revision, token))
+}
+
+/// Exchanges the caller's token for a new one of their own, valid for `ttl` (no end when absent):
+/// the new token is marked as minted by nobody else, and the presented one is revoked in the same
+/// write — so whoever else holds a copy of a token minted for someone cannot keep using it, and if
+/// they exchanged it first, its owner finds it refused at once (and the audit log says when).
+pub async fn exchange_token(state: &AppState, ctx: &Ctx, ttl: Option<SignedDuration>) -> Result<(u64, IssuedToken)> {
+    let (committed, token) = state
+        .write_as(ctx, |ix, ctx| {
+            let Principal::User(user) = &ctx.actor else {
+                return Err(ServiceError::Forbidden(
+                    "only a user's token is exchanged; an API key gets a new secret with `grantry apikey rotate`".to_owned(),
+                ));
+            };
+            let old = ctx
+                .token
+                .as_ref()
+                .and_then(|id| ix.credential(id))
+                .ok_or_else(|| ServiceError::Forbidden("a token is exchanged by presenting it over the API".to_owned()))?;
+            let permit = ctx.authorize(ix, Action::IssueToken { to: &ctx.actor })?;
+            let mut t = new_token(ctx, user, ttl)?;
+            t.credential.issued_by = None;
+            let mut exchanged = token_event(ctx, "token.exchanged", &t.credential);
+            exchanged.before = Some(serde_json::json!({ "id": old.id, "issued_by": old.issued_by.as_ref().map(ToString::to_string) }));
+            let mut revoked = old.clone();
+            revoked.revoked_at = Some(ctx.now);
+            let changes = vec![
+                Change::CredentialIssued { credential: t.credential.clone() },
+                Change::CredentialRevoked { org: ctx.org.clone(), id: old.id.clone(), at: ctx.now },
+            ];
+            Ok((ctx.batch(permit, changes, vec![exchanged, token_event(ctx, "token.revoked", &revoked)]), t))
         })
         .await?;
     Ok((committed.revision, token))

@@ -37,9 +37,13 @@ async fn world() -> World {
     let owner = server.bootstrap("acme", "owner@acme.test").await;
     owner.create_scopes(&["payments", "payments/api", "payments/api/prod!", "payments/api/staging"]).await;
     let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    // Approvers decide with tokens of their own, not the ones the owner minted for them.
     let (_, peer1) = owner.create_user("peer1@acme.test", "org_member").await;
+    let peer1 = peer1.own_token().await;
     let (_, peer2) = owner.create_user("peer2@acme.test", "org_member").await;
+    let peer2 = peer2.own_token().await;
     let (_, lead) = owner.create_user("lead@acme.test", "org_member").await;
+    let lead = lead.own_token().await;
     let (status, body) = owner.grant_role("lead@acme.test", "workspace_admin", "payments", json!({})).await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = owner.post("/groups", &json!({ "name": "sre" })).await;
@@ -52,6 +56,10 @@ async fn world() -> World {
 }
 
 impl World {
+    async fn owner_id(&self) -> String {
+        self.owner.get("/me").await.1["user"]["id"].as_str().unwrap().to_owned()
+    }
+
     async fn reads_prod(&self) -> bool {
         self.owner.check(&self.dev_id, "traces:read:prod", "trace", &self.trace).await["allowed"].as_bool().unwrap()
     }
@@ -640,4 +648,68 @@ async fn single_use_access_is_used_up_by_its_first_allowed_check() {
     assert_eq!(yes, 1, "one of eight racing checks uses it");
     let (_, events) = w.owner.get("/audit?event_type=access_request.consumed").await;
     assert_eq!(events["events"].as_array().unwrap().len(), 3, "{events}");
+}
+
+#[tokio::test]
+async fn a_token_minted_for_a_peer_decides_nothing_until_exchanged() {
+    let w = world().await;
+    let (status, body) = w
+        .owner
+        .post(
+            "/request-policies",
+            &json!({ "name": "peer review", "scope": "payments",
+        "stages": [{ "name": "peer", "approvals": 1, "groups": ["sre"] }] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // The owner mints a second token for peer1: holding it, the owner must not approve as peer1.
+    let (status, me) = w.peer1.get("/me").await;
+    assert_eq!((status, &me["token_made_by"]), (200, &Value::Null), "{me}");
+    let peer1_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let (status, minted) = w.owner.post(&format!("/users/{peer1_id}/tokens"), &json!({})).await;
+    assert_eq!(status, 201, "{minted}");
+    let as_peer1 = w.owner.with_token(minted["token"].as_str().unwrap());
+    let (_, me) = as_peer1.get("/me").await;
+    assert_eq!(me["token_made_by"], "owner@acme.test", "{me}");
+    // A token made with a minted one stays marked: a copy holder cannot launder it.
+    let (status, laundered) = as_peer1.post(&format!("/users/{peer1_id}/tokens"), &json!({})).await;
+    assert_eq!(status, 201, "{laundered}");
+    let laundered = w.owner.with_token(laundered["token"].as_str().unwrap());
+    let id = request(&w.dev, &prod_traces(None)).await;
+    for holder in [&as_peer1, &laundered] {
+        let (status, body) = decide(holder, &id, "approve", Some("looks fine")).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(message(&body).contains("made for you by owner@acme.test") && message(&body).contains("grantry token exchange"), "{body}");
+        assert_eq!(decide(holder, &id, "deny", Some("no")).await.0, 403);
+        // The request still waits for peer1 as a person, so it is listed for them.
+        let (status, listed) = holder.get("/access-requests?toDecide=true").await;
+        assert_eq!(status, 200, "{listed}");
+        assert_eq!(listed["requests"].as_array().map(Vec::len), Some(1), "{listed}");
+    }
+    let (_, got) = w.owner.get(&format!("/access-requests/{id}")).await;
+    assert_eq!(got["state"], "pending", "{got}");
+    // The list of peer1's tokens says who minted which.
+    let (_, tokens) = w.peer1.get("/tokens").await;
+    let made_by: Vec<&Value> = tokens["tokens"].as_array().unwrap().iter().map(|t| &t["issued_by"]).collect();
+    assert_eq!(made_by.iter().filter(|m| m.is_null()).count(), 1, "{tokens}");
+    assert!(made_by.iter().filter(|m| !m.is_null()).all(|m| m.as_str().unwrap().starts_with("user:")), "{tokens}");
+    // Exchanging gives a token of one's own and revokes the presented one at once.
+    let own = as_peer1.own_token().await;
+    assert_eq!(as_peer1.get("/me").await.0, 401);
+    assert_eq!(as_peer1.post("/tokens/exchange", &json!({})).await.0, 401, "an exchanged token is not exchanged again");
+    let (_, me) = own.get("/me").await;
+    assert_eq!(me["token_made_by"], Value::Null, "{me}");
+    let (status, body) = decide(&own, &id, "approve", Some("looks fine")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(w.reads_prod().await);
+    // The exchange is in the audit log, naming the token it replaced and who had minted it.
+    let (_, audit) = w.owner.get("/audit?event_type=token.exchanged").await;
+    let event = &audit["events"][0];
+    assert_eq!(event["before"]["issued_by"], format!("user:{}", w.owner_id().await), "{audit}");
+    // An API key is not exchanged (it is rotated), and a bad lifetime is refused before anything changes.
+    let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "expires_in": "forever" })).await;
+    assert_eq!((status, field(&body)), (422, "expires_in"), "{body}");
+    assert_eq!(w.peer1.get("/me").await.0, 200);
+    let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "lifetime": "P1D" })).await;
+    assert_eq!(status, 400, "{body}");
 }

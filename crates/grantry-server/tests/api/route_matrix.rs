@@ -255,6 +255,7 @@ impl World {
                 ("POST", "/lookup".into(), Some(body))
             }
             "GET /v1/{org}/tokens" => ("GET", "/tokens".into(), None),
+            "POST /v1/{org}/tokens/exchange" => ("POST", "/tokens/exchange".into(), Some(json!({ "expires_in": "P1D" }))),
             "GET /v1/{org}/traces" => ("GET", "/traces?under=ml/agents".into(), None),
             "GET /v1/{org}/traces/{id}" => ("GET", format!("/traces/{}", self.trace), None),
             "POST /v1/{org}/users/{id}/suspend" => ("POST", format!("/users/{}/suspend", self.user_id().await), Some(json!({}))),
@@ -402,6 +403,9 @@ async fn world(server: &TestServer) -> World {
     let (member_id, member) = owner.create_user("member@acme.test", "org_member").await;
     let (_, wsadmin) = owner.create_user("wsadmin@acme.test", "org_member").await;
     let (pdev_id, pdev) = owner.create_user("pdev@acme.test", "org_member").await;
+    // Each acts with a token of their own, as a user does once they exchange the one minted for them.
+    let (admin, member, wsadmin, pdev) =
+        (admin.own_token().await, member.own_token().await, wsadmin.own_token().await, pdev.own_token().await);
     for (email, role, at) in [("wsadmin@acme.test", "workspace_admin", "ml"), ("pdev@acme.test", "project_developer", "ml/agents")] {
         let (status, body) = owner.grant_role(email, role, at, json!({})).await;
         assert_eq!(status, 201, "{body}");
@@ -420,6 +424,17 @@ async fn world(server: &TestServer) -> World {
     let revoked = owner.with_token(minted["token"].as_str().unwrap());
     let other_org = Api::new(&server.url, "acme", &server.bootstrap("beta", "owner@beta.test").await.token);
     World { callers: vec![owner, admin, member, wsadmin, pdev, key_in, key_out, revoked, other_org], ..w }
+}
+
+/// The caller with a second token of their own when they are a user (as they are otherwise).
+async fn spare_token(api: &Api) -> Api {
+    let (_, me) = api.get("/me").await;
+    if let Some(id) = me["user"]["id"].as_str() {
+        let (status, made) = api.post(&format!("/users/{id}/tokens"), &json!({})).await;
+        assert_eq!(status, 201, "{made}");
+        return api.with_token(made["token"].as_str().unwrap());
+    }
+    api.clone()
 }
 
 /// The table: each operation and its expected status for each caller.
@@ -457,6 +472,8 @@ async fn every_route_answers_every_caller_as_the_table_says() {
         for ((who, api), want) in CALLERS.iter().zip(&w.callers).zip(expected) {
             let (method, path, body) = w.recipe(op).await;
             let body = body.unwrap_or(Value::Null);
+            // An exchange revokes the token it presents: a user exchanges a spare of their own.
+            let api = if op == "POST /v1/{org}/tokens/exchange" { &spare_token(api).await } else { api };
             let (status, answer) = match method {
                 "GET" => api.get(&path).await,
                 "POST" => api.post(&path, &body).await,

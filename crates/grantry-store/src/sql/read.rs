@@ -77,6 +77,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_at: timestamp(r.try_get("created_at_us")?)?,
             expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
             revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
+            issued_by: r.try_get::<Option<String>, _>("issued_by")?.as_deref().map(parse).transpose()?,
         };
         changes.push(Change::CredentialIssued { credential });
     }

@@ -453,6 +453,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 micros(c.created_at).into(),
                 c.expires_at.map(micros).into(),
                 c.revoked_at.map(micros).into(),
+                c.issued_by.as_ref().map(principal_key).into(),
             ],
         ),
         Change::CredentialRevoked { org, id, at } => (&q::REVOKE_CREDENTIAL, stamp(*at, org, id.as_str())),
