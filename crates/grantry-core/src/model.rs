@@ -22,7 +22,7 @@ pub use requests::{
     AccessRequest, Approval, Closed, Closing, Extended, Extension, Granted, Moment, Noted, RequestState, Requested, ACCESS_REQUEST,
     CONSUMABLE_BY, DEFAULT_WARNING, WATCHED,
 };
-pub use webhooks::{PayloadFormat, Webhook, NOTIFICATIONS, WEBHOOK};
+pub use webhooks::{PayloadFormat, Webhook, NOTIFICATIONS, PINGS_PER_WINDOW, PING_WINDOW, WEBHOOK};
 
 use crate::attr::Attributes;
 use crate::catalogue::PermissionGrant;
@@ -60,6 +60,9 @@ pub struct Policy {
     pub temp_access_max_duration: SignedDuration,
     /// The most temporary access instances active at once (seed 004: 100).
     pub temp_access_max_active: u32,
+    /// How many days an access request stays listed after it ended (365 unless changed); the
+    /// audit log keeps its events for the audit retention.
+    pub request_retention_days: u32,
 }
 
 /// What an organization may set each temporary access limit to: users, pools, active instances.
@@ -72,6 +75,9 @@ pub const REVIEW_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 7..=730;
 
 /// The shallowest and deepest group nesting an organization may set.
 pub const GROUP_DEPTH: std::ops::RangeInclusive<u32> = 1..=10;
+
+/// The fewest and most days an organization may keep ended access requests listed.
+pub const REQUEST_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 7..=36_500;
 
 /// The fewest and most days of audit retention an organization may set.
 pub const AUDIT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 365..=36_500;
@@ -91,6 +97,7 @@ impl Default for Policy {
             temp_access_max_pools: 20,
             temp_access_max_duration: SignedDuration::from_hours(31 * 24),
             temp_access_max_active: 100,
+            request_retention_days: 365,
         }
     }
 }

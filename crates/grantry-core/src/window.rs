@@ -23,6 +23,9 @@ pub fn zone(field: &'static str, name: &str) -> Result<TimeZone> {
     })
 }
 
+/// The largest offset from UTC an instant may be given with: 18 hours.
+const MAX_OFFSET_SECS: i32 = 18 * 3600;
+
 /// Which edge of a window a text gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edge {
@@ -46,6 +49,15 @@ pub fn instant(field: &'static str, text: &str, zone: &TimeZone, edge: Edge) -> 
         )
     };
     if let Ok(ts) = text.parse::<Timestamp>() {
+        // Real offsets lie within ±18 hours (RFC 9557); a larger one is a typo that would move
+        // the instant by a day or more.
+        let offset = jiff::fmt::temporal::Pieces::parse(text).ok().and_then(|p| match p.offset() {
+            Some(jiff::fmt::temporal::PiecesOffset::Numeric(n)) => Some(n.offset().seconds()),
+            _ => None,
+        });
+        if offset.is_some_and(|secs| secs.abs() > MAX_OFFSET_SECS) {
+            return Err(bad("has an offset beyond ±18:00".to_owned()));
+        }
         return Ok(ts);
     }
     let has_time = text.contains(['T', 't', ' ']);
@@ -84,6 +96,13 @@ mod tests {
     #[test]
     fn bad_zones_and_dates_say_what_to_give() {
         assert!(zone("timezone", "Mars/Olympus").unwrap_err().to_string().contains("IANA"));
+        let utc = zone("timezone", "UTC").unwrap();
+        let east = instant("start", "2024-12-01T09:30:00+18:00", &utc, Edge::Start).unwrap();
+        assert_eq!(east.to_string(), "2024-11-30T15:30:00Z");
+        for far in ["2024-12-01T09:30:00+18:01", "2024-12-01T09:30:00-25:00", "2024-12-01T09:30:00-19:30"] {
+            let e = instant("start", far, &utc, Edge::Start).unwrap_err().to_string();
+            assert!(e.contains("beyond ±18:00"), "{far}: {e}");
+        }
         let utc = TimeZone::UTC;
         for bad in ["2024-13-01", "tomorrow", "", "2024-12-01T25:00"] {
             assert!(instant("endDate", bad, &utc, Edge::End).unwrap_err().to_string().contains("give a date"), "{bad}");

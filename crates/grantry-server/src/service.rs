@@ -56,7 +56,7 @@ pub use pools::{create_pool, delete_pool, find_pool, pools};
 pub use records::Records;
 pub use reports::{access_matrix, coverage, memberships, Coverage, MatrixCell};
 pub use request_decisions::{decide, extend, Decision, ExtensionSpec};
-pub use request_events::record_request_events;
+pub use request_events::{purge_ended_requests, record_request_events};
 pub use request_policies::{create_policy, delete_policy, find_policy, policies, summary, PolicySpec, StageSpec};
 pub use requests::{create_request, decides_in_person, email_of, find_request, live_grants, may_see, requests, RequestSpec};
 pub use reviews::{review, Review, Reviewed, Verdict};

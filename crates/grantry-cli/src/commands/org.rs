@@ -53,6 +53,9 @@ pub enum OrgCommand {
         /// The most temporary access instances active at once (default 100).
         #[arg(long)]
         temp_access_max_active: Option<u32>,
+        /// How many days an ended access request stays listed, 7 to 36500 (default 365).
+        #[arg(long)]
+        request_retention_days: Option<u32>,
         #[command(flatten)]
         env: EnvArg,
         #[command(flatten)]
@@ -74,6 +77,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         temp_access_max_pools,
         temp_access_max_duration,
         temp_access_max_active,
+        request_retention_days,
         env,
         out,
     } = command;
@@ -91,6 +95,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "temp_access_max_pools": temp_access_max_pools,
         "temp_access_max_duration": temp_access_max_duration,
         "temp_access_max_active": temp_access_max_active,
+        "request_retention_days": request_retention_days,
     });
     let changes = body.as_object().is_some_and(|o| o.values().any(|v| !v.is_null()));
     let settings: Value = if changes { c.patch("/settings", &body).await? } else { c.get("/settings", &[]).await? };
@@ -110,6 +115,7 @@ pub async fn run(command: OrgCommand) -> Result<()> {
         "temp_access_max_pools",
         "temp_access_max_duration",
         "temp_access_max_active",
+        "request_retention_days",
     ]
     .iter()
     .map(|k| vec![(*k).to_owned(), settings[*k].as_str().map_or_else(|| settings[*k].to_string(), str::to_owned)])

@@ -323,6 +323,20 @@ impl AccessRequest {
         due
     }
 
+    /// When it ended, if it has by `now`: closed (denied, cancelled, revoked), lapsed unanswered,
+    /// or run out. A break-glass request not yet reviewed has not ended for this purpose.
+    pub fn ended_at(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.break_glass && self.reviewed.is_none() {
+            return None;
+        }
+        let end = match (&self.closed, &self.granted) {
+            (Some(c), _) => c.at,
+            (None, Some(g)) => g.expires_at,
+            (None, None) => self.pending_until,
+        };
+        (end <= now).then_some(end)
+    }
+
     /// Marks `moment` recorded.
     pub fn note(&mut self, moment: Moment) {
         match moment {

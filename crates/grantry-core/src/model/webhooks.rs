@@ -55,9 +55,29 @@ pub struct Webhook {
     pub generation: u32,
     pub created_by: String,
     pub created_at: Timestamp,
+    /// When it was pinged within the last [`PING_WINDOW`], oldest first (at most [`PINGS_PER_WINDOW`]).
+    #[serde(default)]
+    pub pinged: Vec<Timestamp>,
 }
 
+/// How many pings a webhook takes within [`PING_WINDOW`]: a ping is for trying a receiver out, not
+/// for filling the outbox.
+pub const PINGS_PER_WINDOW: usize = 5;
+pub const PING_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
 impl Webhook {
+    /// Notes a ping at `now`, or says when the next may be sent (more than
+    /// [`PINGS_PER_WINDOW`] within [`PING_WINDOW`] are refused).
+    pub fn ping(&mut self, now: Timestamp) -> Result<(), Timestamp> {
+        self.pinged.retain(|at| at.checked_add(PING_WINDOW).is_ok_and(|until| until > now));
+        if self.pinged.len() >= PINGS_PER_WINDOW {
+            let next = self.pinged.first().and_then(|at| at.checked_add(PING_WINDOW).ok()).unwrap_or(now);
+            return Err(next);
+        }
+        self.pinged.push(now);
+        Ok(())
+    }
+
     /// The webhook a resource holds, if it is one.
     pub fn of(r: &Resource) -> Option<Self> {
         read_record(r, WEBHOOK)

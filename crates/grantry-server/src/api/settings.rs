@@ -45,6 +45,8 @@ pub struct SettingsView {
     pub temp_access_max_duration: String,
     /// The most temporary access instances active at once (100).
     pub temp_access_max_active: u32,
+    /// How many days an ended access request stays listed (365).
+    pub request_retention_days: u32,
     /// The revision the settings are current to.
     pub revision: u64,
 }
@@ -64,6 +66,7 @@ impl SettingsView {
             temp_access_max_pools: p.temp_access_max_pools,
             temp_access_max_duration: format_iso(p.temp_access_max_duration),
             temp_access_max_active: p.temp_access_max_active,
+            request_retention_days: p.request_retention_days,
             revision,
         }
     }
@@ -103,6 +106,10 @@ pub struct UpdateSettings {
     /// The most temporary access instances active at once, 1 to 10000.
     #[schema(minimum = 1, maximum = 10000)]
     pub temp_access_max_active: Option<u32>,
+    /// How many days an ended access request stays listed, 7 to 36500 (its events stay in the
+    /// audit log for the audit retention).
+    #[schema(minimum = 7, maximum = 36500)]
+    pub request_retention_days: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/v1/{org}/settings", params(("org" = String, Path)), responses((status = 200, body = SettingsView)))]
@@ -132,6 +139,7 @@ pub(super) async fn update(
         temp_access_max_pools: b.temp_access_max_pools,
         temp_access_max_duration: b.temp_access_max_duration,
         temp_access_max_active: b.temp_access_max_active,
+        request_retention_days: b.request_retention_days,
     };
     let (revision, policy) = service::update_policy(&state, &caller.ctx, &patch).await?;
     Ok(Json(SettingsView::new(&policy, revision)))

@@ -204,7 +204,8 @@ pub(super) async fn rotate(
 }
 
 #[utoipa::path(post, path = "/v1/{org}/webhooks/{id}/ping", params(("org" = String, Path), ("id" = String, Path, description = "the webhook's id or name")),
-    responses((status = 200, body = WebhookWritten), (status = 403, body = super::views::ErrorBody), (status = 404, body = super::views::ErrorBody)))]
+    responses((status = 200, body = WebhookWritten), (status = 403, body = super::views::ErrorBody), (status = 404, body = super::views::ErrorBody),
+        (status = 409, body = super::views::ErrorBody, description = "pinged five times in the last minute")))]
 pub(super) async fn ping(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,10 @@
 //! and a request's end — lapsed unanswered or run out (`access_request.expired`). Each is written once (the request notes it),
 //! by whichever server gets there first, and turns into its webhook notification like any event.
 //! Decisions never wait for this: a check decides start and end by the clock.
+//!
+//! It also forgets requests that ended longer ago than the organization's
+//! `request_retention_days` (`access_request.purged`), so the decision index does not grow for
+//! good; their events stay in the audit log for the audit retention.
 
 use super::org;
 use crate::service::error::Result;
@@ -87,4 +91,50 @@ pub async fn record_request_events(state: &AppState, now: Timestamp) -> Result<u
         recorded += n;
     }
     Ok(recorded)
+}
+
+/// The most requests one organization's purge removes in one write.
+const PURGE_BATCH: usize = 500;
+
+/// The requests of `o` that ended before its retention at `now`, at most [`PURGE_BATCH`].
+fn past_retention(o: &OrgState, now: Timestamp) -> Vec<AccessRequest> {
+    let keep = grantry_core::SignedDuration::from_hours(24 * i64::from(o.org().policy.request_retention_days));
+    let Ok(before) = now.checked_sub(keep) else { return Vec::new() };
+    o.resources_with(ACCESS_REQUEST, WATCHED, &AttrValue::Bool(false))
+        .iter()
+        .filter_map(AccessRequest::of)
+        .filter(|r| r.ended_at(now).is_some_and(|end| end <= before))
+        .take(PURGE_BATCH)
+        .collect()
+}
+
+/// Removes, for every organization, the access requests that ended before its retention at
+/// `now` (a batch of at most 500 each); how many.
+pub async fn purge_ended_requests(state: &AppState, now: Timestamp) -> Result<usize> {
+    let orgs: Vec<OrgId> = {
+        let ix = state.index();
+        ix.orgs().filter(|o| !past_retention(o, now).is_empty()).map(|o| o.org().id.clone()).collect()
+    };
+    let mut purged = 0;
+    for org_id in orgs {
+        let (_, n) = state
+            .write(|ix| {
+                let o = org(ix, &org_id)?;
+                let (mut changes, mut audit) = (Vec::new(), Vec::new());
+                // Re-read: another server may have purged them meanwhile.
+                for r in past_retention(o, now) {
+                    let mut d = AuditDraft::new(&Actor::System, "access_request.purged", ACCESS_REQUEST, &r.id);
+                    d.principal = Some(Principal::User(r.requester.clone()).to_string());
+                    d.before = Some(json!({ "state": r.state(now).name(), "ended_at": r.ended_at(now) }));
+                    audit.push(d);
+                    changes.push(Change::ResourceRemoved { org: org_id.clone(), reference: r.reference() });
+                }
+                let n = audit.len();
+                let batch = grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] };
+                Ok((batch, n))
+            })
+            .await?;
+        purged += n;
+    }
+    Ok(purged)
 }

@@ -13,7 +13,8 @@ use grantry_core::change::Change;
 use grantry_core::duration::parse_grant_duration;
 use grantry_core::index::OrgState;
 use grantry_core::model::{
-    Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH, REVIEW_PERIOD_DAYS, TEMP_ACCESS_ACTIVE, TEMP_ACCESS_POOLS, TEMP_ACCESS_USERS,
+    Policy, AUDIT_RETENTION_DAYS, GROUP_DEPTH, REQUEST_RETENTION_DAYS, REVIEW_PERIOD_DAYS, TEMP_ACCESS_ACTIVE, TEMP_ACCESS_POOLS,
+    TEMP_ACCESS_USERS,
 };
 use grantry_core::SignedDuration;
 
@@ -32,6 +33,7 @@ pub struct PolicyPatch {
     pub temp_access_max_pools: Option<u32>,
     pub temp_access_max_duration: Option<String>,
     pub temp_access_max_active: Option<u32>,
+    pub request_retention_days: Option<u32>,
 }
 
 /// `value` for setting `field` if it lies in `range`.
@@ -87,6 +89,9 @@ pub async fn update_policy(state: &AppState, ctx: &Ctx, patch: &PolicyPatch) -> 
         }
         if let Some(n) = patch.temp_access_max_active {
             p.temp_access_max_active = within("temp_access_max_active", n, &TEMP_ACCESS_ACTIVE)?;
+        }
+        if let Some(n) = patch.request_retention_days {
+            p.request_retention_days = within("request_retention_days", n, &REQUEST_RETENTION_DAYS)?;
         }
         if let Some(text) = &patch.temp_access_max_duration {
             p.temp_access_max_duration =

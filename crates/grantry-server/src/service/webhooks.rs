@@ -13,7 +13,7 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
 use grantry_core::change::Change;
 use grantry_core::index::OrgState;
-use grantry_core::model::{PayloadFormat, Resource, ResourceRef, ScopeRef, Webhook, NOTIFICATIONS, WEBHOOK};
+use grantry_core::model::{PayloadFormat, Resource, ResourceRef, ScopeRef, Webhook, NOTIFICATIONS, PINGS_PER_WINDOW, WEBHOOK};
 use grantry_core::validate;
 use serde_json::json;
 
@@ -160,6 +160,7 @@ pub async fn create_webhook(state: &AppState, ctx: &Ctx, spec: &WebhookSpec) -> 
                 generation: 0,
                 created_by: ctx.audit_actor().to_string(),
                 created_at: ctx.now,
+                pinged: vec![],
             };
             let audit = vec![event(ctx, "webhook.created", &hook)];
             Ok((ctx.batch(permit, vec![Change::ResourceRegistered { resource: kept(ctx, &hook) }], audit), hook))
@@ -190,7 +191,15 @@ pub async fn change_webhook(state: &AppState, ctx: &Ctx, text: &str, change: Web
                     hook.generation = hook.generation.saturating_add(1);
                     (vec![Change::ResourceUpdated { resource: kept(ctx, &hook) }], "webhook.rotated")
                 }
-                WebhookChange::Ping => (vec![], "webhook.pinged"),
+                WebhookChange::Ping => {
+                    hook.ping(ctx.now).map_err(|next| {
+                        ServiceError::Conflict(format!(
+                            "webhook `{}` was pinged {PINGS_PER_WINDOW} times in the last minute; ping it again from {next}",
+                            hook.name
+                        ))
+                    })?;
+                    (vec![Change::ResourceUpdated { resource: kept(ctx, &hook) }], "webhook.pinged")
+                }
                 WebhookChange::Delete => {
                     (vec![Change::ResourceRemoved { org: ctx.org.clone(), reference: hook.reference() }], "webhook.deleted")
                 }

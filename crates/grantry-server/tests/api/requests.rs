@@ -22,7 +22,7 @@ fn field(body: &Value) -> &str {
 /// (production) and `staging`; a developer, two SRE peers (group `sre`), a workspace admin, and
 /// a production trace.
 struct World {
-    _server: TestServer,
+    server: TestServer,
     owner: Api,
     dev: Api,
     dev_id: String,
@@ -52,7 +52,7 @@ async fn world() -> World {
     let (status, body) = owner.post(&format!("/groups/{sre}/members"), &json!({ "userIds": ["peer1@acme.test", "peer2@acme.test"] })).await;
     assert!(status < 300, "{body}");
     let trace = owner.capture_trace("payments/api", "prod").await;
-    World { _server: server, owner, dev, dev_id, peer1, peer2, lead, trace }
+    World { server, owner, dev, dev_id, peer1, peer2, lead, trace }
 }
 
 impl World {
@@ -370,7 +370,7 @@ async fn approval_never_hands_out_more_than_the_policy_author_holds() {
         .await;
     assert_eq!((status, made["request"]["state"].as_str()), (201, Some("active")), "{made}");
     // Another organization sees nothing, and decides nothing here.
-    let stranger = w._server.bootstrap("globex", "owner@globex.test").await;
+    let stranger = w.server.bootstrap("globex", "owner@globex.test").await;
     let id = made["request"]["id"].as_str().unwrap();
     assert_eq!(stranger.get(&format!("/access-requests/{id}")).await.0, 404);
     let across = Api::new(&stranger.url, "acme", &stranger.token);
@@ -452,7 +452,7 @@ async fn extension_in_place_keeps_the_same_grants_without_a_gap() {
     let (_, listed) = w.owner.get(&format!("/role/temporary_permission_grants/?tag=access_request:{id}")).await;
     let stored: jiff::Timestamp = listed["temporary_permission_grants"][0]["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(stored, end, "{listed}");
-    let second = w._server.second().await;
+    let second = w.server.second().await;
     let other = Api::new(&second.url, "acme", &w.owner.token);
     let (_, r) = other.get(&format!("/access-requests/{id}")).await;
     assert_eq!(
@@ -712,4 +712,35 @@ async fn a_token_minted_for_a_peer_decides_nothing_until_exchanged() {
     assert_eq!(w.peer1.get("/me").await.0, 200);
     let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "lifetime": "P1D" })).await;
     assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn ended_requests_are_forgotten_after_the_retention_and_no_sooner() {
+    let w = world().await;
+    let (status, body) = w.owner.patch("/settings", &json!({ "request_retention_days": 6 })).await;
+    assert_eq!((status, field(&body)), (422, "request_retention_days"), "{body}");
+    let (status, body) = w.owner.patch("/settings", &json!({ "request_retention_days": 7 })).await;
+    assert_eq!((status, &body["request_retention_days"]), (200, &json!(7)), "{body}");
+    let denied = request(&w.dev, &prod_traces(None)).await;
+    assert_eq!(decide(&w.owner, &denied, "deny", Some("not this week")).await.0, 200);
+    let pending = request(&w.dev, &prod_traces(None)).await;
+    let day = Duration::from_secs(24 * 3600);
+    let now = grantry_server::clock::now();
+    let state = &w.server.state;
+    // Six days on, the denied request is still listed; eight days on, it is forgotten.
+    assert_eq!(grantry_server::service::purge_ended_requests(state, now + day * 6).await.unwrap(), 0);
+    assert_eq!(w.owner.get(&format!("/access-requests/{denied}")).await.0, 200);
+    assert_eq!(grantry_server::service::purge_ended_requests(state, now + day * 8).await.unwrap(), 1);
+    assert_eq!(w.owner.get(&format!("/access-requests/{denied}")).await.0, 404);
+    assert_eq!(grantry_server::service::purge_ended_requests(state, now + day * 8).await.unwrap(), 0, "purged once");
+    // The pending one has not ended as far as the sweeper has recorded: it stays until it has.
+    assert_eq!(w.owner.get(&format!("/access-requests/{pending}")).await.0, 200);
+    let (_, audit) = w.owner.get("/audit?event_type=access_request.purged").await;
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert_eq!(
+        (events[0]["target_id"].as_str(), events[0]["before"]["state"].as_str()),
+        (Some(denied.as_str()), Some("denied")),
+        "{audit}"
+    );
 }

@@ -301,9 +301,15 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_others() {
             held.push(stream);
         }
     });
-    let (stuck, _) = hook(&owner, json!({ "name": "stuck", "url": slow })).await;
-    for _ in 0..30 {
-        assert_eq!(owner.post(&format!("/webhooks/{stuck}/ping"), &json!({})).await.0, 200);
+    // Thirty notifications waiting for it: five pings (the most a minute takes) to each of six webhooks.
+    for n in 0..6 {
+        let (stuck, _) = hook(&owner, json!({ "name": format!("stuck {n}"), "url": slow })).await;
+        for _ in 0..5 {
+            assert_eq!(owner.post(&format!("/webhooks/{stuck}/ping"), &json!({})).await.0, 200);
+        }
+        let (status, body) = owner.post(&format!("/webhooks/{stuck}/ping"), &json!({})).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("pinged 5 times in the last minute"), "{body}");
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     let other = server.bootstrap("globex", "owner@globex.test").await;
