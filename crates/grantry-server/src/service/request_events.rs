@@ -57,40 +57,58 @@ fn event(r: &AccessRequest, moment: Moment, at: Timestamp) -> AuditDraft {
 
 /// Records, for every organization, what is due of its requests at `now`; how many moments.
 pub async fn record_request_events(state: &AppState, now: Timestamp) -> Result<usize> {
+    sweep(
+        state,
+        now,
+        |o| !due(o, now).is_empty(),
+        |o| {
+            let (mut changes, mut audit) = (Vec::new(), Vec::new());
+            for mut r in due(o, now) {
+                for (moment, at) in r.moments_due(now) {
+                    audit.push(event(&r, moment, at));
+                    r.note(moment);
+                }
+                let resource = Resource {
+                    org: o.org().id.clone(),
+                    reference: r.reference(),
+                    parent: None,
+                    scope: ScopeRef::Org,
+                    attributes: r.attributes(),
+                    created_at: r.created_at,
+                };
+                changes.push(Change::ResourceUpdated { resource });
+            }
+            (changes, audit)
+        },
+    )
+    .await
+}
+
+/// For every organization in which `pending` finds work at `now`, one write by the system of what
+/// `work` makes of it — worked out again inside the write, since another server may have done it
+/// meanwhile; how many events were written in all.
+async fn sweep(
+    state: &AppState,
+    now: Timestamp,
+    pending: impl Fn(&OrgState) -> bool,
+    work: impl Fn(&OrgState) -> (Vec<Change>, Vec<AuditDraft>),
+) -> Result<usize> {
     let orgs: Vec<OrgId> = {
         let ix = state.index();
-        ix.orgs().filter(|o| !due(o, now).is_empty()).map(|o| o.org().id.clone()).collect()
+        ix.orgs().filter(|o| pending(o)).map(|o| o.org().id.clone()).collect()
     };
-    let mut recorded = 0;
+    let mut written = 0;
     for org_id in orgs {
         let (_, n) = state
             .write(|ix| {
-                let o = org(ix, &org_id)?;
-                let (mut changes, mut audit) = (Vec::new(), Vec::new());
-                // Re-read: another server may have recorded them meanwhile.
-                for mut r in due(o, now) {
-                    for (moment, at) in r.moments_due(now) {
-                        audit.push(event(&r, moment, at));
-                        r.note(moment);
-                    }
-                    let resource = Resource {
-                        org: org_id.clone(),
-                        reference: r.reference(),
-                        parent: None,
-                        scope: ScopeRef::Org,
-                        attributes: r.attributes(),
-                        created_at: r.created_at,
-                    };
-                    changes.push(Change::ResourceUpdated { resource });
-                }
+                let (changes, audit) = work(org(ix, &org_id)?);
                 let n = audit.len();
-                let batch = grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] };
-                Ok((batch, n))
+                Ok((grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] }, n))
             })
             .await?;
-        recorded += n;
+        written += n;
     }
-    Ok(recorded)
+    Ok(written)
 }
 
 /// The most requests one organization's purge removes in one write.
@@ -111,30 +129,21 @@ fn past_retention(o: &OrgState, now: Timestamp) -> Vec<AccessRequest> {
 /// Removes, for every organization, the access requests that ended before its retention at
 /// `now` (a batch of at most 500 each); how many.
 pub async fn purge_ended_requests(state: &AppState, now: Timestamp) -> Result<usize> {
-    let orgs: Vec<OrgId> = {
-        let ix = state.index();
-        ix.orgs().filter(|o| !past_retention(o, now).is_empty()).map(|o| o.org().id.clone()).collect()
-    };
-    let mut purged = 0;
-    for org_id in orgs {
-        let (_, n) = state
-            .write(|ix| {
-                let o = org(ix, &org_id)?;
-                let (mut changes, mut audit) = (Vec::new(), Vec::new());
-                // Re-read: another server may have purged them meanwhile.
-                for r in past_retention(o, now) {
+    sweep(
+        state,
+        now,
+        |o| !past_retention(o, now).is_empty(),
+        |o| {
+            past_retention(o, now)
+                .into_iter()
+                .map(|r| {
                     let mut d = AuditDraft::new(&Actor::System, "access_request.purged", ACCESS_REQUEST, &r.id);
                     d.principal = Some(Principal::User(r.requester.clone()).to_string());
                     d.before = Some(json!({ "state": r.state(now).name(), "ended_at": r.ended_at(now) }));
-                    audit.push(d);
-                    changes.push(Change::ResourceRemoved { org: org_id.clone(), reference: r.reference() });
-                }
-                let n = audit.len();
-                let batch = grantry_store::WriteBatch { org: org_id.clone(), at: now, changes, audit, base_revision: None, outbox: vec![] };
-                Ok((batch, n))
-            })
-            .await?;
-        purged += n;
-    }
-    Ok(purged)
+                    (Change::ResourceRemoved { org: o.org().id.clone(), reference: r.reference() }, d)
+                })
+                .unzip()
+        },
+    )
+    .await
 }
