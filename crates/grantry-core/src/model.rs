@@ -389,6 +389,13 @@ impl GrantTerms {
     }
 }
 
+impl Credential {
+    /// Whether it is accepted at `now`: neither revoked nor expired.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none_or(|at| at > now) && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
 /// A bearer secret's record: who it authenticates, stored only as a hash of the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {

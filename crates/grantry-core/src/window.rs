@@ -48,6 +48,10 @@ pub fn instant(field: &'static str, text: &str, zone: &TimeZone, edge: Edge) -> 
             ),
         )
     };
+    if text.contains('[') {
+        // An annotation (`…[Europe/Paris]`) would be ignored in an instant: refused, not guessed at.
+        return Err(bad("carries a bracketed annotation; give the zone as `timezone` instead".to_owned()));
+    }
     if let Ok(ts) = text.parse::<Timestamp>() {
         // Real offsets lie within ±18 hours (RFC 9557); a larger one is a typo that would move
         // the instant by a day or more.
@@ -99,6 +103,8 @@ mod tests {
         let utc = zone("timezone", "UTC").unwrap();
         let east = instant("start", "2024-12-01T09:30:00+18:00", &utc, Edge::Start).unwrap();
         assert_eq!(east.to_string(), "2024-11-30T15:30:00Z");
+        let e = instant("start", "2024-12-01T09:30:00Z[Mars/Olympus]", &utc, Edge::Start).unwrap_err().to_string();
+        assert!(e.contains("annotation"), "{e}");
         for far in ["2024-12-01T09:30:00+18:01", "2024-12-01T09:30:00-25:00", "2024-12-01T09:30:00-19:30"] {
             let e = instant("start", far, &utc, Edge::Start).unwrap_err().to_string();
             assert!(e.contains("beyond ±18:00"), "{far}: {e}");

@@ -96,18 +96,39 @@ pub struct Ctx {
     pub token: Option<TokenId>,
     /// Who minted that credential, when someone other than the actor did (`Credential::issued_by`).
     pub token_made_by: Option<Principal>,
+    /// When that credential expires.
+    pub token_expires_at: Option<Timestamp>,
 }
 
 impl Ctx {
     /// A context for `actor` acting in `org` at `now`.
     pub fn new(org: OrgId, actor: Principal, request_id: Option<String>, now: Timestamp) -> Self {
         let by = Actor::from(&actor);
-        Self { org, actor, by, request_id, now, token: None, token_made_by: None }
+        Self { org, actor, by, request_id, now, token: None, token_made_by: None, token_expires_at: None }
     }
 
     /// The same context, acting with `credential`.
     pub fn with_credential(self, credential: &Credential) -> Self {
-        Self { token: Some(credential.id.clone()), token_made_by: credential.issued_by.clone(), ..self }
+        Self {
+            token: Some(credential.id.clone()),
+            token_made_by: credential.issued_by.clone(),
+            token_expires_at: credential.expires_at,
+            ..self
+        }
+    }
+
+    /// The latest a credential this actor makes may expire: a token someone else minted for them
+    /// makes nothing that outlives it (else a short impersonation would last for good).
+    pub fn credential_bound(&self) -> Option<Timestamp> {
+        self.token_made_by.as_ref().and(self.token_expires_at)
+    }
+
+    /// `expires_at`, cut to [`Ctx::credential_bound`].
+    pub fn bounded(&self, expires_at: Option<Timestamp>) -> Option<Timestamp> {
+        match (expires_at, self.credential_bound()) {
+            (Some(at), Some(bound)) => Some(at.min(bound)),
+            (at, bound) => at.or(bound),
+        }
     }
 
     /// Who else holds the secret of a credential this actor makes for `principal`: the one who

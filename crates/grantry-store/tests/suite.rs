@@ -756,6 +756,7 @@ async fn keys_and_policies_come_back_in_the_snapshot(db: &Db) {
         created_at: t(5),
         revoked_at: None,
         delegated_by: Some(UserId::from("u1")),
+        expires_at: Some(t(50)),
     };
     let policy = Policy { audit_retention_days: 400, ..Policy::default() };
     let changes = vec![

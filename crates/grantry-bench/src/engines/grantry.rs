@@ -88,6 +88,7 @@ pub fn changes(w: &Workload) -> Vec<Change> {
             created_at: t0,
             revoked_at: None,
             delegated_by: None,
+            expires_at: None,
         };
         out.push(Change::ApiKeyCreated { key });
     }

@@ -68,4 +68,8 @@ pub struct ApiKey {
     /// may not do now, and ends with their access (see `OrgState::check`).
     #[serde(default)]
     pub delegated_by: Option<UserId>,
+    /// When the key ends, if it was made for a while (a delegation's duration): its secrets,
+    /// rotated ones included, and its scopes, added ones included, end then too.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
 }

@@ -127,9 +127,11 @@ impl RequestPolicy {
             }
     }
 
-    /// How specific it is: a deeper scope first, then a narrower filter.
+    /// How specific it is: a narrower filter first (a policy about production, or about one data
+    /// classification, decides what it names over a general one anywhere — a laxer policy deeper
+    /// down does not pass it by), then a deeper scope.
     pub fn specificity(&self) -> (usize, usize) {
         let depth = if self.scope.is_empty() || self.scope == "org" { 0 } else { self.scope.split('/').count() };
-        (depth, usize::from(self.environment.is_some()) + usize::from(self.classification.is_some()))
+        (usize::from(self.environment.is_some()) + usize::from(self.classification.is_some()), depth)
     }
 }

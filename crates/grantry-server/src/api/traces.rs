@@ -14,6 +14,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use grantry_core::authz::Action;
+use grantry_core::catalogue::perm;
+use grantry_core::decision::ResourceQuery;
 use grantry_core::model::{Resource, ResourceRef, ScopeKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -111,18 +113,33 @@ pub(super) async fn show(
     caller: Caller,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<TraceView>> {
-    let ix = state.index();
-    let o = service::org(&ix, &caller.ctx.org)?;
     let id = grantry_core::validate::record_id("trace", &id)?;
-    // One answer for a trace that does not exist and one the caller may not read, so that neither
-    // its existence nor its class is told to whoever may not read it.
-    let trace = o
-        .resource(&ResourceRef::new(service::TRACE, id.as_str()))
-        .filter(|t| caller.ctx.authorize(&ix, Action::ReadTrace { trace: t }).is_ok())
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "no trace `{id}` that you may read in this organization; production traces need `traces:read:prod`, others `traces:read`"
-            ))
-        })?;
-    Ok(Json(TraceView::new(o, &trace)))
+    let hidden = || {
+        ServiceError::NotFound(format!(
+            "no trace `{id}` that you may read in this organization; production traces need `traces:read:prod`, others `traces:read`"
+        ))
+    };
+    let (view, uses) = {
+        let ix = state.index();
+        let o = service::org(&ix, &caller.ctx.org)?;
+        // One answer for a trace that does not exist and one the caller may not read, so that
+        // neither its existence nor its class is told to whoever may not read it.
+        let trace = o
+            .resource(&ResourceRef::new(service::TRACE, id.as_str()))
+            .filter(|t| caller.ctx.authorize(&ix, Action::ReadTrace { trace: t }).is_ok())
+            .ok_or_else(hidden)?;
+        let view = TraceView::new(o, &trace);
+        // A read is a use: single-use access that allows it is used up by it.
+        let uses = service::may_consume(o, &caller.ctx.actor).then(|| {
+            let permission = if view.is_prod { perm::TRACES_READ_PROD } else { perm::TRACES_READ };
+            (permission, ResourceQuery { reference: trace.reference.clone(), attributes: trace.attributes.clone() })
+        });
+        (view, uses)
+    };
+    if let Some((permission, query)) = uses {
+        if !service::consume(&state, &caller.ctx, &caller.ctx.actor, permission, &query).await? {
+            return Err(hidden().into());
+        }
+    }
+    Ok(Json(view))
 }

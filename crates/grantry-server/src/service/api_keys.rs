@@ -80,15 +80,16 @@ fn valid_scopes(cat: &Catalogue, scopes: &[String]) -> Result<BTreeSet<String>> 
     Ok(out)
 }
 
-fn scope_grant(ctx: &Ctx, key: &ApiKeyId, project: &ScopeRef, scope: &str) -> Result<Grant> {
+/// Scope `scope` of `key` at `project`, until the key ends.
+fn scope_grant(ctx: &Ctx, key: &ApiKey, project: &ScopeRef, scope: &str) -> Result<Grant> {
     Ok(Grant {
         id: GrantId(new_id()?),
         org: ctx.org.clone(),
-        principal: Principal::ApiKey(key.clone()),
+        principal: Principal::ApiKey(key.id.clone()),
         target: GrantTarget::Permission { grant: carried_grant(scope) },
         anchor: Anchor::Scope(project.clone()),
         starts_at: ctx.now,
-        expires_at: None,
+        expires_at: key.expires_at,
         justification: None,
         tags: vec![],
         creator: ctx.audit_actor(),
@@ -146,10 +147,12 @@ pub async fn create_key(
                 .and_then(|d| d.duration.as_deref())
                 .map(|text| grantry_core::duration::parse_grant_duration(text, o.org().policy.max_grant_duration))
                 .transpose()?;
-            let expires_at = lasts
-                .map(|d| ctx.now.checked_add(d))
-                .transpose()
-                .map_err(|e| ServiceError::Invalid { field: "duration".into(), message: e.to_string() })?;
+            let expires_at = ctx.bounded(
+                lasts
+                    .map(|d| ctx.now.checked_add(d))
+                    .transpose()
+                    .map_err(|e| ServiceError::Invalid { field: "duration".into(), message: e.to_string() })?,
+            );
             let delegated_by = match (&ctx.actor, delegation) {
                 (Principal::User(me), Some(_)) => Some(me.clone()),
                 _ => None,
@@ -167,13 +170,12 @@ pub async fn create_key(
                 created_at: ctx.now,
                 revoked_at: None,
                 delegated_by,
+                expires_at,
             };
             let (secret, credential) = super::users::mint(ctx, Principal::ApiKey(key.id.clone()), expires_at)?;
             let mut changes = vec![Change::ApiKeyCreated { key: key.clone() }, Change::CredentialIssued { credential: credential.clone() }];
             for s in &scopes {
-                let mut grant = scope_grant(ctx, &key.id, &at, s)?;
-                grant.expires_at = expires_at;
-                changes.push(Change::GrantCreated { grant });
+                changes.push(Change::GrantCreated { grant: scope_grant(ctx, &key, &at, s)? });
             }
             let created = if key.delegated_by.is_some() { "apikey.delegated" } else { "apikey.created" };
             let mut audit = vec![key_event(ctx, created, &key, &scopes), token_event(ctx, "token.issued", &credential)];
@@ -272,7 +274,7 @@ pub async fn edit_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, edit: &KeyEdit
                 renamed.name = name;
             }
             for s in &add {
-                changes.push(Change::GrantCreated { grant: scope_grant(ctx, id, &at, s)? });
+                changes.push(Change::GrantCreated { grant: scope_grant(ctx, key, &at, s)? });
             }
             let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
             let gone = o.grants_of(&Principal::ApiKey(id.clone())).into_iter().filter(|g| {
@@ -312,7 +314,7 @@ pub async fn rotate_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId, grace: Signe
                 .into_iter()
                 .filter(|c| c.revoked_at.is_none_or(|at| at > until) && c.expires_at.is_none_or(|at| at > ctx.now))
                 .collect();
-            let (secret, credential) = super::users::mint(ctx, principal.clone(), None)?;
+            let (secret, credential) = super::users::mint(ctx, principal.clone(), key.expires_at)?;
             let mut changes: Vec<Change> =
                 retiring.iter().map(|c| Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: until }).collect();
             changes.push(Change::CredentialIssued { credential: credential.clone() });
@@ -337,31 +339,38 @@ pub async fn revoke_key(state: &AppState, ctx: &Ctx, id: &ApiKeyId) -> Result<(u
         .write_as(ctx, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             // Whoever delegated a key may revoke it; project keys, their managers.
-            let (key, at, prior, permit) = keyed(ix, o, ctx, id, true)?;
-            let principal = Principal::ApiKey(id.clone());
-            let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
-            let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: id.clone(), at: ctx.now }];
-            for c in ix.credentials_of(&ctx.org, &principal).into_iter().filter(|c| c.revoked_at.is_none_or(|at| at > ctx.now)) {
-                changes.push(Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: ctx.now });
-            }
-            for g in o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)) {
-                changes.push(Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() });
-            }
-            let mut revoked = key.clone();
-            revoked.revoked_at = Some(ctx.now);
-            let mut audit = vec![key_event(ctx, "apikey.revoked", &revoked, &BTreeSet::new())];
-            audit[0].before = Some(json!({ "key": key, "scopes": prior }));
-            audit.extend(rbac_event(
-                o,
-                &ctx.audit_actor(),
-                &principal,
-                &at,
-                (&prior, &BTreeSet::new()),
-                json!({ "event": "apikey.revoked" }),
-                None,
-            ));
+            let (key, _, _, permit) = keyed(ix, o, ctx, id, true)?;
+            let (changes, audit, revoked) = key_revocation(ix, o, ctx, key);
             Ok((ctx.batch(permit, changes, audit), revoked))
         })
         .await?;
     Ok((committed.revision, key))
+}
+
+/// What revoking `key` changes and records (its secrets, its scopes, the key), and the key after.
+pub(super) fn key_revocation(ix: &DecisionIndex, o: &OrgState, ctx: &Ctx, key: &ApiKey) -> (Vec<Change>, Vec<AuditDraft>, ApiKey) {
+    let principal = Principal::ApiKey(key.id.clone());
+    let (at, prior) = (ScopeRef::Project(key.project.clone()), key_scopes(o, ix.catalogue(), key, ctx.now));
+    let revocation = Revocation { at: ctx.now, by: ctx.audit_actor() };
+    let mut changes = vec![Change::ApiKeyRevoked { org: ctx.org.clone(), id: key.id.clone(), at: ctx.now }];
+    for c in ix.credentials_of(&ctx.org, &principal).into_iter().filter(|c| c.revoked_at.is_none_or(|at| at > ctx.now)) {
+        changes.push(Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: ctx.now });
+    }
+    for g in o.grants_of(&principal).iter().filter(|g| g.is_active(ctx.now)) {
+        changes.push(Change::GrantRevoked { org: ctx.org.clone(), id: g.id.clone(), revocation: revocation.clone() });
+    }
+    let mut revoked = key.clone();
+    revoked.revoked_at = Some(ctx.now);
+    let mut audit = vec![key_event(ctx, "apikey.revoked", &revoked, &BTreeSet::new())];
+    audit[0].before = Some(json!({ "key": key, "scopes": prior }));
+    audit.extend(rbac_event(
+        o,
+        &ctx.audit_actor(),
+        &principal,
+        &at,
+        (&prior, &BTreeSet::new()),
+        json!({ "event": "apikey.revoked" }),
+        None,
+    ));
+    (changes, audit, revoked)
 }

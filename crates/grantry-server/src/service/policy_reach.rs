@@ -1,6 +1,7 @@
 //! Which request policy decides a target. A policy governs a reach: a scope node and what is
 //! below it, optionally only production or only non-production, optionally only resources of one
-//! data classification. The most specific policy whose reach holds the whole target decides it.
+//! data classification. The most specific policy whose reach holds the whole target decides it: one
+//! with a filter (production, a classification) over a general one, then the deeper.
 //! A target that reaches *into* the reach of a policy that asks for approval without lying wholly
 //! inside it — a project when a policy governs its production environment, the organization when
 //! one governs restricted agents — is refused: granting it would pass that policy by. Requests for several targets are

@@ -270,7 +270,21 @@ pub async fn extend(state: &AppState, ctx: &Ctx, id: &str, spec: &ExtensionSpec)
                     r.id
                 )));
             }
-            let policy = r.policy.as_deref().and_then(|p| super::find_policy(o, p).ok());
+            // Decided by the policy in force now, which must be the one that decided the request:
+            // a policy deleted or outranked since does not go on approving extensions.
+            let policy = super::policy_reach::deciding(o, &r.targets)?;
+            if policy.as_ref().map(|p| &p.id) != r.policy.as_ref() {
+                let then = match r.policy.as_deref().map(|id| (id, super::find_policy(o, id))) {
+                    None => "no policy".to_owned(),
+                    Some((_, Ok(p))) => format!("policy `{}`", p.name),
+                    Some((id, Err(_))) => format!("policy {id}, since deleted"),
+                };
+                let now = policy.as_ref().map_or_else(|| "no policy".to_owned(), |p| format!("policy `{}`", p.name));
+                return Err(ServiceError::Conflict(format!(
+                    "access request `{}` was decided by {then}, but {now} decides its targets now; ask again with a new request",
+                    r.id
+                )));
+            }
             let org_policy = &o.org().policy;
             // The longest it was made under holds, whatever became of its policy since.
             let longest = r.max_duration.unwrap_or_else(|| {

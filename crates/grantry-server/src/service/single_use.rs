@@ -1,8 +1,11 @@
 //! Single-use access: an approved request may name a permission whose first allowed check — asked
-//! at the moment of asking, not about another time — ends the access it gave. The check that uses
-//! it is allowed; the request's grants are revoked in the same breath (one write, audited as
-//! `access_request.consumed`, and `grant.revoked` to webhooks). Two checks racing for it: one
-//! consumes it, the other is decided again without it.
+//! at the moment of asking, not about another time — ends the access it gave. A check is `/check`
+//! or `check:batch` about the holder or a key they delegated to (whose access is bounded by
+//! theirs), or Grantry's own read of a trace (`GET /traces/{id}`); listings (`lookup`, the trace
+//! list) show what it reaches without using it. The check that uses it is allowed; the request's
+//! grants are revoked in the same breath (one write, audited as `access_request.consumed`, and
+//! `grant.revoked` to webhooks). Of checks racing for it, one consumes it and the others are
+//! decided again against the index that holds the winner's write.
 
 use super::requests::{find_request, kept, live_grants};
 use super::{org, revocations, Ctx};
@@ -13,16 +16,26 @@ use grantry_core::audit::AuditDraft;
 use grantry_core::authz::{Permit, SystemTask};
 use grantry_core::change::Change;
 use grantry_core::decision::{ReasonCode, ResourceQuery};
+use grantry_core::ids::UserId;
 use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{AccessRequest, Actor, Closed, Closing, Principal, RequestState, ACCESS_REQUEST, CONSUMABLE_BY};
 use grantry_core::Timestamp;
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Whether `principal` may hold single-use access at all (one lookup; the common answer is no).
-pub fn may_consume(o: &OrgState, principal: &Principal) -> bool {
+/// The user whose single-use access a check of `principal` would use: the user, or the one who
+/// delegated the key.
+fn holder<'a>(o: &'a OrgState, principal: &'a Principal) -> Option<&'a UserId> {
     match principal {
-        Principal::User(id) => o.has_resource_with(ACCESS_REQUEST, CONSUMABLE_BY, &AttrValue::Str(id.to_string())),
-        _ => false,
+        Principal::User(id) => Some(id),
+        Principal::ApiKey(k) => o.api_key(k).and_then(|k| k.delegated_by.as_ref()),
+        Principal::Group(_) => None,
     }
+}
+
+/// Whether a check of `principal` may use single-use access at all (one lookup; the common
+/// answer is no).
+pub fn may_consume(o: &OrgState, principal: &Principal) -> bool {
+    holder(o, principal).is_some_and(|id| o.has_resource_with(ACCESS_REQUEST, CONSUMABLE_BY, &AttrValue::Str(id.to_string())))
 }
 
 /// The active single-use requests for `permission` whose grants allow `principal` this check now.
@@ -34,8 +47,8 @@ fn used_by(
     resource: &ResourceQuery,
     now: Timestamp,
 ) -> Vec<AccessRequest> {
-    let Principal::User(id) = principal else { return Vec::new() };
-    let decision = o.explain(ix.catalogue(), principal, permission, resource, now, &[]);
+    let Some(id) = holder(o, principal) else { return Vec::new() };
+    let decision = o.explain(ix.catalogue(), &Principal::User(id.clone()), permission, resource, now, &[]);
     let allowing: Vec<&grantry_core::ids::GrantId> =
         decision.reasons.iter().filter(|r| r.code == ReasonCode::GrantedBy).filter_map(|r| r.grant_id.as_ref()).collect();
     o.resources_with(ACCESS_REQUEST, CONSUMABLE_BY, &AttrValue::Str(id.to_string()))
@@ -51,12 +64,17 @@ fn used_by(
 /// nothing else allows it).
 pub async fn consume(state: &AppState, ctx: &Ctx, principal: &Principal, permission: &str, resource: &ResourceQuery) -> Result<bool> {
     let system = Ctx { by: Actor::System, ..ctx.clone() };
+    // What the index that saw nothing to use up answers: 1 allowed, 2 denied.
+    let verdict = AtomicU8::new(0);
     let outcome = state
         .write_as(&system, |ix, ctx| {
             let o = org(ix, &ctx.org)?;
             let used = used_by(ix, o, principal, permission, resource, ctx.now);
             if used.is_empty() {
-                // Used up meanwhile (or never single-use): nothing to write.
+                // Used up meanwhile (or never single-use): nothing to write. Decided again here,
+                // where the write that used it up is already applied (the published index may
+                // not have it yet).
+                verdict.store(if o.check(principal, permission, resource, ctx.now) { 1 } else { 2 }, Ordering::Relaxed);
                 return Err(ServiceError::Conflict("nothing to use up".into()));
             }
             let (mut changes, mut audit) = (Vec::new(), Vec::new());
@@ -84,10 +102,7 @@ pub async fn consume(state: &AppState, ctx: &Ctx, principal: &Principal, permiss
         .await;
     match outcome {
         Ok(_) => Ok(true),
-        Err(ServiceError::Conflict(_)) => {
-            let ix = state.index();
-            Ok(org(&ix, &ctx.org)?.check(principal, permission, resource, ctx.now))
-        }
+        Err(ServiceError::Conflict(_)) => Ok(verdict.load(Ordering::Relaxed) == 1),
         Err(e) => Err(e),
     }
 }

@@ -105,13 +105,23 @@ pub async fn set_standing(
                         id: c.id.clone(),
                         at: ctx.now,
                     }));
+                    // The keys they handed to agents end with them.
+                    let delegated: Vec<_> =
+                        o.api_keys().into_iter().filter(|k| k.revoked_at.is_none() && k.delegated_by.as_ref() == Some(&u.id)).collect();
+                    let mut key_audit = Vec::new();
+                    for k in &delegated {
+                        let (more, audit, _) = super::api_keys::key_revocation(ix, o, ctx, k);
+                        changes.extend(more);
+                        key_audit.extend(audit);
+                    }
                     changes.push(Change::UserDeleted { org: ctx.org.clone(), user: u.id.clone() });
                     let grant_ids: Vec<_> = held.iter().map(|g| &g.id).collect();
                     let token_ids: Vec<_> = tokens.iter().map(|c| &c.id).collect();
-                    event.after = Some(json!({ "revoked_grants": grant_ids, "revoked_tokens": token_ids }));
+                    let key_ids: Vec<_> = delegated.iter().map(|k| &k.id).collect();
+                    event.after = Some(json!({ "revoked_grants": grant_ids, "revoked_tokens": token_ids, "revoked_keys": key_ids }));
                     // A suspended user's set is already empty; their grants end all the same.
                     let rows = if u.status == UserStatus::Active { rows(true) } else { Vec::new() };
-                    (changes, std::iter::once(event).chain(rows).collect())
+                    (changes, std::iter::once(event).chain(rows).chain(key_audit).collect())
                 }
             };
             Ok((ctx.batch(permit, changes, audit), u.clone()))

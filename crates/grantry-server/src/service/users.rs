@@ -111,7 +111,7 @@ pub(super) fn mint(ctx: &Ctx, principal: Principal, expires_at: Option<Timestamp
         principal,
         secret_hash: hash_secret(&secret),
         created_at: ctx.now,
-        expires_at,
+        expires_at: ctx.bounded(expires_at),
         revoked_at: None,
     };
     Ok((secret, credential))
@@ -135,7 +135,19 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
             if o.user(user).is_none() {
                 return Err(ServiceError::NotFound(format!("user `{user}` not found in this organization")));
             }
-            let ttl = if ctx.actor == Principal::User(user.clone()) { ttl } else { Some(for_another(ttl)?) };
+            let for_self = ctx.actor == Principal::User(user.clone());
+            if !for_self
+                && ix.credentials_of(&ctx.org, &Principal::User(user.clone())).iter().any(|c| c.issued_by.is_none() && c.is_live(ctx.now))
+            {
+                // Minting one would let the minter act, and decide requests, as them unseen.
+                return Err(ServiceError::Conflict(format!(
+                    "`{}` holds a token of their own, so nobody else mints one for them; they make more themselves \
+                     (`grantry token create`), or, to reset their access, revoke their tokens first (`grantry token list \
+                     --user-email …`, `grantry token revoke ID`), which they will notice",
+                    o.user(user).map_or_else(|| user.to_string(), |u| u.email.clone())
+                )));
+            }
+            let ttl = if for_self { ttl } else { Some(for_another(ttl)?) };
             let t = new_token(ctx, user, ttl)?;
             let audit = vec![token_event(ctx, "token.issued", &t.credential)];
             Ok((ctx.batch(permit, vec![Change::CredentialIssued { credential: t.credential.clone() }], audit), t))
@@ -145,9 +157,11 @@ pub async fn issue_token(state: &AppState, ctx: &Ctx, user: &UserId, ttl: Option
 }
 
 /// Exchanges the caller's token for a new one of their own, valid for `ttl` (no end when absent):
-/// the new token is marked as minted by nobody else, and the presented one is revoked in the same
-/// write — so whoever else holds a copy of a token minted for someone cannot keep using it, and if
-/// they exchanged it first, its owner finds it refused at once (and the audit log says when).
+/// the new token is marked as minted by nobody else, and the presented one — with every other
+/// token someone minted for them — is revoked in the same write: whoever else holds a copy cannot
+/// keep using it, and if they exchanged first, the user finds their token refused at once (and the
+/// audit log says when). Nobody mints for a user who holds a token of their own
+/// ([`issue_token`]), so an exchange cannot be done behind a user's back unnoticed.
 pub async fn exchange_token(state: &AppState, ctx: &Ctx, ttl: Option<SignedDuration>) -> Result<(u64, IssuedToken)> {
     let (committed, token) = state
         .write_as(ctx, |ix, ctx| {
@@ -162,17 +176,27 @@ pub async fn exchange_token(state: &AppState, ctx: &Ctx, ttl: Option<SignedDurat
                 .and_then(|id| ix.credential(id))
                 .ok_or_else(|| ServiceError::Forbidden("a token is exchanged by presenting it over the API".to_owned()))?;
             let permit = ctx.authorize(ix, Action::IssueToken { to: &ctx.actor })?;
-            let mut t = new_token(ctx, user, ttl)?;
-            t.credential.issued_by = None;
+            if !old.is_live(ctx.now) {
+                return Err(ServiceError::Conflict(
+                    "this token was exchanged or revoked meanwhile; use the one that replaced it".to_owned(),
+                ));
+            }
+            // Unmarked and unbounded: a token of their own, as if made with one.
+            let own = Ctx { token_made_by: None, ..ctx.clone() };
+            let t = new_token(&own, user, ttl)?;
             let mut exchanged = token_event(ctx, "token.exchanged", &t.credential);
             exchanged.before = Some(serde_json::json!({ "id": old.id, "issued_by": old.issued_by.as_ref().map(ToString::to_string) }));
-            let mut revoked = old.clone();
-            revoked.revoked_at = Some(ctx.now);
-            let changes = vec![
-                Change::CredentialIssued { credential: t.credential.clone() },
-                Change::CredentialRevoked { org: ctx.org.clone(), id: old.id.clone(), at: ctx.now },
-            ];
-            Ok((ctx.batch(permit, changes, vec![exchanged, token_event(ctx, "token.revoked", &revoked)]), t))
+            let (mut changes, mut audit) = (vec![Change::CredentialIssued { credential: t.credential.clone() }], vec![exchanged]);
+            // The presented token, and every other someone minted for them: whoever holds a copy
+            // is shut out, and if that was not the user, the user finds their token refused.
+            let minted = ix.credentials_of(&ctx.org, &ctx.actor).into_iter().filter(|c| c.issued_by.is_some() && c.is_live(ctx.now));
+            for c in std::iter::once(old).chain(minted.filter(|c| c.id != old.id)) {
+                let mut revoked = c.clone();
+                revoked.revoked_at = Some(ctx.now);
+                audit.push(token_event(ctx, "token.revoked", &revoked));
+                changes.push(Change::CredentialRevoked { org: ctx.org.clone(), id: c.id.clone(), at: ctx.now });
+            }
+            Ok((ctx.batch(permit, changes, audit), t))
         })
         .await?;
     Ok((committed.revision, token))

@@ -74,3 +74,45 @@ async fn a_delegated_key_acts_on_the_project_no_more_than_its_user() {
     let (status, answer) = agent.post("/traces", &capture).await;
     assert_eq!(status, 403, "{answer}");
 }
+
+#[tokio::test]
+async fn a_delegated_key_ends_on_time_whatever_is_rotated_or_added_and_with_its_user() {
+    let server = TestServer::start().await;
+    let owner = server.bootstrap("acme", "owner@acme.test").await;
+    owner.create_scopes(&["ml", "ml/agents", "ml/agents/dev"]).await;
+    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    assert_eq!(owner.grant_role("dev@acme.test", "project_admin", "ml/agents", json!({})).await.0, 201);
+    let body = json!({ "project": "ml/agents", "scopes": ["traces:read"], "name": "short agent", "delegate": true, "duration": "PT2S" });
+    let (status, made) = dev.post("/api-keys", &body).await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["key"]["id"].as_str().unwrap().to_owned();
+    // A new secret with no grace, and a scope added: both end with the key.
+    let (status, rotated) = dev.post(&format!("/api-keys/{id}/rotate"), &json!({ "grace": "PT0S" })).await;
+    assert_eq!(status, 200, "{rotated}");
+    let agent = owner.with_token(rotated["secret"].as_str().unwrap());
+    let (status, edited) = dev.patch(&format!("/api-keys/{id}"), &json!({ "add_scopes": ["Trace:Capture"] })).await;
+    assert_eq!(status, 200, "{edited}");
+    let capture = json!({ "project": "ml/agents", "environment": "dev" });
+    assert_eq!(agent.post("/traces", &capture).await.0, 201);
+    let trace = owner.capture_trace("ml/agents", "dev").await;
+    assert!(owner.allowed(key(&id), "Trace:Capture", &trace).await);
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    assert_eq!(agent.get("/me").await.0, 401, "the rotated secret ends with the key");
+    assert!(!owner.allowed(key(&id), "Trace:Capture", &trace).await, "the added scope ends with the key");
+
+    // A user deleted: the keys they delegated are revoked with them.
+    let body = json!({ "project": "ml/agents", "scopes": ["traces:read"], "name": "long agent", "delegate": true });
+    let (status, made) = dev.post("/api-keys", &body).await;
+    assert_eq!(status, 201, "{made}");
+    let long = made["key"]["id"].as_str().unwrap().to_owned();
+    let agent = owner.with_token(made["secret"].as_str().unwrap());
+    assert_eq!(agent.get("/me").await.0, 200);
+    let (status, body) = owner.delete(&format!("/users/{dev_id}?justification=left%20the%20company")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(agent.get("/me").await.0, 401);
+    let (_, keys) = owner.get("/api-keys").await;
+    let listed = keys["keys"].as_array().unwrap().iter().find(|k| k["id"] == json!(long)).cloned().unwrap_or_default();
+    assert!(listed.is_null() || !listed["revoked_at"].is_null(), "{keys}");
+    let (_, events) = owner.get(&format!("/audit?event_type=apikey.revoked&target_id={long}")).await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
+}

@@ -589,7 +589,7 @@ async fn attacks_on_requests_are_refused() {
         assert_eq!((status, field(&answer)), (422, "targets"), "{answer}");
     }
 
-    // A request keeps the longest its policy allowed, even once the policy is gone.
+    // An extension stays within the longest its policy allows.
     let capped = json!({ "name": "capped", "scope": "ml", "autoApprove": true, "maxDuration": "PT2H" });
     w.owner.create_scopes(&["ml"]).await;
     assert_eq!(w.owner.post("/request-policies", &capped).await.0, 201);
@@ -601,9 +601,12 @@ async fn attacks_on_requests_are_refused() {
         )
         .await;
     let capped_id = made["request"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(w.owner.delete("/request-policies/capped").await.0, 200);
     let (status, answer) = w.dev.post(&format!("/access-requests/{capped_id}/extension"), &json!({ "duration": "P2D" })).await;
     assert!(status == 422 && message(&answer).contains("PT2H"), "{answer}");
+    // Once the policy is gone, nothing extends what it decided.
+    assert_eq!(w.owner.delete("/request-policies/capped").await.0, 200);
+    let (status, answer) = w.dev.post(&format!("/access-requests/{capped_id}/extension"), &json!({ "duration": "PT30M" })).await;
+    assert!(status == 409 && message(&answer).contains("ask again with a new request"), "{answer}");
 }
 
 #[tokio::test]
@@ -636,18 +639,55 @@ async fn single_use_access_is_used_up_by_its_first_allowed_check() {
     let (_, batch) = w.owner.post("/check:batch", &json!({ "checks": [check(None), check(None), check(None)] })).await;
     let allowed: Vec<bool> = batch["results"].as_array().unwrap().iter().map(|r| r["allowed"].as_bool().unwrap()).collect();
     assert_eq!(allowed, [true, false, false], "{batch}");
-    assert_eq!(w.dev.post("/access-requests", &ask("traces:read")).await.0, 201);
-    let racing = (0..8).map(|_| {
-        let (owner, body) = (w.owner.clone(), check(None));
-        tokio::spawn(async move { owner.post("/check", &body).await.1["allowed"].as_bool().unwrap() })
-    });
-    let mut yes = 0;
-    for r in racing {
-        yes += usize::from(r.await.unwrap());
+    // Sixteen racing checks, on one server and then split across two: one is allowed each time
+    // (the losers are decided again where the winner's write is already applied).
+    let second = w.server.second().await;
+    let elsewhere = Api::new(&second.url, "acme", &w.owner.token);
+    for round in 0..4 {
+        let (status, made) = w.dev.post("/access-requests", &ask("traces:read")).await;
+        assert_eq!(status, 201, "{made}");
+        let this = made["request"]["id"].as_str().unwrap().to_owned();
+        let racing: Vec<_> = (0..16)
+            .map(|i| {
+                let owner = if round >= 2 && i % 2 == 1 { elsewhere.clone() } else { w.owner.clone() };
+                let body = check(None);
+                tokio::spawn(async move { owner.post("/check", &body).await.1["allowed"].as_bool().unwrap() })
+            })
+            .collect();
+        let mut yes = 0;
+        for r in racing {
+            yes += usize::from(r.await.unwrap());
+        }
+        assert_eq!(yes, 1, "round {round}: one of sixteen racing checks uses it");
+        let (_, r) = w.dev.get(&format!("/access-requests/{this}")).await;
+        assert_eq!(r["state"], "revoked", "round {round}: {r}");
     }
-    assert_eq!(yes, 1, "one of eight racing checks uses it");
     let (_, events) = w.owner.get("/audit?event_type=access_request.consumed").await;
-    assert_eq!(events["events"].as_array().unwrap().len(), 3, "{events}");
+    assert_eq!(events["events"].as_array().unwrap().len(), 6, "{events}");
+
+    // A trace read is a use too: the first is allowed, the next finds nothing.
+    assert_eq!(w.dev.post("/access-requests", &ask("traces:read")).await.0, 201);
+    assert_eq!(w.dev.get(&format!("/traces/{trace}")).await.0, 200);
+    assert_eq!(w.dev.get(&format!("/traces/{trace}")).await.0, 404);
+    // So is a check of a key the holder delegated to: its access is theirs, used once.
+    let project = json!({ "name": "api self-service", "scope": "payments/api", "autoApprove": true });
+    let (status, body) = w.owner.post("/request-policies", &project).await;
+    assert_eq!(status, 201, "{body}");
+    let on_project = json!({ "permissions": ["traces:read"], "targets": ["payments/api"], "singleUse": "traces:read",
+                             "justification": "one look through my agent" });
+    let (status, made) = w.dev.post("/access-requests", &on_project).await;
+    assert_eq!((status, made["request"]["state"].as_str()), (201, Some("active")), "{made}");
+    let (status, key) = w
+        .dev
+        .post("/api-keys", &json!({ "project": "payments/api", "scopes": ["traces:read"], "delegate": true, "duration": "PT1H" }))
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let key_id = key["key"]["id"].as_str().unwrap();
+    let by_key = json!({ "principal": { "type": "api_key", "id": key_id }, "permission": "traces:read", "resource": { "type": "trace", "id": trace } });
+    assert_eq!(w.owner.post("/check", &by_key).await.1["allowed"], json!(true));
+    assert_eq!(w.owner.post("/check", &by_key).await.1["allowed"], json!(false), "used up by the key's first check");
+    let (_, r) = w.dev.get(&format!("/access-requests/{}", made["request"]["id"].as_str().unwrap())).await;
+    assert_eq!(r["state"], "revoked", "{r}");
 }
 
 #[tokio::test]
@@ -662,56 +702,108 @@ async fn a_token_minted_for_a_peer_decides_nothing_until_exchanged() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    // The owner mints a second token for peer1: holding it, the owner must not approve as peer1.
-    let (status, me) = w.peer1.get("/me").await;
-    assert_eq!((status, &me["token_made_by"]), (200, &Value::Null), "{me}");
-    let peer1_id = me["user"]["id"].as_str().unwrap().to_owned();
-    let (status, minted) = w.owner.post(&format!("/users/{peer1_id}/tokens"), &json!({})).await;
+    let sre = w.owner.get("/groups").await.1["groups"][0]["id"].as_str().unwrap().to_owned();
+    // peer1 holds a token of their own: nobody mints another for them.
+    let (_, me) = w.peer1.get("/me").await;
+    assert_eq!(me["token_made_by"], Value::Null, "{me}");
+    let (status, body) = w.owner.post(&format!("/users/{}/tokens", me["user"]["id"].as_str().unwrap()), &json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains("holds a token of their own"), "{body}");
+    // peer3, new in sre, holds only what the owner minted for them, and the owner mints a second.
+    let (peer3_id, peer3) = w.owner.create_user("peer3@acme.test", "org_member").await;
+    assert!(w.owner.post(&format!("/groups/{sre}/members"), &json!({ "userIds": ["peer3@acme.test"] })).await.0 < 300);
+    let (status, minted) = w.owner.post(&format!("/users/{peer3_id}/tokens"), &json!({})).await;
     assert_eq!(status, 201, "{minted}");
-    let as_peer1 = w.owner.with_token(minted["token"].as_str().unwrap());
-    let (_, me) = as_peer1.get("/me").await;
+    let as_peer3 = w.owner.with_token(minted["token"].as_str().unwrap());
+    let (_, me) = as_peer3.get("/me").await;
     assert_eq!(me["token_made_by"], "owner@acme.test", "{me}");
-    // A token made with a minted one stays marked: a copy holder cannot launder it.
-    let (status, laundered) = as_peer1.post(&format!("/users/{peer1_id}/tokens"), &json!({})).await;
+    // A token made with a minted one stays marked, and ends when the minted one does.
+    let (status, laundered) = as_peer3.post(&format!("/users/{peer3_id}/tokens"), &json!({ "expires_in": "P365D" })).await;
     assert_eq!(status, 201, "{laundered}");
+    assert_eq!(laundered["expires_at"], minted["expires_at"], "no longer than the token that made it: {laundered}");
     let laundered = w.owner.with_token(laundered["token"].as_str().unwrap());
     let id = request(&w.dev, &prod_traces(None)).await;
-    for holder in [&as_peer1, &laundered] {
+    for holder in [&as_peer3, &laundered] {
         let (status, body) = decide(holder, &id, "approve", Some("looks fine")).await;
         assert_eq!(status, 403, "{body}");
         assert!(message(&body).contains("made for you by owner@acme.test") && message(&body).contains("grantry token exchange"), "{body}");
         assert_eq!(decide(holder, &id, "deny", Some("no")).await.0, 403);
-        // The request still waits for peer1 as a person, so it is listed for them.
+        // The request still waits for peer3 as a person, so it is listed for them.
         let (status, listed) = holder.get("/access-requests?toDecide=true").await;
         assert_eq!(status, 200, "{listed}");
         assert_eq!(listed["requests"].as_array().map(Vec::len), Some(1), "{listed}");
     }
     let (_, got) = w.owner.get(&format!("/access-requests/{id}")).await;
     assert_eq!(got["state"], "pending", "{got}");
-    // The list of peer1's tokens says who minted which.
-    let (_, tokens) = w.peer1.get("/tokens").await;
+    let (_, tokens) = peer3.get("/tokens").await;
     let made_by: Vec<&Value> = tokens["tokens"].as_array().unwrap().iter().map(|t| &t["issued_by"]).collect();
-    assert_eq!(made_by.iter().filter(|m| m.is_null()).count(), 1, "{tokens}");
-    assert!(made_by.iter().filter(|m| !m.is_null()).all(|m| m.as_str().unwrap().starts_with("user:")), "{tokens}");
-    // Exchanging gives a token of one's own and revokes the presented one at once.
-    let own = as_peer1.own_token().await;
-    assert_eq!(as_peer1.get("/me").await.0, 401);
-    assert_eq!(as_peer1.post("/tokens/exchange", &json!({})).await.0, 401, "an exchanged token is not exchanged again");
+    assert!(made_by.len() == 3 && made_by.iter().all(|m| m.as_str().is_some_and(|m| m.starts_with("user:"))), "{tokens}");
+    // Racing exchanges of one token: one wins.
+    let racing: Vec<_> = (0..6)
+        .map(|_| {
+            let api = as_peer3.clone();
+            tokio::spawn(async move { api.post("/tokens/exchange", &json!({})).await })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for r in racing {
+        let (status, body) = r.await.unwrap();
+        assert!(matches!(status, 201 | 401 | 409), "{status} {body}");
+        if status == 201 {
+            won.push(body["token"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(won.len(), 1, "one exchange of a token: {won:?}");
+    let own = w.owner.with_token(&won[0]);
+    // The exchange shut out every token minted for peer3, the one peer3 holds included: were it
+    // not peer3 exchanging, peer3 would notice at once.
+    for shut in [&peer3, &as_peer3, &laundered] {
+        assert_eq!(shut.get("/me").await.0, 401);
+    }
     let (_, me) = own.get("/me").await;
     assert_eq!(me["token_made_by"], Value::Null, "{me}");
     let (status, body) = decide(&own, &id, "approve", Some("looks fine")).await;
     assert_eq!(status, 200, "{body}");
     assert!(w.reads_prod().await);
-    // The exchange is in the audit log, naming the token it replaced and who had minted it.
+    // Nobody mints for peer3 now, and the exchange is in the audit log with who had minted what.
+    assert_eq!(w.owner.post(&format!("/users/{peer3_id}/tokens"), &json!({})).await.0, 409);
     let (_, audit) = w.owner.get("/audit?event_type=token.exchanged").await;
-    let event = &audit["events"][0];
-    assert_eq!(event["before"]["issued_by"], format!("user:{}", w.owner_id().await), "{audit}");
-    // An API key is not exchanged (it is rotated), and a bad lifetime is refused before anything changes.
+    let exchanged: Vec<&Value> =
+        audit["events"].as_array().unwrap().iter().filter(|e| e["principal"] == format!("user:{peer3_id}")).collect();
+    assert_eq!(exchanged.len(), 1, "{audit}");
+    assert_eq!(exchanged[0]["before"]["issued_by"], format!("user:{}", w.owner_id().await), "{audit}");
+    // A bad lifetime is refused before anything changes; an unknown field too.
     let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "expires_in": "forever" })).await;
     assert_eq!((status, field(&body)), (422, "expires_in"), "{body}");
     assert_eq!(w.peer1.get("/me").await.0, 200);
     let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "lifetime": "P1D" })).await;
     assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn policies_are_not_passed_by_a_laxer_one_or_after_they_go() {
+    let w = world().await;
+    let strict = json!({ "name": "ws prod", "scope": "payments", "environment": "production",
+                         "stages": [{ "name": "peer", "approvals": 1, "groups": ["sre"] }] });
+    assert_eq!(w.owner.post("/request-policies", &strict).await.0, 201);
+    // A laxer policy deeper down does not decide the production environment the strict one names.
+    let lax = json!({ "name": "api self-service", "scope": "payments/api", "autoApprove": true, "maxDuration": "PT8H" });
+    let (status, made) = w.owner.post("/request-policies", &lax).await;
+    assert_eq!(status, 201, "{made}");
+    let (_, r) = w.dev.post("/access-requests", &prod_traces(None)).await;
+    assert_eq!((r["request"]["state"].as_str(), r["request"]["policy"].as_str()), (Some("pending"), Some("ws prod")), "{r}");
+    assert!(!w.reads_prod().await);
+    // An extension is decided only while the policy that decided the request still does.
+    let staging = json!({ "permissions": ["traces:read"], "targets": ["payments/api/staging"], "duration": "PT1H",
+                          "justification": "watch the staging traces" });
+    let (_, r) = w.dev.post("/access-requests", &staging).await;
+    assert_eq!(r["request"]["state"], "active", "{r}");
+    let id = r["request"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(extend(&w.dev, &id, "PT1H").await.0, 200);
+    assert_eq!(w.owner.delete(&format!("/request-policies/{}", made["policy"]["id"].as_str().unwrap())).await.0, 200);
+    let (status, body) = extend(&w.dev, &id, "PT1H").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains("since deleted, but no policy decides its targets now"), "{body}");
 }
 
 #[tokio::test]

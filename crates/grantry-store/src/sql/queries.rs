@@ -287,7 +287,7 @@ pub(crate) const INSERT_API_KEY: Query = Query {
     name: "insert_api_key",
     access: Access::Org,
     sql:
-        "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us, delegated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_keys (org_id, id, name, project_id, created_by, created_at_us, revoked_at_us, delegated_by, expires_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 };
 
 pub(crate) const RENAME_API_KEY: Query =

@@ -55,6 +55,7 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             created_at: timestamp(r.try_get("created_at_us")?)?,
             revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
             delegated_by: r.try_get::<Option<String>, _>("delegated_by")?.map(UserId),
+            expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
         };
         changes.push(Change::ApiKeyCreated { key });
     }

@@ -410,6 +410,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 micros(k.created_at).into(),
                 k.revoked_at.map(micros).into(),
                 k.delegated_by.as_ref().map(|u| u.as_str()).into(),
+                k.expires_at.map(micros).into(),
             ],
         ),
         Change::ApiKeyRenamed { org, id, name } => (&q::RENAME_API_KEY, vec![name.into(), org.as_str().into(), id.as_str().into()]),
