@@ -374,6 +374,10 @@ async fn what_a_member_may_learn_and_what_a_token_for_another_may_carry() {
     let (status, made) = o.owner.post(&format!("/users/{carol_id}/tokens"), &json!({})).await;
     assert_eq!(status, 201, "{made}");
     assert!(made["expires_at"].is_string(), "{made}");
+    // What carol makes with the token minted for her ends with it; with one of her own, it may last.
+    let (status, own) = carol.post(&format!("/users/{carol_id}/tokens"), &json!({})).await;
+    assert_eq!((status, own["expires_at"].is_string()), (201, true), "bounded by the minted token: {own}");
+    let carol = carol.own_token().await;
     let (status, own) = carol.post(&format!("/users/{carol_id}/tokens"), &json!({})).await;
     assert_eq!((status, own["expires_at"].is_null()), (201, true), "one's own may last: {own}");
 

@@ -418,7 +418,7 @@ async fn world(server: &TestServer) -> World {
     let w = World { owner: owner.clone(), callers: vec![], member_id, pdev_id, conv, trace, hook, next: AtomicUsize::new(0) };
     let key_in = owner.with_token(&w.key("ml/agents").await.1);
     let key_out = owner.with_token(&w.key("other/p").await.1);
-    let (_, minted) = owner.post(&format!("/users/{}/tokens", w.member_id), &json!({})).await;
+    let (_, minted) = owner.post(&format!("/users/{}/tokens", w.user_id().await), &json!({})).await;
     let (status, _) = owner.delete(&format!("/tokens/{}", minted["id"].as_str().unwrap())).await;
     assert_eq!(status, 200);
     let revoked = owner.with_token(minted["token"].as_str().unwrap());

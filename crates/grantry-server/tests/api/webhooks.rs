@@ -14,8 +14,13 @@ use std::time::Duration;
 /// What a receiver got: each delivery's headers and body.
 type Got = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
-/// A receiver on loopback (on `port`, or any) that answers 200 and keeps what it got.
-async fn receiver(port: u16) -> (String, Got) {
+/// A receiver on loopback, on any port, that answers 200 and keeps what it got.
+async fn receiver() -> (String, Got) {
+    receiver_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+}
+
+/// [`receiver`] on `listener`.
+fn receiver_on(listener: tokio::net::TcpListener) -> (String, Got) {
     let got: Got = Arc::default();
     let keep = Arc::clone(&got);
     let app = axum::Router::new().route(
@@ -28,7 +33,6 @@ async fn receiver(port: u16) -> (String, Got) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, got)
@@ -65,8 +69,8 @@ async fn notifications_are_signed_delivered_and_shaped_for_chat() {
     let owner = server.bootstrap("acme", "owner@acme.test").await;
     owner.create_scopes(&["ml", "ml/agents"]).await;
     let (_, dev) = owner.create_user("dev@acme.test", "org_member").await;
-    let (url, got) = receiver(0).await;
-    let (chat_url, chat) = receiver(0).await;
+    let (url, got) = receiver().await;
+    let (chat_url, chat) = receiver().await;
     let (id, secret) = hook(&owner, json!({ "name": "audit feed", "url": url })).await;
     hook(&owner, json!({ "name": "team chat", "url": chat_url, "format": "chat", "events": ["request.approved"] })).await;
 
@@ -127,8 +131,10 @@ async fn notifications_are_signed_delivered_and_shaped_for_chat() {
 async fn a_receiver_that_was_down_gets_everything_once_it_is_up() {
     let server = TestServer::start().await;
     let owner = server.bootstrap("acme", "owner@acme.test").await;
-    // A port nobody listens on yet.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A port held but not listened on yet (connections are refused), so nothing else takes it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let (id, _) = hook(&owner, json!({ "name": "later", "url": format!("http://127.0.0.1:{port}/hook") })).await;
     assert_eq!(owner.post(&format!("/webhooks/{id}/ping"), &json!({})).await.0, 200);
     // A new user's role is a grant activated: a second notification waiting.
@@ -138,7 +144,7 @@ async fn a_receiver_that_was_down_gets_everything_once_it_is_up() {
     let first = &listed["deliveries"][0];
     assert_eq!(first["status"], json!("pending"), "{listed}");
     assert!(first["attempts"].as_u64().unwrap() >= 1 && first["last_error"].is_string(), "{listed}");
-    let (_, got) = receiver(port).await;
+    let (_, got) = receiver_on(socket.listen(64).unwrap());
     let delivered = wait_for(&got, 2, 20).await;
     let mut kinds = types(&delivered);
     kinds.sort();
@@ -198,7 +204,7 @@ async fn the_sweeper_tells_of_starts_warnings_ends_and_lapses() {
     let owner = server.bootstrap("acme", "owner@acme.test").await;
     owner.create_scopes(&["ml", "ml/agents", "ml/agents/staging", "ml/agents/prod!"]).await;
     let (_, dev) = owner.create_user("dev@acme.test", "org_member").await;
-    let (url, got) = receiver(0).await;
+    let (url, got) = receiver().await;
     hook(
         &owner,
         json!({ "name": "feed", "url": url, "events": ["request.expired", "grant.activated", "grant.expiring_soon", "grant.expired"] }),
@@ -266,7 +272,7 @@ async fn breaking_the_glass_tells_the_skipped_approvers_at_once() {
     owner.create_scopes(&["ml", "ml/agents", "ml/agents/prod!"]).await;
     let (_, dev) = owner.create_user("dev@acme.test", "org_member").await;
     assert_eq!(owner.post("/groups", &json!({ "name": "sre" })).await.0, 201);
-    let (url, got) = receiver(0).await;
+    let (url, got) = receiver().await;
     hook(&owner, json!({ "name": "oncall", "url": url, "format": "chat", "events": ["request.break_glass"] })).await;
     let policy = json!({ "name": "prod", "scope": "ml", "environment": "production", "breakGlass": true,
         "stages": [ { "name": "peer", "approvals": 1, "groups": ["sre"] }, { "name": "admin", "approvals": 1, "roles": ["org_admin"] } ] });
@@ -313,7 +319,7 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_others() {
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     let other = server.bootstrap("globex", "owner@globex.test").await;
-    let (url, got) = receiver(0).await;
+    let (url, got) = receiver().await;
     let (fine, _) = hook(&other, json!({ "name": "fine", "url": url })).await;
     let asked = std::time::Instant::now();
     assert_eq!(other.post(&format!("/webhooks/{fine}/ping"), &json!({})).await.0, 200);

@@ -4,4 +4,4 @@
 ALTER TABLE credentials ADD COLUMN issued_by TEXT;
 
 -- An API key made for a while (a delegation's duration) ends then, whatever is rotated or added.
-ALTER TABLE api_keys ADD COLUMN expires_at_us INTEGER;
+ALTER TABLE api_keys ADD COLUMN expires_at_us BIGINT;
