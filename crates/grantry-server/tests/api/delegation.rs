@@ -2,7 +2,7 @@
 //! at the project now, never allows what they may not do at the moment of a check, and stops with
 //! their access — revoked, or expired; the user revokes it themselves.
 
-use grantry_testkit::TestServer;
+use grantry_testkit::{Api, TestServer};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -56,13 +56,20 @@ async fn a_delegated_key_never_exceeds_its_user_and_ends_with_their_access() {
     assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
 }
 
-#[tokio::test]
-async fn a_delegated_key_acts_on_the_project_no_more_than_its_user() {
+/// A server, its owner, and `dev@acme.test` (id, caller): project admin of `ml/agents` (with
+/// environment `dev`).
+async fn project_admin() -> (TestServer, Api, String, Api) {
     let server = TestServer::start().await;
     let owner = server.bootstrap("acme", "owner@acme.test").await;
     owner.create_scopes(&["ml", "ml/agents", "ml/agents/dev"]).await;
-    let (_, dev) = owner.create_user("dev@acme.test", "org_member").await;
+    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
     assert_eq!(owner.grant_role("dev@acme.test", "project_admin", "ml/agents", json!({})).await.0, 201);
+    (server, owner, dev_id, dev)
+}
+
+#[tokio::test]
+async fn a_delegated_key_acts_on_the_project_no_more_than_its_user() {
+    let (_server, owner, _, dev) = project_admin().await;
     let body = json!({ "project": "ml/agents", "scopes": ["Trace:Capture"], "name": "ingest agent", "delegate": true });
     let (status, made) = dev.post("/api-keys", &body).await;
     assert_eq!(status, 201, "{made}");
@@ -77,11 +84,7 @@ async fn a_delegated_key_acts_on_the_project_no_more_than_its_user() {
 
 #[tokio::test]
 async fn a_delegated_key_ends_on_time_whatever_is_rotated_or_added_and_with_its_user() {
-    let server = TestServer::start().await;
-    let owner = server.bootstrap("acme", "owner@acme.test").await;
-    owner.create_scopes(&["ml", "ml/agents", "ml/agents/dev"]).await;
-    let (dev_id, dev) = owner.create_user("dev@acme.test", "org_member").await;
-    assert_eq!(owner.grant_role("dev@acme.test", "project_admin", "ml/agents", json!({})).await.0, 201);
+    let (_server, owner, dev_id, dev) = project_admin().await;
     let body = json!({ "project": "ml/agents", "scopes": ["traces:read"], "name": "short agent", "delegate": true, "duration": "PT2S" });
     let (status, made) = dev.post("/api-keys", &body).await;
     assert_eq!(status, 201, "{made}");
