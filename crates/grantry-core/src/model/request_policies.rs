@@ -127,11 +127,13 @@ impl RequestPolicy {
             }
     }
 
-    /// How specific it is: a narrower filter first (a policy about production, or about one data
-    /// classification, decides what it names over a general one anywhere — a laxer policy deeper
-    /// down does not pass it by), then a deeper scope.
-    pub fn specificity(&self) -> (usize, usize) {
+    /// How specific it is: a policy about production, or about one data classification, first —
+    /// it decides what it names over a general one anywhere, so a laxer policy deeper down does
+    /// not pass it by (a non-production filter only narrows: it outranks nothing) — then a deeper
+    /// scope, then a narrower filter.
+    pub fn specificity(&self) -> (usize, usize, usize) {
         let depth = if self.scope.is_empty() || self.scope == "org" { 0 } else { self.scope.split('/').count() };
-        (usize::from(self.environment.is_some()) + usize::from(self.classification.is_some()), depth)
+        let guards = usize::from(self.environment == Some(EnvFilter::Production)) + usize::from(self.classification.is_some());
+        (guards, depth, usize::from(self.environment.is_some()))
     }
 }

@@ -28,9 +28,18 @@ struct Reach {
     scope: bool,
 }
 
+/// Attribute `name` of a resource target — or, when it has none, of what it belongs to (a data
+/// source is as restricted as its agent).
 fn text_attr(o: &OrgState, target: &Anchor, name: &str) -> Option<AttrValue> {
     let Anchor::Resource(r) = target else { return None };
-    o.resource(r)?.attributes.get(name).cloned()
+    let mut at = o.resource(r)?;
+    for _ in 0..8 {
+        if let Some(v) = at.attributes.get(name) {
+            return Some(v.clone());
+        }
+        at = o.resource(at.parent.as_ref()?)?;
+    }
+    None
 }
 
 fn reach(o: &OrgState, target: &Anchor) -> Reach {

@@ -12,7 +12,7 @@ use crate::state::AppState;
 use grantry_core::audit::AuditDraft;
 use grantry_core::authz::Action;
 use grantry_core::change::Change;
-use grantry_core::index::DecisionIndex;
+use grantry_core::index::{DecisionIndex, OrgState};
 use grantry_core::model::{AccessRequest, Approval, Closed, Closing, Granted, Principal, RequestState};
 use grantry_core::validate;
 
@@ -169,6 +169,7 @@ pub async fn decide(
                         let Principal::User(me) = &ctx.actor else {
                             return Err(ServiceError::Forbidden("approvals are given by people".into()));
                         };
+                        still_deciding(o, &r)?;
                         let approval = Approval { stage, by: me.clone(), at: ctx.now, reason: why.clone() };
                         match r.extension.as_mut().filter(|_| extending) {
                             Some(ext) => ext.approvals.push(approval),
@@ -270,21 +271,7 @@ pub async fn extend(state: &AppState, ctx: &Ctx, id: &str, spec: &ExtensionSpec)
                     r.id
                 )));
             }
-            // Decided by the policy in force now, which must be the one that decided the request:
-            // a policy deleted or outranked since does not go on approving extensions.
-            let policy = super::policy_reach::deciding(o, &r.targets)?;
-            if policy.as_ref().map(|p| &p.id) != r.policy.as_ref() {
-                let then = match r.policy.as_deref().map(|id| (id, super::find_policy(o, id))) {
-                    None => "no policy".to_owned(),
-                    Some((_, Ok(p))) => format!("policy `{}`", p.name),
-                    Some((id, Err(_))) => format!("policy {id}, since deleted"),
-                };
-                let now = policy.as_ref().map_or_else(|| "no policy".to_owned(), |p| format!("policy `{}`", p.name));
-                return Err(ServiceError::Conflict(format!(
-                    "access request `{}` was decided by {then}, but {now} decides its targets now; ask again with a new request",
-                    r.id
-                )));
-            }
+            let policy = still_deciding(o, &r)?;
             let org_policy = &o.org().policy;
             // The longest it was made under holds, whatever became of its policy since.
             let longest = r.max_duration.unwrap_or_else(|| {
@@ -324,4 +311,23 @@ pub async fn extend(state: &AppState, ctx: &Ctx, id: &str, spec: &ExtensionSpec)
         })
         .await?;
     Ok((committed.revision, r))
+}
+
+/// The policy that decides `r`'s targets now, which must be the one that decided `r`: a policy
+/// deleted or outranked since approves nothing more of it (neither a stage nor an extension).
+fn still_deciding(o: &OrgState, r: &AccessRequest) -> Result<Option<grantry_core::model::RequestPolicy>> {
+    let policy = super::policy_reach::deciding(o, &r.targets)?;
+    if policy.as_ref().map(|p| &p.id) != r.policy.as_ref() {
+        let then = match r.policy.as_deref().map(|id| (id, super::find_policy(o, id))) {
+            None => "no policy".to_owned(),
+            Some((_, Ok(p))) => format!("policy `{}`", p.name),
+            Some((id, Err(_))) => format!("policy {id}, since deleted"),
+        };
+        let now = policy.as_ref().map_or_else(|| "no policy".to_owned(), |p| format!("policy `{}`", p.name));
+        return Err(ServiceError::Conflict(format!(
+            "access request `{}` was decided by {then}, but {now} decides its targets now; ask again with a new request",
+            r.id
+        )));
+    }
+    Ok(policy)
 }

@@ -574,6 +574,22 @@ async fn attacks_on_requests_are_refused() {
         )
         .await;
     assert_eq!((status, made["request"]["policy"].as_str()), (201, Some("restricted agents")), "{made}");
+    // A data source of a restricted agent is as restricted as its agent.
+    let (status, body) = w.owner.post(&format!("/agents/{agent_id}/sources"), &json!({ "name": "Payroll", "groups": [] })).await;
+    assert_eq!(status, 201, "{body}");
+    let source = body["source"]["id"].as_str().or_else(|| body["data_source"]["id"].as_str()).unwrap_or_else(|| panic!("{body}"));
+    let (status, made) = w
+        .dev
+        .post(
+            "/access-requests",
+            &json!({ "permissions": ["DataSource:Retrieve"], "targets": [format!("data_source:{source}")], "justification": "the payroll data" }),
+        )
+        .await;
+    assert_eq!(
+        (status, made["request"]["policy"].as_str(), made["request"]["state"].as_str()),
+        (201, Some("restricted agents"), Some("pending")),
+        "{made}"
+    );
 
     // Grantry's own records are not targets.
     let (_, policies) = w.owner.get("/request-policies").await;
@@ -835,4 +851,45 @@ async fn ended_requests_are_forgotten_after_the_retention_and_no_sooner() {
         (Some(denied.as_str()), Some("denied")),
         "{audit}"
     );
+}
+
+#[tokio::test]
+async fn a_request_is_decided_only_while_its_policy_decides_it() {
+    let w = world().await;
+    // A non-production filter only narrows: it does not outrank a stricter policy nearer the target.
+    let lax = json!({ "name": "nonprod self-service", "scope": "org", "environment": "non_production", "autoApprove": true });
+    assert_eq!(w.owner.post("/request-policies", &lax).await.0, 201);
+    let review = json!({ "name": "staging review", "scope": "payments/api/staging", "stages": [{ "name": "peer", "approvals": 1, "groups": ["sre"] }] });
+    let (status, made) = w.owner.post("/request-policies", &review).await;
+    assert_eq!(status, 201, "{made}");
+    let staging = json!({ "permissions": ["traces:read"], "targets": ["payments/api/staging"], "duration": "PT1H",
+                          "justification": "watch the staging traces" });
+    let id = request(&w.dev, &staging).await;
+    let (_, r) = w.dev.get(&format!("/access-requests/{id}")).await;
+    assert_eq!((r["state"].as_str(), r["policy"].as_str()), (Some("pending"), Some("staging review")), "{r}");
+    assert_eq!(decide(&w.peer1, &id, "approve", None).await.0, 200);
+    let (status, body) = extend(&w.dev, &id, "PT1H").await;
+    assert_eq!(status, 200, "{body}");
+    // Its policy goes while the extension waits: approving the extension is refused, not waved through.
+    assert_eq!(w.owner.delete(&format!("/request-policies/{}", made["policy"]["id"].as_str().unwrap())).await.0, 200);
+    let (status, body) = decide(&w.peer2, &id, "approve", None).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(message(&body).contains("but policy `nonprod self-service` decides its targets now"), "{body}");
+    // So is a stage of a pending request whose policy was outranked meanwhile.
+    let (status, made) = w.owner.post("/request-policies", &review).await;
+    assert_eq!(status, 201, "{made}");
+    let pending = request(
+        &w.dev,
+        &json!({ "permissions": ["traces:read"], "targets": ["payments/api/staging"], "duration": "PT2H",
+                                          "justification": "watch the staging traces again" }),
+    )
+    .await;
+    let stricter = json!({ "name": "staging two", "scope": "payments/api/staging", "classification": "restricted",
+                           "stages": [{ "name": "two", "approvals": 2, "groups": ["sre"] }] });
+    assert_eq!(w.owner.post("/request-policies", &stricter).await.0, 201);
+    assert_eq!(w.owner.delete(&format!("/request-policies/{}", made["policy"]["id"].as_str().unwrap())).await.0, 200);
+    let (status, body) = decide(&w.peer1, &pending, "approve", None).await;
+    assert_eq!(status, 409, "{body}");
+    let (_, r) = w.dev.get(&format!("/access-requests/{pending}")).await;
+    assert_eq!(r["state"], "pending", "{r}");
 }
