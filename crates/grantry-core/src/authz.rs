@@ -109,8 +109,9 @@ pub enum Action<'a> {
     /// See every access request (without it: one's own, and those one may decide).
     ListRequests,
     /// Approve or deny stage `stage` of `request`, with a credential minted by `token_made_by`
-    /// when someone other than the actor minted it (such a credential decides nothing).
-    DecideRequest { request: &'a AccessRequest, stage: usize, token_made_by: Option<&'a Principal> },
+    /// when someone other than the actor minted it (such a credential decides nothing) and in the
+    /// `custody` of others (who count as deciding too).
+    DecideRequest { request: &'a AccessRequest, stage: usize, token_made_by: Option<&'a Principal>, custody: &'a [Principal] },
     /// Hand out `requested` on `targets` (an approval's bound: the actor is the policy's author,
     /// or the approver when no policy names one).
     HandOut { requested: &'a Requested, targets: &'a [Anchor] },
@@ -358,9 +359,10 @@ pub fn authorize(o: &OrgState, cat: &Catalogue, actor: &Principal, action: Actio
         },
         Action::ManageRequestPolicies { scope } => require_at(o, cat, actor, perm::ACCESS_POLICY_MANAGE, scope, now),
         Action::ListRequests => require(o, cat, actor, perm::GRANT_LIST_ALL, now),
-        Action::DecideRequest { request, stage, token_made_by } => {
+        Action::DecideRequest { request, stage, token_made_by, custody } => {
             requests::may_decide(o, cat, actor, request, stage, now)?;
-            requests::own_token(o, token_made_by)
+            requests::own_token(o, token_made_by)?;
+            requests::apart(o, actor, custody, request)
         }
         Action::HandOut { requested, targets } => requests::require_hands_out(o, cat, actor, requested, targets, now),
         Action::ManageWebhooks => require(o, cat, actor, perm::WEBHOOK_MANAGE, now),

@@ -413,4 +413,9 @@ pub struct Credential {
     /// nobody decides as someone they minted a token for (see `authz::requests`).
     #[serde(default)]
     pub issued_by: Option<Principal>,
+    /// Who else could have held the lineage this credential comes from: whoever minted a token that
+    /// was exchanged on the way to it, and theirs in turn. An approval with it counts for them
+    /// too (see `authz::requests`).
+    #[serde(default)]
+    pub custody: Vec<Principal>,
 }

@@ -98,13 +98,15 @@ pub struct Ctx {
     pub token_made_by: Option<Principal>,
     /// When that credential expires.
     pub token_expires_at: Option<Timestamp>,
+    /// That credential's custody (`Credential::custody`).
+    pub token_custody: Vec<Principal>,
 }
 
 impl Ctx {
     /// A context for `actor` acting in `org` at `now`.
     pub fn new(org: OrgId, actor: Principal, request_id: Option<String>, now: Timestamp) -> Self {
         let by = Actor::from(&actor);
-        Self { org, actor, by, request_id, now, token: None, token_made_by: None, token_expires_at: None }
+        Self { org, actor, by, request_id, now, token: None, token_made_by: None, token_expires_at: None, token_custody: vec![] }
     }
 
     /// The same context, acting with `credential`.
@@ -113,6 +115,7 @@ impl Ctx {
             token: Some(credential.id.clone()),
             token_made_by: credential.issued_by.clone(),
             token_expires_at: credential.expires_at,
+            token_custody: credential.custody.clone(),
             ..self
         }
     }

@@ -160,6 +160,7 @@ async fn what_is_committed_comes_back_in_the_snapshot(db: &Db) {
         expires_at: Some(t(99)),
         revoked_at: None,
         issued_by: Some(Principal::User(UserId::from("u2"))),
+        custody: vec![Principal::User(UserId::from("u3"))],
     };
     let resource = Resource {
         org: OrgId::from("o1"),

@@ -113,6 +113,39 @@ pub(super) fn own_token(o: &OrgState, made_by: Option<&Principal>) -> Result<()>
     )))
 }
 
+/// Refuses a decision that would count twice for one person: an approval counts for the approver
+/// and for whoever holds custody of their token's lineage (minted a token exchanged on the way to
+/// it), so it must not count for the requester, nor for anyone behind an approval already given
+/// in this round — else one admin could approve their own request, or two stages, through an
+/// account whose first token they held.
+pub(super) fn apart(o: &OrgState, actor: &Principal, custody: &[Principal], request: &AccessRequest) -> Result<()> {
+    let email = |p: &Principal| match p {
+        Principal::User(id) => o.user(id).map_or_else(|| p.to_string(), |u| u.email.clone()),
+        _ => p.to_string(),
+    };
+    let requester = Principal::User(request.requester.clone());
+    if let Some(by) = custody.iter().find(|p| **p == requester) {
+        return Err(CoreError::Forbidden(format!(
+            "your token comes from one {} minted, and it is their request: an approval counts for whoever could have given it; \
+             ask another approver",
+            email(by)
+        )));
+    }
+    for a in request.round_approvals() {
+        let earlier = Principal::User(a.by.clone());
+        let shared = custody.iter().find(|p| **p == earlier).or_else(|| a.custody.iter().find(|p| *p == actor));
+        if let Some(by) = shared {
+            return Err(CoreError::Forbidden(format!(
+                "{} already approved this request, and one of you holds a token that comes from one {} minted: an \
+                 approval counts for whoever could have given it, so it would count twice for them; ask another approver",
+                email(&earlier),
+                email(by)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Decides whether `actor` may approve or deny stage `stage` of `request`.
 pub(super) fn may_decide(
     o: &OrgState,

@@ -49,6 +49,9 @@ pub struct Approval {
     pub by: UserId,
     pub at: Timestamp,
     pub reason: String,
+    /// Who else could have given it: the custody of the token it was given with.
+    #[serde(default)]
+    pub custody: Vec<crate::model::Principal>,
 }
 
 /// How a request ended other than by running its course.
@@ -271,6 +274,11 @@ impl AccessRequest {
     /// Whether `user` has approved any stage of this round.
     pub fn approved_by(&self, user: &UserId) -> bool {
         self.round().0.iter().any(|a| &a.by == user)
+    }
+
+    /// The approvals of this round.
+    pub fn round_approvals(&self) -> &[Approval] {
+        self.round().0
     }
 
     /// Whether `user` has approved it, or an extension of it, ever.

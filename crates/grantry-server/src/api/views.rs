@@ -203,6 +203,10 @@ pub struct CredentialView {
     /// no access request until exchanged (`POST /v1/{org}/tokens/exchange`).
     #[serde(default)]
     pub issued_by: Option<String>,
+    /// Who else could have held the lineage it comes from (minted a token exchanged on the way to
+    /// it): an approval given with it counts for them too.
+    #[serde(default)]
+    pub custody: Vec<String>,
 }
 
 impl CredentialView {
@@ -225,6 +229,7 @@ impl CredentialView {
             revoked_at: c.revoked_at,
             status: status.to_owned(),
             issued_by: c.issued_by.as_ref().map(ToString::to_string),
+            custody: c.custody.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -154,8 +154,15 @@ pub async fn decide(
                         }
                         narrow(o, &mut r, texts)?;
                     }
-                    let permit =
-                        ctx.authorize(ix, Action::DecideRequest { request: &r, stage, token_made_by: ctx.token_made_by.as_ref() })?;
+                    let permit = ctx.authorize(
+                        ix,
+                        Action::DecideRequest {
+                            request: &r,
+                            stage,
+                            token_made_by: ctx.token_made_by.as_ref(),
+                            custody: &ctx.token_custody,
+                        },
+                    )?;
                     if decision == Decision::Deny {
                         needs_reason(&why)?;
                         if extending {
@@ -170,7 +177,8 @@ pub async fn decide(
                             return Err(ServiceError::Forbidden("approvals are given by people".into()));
                         };
                         still_deciding(o, &r)?;
-                        let approval = Approval { stage, by: me.clone(), at: ctx.now, reason: why.clone() };
+                        let approval =
+                            Approval { stage, by: me.clone(), at: ctx.now, reason: why.clone(), custody: ctx.token_custody.clone() };
                         match r.extension.as_mut().filter(|_| extending) {
                             Some(ext) => ext.approvals.push(approval),
                             None => r.approvals.push(approval),
@@ -229,10 +237,18 @@ pub async fn decide(
                             r.id
                         )));
                     }
-                    let permit =
-                        ctx.authorize(ix, Action::DecideRequest { request: &r, stage: 0, token_made_by: ctx.token_made_by.as_ref() })?;
+                    let permit = ctx.authorize(
+                        ix,
+                        Action::DecideRequest {
+                            request: &r,
+                            stage: 0,
+                            token_made_by: ctx.token_made_by.as_ref(),
+                            custody: &ctx.token_custody,
+                        },
+                    )?;
                     let Principal::User(me) = &ctx.actor else { return Err(ServiceError::Forbidden("reviews are made by people".into())) };
-                    r.reviewed = Some(Approval { stage: 0, by: me.clone(), at: ctx.now, reason: why.clone() });
+                    r.reviewed =
+                        Some(Approval { stage: 0, by: me.clone(), at: ctx.now, reason: why.clone(), custody: ctx.token_custody.clone() });
                     (permit, "access_request.reviewed")
                 }
             };

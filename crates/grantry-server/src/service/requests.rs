@@ -98,7 +98,7 @@ pub fn may_see(ix: &DecisionIndex, ctx: &Ctx, r: &AccessRequest) -> bool {
 /// Whether the caller, as a person, decides stage `stage` of `r` — whatever token they hold now
 /// (one minted for them decides nothing until exchanged, yet lists what waits for them).
 pub fn decides_in_person(ix: &DecisionIndex, ctx: &Ctx, r: &AccessRequest, stage: usize) -> bool {
-    ctx.authorize(ix, Action::DecideRequest { request: r, stage, token_made_by: None }).is_ok()
+    ctx.authorize(ix, Action::DecideRequest { request: r, stage, token_made_by: None, custody: &[] }).is_ok()
 }
 
 /// A target as given: a scope path, or `TYPE:ID` for a registered resource.

@@ -113,6 +113,7 @@ pub(super) fn mint(ctx: &Ctx, principal: Principal, expires_at: Option<Timestamp
         created_at: ctx.now,
         expires_at: ctx.bounded(expires_at),
         revoked_at: None,
+        custody: ctx.token_custody.clone(),
     };
     Ok((secret, credential))
 }
@@ -183,7 +184,11 @@ pub async fn exchange_token(state: &AppState, ctx: &Ctx, ttl: Option<SignedDurat
             }
             // Unmarked and unbounded: a token of their own, as if made with one.
             let own = Ctx { token_made_by: None, ..ctx.clone() };
-            let t = new_token(&own, user, ttl)?;
+            let mut t = new_token(&own, user, ttl)?;
+            // Whoever minted the token exchanged could have done the exchange: they keep custody.
+            if let Some(by) = old.issued_by.as_ref().filter(|by| !t.credential.custody.contains(by)) {
+                t.credential.custody.push(by.clone());
+            }
             let mut exchanged = token_event(ctx, "token.exchanged", &t.credential);
             exchanged.before = Some(serde_json::json!({ "id": old.id, "issued_by": old.issued_by.as_ref().map(ToString::to_string) }));
             let (mut changes, mut audit) = (vec![Change::CredentialIssued { credential: t.credential.clone() }], vec![exchanged]);

@@ -181,15 +181,15 @@ async fn without_a_policy_the_organizations_approvers_decide_one_approval() {
 async fn n_of_m_needs_distinct_approvers_and_escalation_opens_after_its_time() {
     let w = world().await;
     let policy = json!({ "name": "two sre", "scope": "payments/api", "stages": [
-        { "name": "sre", "approvals": 2, "groups": ["sre"], "escalateAfter": "PT2S", "escalationRoles": ["org_owner"] } ] });
+        { "name": "sre", "approvals": 2, "groups": ["sre"], "escalateAfter": "PT2S", "escalationRoles": ["workspace_admin"] } ] });
     assert_eq!(w.owner.post("/request-policies", &policy).await.0, 201);
     let id =
         request(&w.dev, &json!({ "role": "project_developer", "targets": ["payments/api"], "justification": "debug the flaky job" })).await;
     assert_eq!(decide(&w.peer1, &id, "approve", None).await.0, 200);
     let (_, r) = w.dev.get(&format!("/access-requests/{id}")).await;
     assert_eq!((r["state"].as_str(), r["stages"][0]["approvals"].as_array().unwrap().len()), (Some("pending"), 1), "{r}");
-    // The owner is not in the group, and the escalation has not opened yet.
-    let (status, answer) = decide(&w.owner, &id, "approve", None).await;
+    // The lead is not in the group, and the escalation has not opened yet.
+    let (status, answer) = decide(&w.lead, &id, "approve", None).await;
     assert!(status == 403 && message(&answer).contains("after PT2S"), "{answer}");
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     // The sweeper tells of the escalation once (and its webhooks with it).
@@ -203,7 +203,10 @@ async fn n_of_m_needs_distinct_approvers_and_escalation_opens_after_its_time() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(told, 1);
-    let (status, r) = decide(&w.owner, &id, "approve", Some("escalated")).await;
+    // The owner minted peer1's first token, so their approval would count twice for the owner.
+    let (status, answer) = decide(&w.owner, &id, "approve", Some("escalated")).await;
+    assert!(status == 403 && message(&answer).contains("would count twice for them"), "{answer}");
+    let (status, r) = decide(&w.lead, &id, "approve", Some("escalated")).await;
     assert_eq!((status, r["request"]["state"].as_str()), (200, Some("active")), "{r}");
 }
 
@@ -788,6 +791,18 @@ async fn a_token_minted_for_a_peer_decides_nothing_until_exchanged() {
         audit["events"].as_array().unwrap().iter().filter(|e| e["principal"] == format!("user:{peer3_id}")).collect();
     assert_eq!(exchanged.len(), 1, "{audit}");
     assert_eq!(exchanged[0]["before"]["issued_by"], format!("user:{}", w.owner_id().await), "{audit}");
+    // An admin who exchanged a colleague's first token themself cannot approve their own request
+    // with it: an approval counts for whoever could have given it.
+    let (_, peer4) = w.owner.create_user("peer4@acme.test", "org_member").await;
+    assert!(w.owner.post(&format!("/groups/{sre}/members"), &json!({ "userIds": ["peer4@acme.test"] })).await.0 < 300);
+    let puppet = peer4.own_token().await;
+    let mine = request(&w.owner, &prod_traces(None)).await;
+    let (status, body) = decide(&puppet, &mine, "approve", None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(message(&body).contains("one owner@acme.test minted, and it is their request"), "{body}");
+    let (_, tokens) = puppet.get("/tokens").await;
+    let live = tokens["tokens"].as_array().unwrap().iter().find(|t| t["status"] == "active").cloned().unwrap_or_default();
+    assert_eq!(live["custody"], json!([format!("user:{}", w.owner_id().await)]), "{tokens}");
     // A bad lifetime is refused before anything changes; an unknown field too.
     let (status, body) = w.peer1.post("/tokens/exchange", &json!({ "expires_in": "forever" })).await;
     assert_eq!((status, field(&body)), (422, "expires_in"), "{body}");

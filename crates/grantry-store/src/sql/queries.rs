@@ -129,7 +129,7 @@ pub(crate) const SET_USER_STATUS: Query =
 pub(crate) const INSERT_CREDENTIAL: Query = Query {
     name: "insert_credential",
     access: Access::Org,
-    sql: "INSERT INTO credentials (id, org_id, principal, secret_hash, created_at_us, expires_at_us, revoked_at_us, issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    sql: "INSERT INTO credentials (id, org_id, principal, secret_hash, created_at_us, expires_at_us, revoked_at_us, issued_by, custody) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 };
 
 pub(crate) const REVOKE_CREDENTIAL: Query = Query {

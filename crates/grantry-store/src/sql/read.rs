@@ -79,6 +79,10 @@ pub(super) async fn snapshot(tx: &mut Transaction<'_, Any>) -> Result<Snapshot> 
             expires_at: opt_timestamp(r.try_get("expires_at_us")?)?,
             revoked_at: opt_timestamp(r.try_get("revoked_at_us")?)?,
             issued_by: r.try_get::<Option<String>, _>("issued_by")?.as_deref().map(parse).transpose()?,
+            custody: match r.try_get::<Option<String>, _>("custody")? {
+                None => vec![],
+                Some(text) => from_json::<Vec<String>>(&text)?.iter().map(|p| parse(p)).collect::<Result<_>>()?,
+            },
         };
         changes.push(Change::CredentialIssued { credential });
     }

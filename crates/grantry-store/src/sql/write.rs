@@ -455,6 +455,7 @@ fn change_statement(change: &Change) -> Result<(&'static q::Query, Vec<Arg>)> {
                 c.expires_at.map(micros).into(),
                 c.revoked_at.map(micros).into(),
                 c.issued_by.as_ref().map(principal_key).into(),
+                (!c.custody.is_empty()).then(|| json(&c.custody.iter().map(principal_key).collect::<Vec<_>>())).transpose()?.into(),
             ],
         ),
         Change::CredentialRevoked { org, id, at } => (&q::REVOKE_CREDENTIAL, stamp(*at, org, id.as_str())),
