@@ -134,10 +134,28 @@ impl Ctx {
         }
     }
 
-    /// Who else holds the secret of a credential this actor makes for `principal`: the one who
-    /// minted the actor's own credential, or else the actor when the credential is someone else's.
+    /// Who minted a credential this actor makes for `principal`, when it is not `principal`'s own
+    /// doing: the actor, for someone else; for themself, whoever minted the token they act with.
     pub fn mints_as(&self, principal: &Principal) -> Option<Principal> {
-        self.token_made_by.clone().or_else(|| (&self.actor != principal).then(|| self.actor.clone()))
+        if &self.actor == principal {
+            self.token_made_by.clone()
+        } else {
+            Some(self.actor.clone())
+        }
+    }
+
+    /// The custody of a credential this actor makes for `principal`: their own token's custody,
+    /// whoever minted that token, and the actor when the credential is someone else's — everyone
+    /// who could have held its secret.
+    pub fn custody_for(&self, principal: &Principal) -> Vec<Principal> {
+        let mut custody = self.token_custody.clone();
+        let me = (&self.actor != principal).then_some(&self.actor);
+        for p in self.token_made_by.iter().chain(me) {
+            if !custody.contains(p) {
+                custody.push(p.clone());
+            }
+        }
+        custody
     }
 
     /// The same context at another time.

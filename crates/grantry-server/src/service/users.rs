@@ -100,20 +100,21 @@ pub(super) fn new_token(ctx: &Ctx, user: &UserId, ttl: Option<SignedDuration>) -
     Ok(IssuedToken { id: credential.id.clone(), secret, credential })
 }
 
-/// A new secret for `principal` and its credential, made by the context's actor (so marked as
-/// minted by them, or by whoever minted their own credential: [`Ctx::mints_as`]).
+/// A new secret for `principal` and its credential, made by the context's actor: marked as minted
+/// by whoever did ([`Ctx::mints_as`]), in the custody of everyone who could have held it
+/// ([`Ctx::custody_for`]).
 pub(super) fn mint(ctx: &Ctx, principal: Principal, expires_at: Option<Timestamp>) -> Result<(String, Credential)> {
     let secret = new_secret()?;
     let credential = Credential {
         id: TokenId(new_id()?),
         org: ctx.org.clone(),
         issued_by: ctx.mints_as(&principal),
+        custody: ctx.custody_for(&principal),
         principal,
         secret_hash: hash_secret(&secret),
         created_at: ctx.now,
         expires_at: ctx.bounded(expires_at),
         revoked_at: None,
-        custody: ctx.token_custody.clone(),
     };
     Ok((secret, credential))
 }

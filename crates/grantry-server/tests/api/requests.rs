@@ -908,3 +908,37 @@ async fn a_request_is_decided_only_while_its_policy_decides_it() {
     let (_, r) = w.dev.get(&format!("/access-requests/{pending}")).await;
     assert_eq!(r["state"], "pending", "{r}");
 }
+
+#[tokio::test]
+async fn a_puppet_made_with_a_minted_token_stays_in_its_makers_custody() {
+    let w = world().await;
+    let sre = w.owner.get("/groups").await.1["groups"][0]["id"].as_str().unwrap().to_owned();
+    // adam, an admin onboarded with a minted token, sets up zed before exchanging his own.
+    let (_, adam_minted) = w.owner.create_user("adam@acme.test", "org_admin").await;
+    let (_, zed_minted) = adam_minted.create_user("zed@acme.test", "org_admin").await;
+    assert!(w.owner.post(&format!("/groups/{sre}/members"), &json!({ "userIds": ["zed@acme.test"] })).await.0 < 300);
+    let zed = zed_minted.own_token().await;
+    let adam = adam_minted.own_token().await;
+    let (_, tokens) = zed.get("/tokens").await;
+    let live = tokens["tokens"].as_array().unwrap().iter().find(|t| t["status"] == "active").cloned().unwrap_or_default();
+    assert!(live["custody"].as_array().unwrap().len() == 2, "the owner and adam: {tokens}");
+    // Not adam's own request through zed…
+    let mine = request(&adam, &prod_traces(None)).await;
+    let (status, body) = decide(&zed, &mine, "approve", None).await;
+    assert!(status == 403 && message(&body).contains("one adam@acme.test minted, and it is their request"), "{body}");
+    // …nor two approvals of someone else's, one as adam and one as zed.
+    let (status, body) = w
+        .owner
+        .post(
+            "/request-policies",
+            &json!({ "name": "two of sre", "scope": "payments",
+        "stages": [{ "name": "peers", "approvals": 2, "groups": ["sre"], "roles": ["org_admin"] }] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let theirs = request(&w.dev, &prod_traces(None)).await;
+    assert_eq!(decide(&adam, &theirs, "approve", None).await.0, 200);
+    let (status, body) = decide(&zed, &theirs, "approve", None).await;
+    assert!(status == 403 && message(&body).contains("would count twice"), "{body}");
+    assert_eq!(decide(&w.peer1, &theirs, "approve", None).await.0, 200, "someone adam did not set up");
+}
