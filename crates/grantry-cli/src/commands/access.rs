@@ -52,7 +52,8 @@ pub enum AccessCommand {
         /// Break the glass: approved at once where a policy allows it, flagged, and reviewed afterwards.
         #[arg(long)]
         break_glass: bool,
-        /// Single use: the first allowed check of this permission (one you ask for) ends the access.
+        /// Single use: the first allowed check of this permission now — `check`, a trace read, or a
+        /// check of a key you delegated — ends the access.
         #[arg(long)]
         single_use: Option<String>,
         #[command(flatten)]

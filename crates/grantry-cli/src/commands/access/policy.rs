@@ -39,7 +39,8 @@ pub enum PolicyCommand {
         #[command(flatten)]
         out: OutputArg,
     },
-    /// Delete a policy (requests made under it keep its stages).
+    /// Delete a policy: what it approved keeps running, but nothing more of its requests is approved
+    /// (a stage still open, an extension) — they are asked again under the policy in force.
     #[command(after_help = crate::examples!("grantry access policy delete prod-two-step -e admin"))]
     Delete {
         policy: String,
