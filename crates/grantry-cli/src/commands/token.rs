@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Issue a token, for yourself or (with --user-email) a user you manage.
+    /// Issue a token, for yourself or (with --user-email) a user you manage who holds no token of
+    /// their own yet (theirs could not decide access requests until they exchange it).
     #[command(after_help = crate::examples!(
         "grantry token create -e admin                                  # for yourself, without an end",
         "grantry token create -e admin --expires-in P30D",

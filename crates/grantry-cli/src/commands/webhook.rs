@@ -48,7 +48,7 @@ pub enum WebhookCommand {
     /// Give a webhook a new secret (shown once); the old one signs nothing more.
     #[command(after_help = crate::examples!("grantry webhook rotate audit-feed -e admin"))]
     Rotate(One),
-    /// Send a webhook a test notification (webhook.ping).
+    /// Send a webhook a test notification (webhook.ping); at most five a minute per webhook.
     #[command(after_help = crate::examples!("grantry webhook ping audit-feed -e admin"))]
     Ping(One),
     /// What was sent to a webhook, newest first: delivered, pending (with its next attempt) or given up.
